@@ -1,0 +1,47 @@
+"""anchore: what is inside a container image, and whether it may ship.
+
+Start with :func:`open_image`::
+
+    import anchore
+    with anchore.open_image("image.oci.tar") as image:
+        print(image.config.cmd, len(image.layers))
+        for entry in image.files():
+            if entry.is_setuid:
+                print(entry.path, entry.layer_index)
+        print(image.read_text("/etc/os-release"))
+"""
+
+from anchore import errors
+from anchore.errors import AnchoreError
+from anchore.image import (
+    Compression,
+    ContainerConfig,
+    FileEntry,
+    FileSystemView,
+    FileType,
+    HistoryEntry,
+    Image,
+    Layer,
+    Platform,
+    open_image,
+)
+from anchore.limits import Limits
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AnchoreError",
+    "Compression",
+    "ContainerConfig",
+    "FileEntry",
+    "FileSystemView",
+    "FileType",
+    "HistoryEntry",
+    "Image",
+    "Layer",
+    "Limits",
+    "Platform",
+    "__version__",
+    "errors",
+    "open_image",
+]

@@ -1,0 +1,156 @@
+"""Every failure anchore raises, in one hierarchy.
+
+Catch :class:`AnchoreError` to handle anything the library reports; catch a
+subclass to handle one kind of problem. Every message names the file (the
+image source, and the blob or member inside it) and the problem, so that it can
+be shown to a user as it is.
+
+::
+
+    AnchoreError
+    ├── ImageError                  something is wrong with the image itself
+    │   ├── ImageNotFoundError      the source does not exist
+    │   ├── ImageFormatError        not an image we can read, malformed JSON, corrupt tar
+    │   │   ├── MissingBlobError    a blob the manifest names is not in the image
+    │   │   └── TruncatedBlobError  a blob or layer ends early or cannot be decompressed
+    │   ├── ImageSelectionError     the source holds images, but not the one asked for
+    │   │   └── PlatformNotFoundError
+    │   ├── DigestMismatchError     a blob's content does not match its digest
+    │   ├── UnsafeImageError        path traversal and other hostile content
+    │   │   └── SymlinkLoopError    a link chain that loops or is too deep
+    │   └── LimitExceededError      a configured limit (sizes, counts, ratios) was hit
+    └── ImageFileError              asking for a file the image cannot give
+        ├── PathNotFoundError       no such path (also a FileNotFoundError)
+        └── NotAFileError           the path is a directory, device or other non-file
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AnchoreError",
+    "DigestMismatchError",
+    "ImageError",
+    "ImageFileError",
+    "ImageFormatError",
+    "ImageNotFoundError",
+    "ImageSelectionError",
+    "LimitExceededError",
+    "MissingBlobError",
+    "NotAFileError",
+    "PathNotFoundError",
+    "PlatformNotFoundError",
+    "SymlinkLoopError",
+    "TruncatedBlobError",
+    "UnsafeImageError",
+]
+
+
+class AnchoreError(Exception):
+    """Base class of every error anchore raises."""
+
+    def __init__(self, message: str, *, source: object = None, member: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        #: The image source (a path) the error is about, when known.
+        self.source = str(source) if source is not None else None
+        #: The blob, layer member or image path the error is about, when known.
+        self.member = member
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ImageError(AnchoreError):
+    """The image (or what claims to be one) cannot be read as it is."""
+
+
+class ImageNotFoundError(ImageError):
+    """The image source does not exist."""
+
+
+class ImageFormatError(ImageError):
+    """The source is not an image in a format we read, or a part of it is malformed."""
+
+
+class MissingBlobError(ImageFormatError):
+    """A manifest, config or layer that the image refers to is not present."""
+
+
+class TruncatedBlobError(ImageFormatError):
+    """A blob ends before its declared size, or its compressed stream is corrupt."""
+
+
+class ImageSelectionError(ImageError):
+    """The source holds images, but none (or more than one) matches what was asked for."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        available: list[str] | None = None,
+        source: object = None,
+        member: str | None = None,
+    ) -> None:
+        super().__init__(message, source=source, member=member)
+        #: What the source does hold (tags or platforms), to offer the user a choice.
+        self.available = available or []
+
+
+class PlatformNotFoundError(ImageSelectionError):
+    """No image in an index matches the requested platform."""
+
+
+class DigestMismatchError(ImageError):
+    """A blob's content hashes to something other than the digest that names it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        expected: str,
+        actual: str,
+        source: object = None,
+        member: str | None = None,
+    ) -> None:
+        super().__init__(message, source=source, member=member)
+        self.expected = expected
+        self.actual = actual
+
+
+class UnsafeImageError(ImageError):
+    """The image holds content that tries to escape its root or otherwise attack the reader."""
+
+
+class SymlinkLoopError(UnsafeImageError):
+    """Resolving a path meets a symlink loop or more links than the configured limit."""
+
+
+class LimitExceededError(ImageError):
+    """A configured limit was exceeded (see :class:`anchore.Limits`)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: str,
+        source: object = None,
+        member: str | None = None,
+    ) -> None:
+        super().__init__(message, source=source, member=member)
+        #: The name of the :class:`anchore.Limits` field that was exceeded.
+        self.limit = limit
+
+
+class ImageFileError(AnchoreError):
+    """A file inside the image cannot be given as asked."""
+
+
+class PathNotFoundError(ImageFileError, FileNotFoundError):
+    """The path does not exist in the image (or layer) it was looked up in."""
+
+    def __init__(self, message: str, *, source: object = None, member: str | None = None) -> None:
+        ImageFileError.__init__(self, message, source=source, member=member)
+
+
+class NotAFileError(ImageFileError):
+    """The path exists but has no content to read (a directory, device, fifo...)."""

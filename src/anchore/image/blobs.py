@@ -1,0 +1,109 @@
+"""Byte ranges of files on disk: how every blob and member is addressed.
+
+A blob lives in a file of an OCI layout, or at some offset inside a docker-save
+or OCI archive. Either way it is a (file, offset, size) range, read through a
+file object of its own, so that reads never interfere and nothing is extracted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+from typing import BinaryIO
+
+import attrs
+
+from anchore.errors import ImageFormatError
+
+__all__ = ["BlobRef", "RangeReader", "new_hasher", "parse_digest"]
+
+_DIGEST = re.compile(r"^(sha256|sha512|sha384):([0-9a-f]+)$")
+_HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
+
+
+def parse_digest(digest: object, where: str) -> tuple[str, str]:
+    """Split ``"sha256:abc..."`` into algorithm and hex, refusing anything else."""
+    if not isinstance(digest, str):
+        raise ImageFormatError(f"{where}: digest {digest!r} is not a string")
+    match = _DIGEST.match(digest)
+    if not match or len(match.group(2)) != _HEX_LENGTH[match.group(1)]:
+        raise ImageFormatError(f"{where}: {digest!r} is not a digest we support")
+    return match.group(1), match.group(2)
+
+
+def new_hasher(digest: str | None) -> hashlib._Hash:
+    """A hasher for the algorithm ``digest`` uses (sha256 when there is none)."""
+    algorithm = digest.split(":", 1)[0] if digest and ":" in digest else "sha256"
+    return hashlib.new(algorithm)
+
+
+@attrs.frozen
+class BlobRef:
+    """Where a blob's bytes are: ``size`` bytes at ``offset`` of the file ``path``."""
+
+    path: str
+    offset: int
+    size: int
+    #: How to name the blob in messages, e.g. ``image.tar!blobs/sha256/ab12...``.
+    name: str
+
+    def open(self) -> RangeReader:
+        return RangeReader(self.path, self.offset, self.size)
+
+
+class RangeReader(io.RawIOBase):
+    """A read-only, seekable file object over one byte range of a file."""
+
+    def __init__(self, path: str, offset: int, size: int) -> None:
+        super().__init__()
+        self._fh: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self._start = offset
+        self._size = size
+        self._pos = 0
+        self._fh.seek(offset)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        if whence == os.SEEK_CUR:
+            offset += self._pos
+        elif whence == os.SEEK_END:
+            offset += self._size
+        if offset < 0:
+            raise ValueError("negative seek position")
+        self._pos = offset
+        self._fh.seek(self._start + min(offset, self._size))
+        return offset
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        want = min(len(buffer), self._size - self._pos)
+        if want <= 0:
+            return 0
+        view = memoryview(buffer)[:want]
+        got = self._fh.readinto(view)
+        self._pos += got
+        return got
+
+    def read(self, size: int = -1) -> bytes:
+        remaining = max(0, self._size - self._pos)
+        size = remaining if size is None or size < 0 else min(size, remaining)
+        data = self._fh.read(size)
+        self._pos += len(data)
+        return data
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._fh.close()
+        super().close()

@@ -1,0 +1,389 @@
+"""Layer decompression: one verified pass, then cheap targeted reads.
+
+:class:`LayerStream` reads a layer blob once, front to back: it hashes the
+compressed bytes, decompresses them (plain tar, gzip or zstd, told apart by
+their magic bytes), hashes the result, enforces the size and ratio limits that
+stop decompression bombs, and, for gzip, keeps restart points: copies of the
+inflater's state every few MiB of output. :func:`open_member` later uses
+them to read one member's bytes by decompressing at most one interval, instead
+of the whole layer.
+"""
+
+from __future__ import annotations
+
+import enum
+import io
+import os
+import zlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+import zstandard
+
+from anchore.errors import LimitExceededError, TruncatedBlobError
+from anchore.image.blobs import BlobRef, new_hasher
+from anchore.limits import Limits
+
+__all__ = ["Checkpoint", "Compression", "LayerStream", "open_member", "sniff"]
+
+_READ_SIZE = 1024 * 1024
+_OUT_SIZE = 1024 * 1024
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+class Compression(str, enum.Enum):
+    NONE = "none"
+    GZIP = "gzip"
+    ZSTD = "zstd"
+
+
+def sniff(head: bytes) -> Compression:
+    """Tell the compression from a blob's first bytes (media types are often wrong)."""
+    if head.startswith(_GZIP_MAGIC):
+        return Compression.GZIP
+    if head.startswith(_ZSTD_MAGIC):
+        return Compression.ZSTD
+    return Compression.NONE
+
+
+@attrs.frozen
+class Checkpoint:
+    """A place to restart decompression: compressed and uncompressed offsets, and state."""
+
+    compressed_offset: int
+    uncompressed_offset: int
+    #: a ``zlib`` decompressor positioned here, or None to start a fresh one
+    state: Any = None
+
+
+class LayerStream:
+    """Iterate a blob's uncompressed bytes once, hashing and bounding them.
+
+    After iteration: ``digest`` and ``diff_id`` hold what the bytes hashed to,
+    ``size`` and ``uncompressed_size`` the byte counts, ``checkpoints`` the
+    restart points for :func:`open_member`.
+    """
+
+    def __init__(
+        self,
+        blob: BlobRef,
+        limits: Limits,
+        *,
+        digest_algorithm: str | None = None,
+        diff_id_algorithm: str | None = None,
+    ) -> None:
+        self.blob = blob
+        self.limits = limits
+        self._hash = new_hasher(digest_algorithm)
+        self._diff_hash = new_hasher(diff_id_algorithm)
+        with blob.open() as fh:
+            self.compression = sniff(fh.read(4))
+        self.size = 0
+        self.uncompressed_size = 0
+        self.checkpoints: list[Checkpoint] = [Checkpoint(0, 0)]
+
+    @property
+    def digest(self) -> str:
+        return f"{self._hash.name}:{self._hash.hexdigest()}"
+
+    @property
+    def diff_id(self) -> str:
+        return f"{self._diff_hash.name}:{self._diff_hash.hexdigest()}"
+
+    def _raw_chunks(self, fh: io.RawIOBase) -> Iterator[bytes]:
+        while True:
+            chunk = fh.read(_READ_SIZE)
+            if not chunk:
+                break
+            self.size += len(chunk)
+            self._hash.update(chunk)
+            yield chunk
+        if self.size < self.blob.size:
+            raise TruncatedBlobError(
+                f"{self.blob.name}: blob is truncated ({self.size} of {self.blob.size} bytes)"
+            )
+
+    def _count(self, out: bytes) -> None:
+        total = self.uncompressed_size = self.uncompressed_size + len(out)
+        limits = self.limits
+        if total > limits.max_layer_bytes:
+            raise LimitExceededError(
+                f"{self.blob.name}: layer decompresses to more than "
+                f"max_layer_bytes={limits.max_layer_bytes}",
+                limit="max_layer_bytes",
+                member=self.blob.name,
+            )
+        if total > limits.ratio_check_after_bytes and total > limits.max_compression_ratio * max(
+            self.size, 1
+        ):
+            raise LimitExceededError(
+                f"{self.blob.name}: compression ratio above "
+                f"max_compression_ratio={limits.max_compression_ratio} (decompression bomb?)",
+                limit="max_compression_ratio",
+                member=self.blob.name,
+            )
+
+    def __iter__(self) -> Iterator[bytes]:
+        with self.blob.open() as fh:
+            if self.compression is Compression.NONE:
+                for chunk in self._raw_chunks(fh):
+                    self._count(chunk)
+                    yield chunk
+                self._diff_hash = self._hash.copy()  # the same bytes: hash them once
+            elif self.compression is Compression.GZIP:
+                for out in self._gunzip(self._raw_chunks(fh)):
+                    self._diff_hash.update(out)
+                    yield out
+            else:
+                for out in self._unzstd(fh):
+                    self._diff_hash.update(out)
+                    yield out
+
+    def _gunzip(self, raw: Iterator[bytes]) -> Iterator[bytes]:
+        interval = self.limits.gzip_checkpoint_interval
+        next_checkpoint = interval
+
+        def checkpoint(consumed: int, d: Any, fresh: bool) -> None:
+            nonlocal next_checkpoint
+            if fresh:  # a new gzip member starts here: restart with a fresh inflater
+                self.checkpoints.append(Checkpoint(consumed, self.uncompressed_size))
+            elif self.uncompressed_size >= next_checkpoint:
+                self.checkpoints.append(Checkpoint(consumed, self.uncompressed_size, d.copy()))
+                next_checkpoint = self.uncompressed_size + interval
+
+        for out in _inflate(raw, zlib.decompressobj(31), self.blob.name, checkpoint):
+            self._count(out)
+            yield out
+
+    def _unzstd(self, fh: io.RawIOBase) -> Iterator[bytes]:
+        hashing = _HashingReader(fh, self)
+        reader = zstandard.ZstdDecompressor().stream_reader(
+            hashing, read_size=_READ_SIZE, read_across_frames=True
+        )
+        try:
+            while True:
+                out = reader.read(_OUT_SIZE)
+                if not out:
+                    break
+                self._count(out)
+                yield out
+        except zstandard.ZstdError as exc:
+            raise TruncatedBlobError(f"{self.blob.name}: corrupt zstd stream: {exc}") from None
+        # drain anything after the last frame so the digest covers the whole blob
+        while hashing.read(_READ_SIZE):
+            pass
+        if self.size < self.blob.size:
+            raise TruncatedBlobError(
+                f"{self.blob.name}: blob is truncated ({self.size} of {self.blob.size} bytes)"
+            )
+
+
+class _HashingReader(io.RawIOBase):
+    """Counts and hashes what zstandard reads from the blob."""
+
+    def __init__(self, fh: io.RawIOBase, stream: LayerStream) -> None:
+        super().__init__()
+        self._fh = fh
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._fh.read(size) or b""
+        self._stream.size += len(data)
+        self._stream._hash.update(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def open_member(
+    blob: BlobRef,
+    compression: Compression,
+    checkpoints: list[Checkpoint],
+    offset: int,
+    size: int,
+) -> io.BufferedReader:
+    """A file object over ``size`` bytes at uncompressed ``offset`` of a layer blob."""
+    if compression is Compression.NONE:
+        return io.BufferedReader(_SubRange(blob, offset, size))
+    if compression is Compression.GZIP:
+        return io.BufferedReader(
+            _DecompressedRange(lambda: _gzip_from(blob, checkpoints, offset), size)
+        )
+    return io.BufferedReader(_DecompressedRange(lambda: _zstd_from(blob, offset), size))
+
+
+class _SubRange(io.RawIOBase):
+    def __init__(self, blob: BlobRef, offset: int, size: int) -> None:
+        super().__init__()
+        from anchore.image.blobs import RangeReader
+
+        self._reader = RangeReader(blob.path, blob.offset + offset, size)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._reader.readinto(buffer)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._reader.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._reader.tell()
+
+    def close(self) -> None:
+        self._reader.close()
+        super().close()
+
+
+def _skip(chunks: Iterator[bytes], count: int) -> Iterator[bytes]:
+    """Drop the first ``count`` bytes of a chunk stream."""
+    for chunk in chunks:
+        if count >= len(chunk):
+            count -= len(chunk)
+            continue
+        yield chunk[count:] if count else chunk
+        count = 0
+        yield from chunks
+        return
+
+
+def _inflate(
+    chunks: Iterator[bytes],
+    d: Any,
+    where: str,
+    on_progress: Callable[[int, Any, bool], None] | None = None,
+) -> Iterator[bytes]:
+    """Inflate a gzip stream of one or more members, with bounded output per step.
+
+    ``on_progress(consumed, decompressor, fresh)`` is told, after each step, how
+    many compressed bytes the decompressor has consumed; ``fresh`` says a new
+    member starts there.
+    """
+    consumed = 0
+    for chunk in chunks:
+        data = chunk
+        while data:
+            if d.eof:
+                if not data.strip(b"\0"):
+                    break  # NUL padding after the last member is harmless
+                d = zlib.decompressobj(31)
+                if on_progress:
+                    on_progress(consumed, d, True)
+            before = len(data)
+            try:
+                out = d.decompress(data, _OUT_SIZE)
+            except zlib.error as exc:
+                raise TruncatedBlobError(f"{where}: corrupt gzip stream: {exc}") from None
+            data = d.unused_data if d.eof else d.unconsumed_tail
+            consumed += before - len(data)
+            if out:
+                yield out
+            if on_progress and not d.eof:
+                on_progress(consumed, d, False)
+    if not d.eof:
+        raise TruncatedBlobError(f"{where}: gzip stream ends early (truncated blob)")
+
+
+def _gzip_from(blob: BlobRef, checkpoints: list[Checkpoint], offset: int) -> Iterator[bytes]:
+    start = checkpoints[0]
+    for cp in checkpoints:  # sorted by offset, and few: one per interval
+        if cp.uncompressed_offset > offset:
+            break
+        start = cp
+    d = start.state.copy() if start.state is not None else zlib.decompressobj(31)
+
+    def raw() -> Iterator[bytes]:
+        with blob.open() as fh:
+            fh.seek(start.compressed_offset)
+            while chunk := fh.read(_READ_SIZE):
+                yield chunk
+
+    return _skip(_inflate(raw(), d, blob.name), offset - start.uncompressed_offset)
+
+
+def _zstd_from(blob: BlobRef, offset: int) -> Iterator[bytes]:
+    def produce() -> Iterator[bytes]:
+        with blob.open() as fh:
+            reader = zstandard.ZstdDecompressor().stream_reader(
+                fh, read_size=_READ_SIZE, read_across_frames=True
+            )
+            while True:
+                out = reader.read(_OUT_SIZE)
+                if not out:
+                    return
+                yield out
+
+    return _skip(produce(), offset)
+
+
+class _DecompressedRange(io.RawIOBase):
+    """A file object over a window of a decompressed stream; seeking back restarts it."""
+
+    def __init__(self, restart: Callable[[], Iterator[bytes]], size: int) -> None:
+        super().__init__()
+        self._restart = restart
+        self._size = size
+        self._pos = 0
+        self._chunks: Iterator[bytes] | None = None
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        if whence == os.SEEK_CUR:
+            offset += self._pos
+        elif whence == os.SEEK_END:
+            offset += self._size
+        if offset < 0:
+            raise ValueError("negative seek position")
+        if offset < self._pos:
+            self._chunks, self._buf, self._pos = None, b"", 0
+        while self._pos < offset and self._pos < self._size:
+            skipped = self._take(offset - self._pos)
+            if not skipped:
+                break
+        self._pos = offset
+        return offset
+
+    def _take(self, n: int) -> bytes:
+        if not self._buf:
+            if self._chunks is None:
+                self._chunks = self._restart()
+            try:
+                self._buf = next(self._chunks)
+            except StopIteration:
+                return b""
+            except zlib.error as exc:
+                raise TruncatedBlobError(f"corrupt gzip stream: {exc}") from None
+            except zstandard.ZstdError as exc:
+                raise TruncatedBlobError(f"corrupt zstd stream: {exc}") from None
+        piece, self._buf = self._buf[:n], self._buf[n:]
+        self._pos += len(piece)
+        return piece
+
+    def readinto(self, buffer: Any) -> int:
+        want = min(len(buffer), self._size - self._pos)
+        if want <= 0:
+            return 0
+        piece = self._take(want)
+        buffer[: len(piece)] = piece
+        return len(piece)

@@ -1,0 +1,470 @@
+"""The opened image: metadata, layers, squashed views and file content.
+
+:func:`open_image` verifies and indexes every layer once (layers in parallel:
+decompression and hashing release the GIL); squashed views are built when
+first asked for, and file content is read only when a caller reads it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any, BinaryIO
+
+import attrs
+
+from anchore.errors import (
+    DigestMismatchError,
+    ImageNotFoundError,
+    LimitExceededError,
+    NotAFileError,
+    PathNotFoundError,
+)
+from anchore.image.blobs import BlobRef
+from anchore.image.compression import Compression, LayerStream, open_member
+from anchore.image.filetree import FileEntry, FileTree, FileType, normalize_path
+from anchore.image.formats import (
+    ImageParts,
+    LayerBlob,
+    read_docker_archive,
+    read_oci_layout,
+    sniff_format,
+)
+from anchore.image.layer_index import LayerIndex, index_layer
+from anchore.image.model import ContainerConfig, HistoryEntry, Platform, parse_created
+from anchore.image.sources import Source, open_source
+from anchore.limits import Limits
+
+__all__ = ["FileSystemView", "Image", "Layer", "open_image"]
+
+
+class _Content:
+    """Opens entries' content from the layer blobs, wherever their data lives."""
+
+    def __init__(self, blobs: list[BlobRef], indexes: list[LayerIndex], limits: Limits) -> None:
+        self._blobs = blobs
+        self._indexes = indexes
+        self.limits = limits
+
+    def open(self, entry: FileEntry) -> BinaryIO:
+        if not entry.is_file:
+            raise NotAFileError(
+                f"{entry.path}: is a {entry.type.value}, not a file", member=entry.path
+            )
+        layer, offset = entry.data_location
+        if layer < 0:
+            raise NotAFileError(
+                f"{entry.path}: hard link to {entry.link_target}, which the image does not hold",
+                member=entry.path,
+            )
+        if entry.sparse:
+            raise NotAFileError(
+                f"{entry.path}: stored as a GNU sparse member, which we do not read",
+                member=entry.path,
+            )
+        index = self._indexes[layer]
+        return open_member(
+            self._blobs[layer], index.compression, index.checkpoints, offset, entry.size
+        )
+
+    def read_bytes(self, entry: FileEntry) -> bytes:
+        if entry.size > self.limits.max_read_bytes:
+            raise LimitExceededError(
+                f"{entry.path}: {entry.size} bytes exceeds max_read_bytes="
+                f"{self.limits.max_read_bytes}; use open() to stream it",
+                limit="max_read_bytes",
+                member=entry.path,
+            )
+        with self.open(entry) as fh:
+            data = fh.read()
+        if len(data) != entry.size:
+            raise PathNotFoundError(
+                f"{entry.path}: read {len(data)} of {entry.size} bytes", member=entry.path
+            )
+        return data
+
+
+class FileSystemView:
+    """A read-only filesystem: a :class:`FileTree` whose files can be opened.
+
+    ``Image`` is the view after its last layer; ``image.squashed(i)`` gives the
+    view after layer ``i``. Paths are absolute inside the image; symlinks are
+    followed inside it.
+    """
+
+    def __init__(self, tree: FileTree, content: _Content) -> None:
+        self.tree = tree
+        self._content = content
+
+    def __len__(self) -> int:
+        return len(self.tree)
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self.exists(path)
+
+    def files(self) -> Iterator[FileEntry]:
+        """Every entry (directories, links and all), sorted by path; the root is left out."""
+        return self.tree.files()
+
+    def _lookup(self, path: str, follow: bool) -> FileEntry:
+        limit = self._content.limits.max_symlink_follows
+        return self.tree._entries[self.tree.resolve(path, follow_last=follow, max_follows=limit)]
+
+    def stat(self, path: str, *, follow_symlinks: bool = True) -> FileEntry:
+        """The entry at ``path``; like ``os.stat``, symlinks are followed unless told not to."""
+        return self._lookup(path, follow_symlinks)
+
+    def lstat(self, path: str) -> FileEntry:
+        """The entry at ``path`` itself, a symlink included."""
+        return self._lookup(path, False)
+
+    def exists(self, path: str) -> bool:
+        try:
+            self._lookup(path, True)
+        except PathNotFoundError:
+            return False
+        return True
+
+    def listdir(self, path: str = "/") -> list[str]:
+        return self.tree.listdir(path)
+
+    def walk(self, top: str = "/") -> Iterator[FileEntry]:
+        """Entries below ``top``, depth first, sorted by name."""
+        return self.tree.walk(top)
+
+    def realpath(self, path: str) -> str:
+        """Where ``path`` leads inside the image, every symlink followed."""
+        limit = self._content.limits.max_symlink_follows
+        return self.tree.resolve(path, follow_last=True, max_follows=limit)
+
+    def open(self, path: str) -> BinaryIO:
+        """A binary file object over the file's content, read lazily from its layer."""
+        return self._content.open(self._lookup(path, True))
+
+    def read_bytes(self, path: str) -> bytes:
+        return self._content.read_bytes(self._lookup(path, True))
+
+    def read_text(self, path: str, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return self.read_bytes(path).decode(encoding, errors)
+
+
+@attrs.define(eq=False)
+class Layer:
+    """One layer: its blob, digests, history step, and what it adds and deletes."""
+
+    index: int
+    #: digest of the blob as stored (compressed, if it is)
+    digest: str
+    #: digest of the uncompressed tar (the config's rootfs.diff_ids entry)
+    diff_id: str
+    media_type: str | None
+    compression: Compression
+    #: bytes of the blob as stored, and of its uncompressed tar
+    size: int
+    uncompressed_size: int
+    #: the history step that made this layer, when the config records it
+    history: HistoryEntry | None
+    _tar_index: LayerIndex = attrs.field(repr=False)
+    _content: _Content = attrs.field(repr=False)
+
+    def files(self) -> Iterator[FileEntry]:
+        """What this layer adds or changes, sorted by path (deletions: see ``whiteouts``)."""
+        entries = self._tar_index.entries
+        for path in sorted(entries):
+            yield entries[path]
+
+    def __len__(self) -> int:
+        return len(self._tar_index.entries)
+
+    @property
+    def whiteouts(self) -> tuple[str, ...]:
+        """Paths this layer deletes from the layers below it."""
+        return tuple(self._tar_index.whiteouts)
+
+    @property
+    def opaque_dirs(self) -> tuple[str, ...]:
+        """Directories whose content from lower layers this layer hides."""
+        return tuple(self._tar_index.opaque_dirs)
+
+    def stat(self, path: str) -> FileEntry:
+        """The entry this layer's tar holds at ``path`` (no links followed)."""
+        entry = self._tar_index.entries.get(normalize_path(path))
+        if entry is None:
+            raise PathNotFoundError(f"{path}: not in layer {self.index}", member=path)
+        return entry
+
+    def open(self, path: str) -> BinaryIO:
+        """This layer's own copy of a file, even if a later layer replaced or deleted it."""
+        return self._content.open(self.stat(path))
+
+    def read_bytes(self, path: str) -> bytes:
+        return self._content.read_bytes(self.stat(path))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "digest": self.digest,
+            "diff_id": self.diff_id,
+            "media_type": self.media_type,
+            "compression": self.compression.value,
+            "size": self.size,
+            "uncompressed_size": self.uncompressed_size,
+            "files": len(self),
+            "whiteouts": len(self._tar_index.whiteouts),
+            "created_by": self.history.created_by if self.history else None,
+        }
+
+
+class Image(FileSystemView):
+    """An opened container image. Use :func:`open_image` to make one.
+
+    As a :class:`FileSystemView` it is the squashed filesystem after the last
+    layer: ``image.files()``, ``image.stat(path)``, ``image.open(path)``.
+    """
+
+    def __init__(
+        self,
+        *,
+        source: str,
+        parts: ImageParts,
+        layers: list[Layer],
+        content: _Content,
+        owned: Source,
+    ) -> None:
+        self.source = source
+        #: ``docker-archive``, ``oci-layout`` or ``oci-archive``
+        self.format = parts.format
+        #: the tag this image was chosen by (or its first tag), if any
+        self.reference = parts.reference
+        self.tags = parts.tags
+        #: digest of the image manifest (None for docker-save archives, which keep none)
+        self.manifest_digest = parts.manifest_digest
+        self.config_digest = parts.config_digest
+        #: the config and manifest JSON as parsed, for anything not modelled here
+        self.raw_config = parts.config
+        self.raw_manifest = parts.manifest
+        where = f"{source} config {parts.config_digest}"
+        raw = parts.config
+        self.architecture: str = str(raw.get("architecture") or "unknown")
+        self.os: str = str(raw.get("os") or "unknown")
+        self.variant: str | None = raw.get("variant") or None
+        self.created: datetime | None = parse_created(raw.get("created"), where)
+        self.author: str | None = raw.get("author") or None
+        self.config = ContainerConfig.parse(raw.get("config"), where)
+        self.layers: tuple[Layer, ...] = tuple(layers)
+        self.history: tuple[HistoryEntry, ...] = tuple(
+            HistoryEntry.parse_all(raw.get("history"), len(layers), where)
+        )
+        self._content = content
+        self._owned = owned
+        self._views: dict[int, FileSystemView] = {}
+        for step in self.history:
+            if step.layer_index is not None:
+                layers[step.layer_index].history = step
+        self._tree: FileTree | None = None
+
+    # FileSystemView's tree is built on first use
+    @property  # type: ignore[override]
+    def tree(self) -> FileTree:
+        if self._tree is None:
+            self._tree = self.squashed().tree
+        return self._tree
+
+    @tree.setter
+    def tree(self, value: FileTree) -> None:
+        self._tree = value
+
+    @property
+    def platform(self) -> Platform:
+        return Platform(self.os, self.architecture, self.variant)
+
+    def squashed(self, layer: int | None = None) -> FileSystemView:
+        """The filesystem as seen after layer ``layer`` (default: the last one)."""
+        last = len(self.layers) - 1
+        upto = last if layer is None else (layer if layer >= 0 else last + 1 + layer)
+        if not 0 <= upto <= last and self.layers:
+            raise IndexError(f"layer {layer} out of range: the image has {len(self.layers)}")
+        if upto not in self._views:
+            tree = squash([lay._tar_index for lay in self.layers[: upto + 1]], self._content.limits)
+            if upto != last:
+                self._views = {k: v for k, v in self._views.items() if k == last}
+            self._views[upto] = FileSystemView(tree, self._content)
+        return self._views[upto]
+
+    def close(self) -> None:
+        """Remove any temporary file the image needed (a decompressed outer archive)."""
+        self._owned.close()
+
+    def __enter__(self) -> Image:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The image's metadata as JSON-ready data (file listings excluded)."""
+        return {
+            "source": self.source,
+            "format": self.format,
+            "reference": self.reference,
+            "tags": list(self.tags),
+            "manifest_digest": self.manifest_digest,
+            "config_digest": self.config_digest,
+            "platform": str(self.platform),
+            "architecture": self.architecture,
+            "os": self.os,
+            "variant": self.variant,
+            "created": self.created.isoformat() if self.created else None,
+            "author": self.author,
+            "config": self.config.to_dict(),
+            "history": [h.to_dict() for h in self.history],
+            "layers": [layer.to_dict() for layer in self.layers],
+        }
+
+    def __repr__(self) -> str:
+        name = self.reference or self.config_digest[:19]
+        return f"<Image {name} {self.platform} {len(self.layers)} layers from {self.source}>"
+
+
+def squash(indexes: list[LayerIndex], limits: Limits) -> FileTree:
+    """Apply layers in order, as the OCI spec's changeset rules say."""
+    tree = FileTree()
+    follows = limits.max_symlink_follows
+    for i, index in enumerate(indexes):
+        for directory in index.opaque_dirs:
+            target = _existing(tree, directory, follows)
+            if target is not None:
+                tree.clear_directory(target)
+        for path in index.whiteouts:
+            parent, _, name = path.rpartition("/")
+            resolved_parent = _existing(tree, parent or "/", follows)
+            if resolved_parent is not None:
+                tree.remove(resolved_parent.rstrip("/") + "/" + name)
+        external = set(index.external_hardlinks)
+        for entry in index.entries.values():
+            path = tree.ensure_parent(entry.path, i, follows) if entry.path != "/" else "/"
+            if path != entry.path:
+                entry = attrs.evolve(entry, path=path)
+            if entry.path in external or (
+                entry.type is FileType.HARDLINK and entry.data_location[0] < 0
+            ):
+                entry = _bind_hardlink(tree, entry, follows)
+            tree.put(entry)
+    return tree
+
+
+def _existing(tree: FileTree, path: str, follows: int) -> str | None:
+    try:
+        return tree.resolve(path, follow_last=True, max_follows=follows)
+    except PathNotFoundError:
+        return None
+
+
+def _bind_hardlink(tree: FileTree, entry: FileEntry, follows: int) -> FileEntry:
+    """A hard link to a lower layer's file takes that file's content."""
+    target_path = _existing(tree, entry.link_target or "/", follows)
+    target = tree.get(target_path) if target_path else None
+    if target is None or not target.is_file:
+        return entry
+    layer, offset = target.data_location
+    return attrs.evolve(entry, size=target.size, data_layer=layer, data_offset=offset)
+
+
+def _index_one(layer: LayerBlob, i: int, limits: Limits, source_label: str) -> LayerIndex:
+    stream = LayerStream(
+        layer.blob, limits, digest_algorithm=layer.digest, diff_id_algorithm=layer.diff_id
+    )
+    index = index_layer(stream, i, limits)
+    if layer.digest is not None and index.digest != layer.digest:
+        raise DigestMismatchError(
+            f"{layer.blob.name}: layer blob hashes to {index.digest}, not {layer.digest}",
+            expected=layer.digest,
+            actual=index.digest,
+            source=source_label,
+            member=layer.blob.name,
+        )
+    if index.diff_id != layer.diff_id:
+        raise DigestMismatchError(
+            f"{layer.blob.name}: uncompressed layer hashes to {index.diff_id}, "
+            f"not the config's diff_id {layer.diff_id}",
+            expected=layer.diff_id,
+            actual=index.diff_id,
+            source=source_label,
+            member=layer.blob.name,
+        )
+    return index
+
+
+def _split_reference(source: str) -> tuple[str, str | None]:
+    """``path:tag`` (as skopeo writes ``oci:path:tag``) when ``path`` exists and ``source`` does not."""
+    if os.path.exists(source) or ":" not in source:
+        return source, None
+    path, _, tag = source.rpartition(":")
+    while path and not os.path.exists(path) and ":" in path:
+        path, _, more = path.rpartition(":")
+        tag = f"{more}:{tag}"
+    if path and os.path.exists(path):
+        return path, tag
+    return source, None
+
+
+def open_image(
+    source: str | os.PathLike[str],
+    *,
+    platform: str | Platform | None = None,
+    tag: str | None = None,
+    limits: Limits | None = None,
+    workers: int | None = None,
+) -> Image:
+    """Open a docker-save archive, an OCI image layout or an OCI archive.
+
+    The format is sniffed. ``tag`` chooses among several images in one source
+    (``source`` may also be written ``path:tag``); ``platform`` (like
+    ``"linux/arm64"``) chooses in a multi-platform index, linux/amd64 by
+    default. Every blob's digest and every layer's diff_id are verified, and
+    every layer indexed, before this returns.
+    """
+    limits = limits or Limits()
+    path = os.fspath(source)
+    path, path_tag = _split_reference(path)
+    tag = tag or path_tag
+    if not os.path.exists(path):
+        raise ImageNotFoundError(f"{path}: no such file or directory", source=path)
+    wanted = Platform.parse(platform) if isinstance(platform, str) else platform
+    src = open_source(path, limits)
+    try:
+        fmt = sniff_format(src)
+        reader = read_docker_archive if fmt == "docker-archive" else read_oci_layout
+        parts = reader(src, tag, wanted, limits)
+        n = len(parts.layers)
+        jobs = max(1, min(workers or os.cpu_count() or 1, n))
+        if jobs == 1:
+            indexes = [_index_one(b, i, limits, path) for i, b in enumerate(parts.layers)]
+        else:
+            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="anchore-layer") as pool:
+                futures = [
+                    pool.submit(_index_one, b, i, limits, path) for i, b in enumerate(parts.layers)
+                ]
+                indexes = [f.result() for f in futures]
+        content = _Content([b.blob for b in parts.layers], indexes, limits)
+        layers = [
+            Layer(
+                index=i,
+                digest=index.digest,
+                diff_id=index.diff_id,
+                media_type=blob.media_type,
+                compression=index.compression,
+                size=index.size,
+                uncompressed_size=index.uncompressed_size,
+                history=None,
+                tar_index=index,
+                content=content,
+            )
+            for i, (blob, index) in enumerate(zip(parts.layers, indexes))
+        ]
+        return Image(source=path, parts=parts, layers=layers, content=content, owned=src)
+    except BaseException:
+        src.close()
+        raise
