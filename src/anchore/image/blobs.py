@@ -89,7 +89,7 @@ class RangeReader(io.RawIOBase):
         if want <= 0:
             return 0
         view = memoryview(buffer)[:want]
-        got = self._fh.readinto(view)
+        got: int = self._fh.readinto(view)  # type: ignore[attr-defined]
         self._pos += got
         return got
 

@@ -153,14 +153,20 @@ class LayerStream:
                 self.checkpoints.append(Checkpoint(consumed, self.uncompressed_size, d.copy()))
                 next_checkpoint = self.uncompressed_size + interval
 
-        for out in _inflate(raw, zlib.decompressobj(31), self.blob.name, checkpoint):
+        step = min(
+            _OUT_SIZE, max(64 * 1024, interval // 4)
+        )  # a few checkpoint chances per interval
+        inflater = _inflate(raw, zlib.decompressobj(31), self.blob.name, checkpoint, step)
+        for out in inflater:
             self._count(out)
             yield out
 
     def _unzstd(self, fh: io.RawIOBase) -> Iterator[bytes]:
         hashing = _HashingReader(fh, self)
         reader = zstandard.ZstdDecompressor().stream_reader(
-            hashing, read_size=_READ_SIZE, read_across_frames=True
+            hashing,  # type: ignore[arg-type]
+            read_size=_READ_SIZE,
+            read_across_frames=True,
         )
         try:
             while True:
@@ -264,6 +270,7 @@ def _inflate(
     d: Any,
     where: str,
     on_progress: Callable[[int, Any, bool], None] | None = None,
+    out_size: int = _OUT_SIZE,
 ) -> Iterator[bytes]:
     """Inflate a gzip stream of one or more members, with bounded output per step.
 
@@ -283,7 +290,7 @@ def _inflate(
                     on_progress(consumed, d, True)
             before = len(data)
             try:
-                out = d.decompress(data, _OUT_SIZE)
+                out = d.decompress(data, out_size)
             except zlib.error as exc:
                 raise TruncatedBlobError(f"{where}: corrupt gzip stream: {exc}") from None
             data = d.unused_data if d.eof else d.unconsumed_tail
@@ -317,7 +324,9 @@ def _zstd_from(blob: BlobRef, offset: int) -> Iterator[bytes]:
     def produce() -> Iterator[bytes]:
         with blob.open() as fh:
             reader = zstandard.ZstdDecompressor().stream_reader(
-                fh, read_size=_READ_SIZE, read_across_frames=True
+                fh,  # type: ignore[arg-type]
+                read_size=_READ_SIZE,
+                read_across_frames=True,
             )
             while True:
                 out = reader.read(_OUT_SIZE)

@@ -145,7 +145,11 @@ class FileEntry:
 
     def __repr__(self) -> str:
         link = f" -> {self.link_target}" if self.link_target is not None else ""
-        return f"<FileEntry {self.permissions} {self.uid}:{self.gid} {self.size:>8} {self.path}{link} [layer {self.layer_index}]>"
+        owner = f"{self.uid}:{self.gid}"
+        return (
+            f"<FileEntry {self.permissions} {owner} {self.size:>8} {self.path}{link}"
+            f" [layer {self.layer_index}]>"
+        )
 
 
 def normalize_path(name: str) -> str:
@@ -276,8 +280,8 @@ class FileTree:
                     current = "/"
                 pending.extend(p for p in reversed(target.split("/")) if p)
                 continue
-            if not is_last and entry.type is not FileType.DIRECTORY:
-                # a file used as a directory: maybe the next component is '..' or '.'
+            # a file used as a directory is fine only if what follows is '.' or '..'
+            if not is_last and entry.type is not FileType.DIRECTORY:  # noqa: SIM102
                 if any(p not in (".", "..") for p in pending):
                     raise PathNotFoundError(f"{path}: {candidate} is not a directory", member=path)
             current = candidate

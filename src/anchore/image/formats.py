@@ -232,7 +232,7 @@ def read_docker_archive(
     _check_platform(config, platform, config_where)
     layer_sources = item.get("LayerSources") or {}
     layers = []
-    for name, diff_id in zip(layer_names, diff_ids):
+    for name, diff_id in zip(layer_names, diff_ids, strict=True):
         blob = source.blob(name)
         named = re.search(r"(?:^|/)blobs/sha256/([0-9a-f]{64})$", name)
         digest = f"sha256:{named.group(1)}" if named else None
@@ -402,6 +402,8 @@ def read_oci_layout(
     if manifest.get("mediaType") in _INDEX_TYPES:
         raise ImageFormatError(f"{mwhere}: an index where an image manifest was expected")
     config_descriptor = manifest.get("config")
+    if not isinstance(config_descriptor, dict):
+        raise ImageFormatError(f"{mwhere}: an image manifest needs a 'config' descriptor")
     config = _read_descriptor_json(source, config_descriptor, f"{mwhere} config", limits)
     config_name, config_digest, _ = _blob_name(config_descriptor, f"{mwhere} config")
     cwhere = f"{source.label}!{config_name}"
@@ -410,7 +412,7 @@ def read_oci_layout(
     if chosen.platform is None:
         _check_platform(config, platform, cwhere)
     layers = []
-    for i, (layer, diff_id) in enumerate(zip(manifest["layers"], diff_ids)):
+    for i, (layer, diff_id) in enumerate(zip(manifest["layers"], diff_ids, strict=True)):
         name, digest, size = _blob_name(layer, f"{mwhere} layers[{i}]")
         blob = source.blob(name)
         if blob.size != size:

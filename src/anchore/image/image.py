@@ -266,7 +266,7 @@ class Image(FileSystemView):
         self._tree: FileTree | None = None
 
     # FileSystemView's tree is built on first use
-    @property  # type: ignore[override]
+    @property
     def tree(self) -> FileTree:
         if self._tree is None:
             self._tree = self.squashed().tree
@@ -398,7 +398,7 @@ def _index_one(layer: LayerBlob, i: int, limits: Limits, source_label: str) -> L
 
 
 def _split_reference(source: str) -> tuple[str, str | None]:
-    """``path:tag`` (as skopeo writes ``oci:path:tag``) when ``path`` exists and ``source`` does not."""
+    """Split ``path:tag`` (skopeo's ``oci:path:tag``) when ``path`` exists and ``source`` not."""
     if os.path.exists(source) or ":" not in source:
         return source, None
     path, _, tag = source.rpartition(":")
@@ -462,7 +462,7 @@ def open_image(
                 tar_index=index,
                 content=content,
             )
-            for i, (blob, index) in enumerate(zip(parts.layers, indexes))
+            for i, (blob, index) in enumerate(zip(parts.layers, indexes, strict=True))
         ]
         return Image(source=path, parts=parts, layers=layers, content=content, owned=src)
     except BaseException:

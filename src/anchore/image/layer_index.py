@@ -118,10 +118,10 @@ def index_layer(
                 link_target = normalize_path(h.linkname)
             except UnsafeImageError as exc:
                 raise UnsafeImageError(f"{where}: hard link {name!r}: {exc}", member=name) from None
-            target = entries.get(link_target)
-            if target is not None and target.is_file:
-                data_layer, data_offset = target.data_location
-                size = target.size
+            linked = entries.get(link_target)
+            if linked is not None and linked.is_file:
+                data_layer, data_offset = linked.data_location
+                size = linked.size
             else:
                 data_layer, data_offset, size = -1, -1, 0
                 external.append(path)

@@ -127,7 +127,8 @@ class ContainerConfig:
     @property
     def environment(self) -> dict[str, str]:
         """``env`` as a dict (a later duplicate wins, as in a container)."""
-        return dict(item.split("=", 1) if "=" in item else (item, "") for item in self.env)
+        pairs = (item.partition("=") for item in self.env)
+        return {name: value for name, _, value in pairs}
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> ContainerConfig:

@@ -223,12 +223,12 @@ def open_source(path: str, limits: Limits) -> Source:
     compression = sniff(head)
     if compression is not Compression.NONE:
         return _SpooledArchive(path, compression, limits)
-    if len(head) < 512 or (head[257:262] != b"ustar" and head.count(0) != 512):
-        if not _looks_like_v7_tar(head):
-            raise ImageFormatError(
-                f"{path}: not an image (neither a directory, a tar archive nor a compressed one)",
-                source=path,
-            )
+    is_tar = len(head) == 512 and (head[257:262] == b"ustar" or head.count(0) == 512)
+    if not is_tar and not _looks_like_v7_tar(head):
+        raise ImageFormatError(
+            f"{path}: not an image (neither a directory, a tar archive nor a compressed one)",
+            source=path,
+        )
     return ArchiveSource(path, limits)
 
 
