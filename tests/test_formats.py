@@ -233,3 +233,23 @@ def test_non_image_sources(tmp_path):
         anchore.open_image(tmp_path / "random.tar")
     with pytest.raises(anchore.errors.ImageNotFoundError):
         anchore.open_image(tmp_path / "missing.tar")
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("2026-11-23T01:30:13.447440709Z", "2026-11-23T01:30:13.447440+00:00"),
+        ("2024-01-02T03:04:05Z", "2024-01-02T03:04:05+00:00"),
+        ("2024-01-02T03:04:05.5+02:00", "2024-01-02T03:04:05.500000+02:00"),
+    ],
+)
+def test_created_timestamps(text, iso):
+    from anchore.image.model import parse_created
+
+    assert parse_created(text, "x").isoformat() == iso
+
+
+def test_bad_created_timestamp_names_the_config(tmp_path):
+    built = build(SIMPLE, config={"created": "yesterday"})
+    with pytest.raises(ImageFormatError, match="'created' 'yesterday'"):
+        anchore.open_image(oci_archive(tmp_path / "x.tar", built))

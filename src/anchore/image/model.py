@@ -68,7 +68,7 @@ def parse_created(value: object, where: str) -> datetime | None:
         text = text[:-1] + "+00:00"
     if "." in text:  # fromisoformat takes at most microseconds before Python 3.11
         head, _, rest = text.partition(".")
-        digits = "".join(c for c in rest if c.isdigit())
+        digits = rest[: len(rest) - len(rest.lstrip("0123456789"))]
         zone = rest[len(digits) :]
         text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
     try:

@@ -1,0 +1,7 @@
+"""``python -m anchore``: the same as the ``anchore`` command."""
+
+import sys
+
+from anchore.cli import main
+
+sys.exit(main())

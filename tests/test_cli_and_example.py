@@ -1,0 +1,68 @@
+"""The command line, on the real example image the README points at."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import anchore
+from anchore.cli import main
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "busybox" / "busybox.oci.tar"
+
+
+def test_example_image_is_real_debian():
+    image = anchore.open_image(EXAMPLE)
+    status = image.read_text("/var/lib/dpkg/status")
+    stanzas = {s.split("\n", 1)[0]: s for s in status.strip().split("\n\n")}
+    assert set(stanzas) == {"Package: base-files", "Package: busybox-static"}
+    assert all("\nStatus: install ok installed\n" in s for s in stanzas.values())
+    assert image.read_text("/etc/debian_version").startswith("12.")
+    assert image.realpath("/bin/sh") == "/bin/busybox"
+    assert image.stat("/bin/sh").size > 1_000_000  # the static busybox binary
+    assert not image.exists("/etc/motd") and "/etc/motd" in image.layers[1].whiteouts
+    assert image.layers[0].stat("/etc/motd").is_file
+
+
+def test_inspect(capsys):
+    assert main(["inspect", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "platform   linux/amd64" in out
+    assert 'cmd ["/bin/sh"]' in out
+    assert "layers     2" in out
+
+
+def test_inspect_json(capsys):
+    assert main(["inspect", "--json", str(EXAMPLE)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["format"] == "oci-archive" and len(data["layers"]) == 2
+    assert data["file_count"] == len(anchore.open_image(EXAMPLE))
+
+
+def test_files_and_cat(capsys):
+    assert main(["files", "-l", str(EXAMPLE)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.endswith("/bin/sh -> /bin/busybox") for line in lines)
+    assert main(["files", "--layer", "1", "--own", str(EXAMPLE)]) == 0
+    own = capsys.readouterr().out.splitlines()
+    assert "/bin/sh" in own and "/var/lib/dpkg/status" not in own
+    assert main(["cat", str(EXAMPLE), "/etc/os-release"]) == 0
+    assert "bookworm" in capsys.readouterr().out
+
+
+def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["inspect", str(tmp_path / "nope.tar")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("anchore: error: ") and "nope.tar" in err
+    assert main(["cat", str(EXAMPLE), "/no/such/file"]) == 2
+    assert "/no/such/file" in capsys.readouterr().err
+
+
+def test_module_entry_point():
+    result = subprocess.run(
+        [sys.executable, "-m", "anchore", "files", str(EXAMPLE)],
+        capture_output=True, text=True, check=True,
+    )
+    assert "/etc/os-release" in result.stdout.splitlines()
