@@ -63,6 +63,8 @@ def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
 def test_module_entry_point():
     result = subprocess.run(
         [sys.executable, "-m", "anchore", "files", str(EXAMPLE)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "/etc/os-release" in result.stdout.splitlines()

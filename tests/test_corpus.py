@@ -110,3 +110,11 @@ def test_docker_and_oci_agree(corpus):
     assert [(e.path, e.mode, e.size, e.layer_index) for e in docker.files()] == [
         (e.path, e.mode, e.size, e.layer_index) for e in oci.files()
     ]
+
+
+def test_unverified_fast_path_gives_the_same_tree(corpus):
+    verified = anchore.open_image(corpus / "debian-py.docker.tar")
+    fast = anchore.open_image(corpus / "debian-py.docker.tar", verify=False)
+    assert [layer.diff_id for layer in fast.layers] == [layer.diff_id for layer in verified.layers]
+    assert list(fast.files()) == list(verified.files())
+    assert fast.read_bytes("/etc/os-release") == verified.read_bytes("/etc/os-release")

@@ -12,7 +12,17 @@ import zstandard
 
 import anchore
 from anchore.errors import ImageFormatError, ImageSelectionError, PlatformNotFoundError
-from imagebuilder import OCILayout, build, d, docker_archive, f, oci_archive, sym, write_all_formats
+from imagebuilder import (
+    OCILayout,
+    build,
+    d,
+    docker_archive,
+    f,
+    oci_archive,
+    sha256,
+    sym,
+    write_all_formats,
+)
 
 SIMPLE = [[d("etc"), f("etc/os-release", "ID=test\n")]]
 
@@ -253,3 +263,24 @@ def test_bad_created_timestamp_names_the_config(tmp_path):
     built = build(SIMPLE, config={"created": "yesterday"})
     with pytest.raises(ImageFormatError, match="'created' 'yesterday'"):
         anchore.open_image(oci_archive(tmp_path / "x.tar", built))
+
+
+def test_verify_false_skips_hashing_uncompressed_layers_only(tmp_path):
+    built = build([[f("a", "1"), f("big", b"q" * 100_000)], [f("b", "2")]], ["none", "gzip"])
+    good = oci_archive(tmp_path / "good.tar", built)
+    fast = anchore.open_image(good, verify=False)
+    assert fast.read_text("/a") == "1" and fast.read_bytes("/big") == b"q" * 100_000
+    assert [e.path for e in fast.files()] == [e.path for e in anchore.open_image(good).files()]
+    assert fast.layers[0].diff_id == built.config["rootfs"]["diff_ids"][0]
+    assert fast.layers[0].uncompressed_size == len(built.diff_tars[0])
+    # a corrupted byte inside file data: only verification notices
+    raw = bytearray(built.layers[0])
+    raw[raw.index(b"q" * 100)] = ord("Q")
+    built.layers[0] = bytes(raw)
+    built.config["rootfs"]["diff_ids"][0] = sha256(built.layers[0])
+    bad_blob = oci_archive(tmp_path / "bad.tar", built)
+    anchore.open_image(bad_blob, verify=False)  # digests consistent with the changed blob
+    # a gzip layer whose diff_id is wrong is caught even without verify
+    built.config["rootfs"]["diff_ids"][1] = "sha256:" + "1" * 64
+    with pytest.raises(anchore.errors.DigestMismatchError):
+        anchore.open_image(oci_archive(tmp_path / "bad2.tar", built), verify=False)

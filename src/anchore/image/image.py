@@ -372,11 +372,26 @@ def _bind_hardlink(tree: FileTree, entry: FileEntry, follows: int) -> FileEntry:
     return attrs.evolve(entry, size=target.size, data_layer=layer, data_offset=offset)
 
 
-def _index_one(layer: LayerBlob, i: int, limits: Limits, source_label: str) -> LayerIndex:
+def _index_one(
+    layer: LayerBlob, i: int, limits: Limits, source_label: str, verify: bool
+) -> LayerIndex:
     stream = LayerStream(
         layer.blob, limits, digest_algorithm=layer.digest, diff_id_algorithm=layer.diff_id
     )
-    index = index_layer(stream, i, limits)
+    trusted = None
+    if not verify and stream.compression is Compression.NONE:
+        # an uncompressed blob's digest is its diff_id: both names must agree
+        if layer.digest is not None and layer.digest != layer.diff_id:
+            raise DigestMismatchError(
+                f"{layer.blob.name}: an uncompressed layer named {layer.digest} "
+                f"but listed with diff_id {layer.diff_id}",
+                expected=layer.diff_id,
+                actual=layer.digest,
+                source=source_label,
+                member=layer.blob.name,
+            )
+        trusted = layer.diff_id
+    index = index_layer(stream, i, limits, trusted_digest=trusted)
     if layer.digest is not None and index.digest != layer.digest:
         raise DigestMismatchError(
             f"{layer.blob.name}: layer blob hashes to {index.digest}, not {layer.digest}",
@@ -417,6 +432,7 @@ def open_image(
     tag: str | None = None,
     limits: Limits | None = None,
     workers: int | None = None,
+    verify: bool = True,
 ) -> Image:
     """Open a docker-save archive, an OCI image layout or an OCI archive.
 
@@ -424,7 +440,10 @@ def open_image(
     (``source`` may also be written ``path:tag``); ``platform`` (like
     ``"linux/arm64"``) chooses in a multi-platform index, linux/amd64 by
     default. Every blob's digest and every layer's diff_id are verified, and
-    every layer indexed, before this returns.
+    every layer indexed, before this returns. ``verify=False`` trusts the
+    source for uncompressed layers: their data is skipped by seeking rather
+    than read and hashed (manifests, configs and compressed layers are still
+    checked, since reading them costs the same either way).
     """
     limits = limits or Limits()
     path = os.fspath(source)
@@ -441,11 +460,12 @@ def open_image(
         n = len(parts.layers)
         jobs = max(1, min(workers or os.cpu_count() or 1, n))
         if jobs == 1:
-            indexes = [_index_one(b, i, limits, path) for i, b in enumerate(parts.layers)]
+            indexes = [_index_one(b, i, limits, path, verify) for i, b in enumerate(parts.layers)]
         else:
             with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="anchore-layer") as pool:
                 futures = [
-                    pool.submit(_index_one, b, i, limits, path) for i, b in enumerate(parts.layers)
+                    pool.submit(_index_one, b, i, limits, path, verify)
+                    for i, b in enumerate(parts.layers)
                 ]
                 indexes = [f.result() for f in futures]
         content = _Content([b.blob for b in parts.layers], indexes, limits)

@@ -15,7 +15,7 @@ import attrs
 from anchore.errors import LimitExceededError, UnsafeImageError
 from anchore.image.compression import Checkpoint, Compression, LayerStream
 from anchore.image.filetree import FileEntry, FileType, normalize_path
-from anchore.image.tarstream import ChunkSource, iter_headers
+from anchore.image.tarstream import ChunkSource, FileSource, iter_headers
 from anchore.limits import Limits
 
 __all__ = ["LayerIndex", "index_layer"]
@@ -62,17 +62,59 @@ def index_layer(
     stream: LayerStream,
     layer_index: int,
     limits: Limits,
+    *,
+    trusted_digest: str | None = None,
 ) -> LayerIndex:
-    """Read ``stream`` once and index its tar members."""
-    where = stream.blob.name
+    """Read ``stream`` once and index its tar members.
+
+    With ``trusted_digest`` (the known digest of an uncompressed layer that the
+    caller chose not to verify), member data is skipped by seeking instead of
+    being read and hashed, and the layer's digests are reported as that one.
+    """
     entries: dict[str, FileEntry] = {}
     whiteouts: list[str] = []
     opaque: list[str] = []
     external: list[str] = []
+    skip_data = trusted_digest is not None and stream.compression is Compression.NONE
+    blob = stream.blob
+    if skip_data:
+        with FileSource(blob.path, blob.offset, blob.size) as files:
+            _index_members(files, stream, layer_index, limits, entries, whiteouts, opaque, external)
+        stream.size = stream.uncompressed_size = blob.size
+    else:
+        chunks = ChunkSource(iter(stream))
+        _index_members(chunks, stream, layer_index, limits, entries, whiteouts, opaque, external)
+        chunks.drain()
+    digest = trusted_digest if skip_data and trusted_digest else stream.digest
+    diff_id = trusted_digest if skip_data and trusted_digest else stream.diff_id
+    return LayerIndex(
+        entries=entries,
+        whiteouts=whiteouts,
+        opaque_dirs=opaque,
+        external_hardlinks=external,
+        compression=stream.compression,
+        digest=digest,
+        diff_id=diff_id,
+        size=stream.size,
+        uncompressed_size=stream.uncompressed_size,
+        checkpoints=stream.checkpoints,
+    )
+
+
+def _index_members(
+    source: ChunkSource | FileSource,
+    stream: LayerStream,
+    layer_index: int,
+    limits: Limits,
+    entries: dict[str, FileEntry],
+    whiteouts: list[str],
+    opaque: list[str],
+    external: list[str],
+) -> None:
+    where = stream.blob.name
     max_path = limits.max_path_bytes
     max_entries = limits.max_layer_entries
     intern = sys.intern
-    source = ChunkSource(iter(stream))
     count = 0
     for h in iter_headers(source, where, limits):
         count += 1
@@ -147,16 +189,3 @@ def index_layer(
             data_offset,
             h.sparse,
         )
-    source.drain()
-    return LayerIndex(
-        entries=entries,
-        whiteouts=whiteouts,
-        opaque_dirs=opaque,
-        external_hardlinks=external,
-        compression=stream.compression,
-        digest=stream.digest,
-        diff_id=stream.diff_id,
-        size=stream.size,
-        uncompressed_size=stream.uncompressed_size,
-        checkpoints=stream.checkpoints,
-    )

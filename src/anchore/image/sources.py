@@ -117,8 +117,8 @@ class ArchiveSource(Source):
         self.label = label or path
         self._members: dict[str, tuple[str, int, int, str]] = {}
         size = os.path.getsize(path)
-        with open(path, "rb") as fh:
-            for h in iter_headers(FileSource(fh, size), self.label, limits):
+        with FileSource(path, 0, size) as archive:
+            for h in iter_headers(archive, self.label, limits):
                 name = _clean_name(h.name, self.label)
                 if h.typeflag in ("0", "\0", "7"):
                     self._members[name] = ("file", h.data_offset, h.size, "")

@@ -22,6 +22,9 @@ BLOCK = 512
 
 _HEADER = struct.Struct("100s8s8s8s12s12s8s1s100s6s2s32s32s8s8s155s12x")
 _EIGHT_SPACES = b" " * 8
+_ZERO_BLOCK = bytes(BLOCK)
+_EXT = (b"x", b"g", b"L", b"K")  # pax, pax global, GNU long name, GNU long link
+_TYPEFLAGS = {bytes([c]): chr(c) for c in range(128)}
 
 
 class ByteSource(Protocol):
@@ -119,45 +122,83 @@ class ChunkSource:
 
 
 class FileSource:
-    """A :class:`ByteSource` over a seekable file: skipping seeks instead of reading."""
+    """A :class:`ByteSource` over ``size`` bytes at ``start`` of a file: skipping seeks.
 
-    def __init__(self, fh: object, size: int) -> None:
-        import io
+    Offsets it reports are relative to ``start``. Use it as a context manager.
+    """
 
-        assert isinstance(fh, io.BufferedIOBase | io.RawIOBase)
-        self._fh = fh
-        self._size = size
+    def __init__(self, path: str, start: int, size: int) -> None:
+        self._fh = open(path, "rb", buffering=64 * 1024)  # noqa: SIM115 - closed in close()
+        self._start = start
+        self._end = start + size
+        self._pos = start
+        self._fh.seek(start)
 
     def read(self, n: int) -> bytes:
-        return self._fh.read(n) or b""
+        n = max(0, min(n, self._end - self._pos))
+        data = self._fh.read(n)
+        self._pos += len(data)
+        return data
 
     def skip(self, n: int) -> int:
-        here = self._fh.tell()
-        step = max(0, min(n, self._size - here))
-        self._fh.seek(here + step)
+        step = max(0, min(n, self._end - self._pos))
+        self._pos += step
+        self._fh.seek(self._pos)
         return step
 
     def tell(self) -> int:
-        return self._fh.tell()
+        return self._pos - self._start
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> FileSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# Header fields repeat a lot (modes, owners, mtimes, user names): parsing each
+# distinct field once and looking it up afterwards halves the per-member cost.
+_CACHE_LIMIT = 1 << 16
+_NUMBERS: dict[bytes, int] = {}
+_TEXTS: dict[bytes, str] = {}
 
 
 def _text(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def _number(field: bytes, what: str, where: str) -> int:
+def _cached_text(raw: bytes) -> str:
+    text = _TEXTS.get(raw)
+    if text is None:
+        text = _text(raw)
+        if len(_TEXTS) < _CACHE_LIMIT:
+            _TEXTS[raw] = text
+    return text
+
+
+def _number(field: bytes, what: str, where: str, offset: int, cache: bool = True) -> int:
+    value = _NUMBERS.get(field) if cache else None
+    if value is not None:
+        return value
     if field and field[0] & 0x80:  # GNU base-256
         value = int.from_bytes(field[1:], "big")
         if field[0] == 0xFF:
             value -= 1 << (8 * (len(field) - 1))
-        return value
-    digits = field.split(b"\0", 1)[0].strip(b" ")
-    if not digits:
-        return 0
-    try:
-        return int(digits, 8)
-    except ValueError:
-        raise ImageFormatError(f"{where}: corrupt tar header, {what} field is {field!r}") from None
+    else:
+        digits = field.split(b"\0", 1)[0].strip(b" ")
+        try:
+            value = int(digits, 8) if digits else 0
+        except ValueError:
+            raise ImageFormatError(
+                f"{where} (tar header at offset {offset}): corrupt tar header, "
+                f"{what} field is {field!r}"
+            ) from None
+    if cache and len(_NUMBERS) < _CACHE_LIMIT:
+        _NUMBERS[field] = value
+    return value
 
 
 def _checksum_matches(header: bytes, stored: int) -> bool:
@@ -222,18 +263,20 @@ def iter_headers(source: ByteSource, where: str, limits: Limits) -> Iterator[Tar
             raise TruncatedBlobError(
                 f"{where}: archive ends inside a tar header at offset {offset}"
             )
-        if header.count(0) == BLOCK:
+        if header == _ZERO_BLOCK:
             return
         (name_f, mode_f, uid_f, gid_f, size_f, mtime_f, chk_f, type_f, link_f, magic_f,
          _version, uname_f, gname_f, major_f, minor_f, prefix_f) = unpack(header)  # fmt: skip
-        here = f"{where} (tar header at offset {offset})"
-        if not _checksum_matches(header, _number(chk_f, "checksum", here)):
-            raise ImageFormatError(f"{here}: corrupt tar header (checksum mismatch)")
-        size = _number(size_f, "size", here)
+        if not _checksum_matches(header, _number(chk_f, "checksum", where, offset, False)):
+            raise ImageFormatError(
+                f"{where} (tar header at offset {offset}): corrupt tar header (checksum mismatch)"
+            )
+        size = _number(size_f, "size", where, offset, False)
+        here = f"{where} (tar header at offset {offset})" if size < 0 or type_f in _EXT else where
         if size < 0:
             raise ImageFormatError(f"{here}: negative member size")
-        typeflag = type_f.decode("latin-1")
-        if typeflag in ("x", "g", "L", "K"):
+        typeflag = _TYPEFLAGS.get(type_f) or type_f.decode("latin-1")
+        if type_f in _EXT:
             if size > max_ext:
                 raise LimitExceededError(
                     f"{here}: extended header of {size} bytes exceeds max_extended_header_bytes",
@@ -262,16 +305,16 @@ def iter_headers(source: ByteSource, where: str, limits: Limits) -> Iterator[Tar
             while True:
                 ext = source.read(BLOCK)
                 if len(ext) < BLOCK:
-                    raise TruncatedBlobError(f"{here}: archive ends inside a sparse header")
+                    raise TruncatedBlobError(f"{where}: archive ends inside a sparse header")
                 if not ext[504]:
                     break
         meta = {**global_pax, **pax} if global_pax else pax
-        linkname = _text(link_f)
-        uname = _text(uname_f)
-        gname = _text(gname_f)
-        mtime: float = _number(mtime_f, "mtime", here)
-        uid = _number(uid_f, "uid", here)
-        gid = _number(gid_f, "gid", here)
+        linkname = _text(link_f) if link_f[0] else ""
+        uname = _cached_text(uname_f)
+        gname = _cached_text(gname_f)
+        mtime: float = _number(mtime_f, "mtime", where, offset)
+        uid = _number(uid_f, "uid", where, offset)
+        gid = _number(gid_f, "gid", where, offset)
         xattrs: dict[str, bytes] | None = None
         if long_name is not None:
             name = long_name
@@ -292,7 +335,7 @@ def iter_headers(source: ByteSource, where: str, limits: Limits) -> Iterator[Tar
                 if "mtime" in meta:
                     mtime = float(str(meta["mtime"]))
             except ValueError:
-                raise ImageFormatError(f"{here}: malformed numeric pax record") from None
+                raise ImageFormatError(f"{where}: malformed numeric pax record") from None
             if "GNU.sparse.major" in meta or "GNU.sparse.map" in meta:
                 sparse = True
             for key, value in meta.items():
@@ -305,7 +348,7 @@ def iter_headers(source: ByteSource, where: str, limits: Limits) -> Iterator[Tar
         yield TarHeader(
             name,
             typeflag,
-            _number(mode_f, "mode", here) & 0o7777,
+            _number(mode_f, "mode", where, offset) & 0o7777,
             uid,
             gid,
             uname,
@@ -313,8 +356,8 @@ def iter_headers(source: ByteSource, where: str, limits: Limits) -> Iterator[Tar
             size,
             mtime,
             linkname,
-            _number(major_f, "devmajor", here) if typeflag in ("3", "4") else 0,
-            _number(minor_f, "devminor", here) if typeflag in ("3", "4") else 0,
+            _number(major_f, "devmajor", where, offset) if typeflag in ("3", "4") else 0,
+            _number(minor_f, "devminor", where, offset) if typeflag in ("3", "4") else 0,
             data_offset,
             xattrs,
             sparse,

@@ -1,0 +1,59 @@
+"""Development sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``bench``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+
+ROOT = Path(__file__).parent
+CORPUS_SCRIPT = ROOT.parent / "shared" / "corpus" / "build-images.sh"
+CORPUS_DIR = Path(os.environ.get("ANCHORE_CORPUS", Path.home() / ".cache" / "anchore-test-images"))
+
+
+def build_corpus(session: nox.Session) -> str:
+    """Build (or reuse) the real Debian images; they are the proof the tests rest on."""
+    if not (CORPUS_DIR / ".complete").exists():
+        if not CORPUS_SCRIPT.exists():
+            session.error(
+                f"the real-image corpus is not in {CORPUS_DIR} and {CORPUS_SCRIPT} is missing; "
+                "build it, or run: nox -s tests -- -m 'not corpus'"
+            )
+        session.log("building the real image corpus (a few minutes, needs root)")
+    if CORPUS_SCRIPT.exists():
+        session.run("bash", str(CORPUS_SCRIPT), str(CORPUS_DIR), external=True)
+    return str(CORPUS_DIR)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole suite, the real-image tier included."""
+    session.install("-e", ".[test]")
+    env = {"ANCHORE_CORPUS": build_corpus(session)}
+    session.run("pytest", *session.posargs, env=env)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    session.install("-e", ".", "mypy>=1.10")
+    session.run("mypy", "src")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """open_image + full walk vs `tar -tf`, and a million-file image; never part of tests."""
+    session.install("-e", ".[test]")
+    corpus = build_corpus(session)
+    session.run("python", "benchmarks/bench_open.py", corpus, *session.posargs)
