@@ -17,7 +17,7 @@ import attrs
 
 from anchore.errors import ImageFormatError
 
-__all__ = ["BlobRef", "RangeReader", "new_hasher", "parse_digest"]
+__all__ = ["BlobRef", "RangeReader", "absolute_offset", "new_hasher", "parse_digest"]
 
 _DIGEST = re.compile(r"^(sha256|sha512|sha384):([0-9a-f]+)$")
 _HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
@@ -37,6 +37,19 @@ def new_hasher(digest: str | None) -> hashlib._Hash:
     """A hasher for the algorithm ``digest`` uses (sha256 when there is none)."""
     algorithm = digest.split(":", 1)[0] if digest and ":" in digest else "sha256"
     return hashlib.new(algorithm)
+
+
+def absolute_offset(offset: int, whence: int, position: int, size: int) -> int:
+    """Turn ``seek(offset, whence)`` into an absolute position, as files do."""
+    if whence == os.SEEK_CUR:
+        offset += position
+    elif whence == os.SEEK_END:
+        offset += size
+    elif whence != os.SEEK_SET:
+        raise ValueError(f"invalid whence {whence}")
+    if offset < 0:
+        raise ValueError("negative seek position")
+    return offset
 
 
 @attrs.frozen
@@ -74,12 +87,7 @@ class RangeReader(io.RawIOBase):
         return self._pos
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        if whence == os.SEEK_CUR:
-            offset += self._pos
-        elif whence == os.SEEK_END:
-            offset += self._size
-        if offset < 0:
-            raise ValueError("negative seek position")
+        offset = absolute_offset(offset, whence, self._pos, self._size)
         self._pos = offset
         self._fh.seek(self._start + min(offset, self._size))
         return offset

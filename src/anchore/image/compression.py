@@ -22,7 +22,7 @@ import attrs
 import zstandard
 
 from anchore.errors import LimitExceededError, TruncatedBlobError
-from anchore.image.blobs import BlobRef, new_hasher
+from anchore.image.blobs import BlobRef, RangeReader, absolute_offset, new_hasher
 from anchore.limits import Limits
 
 __all__ = ["Checkpoint", "Compression", "LayerStream", "open_member", "sniff"]
@@ -218,39 +218,12 @@ def open_member(
 ) -> io.BufferedReader:
     """A file object over ``size`` bytes at uncompressed ``offset`` of a layer blob."""
     if compression is Compression.NONE:
-        return io.BufferedReader(_SubRange(blob, offset, size))
+        return io.BufferedReader(RangeReader(blob.path, blob.offset + offset, size))
     if compression is Compression.GZIP:
         return io.BufferedReader(
             _DecompressedRange(lambda: _gzip_from(blob, checkpoints, offset), size)
         )
     return io.BufferedReader(_DecompressedRange(lambda: _zstd_from(blob, offset), size))
-
-
-class _SubRange(io.RawIOBase):
-    def __init__(self, blob: BlobRef, offset: int, size: int) -> None:
-        super().__init__()
-        from anchore.image.blobs import RangeReader
-
-        self._reader = RangeReader(blob.path, blob.offset + offset, size)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        return self._reader.readinto(buffer)
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        return self._reader.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._reader.tell()
-
-    def close(self) -> None:
-        self._reader.close()
-        super().close()
 
 
 def _skip(chunks: Iterator[bytes], count: int) -> Iterator[bytes]:
@@ -358,12 +331,7 @@ class _DecompressedRange(io.RawIOBase):
         return self._pos
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        if whence == os.SEEK_CUR:
-            offset += self._pos
-        elif whence == os.SEEK_END:
-            offset += self._size
-        if offset < 0:
-            raise ValueError("negative seek position")
+        offset = absolute_offset(offset, whence, self._pos, self._size)
         if offset < self._pos:
             self._chunks, self._buf, self._pos = None, b"", 0
         while self._pos < offset and self._pos < self._size:

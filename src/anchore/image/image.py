@@ -378,36 +378,38 @@ def _index_one(
     stream = LayerStream(
         layer.blob, limits, digest_algorithm=layer.digest, diff_id_algorithm=layer.diff_id
     )
+
+    def mismatch(problem: str, expected: str, actual: str) -> DigestMismatchError:
+        return DigestMismatchError(
+            f"{layer.blob.name}: {problem}",
+            expected=expected,
+            actual=actual,
+            source=source_label,
+            member=layer.blob.name,
+        )
+
     trusted = None
     if not verify and stream.compression is Compression.NONE:
         # an uncompressed blob's digest is its diff_id: both names must agree
         if layer.digest is not None and layer.digest != layer.diff_id:
-            raise DigestMismatchError(
-                f"{layer.blob.name}: an uncompressed layer named {layer.digest} "
-                f"but listed with diff_id {layer.diff_id}",
-                expected=layer.diff_id,
-                actual=layer.digest,
-                source=source_label,
-                member=layer.blob.name,
+            raise mismatch(
+                f"an uncompressed layer named {layer.digest} but listed with diff_id "
+                f"{layer.diff_id}",
+                layer.diff_id,
+                layer.digest,
             )
         trusted = layer.diff_id
     index = index_layer(stream, i, limits, trusted_digest=trusted)
     if layer.digest is not None and index.digest != layer.digest:
-        raise DigestMismatchError(
-            f"{layer.blob.name}: layer blob hashes to {index.digest}, not {layer.digest}",
-            expected=layer.digest,
-            actual=index.digest,
-            source=source_label,
-            member=layer.blob.name,
+        raise mismatch(
+            f"layer blob hashes to {index.digest}, not {layer.digest}", layer.digest, index.digest
         )
     if index.diff_id != layer.diff_id:
-        raise DigestMismatchError(
-            f"{layer.blob.name}: uncompressed layer hashes to {index.diff_id}, "
-            f"not the config's diff_id {layer.diff_id}",
-            expected=layer.diff_id,
-            actual=index.diff_id,
-            source=source_label,
-            member=layer.blob.name,
+        raise mismatch(
+            f"uncompressed layer hashes to {index.diff_id}, not the config's diff_id "
+            f"{layer.diff_id}",
+            layer.diff_id,
+            index.diff_id,
         )
     return index
 
