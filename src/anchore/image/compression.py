@@ -29,6 +29,7 @@ __all__ = ["Checkpoint", "Compression", "LayerStream", "open_member", "sniff"]
 
 _READ_SIZE = 1024 * 1024
 _OUT_SIZE = 1024 * 1024
+_FEED_SIZE = 64 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
@@ -247,29 +248,31 @@ def _inflate(
 ) -> Iterator[bytes]:
     """Inflate a gzip stream of one or more members, with bounded output per step.
 
-    ``on_progress(consumed, decompressor, fresh)`` is told, after each step, how
-    many compressed bytes the decompressor has consumed; ``fresh`` says a new
-    member starts there.
+    ``on_progress(consumed, decompressor, fresh)`` is told how many compressed
+    bytes have been consumed: with ``fresh`` where a new member starts, else
+    whenever the decompressor holds no pending input (a copy of it then keeps
+    only its own state alive, not a slice of input).
     """
     consumed = 0
     for chunk in chunks:
-        data = chunk
-        while data:
-            if d.eof:
-                if not data.strip(b"\0"):
-                    break  # NUL padding after the last member is harmless
-                d = zlib.decompressobj(31)
-                if on_progress:
-                    on_progress(consumed, d, True)
-            before = len(data)
-            try:
-                out = d.decompress(data, out_size)
-            except zlib.error as exc:
-                raise TruncatedBlobError(f"{where}: corrupt gzip stream: {exc}") from None
-            data = d.unused_data if d.eof else d.unconsumed_tail
-            consumed += before - len(data)
-            if out:
-                yield out
+        for start in range(0, len(chunk), _FEED_SIZE):
+            data = chunk[start : start + _FEED_SIZE]
+            while data:
+                if d.eof:
+                    if not data.strip(b"\0"):
+                        break  # NUL padding after the last member is harmless
+                    d = zlib.decompressobj(31)
+                    if on_progress:
+                        on_progress(consumed, d, True)
+                before = len(data)
+                try:
+                    out = d.decompress(data, out_size)
+                except zlib.error as exc:
+                    raise TruncatedBlobError(f"{where}: corrupt gzip stream: {exc}") from None
+                data = d.unused_data if d.eof else d.unconsumed_tail
+                consumed += before - len(data)
+                if out:
+                    yield out
             if on_progress and not d.eof:
                 on_progress(consumed, d, False)
     if not d.eof:

@@ -348,7 +348,7 @@ def iter_headers(source: ByteSource, where: str, limits: Limits) -> Iterator[Tar
         yield TarHeader(
             name,
             typeflag,
-            _number(mode_f, "mode", where, offset) & 0o7777,
+            mode if (mode := _number(mode_f, "mode", where, offset)) <= 0o7777 else mode & 0o7777,
             uid,
             gid,
             uname,
