@@ -47,4 +47,4 @@ class Limits:
     max_spool_bytes: int = 256 * _GIB
     #: Distance, in uncompressed bytes, between the restart points we keep for
     #: gzip layers: smaller means faster random reads and more memory.
-    gzip_checkpoint_interval: int = 2 * _MIB
+    gzip_checkpoint_interval: int = 1 * _MIB

@@ -290,10 +290,11 @@ def _gzip_from(blob: BlobRef, checkpoints: list[Checkpoint], offset: int) -> Ite
     def raw() -> Iterator[bytes]:
         with blob.open() as fh:
             fh.seek(start.compressed_offset)
-            while chunk := fh.read(_READ_SIZE):
+            while chunk := fh.read(_FEED_SIZE):  # small steps: most members are small
                 yield chunk
 
-    return _skip(_inflate(raw(), d, blob.name), offset - start.uncompressed_offset)
+    inflated = _inflate(raw(), d, blob.name, out_size=_FEED_SIZE)
+    return _skip(inflated, offset - start.uncompressed_offset)
 
 
 def _zstd_from(blob: BlobRef, offset: int) -> Iterator[bytes]:
