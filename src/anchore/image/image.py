@@ -94,9 +94,19 @@ class FileSystemView:
     followed inside it.
     """
 
-    def __init__(self, tree: FileTree, content: _Content) -> None:
-        self.tree = tree
+    def __init__(self, tree: FileTree | None, content: _Content) -> None:
+        self._tree = tree
         self._content = content
+
+    @property
+    def tree(self) -> FileTree:
+        """The paths and entries of this view (built on first use for an image)."""
+        if self._tree is None:
+            self._tree = self._build_tree()
+        return self._tree
+
+    def _build_tree(self) -> FileTree:
+        raise NotImplementedError  # pragma: no cover - views are built with their tree
 
     def __len__(self) -> int:
         return len(self.tree)
@@ -110,7 +120,8 @@ class FileSystemView:
 
     def _lookup(self, path: str, follow: bool) -> FileEntry:
         limit = self._content.limits.max_symlink_follows
-        return self.tree._entries[self.tree.resolve(path, follow_last=follow, max_follows=limit)]
+        tree = self.tree
+        return tree._entries[tree.resolve(path, follow_last=follow, max_follows=limit)]
 
     def stat(self, path: str, *, follow_symlinks: bool = True) -> FileEntry:
         """The entry at ``path``; like ``os.stat``, symlinks are followed unless told not to."""
@@ -257,24 +268,15 @@ class Image(FileSystemView):
         self.history: tuple[HistoryEntry, ...] = tuple(
             HistoryEntry.parse_all(raw.get("history"), len(layers), where)
         )
-        self._content = content
+        super().__init__(None, content)  # the squashed tree is built on first use
         self._owned = owned
         self._views: dict[int, FileSystemView] = {}
         for step in self.history:
             if step.layer_index is not None:
                 layers[step.layer_index].history = step
-        self._tree: FileTree | None = None
 
-    # FileSystemView's tree is built on first use
-    @property
-    def tree(self) -> FileTree:
-        if self._tree is None:
-            self._tree = self.squashed().tree
-        return self._tree
-
-    @tree.setter
-    def tree(self, value: FileTree) -> None:
-        self._tree = value
+    def _build_tree(self) -> FileTree:
+        return self.squashed().tree
 
     @property
     def platform(self) -> Platform:
