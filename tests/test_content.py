@@ -73,3 +73,15 @@ def test_media_type_is_not_trusted_over_magic(tmp_path):
     image = anchore.open_image(oci_archive(tmp_path / "lie.tar", built))
     assert image.layers[0].compression is anchore.Compression.NONE
     assert image.read_text("/x") == "plain"
+
+
+@pytest.mark.parametrize("how", ["gzip", "zstd", "none"])
+def test_read_many_matches_single_reads(tmp_path, payload_members, how):
+    built = build([payload_members[:30], payload_members[30:]], how)
+    limits = anchore.Limits(gzip_checkpoint_interval=256 * 1024)
+    image = anchore.open_image(oci_archive(tmp_path / "m.tar", built), limits=limits)
+    wanted = ["/" + name for name in list(FILES)[::3]]
+    got = {entry.path: data for entry, data in image.read_many(reversed(wanted))}
+    assert set(got) == set(wanted)
+    for path in wanted:
+        assert got[path] == FILES[path[1:]]

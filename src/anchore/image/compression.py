@@ -25,7 +25,15 @@ from anchore.errors import LimitExceededError, TruncatedBlobError
 from anchore.image.blobs import BlobRef, RangeReader, absolute_offset, new_hasher
 from anchore.limits import Limits
 
-__all__ = ["Checkpoint", "Compression", "LayerStream", "open_member", "sniff"]
+__all__ = [
+    "Checkpoint",
+    "Compression",
+    "LayerStream",
+    "open_member",
+    "restart_point",
+    "sniff",
+    "stream_from",
+]
 
 _READ_SIZE = 1024 * 1024
 _OUT_SIZE = 1024 * 1024
@@ -279,12 +287,37 @@ def _inflate(
         raise TruncatedBlobError(f"{where}: gzip stream ends early (truncated blob)")
 
 
+def restart_point(checkpoints: list[Checkpoint], offset: int) -> Checkpoint:
+    """The last restart point at or before ``offset``."""
+    lo, hi = 0, len(checkpoints) - 1
+    while lo < hi:  # checkpoints are sorted by uncompressed offset
+        mid = (lo + hi + 1) // 2
+        if checkpoints[mid].uncompressed_offset <= offset:
+            lo = mid
+        else:
+            hi = mid - 1
+    return checkpoints[lo]
+
+
+def stream_from(
+    blob: BlobRef, compression: Compression, checkpoints: list[Checkpoint], offset: int
+) -> Iterator[bytes]:
+    """The layer's uncompressed bytes from ``offset`` on, as chunks."""
+    if compression is Compression.GZIP:
+        return _gzip_from(blob, checkpoints, offset)
+    if compression is Compression.ZSTD:
+        return _zstd_from(blob, offset)
+
+    def plain() -> Iterator[bytes]:
+        with RangeReader(blob.path, blob.offset + offset, blob.size - offset) as fh:
+            while chunk := fh.read(_FEED_SIZE):
+                yield chunk
+
+    return plain()
+
+
 def _gzip_from(blob: BlobRef, checkpoints: list[Checkpoint], offset: int) -> Iterator[bytes]:
-    start = checkpoints[0]
-    for cp in checkpoints:  # sorted by offset, and few: one per interval
-        if cp.uncompressed_offset > offset:
-            break
-        start = cp
+    start = restart_point(checkpoints, offset)
     d = start.state.copy() if start.state is not None else zlib.decompressobj(31)
 
     def raw() -> Iterator[bytes]:

@@ -8,7 +8,7 @@ first asked for, and file content is read only when a caller reads it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -21,9 +21,16 @@ from anchore.errors import (
     LimitExceededError,
     NotAFileError,
     PathNotFoundError,
+    TruncatedBlobError,
 )
 from anchore.image.blobs import BlobRef
-from anchore.image.compression import Compression, LayerStream, open_member
+from anchore.image.compression import (
+    Compression,
+    LayerStream,
+    open_member,
+    restart_point,
+    stream_from,
+)
 from anchore.image.filetree import FileEntry, FileTree, FileType, normalize_path
 from anchore.image.formats import (
     ImageParts,
@@ -49,6 +56,14 @@ class _Content:
         self.limits = limits
 
     def open(self, entry: FileEntry) -> BinaryIO:
+        self._check_readable(entry)
+        layer, offset = entry.data_location
+        index = self._indexes[layer]
+        return open_member(
+            self._blobs[layer], index.compression, index.checkpoints, offset, entry.size
+        )
+
+    def _check_readable(self, entry: FileEntry) -> None:
         if not entry.is_file:
             raise NotAFileError(
                 f"{entry.path}: is a {entry.type.value}, not a file", member=entry.path
@@ -64,10 +79,40 @@ class _Content:
                 f"{entry.path}: stored as a GNU sparse member, which we do not read",
                 member=entry.path,
             )
-        index = self._indexes[layer]
-        return open_member(
-            self._blobs[layer], index.compression, index.checkpoints, offset, entry.size
-        )
+
+    def read_many(self, entries: Iterable[FileEntry]) -> Iterator[tuple[FileEntry, bytes]]:
+        """Read many files in one forward pass per layer (the order is the layers')."""
+        by_layer: dict[int, list[FileEntry]] = {}
+        for entry in entries:
+            self._check_readable(entry)
+            self._check_size(entry)
+            by_layer.setdefault(entry.data_location[0], []).append(entry)
+        for layer, items in sorted(by_layer.items()):
+            items.sort(key=lambda e: e.data_location[1])
+            index, blob = self._indexes[layer], self._blobs[layer]
+            cursor: _Cursor | None = None
+            for entry in items:
+                offset = entry.data_location[1]
+                restart = restart_point(index.checkpoints, offset).uncompressed_offset
+                if cursor is None or offset < cursor.position or restart > cursor.position:
+                    chunks = stream_from(blob, index.compression, index.checkpoints, offset)
+                    cursor = _Cursor(chunks, offset)
+                cursor.skip(offset - cursor.position)
+                data = cursor.read(entry.size)
+                if len(data) != entry.size:
+                    raise TruncatedBlobError(
+                        f"{blob.name}: ends inside {entry.path}", member=entry.path
+                    )
+                yield entry, data
+
+    def _check_size(self, entry: FileEntry) -> None:
+        if entry.size > self.limits.max_read_bytes:
+            raise LimitExceededError(
+                f"{entry.path}: {entry.size} bytes exceeds max_read_bytes="
+                f"{self.limits.max_read_bytes}; use open() to stream it",
+                limit="max_read_bytes",
+                member=entry.path,
+            )
 
     def read_bytes(self, entry: FileEntry) -> bytes:
         if entry.size > self.limits.max_read_bytes:
@@ -84,6 +129,39 @@ class _Content:
                 f"{entry.path}: read {len(data)} of {entry.size} bytes", member=entry.path
             )
         return data
+
+
+class _Cursor:
+    """A forward-only position in a layer's uncompressed stream."""
+
+    def __init__(self, chunks: Iterator[bytes], position: int) -> None:
+        self._chunks = chunks
+        self._buf = b""
+        self.position = position
+
+    def _fill(self) -> bool:
+        for chunk in self._chunks:
+            if chunk:
+                self._buf = chunk
+                return True
+        return False
+
+    def skip(self, n: int) -> None:
+        while n > 0 and (self._buf or self._fill()):
+            step = min(n, len(self._buf))
+            self._buf = self._buf[step:]
+            self.position += step
+            n -= step
+
+    def read(self, n: int) -> bytes:
+        parts = []
+        while n > 0 and (self._buf or self._fill()):
+            piece = self._buf[:n]
+            self._buf = self._buf[len(piece) :]
+            parts.append(piece)
+            self.position += len(piece)
+            n -= len(piece)
+        return b"".join(parts)
 
 
 class FileSystemView:
@@ -156,6 +234,15 @@ class FileSystemView:
 
     def read_bytes(self, path: str) -> bytes:
         return self._content.read_bytes(self._lookup(path, True))
+
+    def read_many(self, paths: Iterable[str | FileEntry]) -> Iterator[tuple[FileEntry, bytes]]:
+        """Read many files at once: one forward pass per layer, not one seek per file.
+
+        Yields (entry, content) in layer and archive order, not in the order asked.
+        Symlinks among ``paths`` are followed; entries are taken as they are.
+        """
+        entries = [p if isinstance(p, FileEntry) else self._lookup(p, True) for p in paths]
+        return self._content.read_many(entries)
 
     def read_text(self, path: str, encoding: str = "utf-8", errors: str = "strict") -> str:
         return self.read_bytes(path).decode(encoding, errors)

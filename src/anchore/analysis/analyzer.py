@@ -1,0 +1,70 @@
+"""The analyzer contract, and what the engine hands an analyzer.
+
+An analyzer names the paths it wants (``patterns``) and gets only those files,
+as :class:`FileInput` values whose content is read on demand and at most once.
+It yields :class:`~anchore.analysis.model.Package`,
+:class:`~anchore.analysis.model.Finding`, :class:`~anchore.analysis.model.Distro`
+or :class:`~anchore.analysis.model.AnalyzerError` values. It never walks the
+image itself; for package databases it may ask the context for every layer's
+copy of a file, to tell which layer introduced each package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
+
+import attrs
+
+from anchore.analysis.model import AnalyzerError, Distro, Finding, Location, Package
+from anchore.image.filetree import FileEntry
+
+if TYPE_CHECKING:
+    from anchore.analysis.engine import AnalysisContext
+
+__all__ = ["Analyzer", "FileInput", "Result"]
+
+Result = Package | Finding | Distro | AnalyzerError
+
+
+@runtime_checkable
+class Analyzer(Protocol):
+    """What an analyzer plugin provides (a class instance or any object with these)."""
+
+    #: unique name, e.g. ``dpkg`` or ``mycompany-licenses``
+    name: str
+    #: which files it wants: a pattern without ``/`` matches basenames (``*.jar``,
+    #: ``package.json``); one with ``/`` matches absolute paths, ``**`` standing for
+    #: any number of directories (``/var/lib/dpkg/status.d/*``, ``**/*.dist-info/METADATA``)
+    patterns: Sequence[str]
+
+    def analyze(self, files: Sequence[FileInput], context: AnalysisContext) -> Iterable[Result]:
+        """Yield what the matching files say. Raise nothing you can report instead."""
+        ...
+
+
+@attrs.define(eq=False)
+class FileInput:
+    """A file offered to an analyzer: its entry, and its content on demand."""
+
+    entry: FileEntry
+    _context: AnalysisContext = attrs.field(repr=False)
+
+    @property
+    def path(self) -> str:
+        return self.entry.path
+
+    def read(self) -> bytes:
+        """The whole content (read once per analysis, shared between analyzers)."""
+        return self._context.read(self.entry)
+
+    def read_text(self, errors: str = "replace") -> str:
+        return self.read().decode("utf-8", errors)
+
+    def open(self) -> BinaryIO:
+        """A seekable stream, for large files (archives, binaries) read in parts."""
+        return self._context.open(self.entry)
+
+    @property
+    def location(self) -> Location:
+        return self._context.location(self.entry)

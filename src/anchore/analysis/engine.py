@@ -1,0 +1,370 @@
+"""``analyze()``: one walk of the squashed tree, each file offered to the analyzers that want it.
+
+The walk matches every path against every analyzer's patterns at once
+(basenames by dictionary, suffixes by ``endswith``, the rest by one regular
+expression). The small files that matched are then read in a single forward
+pass per layer, shared by every analyzer that wants them; large ones are
+streamed on demand. Analyzers run concurrently; one that fails yields an
+error entry and the analysis goes on.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, BinaryIO
+
+from anchore.analysis.analyzer import Analyzer, FileInput, Result
+from anchore.analysis.model import (
+    Analysis,
+    AnalyzerError,
+    Distro,
+    FileRecord,
+    Finding,
+    Location,
+    Package,
+)
+from anchore.errors import AnchoreError
+from anchore.image.filetree import FileEntry
+from anchore.image.image import Image
+
+__all__ = ["AnalysisContext", "PathMatcher", "analyze"]
+
+log = logging.getLogger(__name__)
+
+#: files up to this size are read in the shared prefetch pass; larger ones on demand
+PREFETCH_MAX_BYTES = 4 * 1024 * 1024
+
+Progress = Callable[[str, int, int], None]
+
+
+def _glob_regex(pattern: str) -> str:
+    """A path glob as a regex: ``**/`` is any number of directories, ``*`` stays in one."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        else:
+            c = pattern[i]
+            if c == "*":
+                out.append("[^/]*")
+            elif c == "?":
+                out.append("[^/]")
+            elif c == "[":
+                end = pattern.find("]", i + 1)
+                if end < 0:
+                    out.append(re.escape(c))
+                else:
+                    out.append(fnmatch.translate(pattern[i : end + 1])[4:-3])
+                    i = end
+            else:
+                out.append(re.escape(c))
+            i += 1
+    return "".join(out)
+
+
+class PathMatcher:
+    """Which analyzers want a path: many patterns, one cheap test per path."""
+
+    def __init__(self, analyzers: Sequence[Analyzer]) -> None:
+        self._by_basename: dict[str, list[int]] = {}
+        self._by_suffix: list[tuple[str, int]] = []
+        regexes: list[str] = []
+        self._groups: dict[str, int] = {}
+        for i, analyzer in enumerate(analyzers):
+            for pattern in analyzer.patterns:
+                if "/" not in pattern:
+                    if not any(c in pattern for c in "*?["):
+                        self._by_basename.setdefault(pattern, []).append(i)
+                        continue
+                    if pattern.startswith("*") and not any(c in pattern[1:] for c in "*?["):
+                        self._by_suffix.append((pattern[1:], i))
+                        continue
+                    body = "(?:.*/)?" + _glob_regex(pattern)
+                else:
+                    body = _glob_regex(
+                        pattern if pattern.startswith(("/", "**")) else "/" + pattern
+                    )
+                name = f"g{len(regexes)}"
+                self._groups[name] = i
+                regexes.append(f"(?P<{name}>{body})")
+        self._regex = re.compile("|".join(f"(?:{r})\\Z" for r in regexes)) if regexes else None
+        self._many = [re.compile(f"{r}\\Z") for r in regexes]
+        self._owners = [self._groups[f"g{k}"] for k in range(len(regexes))]
+
+    def match(self, path: str) -> set[int]:
+        """Indexes of the analyzers whose patterns match ``path``."""
+        found: set[int] = set()
+        base = path.rpartition("/")[2]
+        hits = self._by_basename.get(base)
+        if hits:
+            found.update(hits)
+        for suffix, i in self._by_suffix:
+            if base.endswith(suffix):
+                found.add(i)
+        if self._regex is not None and self._regex.match(path):
+            # one alternation found a match; ask each pattern which ones (rare: few paths get here)
+            for regex, owner in zip(self._many, self._owners, strict=True):
+                if owner not in found and regex.match(path):
+                    found.add(owner)
+        return found
+
+
+class AnalysisContext:
+    """What analyzers may ask of the image, beyond the files they were offered."""
+
+    def __init__(self, image: Image) -> None:
+        self.image = image
+        self._cache: dict[tuple[int, int], bytes] = {}
+        self._lock = threading.Lock()
+
+    @functools.cached_property
+    def distro(self) -> Distro | None:
+        """The image's distro (from os-release and the like), computed once."""
+        from anchore.analyzers.distro import RELEASE_FILES, detect_distro
+
+        found = []
+        for path in RELEASE_FILES:
+            try:
+                entry = self.image.stat(path)
+            except AnchoreError:
+                continue
+            if entry.is_file:
+                found.append(FileInput(entry, self))
+        return detect_distro(found)
+
+    # content
+    def prefetch(self, entries: Iterable[FileEntry]) -> None:
+        wanted = {e.data_location: e for e in entries if e.data_location not in self._cache}
+        for entry, data in self.image._content.read_many(wanted.values()):
+            self._cache[entry.data_location] = data
+
+    def read(self, entry: FileEntry) -> bytes:
+        cached = self._cache.get(entry.data_location)
+        if cached is not None:
+            return cached
+        return self.image._content.read_bytes(entry)
+
+    def open(self, entry: FileEntry) -> BinaryIO:
+        return self.image._content.open(entry)
+
+    # locations and layers
+    def location(self, entry: FileEntry, layer_index: int | None = None) -> Location:
+        index = entry.layer_index if layer_index is None else layer_index
+        digest = self.image.layers[index].digest if 0 <= index < len(self.image.layers) else ""
+        return Location(entry.path, index, digest)
+
+    def layer_copies(self, path: str) -> list[tuple[int, bytes]]:
+        """Every layer's own copy of ``path``, oldest first: how a database grew."""
+        copies = []
+        for layer in self.image.layers:
+            try:
+                entry = layer.stat(path)
+            except AnchoreError:
+                continue
+            if entry.is_file:
+                try:
+                    copies.append((layer.index, self.read(entry)))
+                except AnchoreError as exc:
+                    log.warning("cannot read layer %d copy of %s: %s", layer.index, path, exc)
+        return copies
+
+    def introduced_in(self, entry: FileEntry) -> int:
+        """The first layer of the unbroken run of layers that kept writing this path.
+
+        A later layer that rewrites a file (``chmod -R``, a re-install) does not
+        take the credit from the layer that first put it there, unless the path
+        was deleted in between.
+        """
+        path = entry.path
+        first = entry.layer_index
+        for index in range(entry.layer_index - 1, -1, -1):
+            later = self.image.layers[index + 1]
+            if _deleted_by(later.whiteouts, later.opaque_dirs, path):
+                break
+            try:
+                self.image.layers[index].stat(path)
+            except AnchoreError:
+                continue
+            first = index
+        return first
+
+
+def _deleted_by(whiteouts: Sequence[str], opaque: Sequence[str], path: str) -> bool:
+    for gone in whiteouts:
+        if path == gone or path.startswith(gone + "/"):
+            return True
+    return any(path.startswith(d.rstrip("/") + "/") for d in opaque)
+
+
+def _merge(packages: list[Package]) -> list[Package]:
+    """One package per identity; the evidence of duplicates becomes extra locations."""
+    merged: dict[tuple[str, str, str, str], Package] = {}
+    for pkg in packages:
+        key = (pkg.type, pkg.name, pkg.version, pkg.purl)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = pkg
+            continue
+        locations = tuple(sorted(set(seen.locations) | set(pkg.locations),
+                                 key=lambda loc: (loc.layer_index, loc.path)))  # fmt: skip
+        licenses = tuple(dict.fromkeys(seen.licenses + pkg.licenses))
+        files = tuple(dict.fromkeys(seen.files + pkg.files))
+        merged[key] = type(seen)(
+            **{**_fields(seen), "locations": locations, "licenses": licenses, "files": files}
+        )
+    return sorted(merged.values(), key=lambda p: (p.type, p.name, p.version, p.purl))
+
+
+def _fields(pkg: Package) -> dict[str, Any]:
+    import attrs
+
+    return attrs.asdict(pkg, recurse=False)
+
+
+def analyze(
+    image: Image,
+    *,
+    analyzers: Sequence[Analyzer] | Sequence[str] | None = None,
+    progress: Progress | None = None,
+    workers: int = 2,
+    digests: Sequence[str] = (),
+) -> Analysis:
+    """Analyze an opened image with every registered analyzer (or those named).
+
+    ``progress(stage, done, total)`` is called as work completes. ``digests``
+    (``"sha256"``, ``"md5"``...) adds content digests to the file inventory;
+    they cost a read of every file, so none are computed unless asked.
+    """
+    from anchore.plugins import manager
+
+    chosen = manager.select_analyzers(analyzers)
+    matcher = PathMatcher(chosen)
+    context = AnalysisContext(image)
+    offered: list[list[FileEntry]] = [[] for _ in chosen]
+    entries = list(image.files())
+    for entry in entries:
+        if not entry.is_file and not entry.is_symlink:
+            continue
+        for i in matcher.match(entry.path):
+            offered[i].append(entry)
+    if progress:
+        progress("walk", len(entries), len(entries))
+    prefetch = [
+        e
+        for i, files in enumerate(offered)
+        if getattr(chosen[i], "prefetch", True)
+        for e in files
+        if e.is_file and e.data_location[0] >= 0 and e.size <= PREFETCH_MAX_BYTES and not e.sparse
+    ]
+    try:
+        context.prefetch(prefetch)
+    except AnchoreError as exc:  # a broken member: analyzers will meet it one by one
+        log.warning("prefetch stopped: %s", exc)
+    if progress:
+        progress("read", len(prefetch), len(prefetch))
+
+    results: list[list[Result]] = [[] for _ in chosen]
+    errors: list[AnalyzerError] = []
+    timings: dict[str, float] = {}
+
+    def run(i: int) -> None:
+        analyzer = chosen[i]
+        start = time.perf_counter()
+        inputs = [FileInput(e, context) for e in offered[i] if e.is_file]
+        try:
+            if inputs or not analyzer.patterns:
+                results[i] = list(analyzer.analyze(inputs, context))
+        except Exception as exc:
+            log.exception("analyzer %s failed", analyzer.name)
+            results[i] = [AnalyzerError(analyzer.name, f"{type(exc).__name__}: {exc}")]
+        timings[analyzer.name] = time.perf_counter() - start
+
+    done = 0
+    with ThreadPoolExecutor(
+        max_workers=max(1, workers), thread_name_prefix="anchore-analyze"
+    ) as pool:
+        for _ in pool.map(run, range(len(chosen))):
+            done += 1
+            if progress:
+                progress("analyze", done, len(chosen))
+
+    packages: list[Package] = []
+    findings: list[Finding] = []
+    distros: list[Distro] = []
+    for i, items in enumerate(results):
+        name = chosen[i].name
+        for item in items:
+            if isinstance(item, Package):
+                packages.append(item if item.found_by else _with(item, found_by=name))
+            elif isinstance(item, Finding):
+                findings.append(item if item.found_by else _with(item, found_by=name))
+            elif isinstance(item, Distro):
+                distros.append(item)
+            elif isinstance(item, AnalyzerError):
+                errors.append(item)
+            else:
+                errors.append(AnalyzerError(name, f"yielded {type(item).__name__}, not a result"))
+    packages = _merge(packages)
+    records = _inventory(image, entries, packages, digests, context)
+    return Analysis(
+        image=image.to_dict(),
+        distro=distros[0] if distros else None,
+        packages=packages,
+        findings=sorted(findings, key=lambda f: (f.kind, f.rule, [l.path for l in f.locations])),
+        files=records,
+        errors=errors,
+        timings=timings,
+    )
+
+
+def _with(item: Any, **changes: Any) -> Any:
+    import attrs
+
+    return attrs.evolve(item, **changes)
+
+
+def _inventory(
+    image: Image,
+    entries: list[FileEntry],
+    packages: list[Package],
+    digests: Sequence[str],
+    context: AnalysisContext,
+) -> list[FileRecord]:
+    owners: dict[str, list[str]] = {}
+    for pkg in packages:
+        for path in pkg.files:
+            owners.setdefault(path, []).append(pkg.purl)
+    sums: dict[str, dict[str, str]] = {}
+    if digests:
+        import hashlib
+
+        readable = [e for e in entries if e.is_file and e.data_location[0] >= 0 and not e.sparse]
+        for entry, data in image._content.read_many(readable):
+            sums[entry.path] = {d: hashlib.new(d, data).hexdigest() for d in digests}
+    return [
+        FileRecord(
+            path=e.path,
+            type=e.type.value,
+            mode=e.mode,
+            uid=e.uid,
+            gid=e.gid,
+            size=e.size,
+            layer_index=e.layer_index,
+            link_target=e.link_target,
+            owners=owners.get(e.path, ()),
+            digests=sums.get(e.path, {}),
+        )
+        for e in entries
+    ]

@@ -1,0 +1,80 @@
+"""Small helpers every analyzer needs: purls, CPEs, parsing guards."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from packageurl import PackageURL
+
+__all__ = ["make_cpe", "make_purl", "normalize_python_name", "parse_rfc822"]
+
+
+def make_purl(
+    ptype: str,
+    name: str,
+    version: str | None,
+    *,
+    namespace: str | None = None,
+    qualifiers: Mapping[str, str | None] | None = None,
+    subpath: str | None = None,
+) -> str:
+    """A package URL string (packageurl-python does the escaping)."""
+    clean = {k: v for k, v in (qualifiers or {}).items() if v}
+    return str(
+        PackageURL(
+            type=ptype,
+            namespace=namespace or None,
+            name=name,
+            version=version or None,
+            qualifiers=clean or None,
+            subpath=subpath,
+        ).to_string()
+    )
+
+
+_CPE_ESCAPE = re.compile(r"([^A-Za-z0-9._\-~])")
+
+
+def _cpe_part(value: str) -> str:
+    return _CPE_ESCAPE.sub(r"\\\1", value.lower().replace(" ", "_"))
+
+
+def make_cpe(vendor: str, product: str, version: str, part: str = "a") -> str:
+    """A CPE 2.3 name. We only make these from facts, never by guessing vendors."""
+    return f"cpe:2.3:{part}:{_cpe_part(vendor)}:{_cpe_part(product)}:{_cpe_part(version)}:*:*:*:*:*:*:*"
+
+
+def normalize_python_name(name: str) -> str:
+    """PEP 503: lowercase, runs of ``-_.`` become one ``-``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def parse_rfc822(text: str) -> list[dict[str, str]]:
+    """Stanzas of ``Key: value`` lines with indented continuations (dpkg, METADATA).
+
+    Keys keep their case; a repeated key's values are joined by newlines.
+    """
+    stanzas: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    last: str | None = None
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                stanzas.append(current)
+            current, last = {}, None
+            continue
+        if line[0] in " \t":
+            if last is not None:
+                current[last] += "\n" + line.strip()
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        key = key.strip()
+        value = value.strip()
+        current[key] = f"{current[key]}\n{value}" if key in current else value
+        last = key
+    if current:
+        stanzas.append(current)
+    return stanzas

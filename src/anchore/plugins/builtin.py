@@ -1,0 +1,15 @@
+"""Our own analyzers, registered through the same hooks as any third party's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anchore.plugins import hookimpl
+
+
+@hookimpl
+def anchore_analyzers() -> list[Any]:
+    from anchore.analyzers.distro import DistroAnalyzer
+    from anchore.analyzers.dpkg import DpkgAnalyzer
+
+    return [DistroAnalyzer(), DpkgAnalyzer()]
