@@ -150,6 +150,10 @@ class AnalysisContext:
         for entry, data in self.image._content.read_many(wanted.values()):
             self._cache[entry.data_location] = data
 
+    def read_heads(self, entries: Iterable[FileEntry], size: int) -> dict[str, bytes]:
+        """The first ``size`` bytes of many files, in one pass: for sniffing file types."""
+        return {e.path: data for e, data in self.image._content.read_many(entries, head=size)}
+
     def read(self, entry: FileEntry) -> bytes:
         cached = self._cache.get(entry.data_location)
         if cached is not None:

@@ -80,12 +80,18 @@ class _Content:
                 member=entry.path,
             )
 
-    def read_many(self, entries: Iterable[FileEntry]) -> Iterator[tuple[FileEntry, bytes]]:
-        """Read many files in one forward pass per layer (the order is the layers')."""
+    def read_many(
+        self, entries: Iterable[FileEntry], head: int | None = None
+    ) -> Iterator[tuple[FileEntry, bytes]]:
+        """Read many files in one forward pass per layer (the order is the layers').
+
+        With ``head``, only the first ``head`` bytes of each file.
+        """
         by_layer: dict[int, list[FileEntry]] = {}
         for entry in entries:
             self._check_readable(entry)
-            self._check_size(entry)
+            if head is None:
+                self._check_size(entry)
             by_layer.setdefault(entry.data_location[0], []).append(entry)
         for layer, items in sorted(by_layer.items()):
             items.sort(key=lambda e: e.data_location[1])
@@ -98,8 +104,9 @@ class _Content:
                     chunks = stream_from(blob, index.compression, index.checkpoints, offset)
                     cursor = _Cursor(chunks, offset)
                 cursor.skip(offset - cursor.position)
-                data = cursor.read(entry.size)
-                if len(data) != entry.size:
+                want = entry.size if head is None else min(head, entry.size)
+                data = cursor.read(want)
+                if len(data) != want:
                     raise TruncatedBlobError(
                         f"{blob.name}: ends inside {entry.path}", member=entry.path
                     )

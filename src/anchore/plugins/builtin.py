@@ -11,5 +11,8 @@ from anchore.plugins import hookimpl
 def anchore_analyzers() -> list[Any]:
     from anchore.analyzers.distro import DistroAnalyzer
     from anchore.analyzers.dpkg import DpkgAnalyzer
+    from anchore.analyzers.golang import GoAnalyzer
+    from anchore.analyzers.npm import NpmAnalyzer
+    from anchore.analyzers.python import PythonAnalyzer
 
-    return [DistroAnalyzer(), DpkgAnalyzer()]
+    return [DistroAnalyzer(), DpkgAnalyzer(), PythonAnalyzer(), NpmAnalyzer(), GoAnalyzer()]
