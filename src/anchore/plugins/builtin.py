@@ -12,7 +12,8 @@ def anchore_analyzers() -> list[Any]:
     from anchore.analyzers.distro import DistroAnalyzer
     from anchore.analyzers.dpkg import DpkgAnalyzer
     from anchore.analyzers.golang import GoAnalyzer
+    from anchore.analyzers.java import JavaAnalyzer
     from anchore.analyzers.npm import NpmAnalyzer
     from anchore.analyzers.python import PythonAnalyzer
 
-    return [DistroAnalyzer(), DpkgAnalyzer(), PythonAnalyzer(), NpmAnalyzer(), GoAnalyzer()]
+    return [DistroAnalyzer(), DpkgAnalyzer(), PythonAnalyzer(), NpmAnalyzer(), GoAnalyzer(), JavaAnalyzer()]
