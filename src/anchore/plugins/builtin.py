@@ -9,11 +9,30 @@ from anchore.plugins import hookimpl
 
 @hookimpl
 def anchore_analyzers() -> list[Any]:
+    from anchore.analyzers.apk import ApkAnalyzer
     from anchore.analyzers.distro import DistroAnalyzer
     from anchore.analyzers.dpkg import DpkgAnalyzer
+    from anchore.analyzers.ecosystems import (
+        ComposerAnalyzer,
+        DotnetAnalyzer,
+        RubyAnalyzer,
+        RustAnalyzer,
+    )
     from anchore.analyzers.golang import GoAnalyzer
     from anchore.analyzers.java import JavaAnalyzer
     from anchore.analyzers.npm import NpmAnalyzer
     from anchore.analyzers.python import PythonAnalyzer
 
-    return [DistroAnalyzer(), DpkgAnalyzer(), PythonAnalyzer(), NpmAnalyzer(), GoAnalyzer(), JavaAnalyzer()]
+    return [
+        DistroAnalyzer(),
+        DpkgAnalyzer(),
+        ApkAnalyzer(),
+        PythonAnalyzer(),
+        NpmAnalyzer(),
+        GoAnalyzer(),
+        JavaAnalyzer(),
+        RubyAnalyzer(),
+        ComposerAnalyzer(),
+        RustAnalyzer(),
+        DotnetAnalyzer(),
+    ]

@@ -1,0 +1,96 @@
+"""Alpine packages: ``/lib/apk/db/installed`` (origin, license, owned files).
+
+Like dpkg, each package is attributed to the first layer whose copy of the
+database lists it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from anchore.analysis.analyzer import FileInput, Result
+from anchore.analysis.model import AnalyzerError, Location, Package
+from anchore.analyzers.common import make_purl
+
+if TYPE_CHECKING:
+    from anchore.analysis.engine import AnalysisContext
+
+__all__ = ["ApkAnalyzer", "parse_installed"]
+
+INSTALLED = "/lib/apk/db/installed"
+
+
+def parse_installed(text: str) -> list[dict[str, Any]]:
+    """Records of the apk database: single-letter keys, F:/R: lines making the file list."""
+    records: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+    directory = ""
+    for line in text.splitlines():
+        if not line.strip():
+            if current.get("P"):
+                records.append(current)
+            current, directory = {}, ""
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or len(key) != 1:
+            continue
+        if key == "F":
+            directory = value
+        elif key == "R":
+            current.setdefault("files", []).append(f"/{directory}/{value}" if directory else f"/{value}")
+        elif key not in current:
+            current[key] = value
+    if current.get("P"):
+        records.append(current)
+    return records
+
+
+class ApkAnalyzer:
+    name = "apk"
+    patterns: Sequence[str] = (INSTALLED,)
+
+    def analyze(self, files: Sequence[FileInput], context: AnalysisContext) -> Iterable[Result]:
+        for f in files:
+            try:
+                records = parse_installed(f.read_text())
+            except Exception as exc:  # noqa: BLE001
+                yield AnalyzerError(self.name, f"{f.path}: {exc}", f.path)
+                continue
+            first: dict[tuple[str, str], int] = {}
+            if f.path == INSTALLED:
+                for layer, data in context.layer_copies(INSTALLED):
+                    present = {(r["P"], r.get("V", "")) for r in parse_installed(data.decode("utf-8", "replace"))}
+                    for key in present:
+                        first.setdefault(key, layer)
+                    for key in list(first):
+                        if key not in present:
+                            del first[key]
+            distro = context.distro
+            distro_q = f"{distro.id}-{distro.version_id}" if distro and distro.version_id else None
+            for r in records:
+                if not r.get("V"):
+                    yield AnalyzerError(self.name, f"{f.path}: package {r['P']} has no version", f.path)
+                    continue
+                layer = first.get((r["P"], r["V"]), f.entry.layer_index)
+                digest = context.image.layers[layer].digest if 0 <= layer < len(context.image.layers) else ""
+                origin = r.get("o")
+                qualifiers = {"arch": r.get("A"), "distro": distro_q}
+                if origin and origin != r["P"]:
+                    qualifiers["upstream"] = origin
+                yield Package(
+                    type="apk",
+                    name=r["P"],
+                    version=r["V"],
+                    purl=make_purl("apk", r["P"], r["V"], namespace=distro.id if distro else "alpine",
+                                   qualifiers=qualifiers),  # fmt: skip
+                    locations=(Location(f.path, layer, digest),),
+                    licenses=tuple(r.get("L", "").split()),
+                    source_name=origin,
+                    source_version=r["V"] if origin else None,
+                    architecture=r.get("A"),
+                    files=tuple(r.get("files", ())),
+                    metadata={k: r[v] for k, v in (("description", "T"), ("url", "U"),
+                              ("maintainer", "m"), ("commit", "c"), ("depends", "D"),
+                              ("provides", "p"), ("checksum", "C")) if r.get(v)},  # fmt: skip
+                )
