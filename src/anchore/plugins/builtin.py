@@ -18,10 +18,12 @@ def anchore_analyzers() -> list[Any]:
         RubyAnalyzer,
         RustAnalyzer,
     )
+    from anchore.analyzers.files import PermissionsAnalyzer
     from anchore.analyzers.golang import GoAnalyzer
     from anchore.analyzers.java import JavaAnalyzer
     from anchore.analyzers.npm import NpmAnalyzer
     from anchore.analyzers.python import PythonAnalyzer
+    from anchore.analyzers.secrets import SecretsAnalyzer
 
     return [
         DistroAnalyzer(),
@@ -35,4 +37,6 @@ def anchore_analyzers() -> list[Any]:
         ComposerAnalyzer(),
         RustAnalyzer(),
         DotnetAnalyzer(),
+        PermissionsAnalyzer(),
+        SecretsAnalyzer(),
     ]

@@ -1,0 +1,161 @@
+"""Secrets and content search: regex rules over text files, never reporting the secret.
+
+Built-in rules catch cloud keys, private keys, tokens and passwords in
+configuration; users add their own with :class:`SecretsAnalyzer` ``(rules=...)``
+or :class:`ContentSearchAnalyzer`. Binary files (a NUL byte in the first 8 KiB)
+and files above ``max_file_bytes`` are skipped. A match reports the path, line,
+layer and rule, and a redacted preview: the first four characters of the
+secret, then asterisks.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+
+from anchore.analysis.analyzer import FileInput, Result
+from anchore.analysis.model import Finding
+
+if TYPE_CHECKING:
+    from anchore.analysis.engine import AnalysisContext
+
+__all__ = ["BUILTIN_RULES", "ContentSearchAnalyzer", "Rule", "SecretsAnalyzer"]
+
+
+def _compile(pattern: str | bytes | re.Pattern[bytes]) -> re.Pattern[bytes]:
+    if isinstance(pattern, re.Pattern):
+        return pattern
+    return re.compile(pattern.encode() if isinstance(pattern, str) else pattern)
+
+
+@attrs.frozen
+class Rule:
+    """A named regex; the ``secret`` group (or the whole match) is what gets redacted."""
+
+    name: str
+    pattern: re.Pattern[bytes] = attrs.field(converter=_compile)
+    severity: str = "high"
+    description: str = ""
+    #: basename globs the rule is limited to (empty: every text file)
+    files: tuple[str, ...] = ()
+    #: a cheap literal test: the rule runs only on files where this regex finds something
+    trigger: re.Pattern[bytes] | None = attrs.field(default=None, converter=lambda p: None if p is None else _compile(p))
+
+
+_CONFIG_FILES = ("*.conf", "*.cfg", "*.cnf", "*.ini", "*.env", ".env", "*.properties", "*.yaml",
+                 "*.yml", "*.toml", "*.json", "*.xml", "credentials", "*.credentials", ".netrc",
+                 ".pgpass", ".git-credentials", "*.tfvars", ".npmrc", ".pypirc")  # fmt: skip
+
+
+BUILTIN_RULES: tuple[Rule, ...] = (
+    Rule("aws-access-key-id", rb"(?<![A-Z0-9])(?P<secret>(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16})(?![A-Z0-9])",
+         description="AWS access key id", trigger=rb"A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA)"),
+    Rule("aws-secret-access-key", rb"(?i)aws_?secret_?access_?key\s*[=:]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])",
+         description="AWS secret access key", trigger=rb"(?i)secret_?access"),
+    Rule("private-key", rb"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----",
+         description="private key", trigger=rb"PRIVATE KEY"),
+    Rule("github-token", rb"(?<![A-Za-z0-9_])(?P<secret>(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})",
+         description="GitHub token", trigger=rb"gh[pousr]_|github_pat_"),
+    Rule("gitlab-token", rb"(?<![A-Za-z0-9_-])(?P<secret>glpat-[A-Za-z0-9_-]{20})",
+         description="GitLab personal access token", trigger=rb"glpat-"),
+    Rule("slack-token", rb"(?P<secret>xox[baprs]-[A-Za-z0-9-]{10,72})", description="Slack token", trigger=rb"xox"),
+    Rule("slack-webhook", rb"(?P<secret>https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+)",
+         description="Slack webhook", trigger=rb"hooks\.slack\.com"),
+    Rule("generic-password", rb"(?im)^\s*[\"']?[\w.-]*(?:password|passwd|pwd|secret)[\w.-]*[\"']?\s*[=:]\s*[\"']?(?P<secret>[^\s\"'#]{6,})",
+         severity="medium", description="password in configuration", files=_CONFIG_FILES,
+         trigger=rb"(?i)pass|pwd|secret"),
+)
+
+_PLACEHOLDERS = re.compile(
+    rb"^(?:.*[$(){}<>%].*|\*+|x+|changeme|password|none|null|true|false|yes|no)$", re.I
+)
+
+
+def _redact(secret: bytes) -> str:
+    text = secret.decode("utf-8", "replace")
+    return text[:4] + "*" * max(4, len(text) - 4)
+
+
+@attrs.define
+class SecretsAnalyzer:
+    """Regex rules over text files. ``rules`` replaces the built-ins; ``extra_rules`` adds."""
+
+    name: str = "secrets"
+    rules: Sequence[Rule] = BUILTIN_RULES
+    extra_rules: Sequence[Rule] = ()
+    patterns: Sequence[str] = ("**",)
+    max_file_bytes: int = 1024 * 1024
+    #: directories whose files are not searched (package manager docs and the like)
+    skip_prefixes: Sequence[str] = ("/usr/share/doc/", "/usr/share/man/", "/usr/share/locale/",
+                                    "/usr/share/zoneinfo/", "/usr/lib/python3/dist-packages/",
+                                    "/proc/", "/sys/")  # fmt: skip
+    kind: str = "secret"
+    prefetch: bool = False
+
+    def analyze(self, files: Sequence[FileInput], context: AnalysisContext) -> Iterable[Result]:
+        rules = tuple(self.rules) + tuple(self.extra_rules)
+        wanted = [
+            f for f in files
+            if 0 < f.entry.size <= self.max_file_bytes and not f.path.startswith(tuple(self.skip_prefixes))
+            and not f.entry.mode & 0o111  # executables are binaries or scripts with no secrets of their own
+        ]  # fmt: skip
+        context.prefetch([f.entry for f in wanted])
+        for f in wanted:
+            data = f.read()
+            if b"\0" in data[:8192]:
+                continue
+            yield from self._scan(f, data, rules)
+
+    def _scan(self, f: FileInput, data: bytes, rules: Sequence[Rule]) -> Iterable[Finding]:
+        line_starts: list[int] | None = None
+        base = f.path.rsplit("/", 1)[-1]
+        reported: set[int] = set()  # one finding per line: the first (most specific) rule's
+        for rule in rules:
+            if rule.files and not any(fnmatch.fnmatchcase(base, g) for g in rule.files):
+                continue
+            if rule.trigger is not None and not rule.trigger.search(data):
+                continue
+            for match in rule.pattern.finditer(data):
+                group = "secret" if "secret" in rule.pattern.groupindex else 0
+                secret = match.group(group) or b""
+                if group and _PLACEHOLDERS.match(secret.strip()):
+                    continue
+                if line_starts is None:
+                    line_starts = [0] + [m.end() for m in re.finditer(rb"\n", data)]
+                line = _line_of(line_starts, match.start())
+                if line in reported:
+                    continue
+                reported.add(line)
+                yield Finding(
+                    kind=self.kind,
+                    rule=rule.name,
+                    message=f"{rule.description or rule.name} in {f.path} line {line}: {_redact(secret)}",
+                    locations=(f.location,),
+                    line=line,
+                    severity=rule.severity,
+                    data={"redacted": _redact(secret), "length": len(secret)},
+                )
+
+
+def _line_of(starts: list[int], offset: int) -> int:
+    lo, hi = 0, len(starts) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if starts[mid] <= offset:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo + 1
+
+
+def ContentSearchAnalyzer(  # noqa: N802 - a factory that reads like the class it makes
+    patterns: Mapping[str, str], *, name: str = "content-search", paths: Sequence[str] = ("**",)
+) -> SecretsAnalyzer:
+    """Search text files for user regexes: ``{"rule-name": "regex"}``; matches are redacted."""
+    rules = tuple(Rule(rule, regex, severity="info") for rule, regex in patterns.items())
+    return SecretsAnalyzer(name=name, rules=rules, patterns=tuple(paths), kind="content-match",
+                           skip_prefixes=())  # fmt: skip
