@@ -23,12 +23,14 @@ def anchore_analyzers() -> list[Any]:
     from anchore.analyzers.java import JavaAnalyzer
     from anchore.analyzers.npm import NpmAnalyzer
     from anchore.analyzers.python import PythonAnalyzer
+    from anchore.analyzers.rpm import RpmAnalyzer
     from anchore.analyzers.secrets import SecretsAnalyzer
 
     return [
         DistroAnalyzer(),
         DpkgAnalyzer(),
         ApkAnalyzer(),
+        RpmAnalyzer(),
         PythonAnalyzer(),
         NpmAnalyzer(),
         GoAnalyzer(),
