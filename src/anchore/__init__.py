@@ -12,6 +12,8 @@ Start with :func:`open_image`::
 """
 
 from anchore import errors
+from anchore.analysis.engine import analyze
+from anchore.analysis.model import Analysis, AnalyzerError, Distro, FileRecord, Finding, Location, Package
 from anchore.errors import AnchoreError
 from anchore.image import (
     Compression,
@@ -30,7 +32,15 @@ from anchore.limits import Limits
 __version__ = "0.1.0"
 
 __all__ = [
+    "Analysis",
+    "AnalyzerError",
     "AnchoreError",
+    "Distro",
+    "FileRecord",
+    "Finding",
+    "Location",
+    "Package",
+    "analyze",
     "Compression",
     "ContainerConfig",
     "FileEntry",

@@ -97,6 +97,49 @@ def cmd_cat(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from anchore.analysis.engine import analyze
+
+    names = [n.strip() for n in args.analyzers.split(",")] if args.analyzers else None
+    with _open(args) as image:
+        result = analyze(image, analyzers=names)
+        if args.json:
+            data = result.to_dict()
+            if not args.files:
+                data.pop("files")
+            print(json.dumps(data, indent=2))
+            return 0
+        d = result.distro
+        print(f"image    {image.reference or image.source}  {image.platform}")
+        print(f"distro   {d.pretty_name or d.id if d else 'unknown'}")
+        counts: dict[str, int] = {}
+        for pkg in result.packages:
+            counts[pkg.type] = counts.get(pkg.type, 0) + 1
+        print(f"packages {len(result.packages)}: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())))
+        for pkg in result.packages:
+            where = pkg.locations[0].path if pkg.locations else ""
+            print(f"  {pkg.type:13} {pkg.name:40} {pkg.version:28} L{pkg.layer_index} {where}")
+        if result.findings:
+            print(f"findings {len(result.findings)}")
+            for finding in result.findings:
+                print(f"  {finding.severity:8} {finding.kind:22} {finding.message[:120]}")
+        for error in result.errors:
+            print(f"error    {error.analyzer}: {error.message}", file=sys.stderr)
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from anchore import plugins
+
+    for info in plugins.list():
+        print(f"{info.name}  ({info.source})")
+        for kind in ("analyzers", "gates", "queries", "sbom_formats", "vulnerability_feeds"):
+            names = getattr(info, kind)
+            if names:
+                print(f"  {kind}: {', '.join(names)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="anchore", description="Look inside container images, without a daemon."
@@ -108,6 +151,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("image", help="docker-save archive, OCI layout or OCI archive (path[:tag])")
         p.add_argument("--platform", help="os/arch[/variant] in a multi-platform index")
         p.add_argument("--tag", help="which image, when the source holds several")
+
+    p = sub.add_parser("analyze", help="packages, distro and findings, with the layer of each")
+    image_args(p)
+    p.add_argument("--json", action="store_true", help="the Analysis as JSON")
+    p.add_argument("--files", action="store_true", help="with --json: include the file inventory")
+    p.add_argument("--analyzers", help="comma-separated analyzer names (default: all)")
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("plugins", help="list loaded plugins and what they provide")
+    p.set_defaults(func=cmd_plugins)
 
     p = sub.add_parser("inspect", help="metadata, layers and a summary of the filesystem")
     image_args(p)

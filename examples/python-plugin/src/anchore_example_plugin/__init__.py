@@ -1,0 +1,1 @@
+"""An example anchore plugin package."""
