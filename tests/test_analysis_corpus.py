@@ -89,7 +89,11 @@ def test_removed_curl_is_still_recorded(debian_py, corpus):
 def test_findings_setuid_and_secrets(debian_py):
     setuid = {f.locations[0].path: f for f in debian_py.findings if f.kind == "setuid"}
     assert setuid["/usr/local/bin/helper"].locations[0].layer_index == 3
-    secrets = [f for f in debian_py.findings if f.kind == "secret" and f.locations[0].path == "/app/config/credentials"]
+    secrets = [
+        f
+        for f in debian_py.findings
+        if f.kind == "secret" and f.locations[0].path == "/app/config/credentials"
+    ]
     assert {f.rule for f in secrets} == {"aws-access-key-id", "aws-secret-access-key"}
     assert {f.line for f in secrets} == {1, 2}
     text = json.dumps(debian_py.to_dict())
@@ -104,4 +108,6 @@ def test_analysis_json_is_stable(debian_py):
     assert set(pkg) == {"type", "name", "version", "purl", "licenses", "cpes", "source_name",
                         "source_version", "architecture", "locations", "files", "metadata", "found_by"}  # fmt: skip
     owned = [f for f in data["files"] if f["path"] == "/usr/bin/python3.11"]
-    assert owned and any(o.startswith("pkg:deb/debian/python3.11-minimal@") for o in owned[0]["owners"])
+    assert owned and any(
+        o.startswith("pkg:deb/debian/python3.11-minimal@") for o in owned[0]["owners"]
+    )

@@ -17,9 +17,35 @@ import pytest
 import anchore
 from imagebuilder import build, d, f, oci_archive
 
-TESTDATA = Path(__file__).parent.parent.parent / "shared" / "fixtures" / "syft-testdata" / "syft" / "pkg" / "cataloger"
-ECOSYSTEMS = ["debian", "alpine", "redhat", "python", "javascript", "java", "golang", "ruby", "php", "rust", "dotnet"]
-REAL_ROOTS = ("var/lib/dpkg/", "lib/apk/db/", "var/lib/rpm/", "usr/lib/sysimage/rpm/", "usr/share/rpm/")
+TESTDATA = (
+    Path(__file__).parent.parent.parent
+    / "shared"
+    / "fixtures"
+    / "syft-testdata"
+    / "syft"
+    / "pkg"
+    / "cataloger"
+)
+ECOSYSTEMS = [
+    "debian",
+    "alpine",
+    "redhat",
+    "python",
+    "javascript",
+    "java",
+    "golang",
+    "ruby",
+    "php",
+    "rust",
+    "dotnet",
+]
+REAL_ROOTS = (
+    "var/lib/dpkg/",
+    "lib/apk/db/",
+    "var/lib/rpm/",
+    "usr/lib/sysimage/rpm/",
+    "usr/share/rpm/",
+)
 
 
 def _fixtures() -> list[Path]:
@@ -66,10 +92,17 @@ def _read(rel: str) -> bytes:
 
 
 def test_dpkg_status_d_distroless(tmp_path):
-    result = analyze_files(tmp_path, {
-        "var/lib/dpkg/status.d/libpam-runtime": _read("debian/testdata/var/lib/dpkg/status.d/libpam-runtime"),
-        "var/lib/dpkg/status.d/deinstall": _read("debian/testdata/var/lib/dpkg/status.d/deinstall"),
-    })
+    result = analyze_files(
+        tmp_path,
+        {
+            "var/lib/dpkg/status.d/libpam-runtime": _read(
+                "debian/testdata/var/lib/dpkg/status.d/libpam-runtime"
+            ),
+            "var/lib/dpkg/status.d/deinstall": _read(
+                "debian/testdata/var/lib/dpkg/status.d/deinstall"
+            ),
+        },
+    )
     names = {p.name for p in result.packages}
     assert "libpam-runtime" in names
     assert "linux-image-6.14.0-1012-aws" in names
@@ -93,8 +126,11 @@ def test_rpm_bdb_sqlite_and_ndb_agree_with_rpm(tmp_path):
     sqlite = (Path(__file__).parent / "fixtures" / "rpm" / "rpmdb.sqlite").read_bytes()
     (blob,) = list(read_bdb(bdb))
     ndb = _ndb_with(blob)
-    for path, data in (("var/lib/rpm/Packages", bdb), ("usr/lib/sysimage/rpm/rpmdb.sqlite", sqlite),
-                       ("usr/lib/sysimage/rpm/Packages.db", ndb)):
+    for path, data in (
+        ("var/lib/rpm/Packages", bdb),
+        ("usr/lib/sysimage/rpm/rpmdb.sqlite", sqlite),
+        ("usr/lib/sysimage/rpm/Packages.db", ndb),
+    ):
         result = analyze_files(tmp_path, {path: data}, path.replace("/", "_"))
         assert not result.errors, result.errors
         (pkg,) = result.packages
@@ -118,13 +154,20 @@ def _ndb_with(blob: bytes) -> bytes:
 
 def test_python_dist_info_egg_info_and_locks(tmp_path):
     site = "python/testdata/site-packages/nested/"
-    result = analyze_files(tmp_path, {
-        "usr/lib/python3/dist-packages/dist_name-1.0.dist-info/METADATA": _read(site + "dist-name/dist-info/METADATA"),
-        "usr/lib/python3/dist-packages/dist_name-1.0.dist-info/RECORD": _read(site + "dist-name/dist-info/RECORD"),
-        "srv/app/poetry.lock": _read("python/testdata/poetry/simple-deps/poetry.lock"),
-        "srv/app/Pipfile.lock": _read("python/testdata/pipfile-lock/Pipfile.lock"),
-        "srv/app/requirements.txt": _read("python/testdata/glob-paths/src/requirements.txt"),
-    })
+    result = analyze_files(
+        tmp_path,
+        {
+            "usr/lib/python3/dist-packages/dist_name-1.0.dist-info/METADATA": _read(
+                site + "dist-name/dist-info/METADATA"
+            ),
+            "usr/lib/python3/dist-packages/dist_name-1.0.dist-info/RECORD": _read(
+                site + "dist-name/dist-info/RECORD"
+            ),
+            "srv/app/poetry.lock": _read("python/testdata/poetry/simple-deps/poetry.lock"),
+            "srv/app/Pipfile.lock": _read("python/testdata/pipfile-lock/Pipfile.lock"),
+            "srv/app/requirements.txt": _read("python/testdata/glob-paths/src/requirements.txt"),
+        },
+    )
     assert not result.errors
     by_lock = {p.metadata.get("lock") for p in result.packages}
     assert {"/srv/app/poetry.lock", "/srv/app/Pipfile.lock"} <= by_lock
@@ -132,19 +175,30 @@ def test_python_dist_info_egg_info_and_locks(tmp_path):
     assert pygments.name == "pygments" and pygments.version == "2.6.1"
     # RECORD paths are relative to site-packages, '../../../bin' included
     assert "/usr/bin/pygmentize" in pygments.files
-    assert "/usr/lib/python3/dist-packages/pygments/__pycache__/__init__.cpython-38.pyc" in pygments.files
+    assert (
+        "/usr/lib/python3/dist-packages/pygments/__pycache__/__init__.cpython-38.pyc"
+        in pygments.files
+    )
 
 
 def test_npm_lock_versions(tmp_path):
-    result = analyze_files(tmp_path, {
-        "app/package-lock.json": _read("javascript/testdata/pkg-lock/package-lock-3.json"),
-        "app2/package-lock.json": _read("javascript/testdata/pkg-lock/package-lock.json"),
-        "app3/yarn.lock": _read("javascript/testdata/yarn/yarn.lock"),
-        "app4/pnpm-lock.yaml": _read("javascript/testdata/pnpm/pnpm-lock.yaml"),
-    })
+    result = analyze_files(
+        tmp_path,
+        {
+            "app/package-lock.json": _read("javascript/testdata/pkg-lock/package-lock-3.json"),
+            "app2/package-lock.json": _read("javascript/testdata/pkg-lock/package-lock.json"),
+            "app3/yarn.lock": _read("javascript/testdata/yarn/yarn.lock"),
+            "app4/pnpm-lock.yaml": _read("javascript/testdata/pnpm/pnpm-lock.yaml"),
+        },
+    )
     assert not result.errors
     files = {p.locations[0].path for p in result.packages}
-    assert files == {"/app/package-lock.json", "/app2/package-lock.json", "/app3/yarn.lock", "/app4/pnpm-lock.yaml"}
+    assert files == {
+        "/app/package-lock.json",
+        "/app2/package-lock.json",
+        "/app3/yarn.lock",
+        "/app4/pnpm-lock.yaml",
+    }
     scoped = [p for p in result.packages if p.name.startswith("@")]
     assert all(p.purl.startswith("pkg:npm/%40") for p in scoped)
 
@@ -157,19 +211,27 @@ def test_java_identity_order(tmp_path):
         jar.writestr("META-INF/MANIFEST.MF", _read(meta + "MANIFEST.MF"))
         for artifact in ("api-all", "api-asn1-api"):
             base = f"META-INF/maven/org.apache.directory.api/{artifact}/"
-            jar.writestr(base + "pom.properties", _read(meta + f"maven/org.apache.directory.api/{artifact}/pom.properties"))
-            jar.writestr(base + "pom.xml", _read(meta + f"maven/org.apache.directory.api/{artifact}/pom.xml"))
+            jar.writestr(
+                base + "pom.properties",
+                _read(meta + f"maven/org.apache.directory.api/{artifact}/pom.properties"),
+            )
+            jar.writestr(
+                base + "pom.xml", _read(meta + f"maven/org.apache.directory.api/{artifact}/pom.xml")
+            )
     plain = io.BytesIO()
     with zipfile.ZipFile(plain, "w") as jar:
         jar.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nImplementation-Version: 9.9\n")
     outer = io.BytesIO()
     with zipfile.ZipFile(outer, "w") as war:
         war.writestr("WEB-INF/lib/api-all-2.0.0.jar", buf.getvalue())
-    result = analyze_files(tmp_path, {
-        "opt/api-all-2.0.0.jar": buf.getvalue(),
-        "opt/thing-1.0.jar": plain.getvalue(),
-        "opt/app.war": outer.getvalue(),
-    })
+    result = analyze_files(
+        tmp_path,
+        {
+            "opt/api-all-2.0.0.jar": buf.getvalue(),
+            "opt/thing-1.0.jar": plain.getvalue(),
+            "opt/app.war": outer.getvalue(),
+        },
+    )
     assert not result.errors, result.errors
     got = {(p.name, p.version) for p in result.packages}
     assert ("api-all", "2.0.0") in got and ("api-asn1-api", "2.0.0") in got
@@ -177,19 +239,29 @@ def test_java_identity_order(tmp_path):
     api = next(p for p in result.packages if p.name == "api-all")
     assert api.purl == "pkg:maven/org.apache.directory.api/api-all@2.0.0"
     paths = {loc.path for loc in api.locations}
-    assert paths == {"/opt/api-all-2.0.0.jar", "/opt/app.war"}  # one package, two pieces of evidence
+    assert paths == {
+        "/opt/api-all-2.0.0.jar",
+        "/opt/app.war",
+    }  # one package, two pieces of evidence
 
 
 def test_go_mod_and_other_ecosystems(tmp_path):
-    result = analyze_files(tmp_path, {
-        "src/go.mod": _read("golang/testdata/go-mod-fixtures/many-packages/go.mod"),
-        "usr/lib/ruby/gems/3.0.0/specifications/bundler-2.1.4.gemspec": _read("ruby/testdata/bundler.gemspec"),
-        "srv/Gemfile.lock": _read("ruby/testdata/Gemfile.lock"),
-        "srv/composer.lock": _read("php/testdata/composer.lock"),
-        "srv/vendor/composer/installed.json": _read("php/testdata/vendor/composer_2/installed.json"),
-        "srv/Cargo.lock": _read("rust/testdata/Cargo.lock"),
-        "srv/app.deps.json": _read("dotnet/testdata/dir-example-1/TestLibrary.deps.json"),
-    })
+    result = analyze_files(
+        tmp_path,
+        {
+            "src/go.mod": _read("golang/testdata/go-mod-fixtures/many-packages/go.mod"),
+            "usr/lib/ruby/gems/3.0.0/specifications/bundler-2.1.4.gemspec": _read(
+                "ruby/testdata/bundler.gemspec"
+            ),
+            "srv/Gemfile.lock": _read("ruby/testdata/Gemfile.lock"),
+            "srv/composer.lock": _read("php/testdata/composer.lock"),
+            "srv/vendor/composer/installed.json": _read(
+                "php/testdata/vendor/composer_2/installed.json"
+            ),
+            "srv/Cargo.lock": _read("rust/testdata/Cargo.lock"),
+            "srv/app.deps.json": _read("dotnet/testdata/dir-example-1/TestLibrary.deps.json"),
+        },
+    )
     assert not result.errors, result.errors
     types = {p.type for p in result.packages}
     assert types == {"go-module", "gem", "php-composer", "rust-crate", "dotnet"}

@@ -39,7 +39,9 @@ def installed_example_plugin():
 
 def test_builtins_come_through_the_hooks():
     (builtin,) = [p for p in plugins.list() if p.source == "builtin"]
-    assert {"dpkg", "rpm", "apk", "python", "npm", "java", "golang", "secrets"} <= set(builtin.analyzers)
+    assert {"dpkg", "rpm", "apk", "python", "npm", "java", "golang", "secrets"} <= set(
+        builtin.analyzers
+    )
 
 
 def test_entry_point_plugin_is_discovered_and_runs(installed_example_plugin, image):
@@ -48,7 +50,10 @@ def test_entry_point_plugin_is_discovered_and_runs(installed_example_plugin, ima
     assert example.source.startswith("entry point anchore-example-plugin 0.1.0")
     result = anchore.analyze(image, analyzers=["example-debian-version"])
     (finding,) = result.findings
-    assert finding.message == "Debian 12.4 (from layer 0)" and finding.found_by == "example-debian-version"
+    assert (
+        finding.message == "Debian 12.4 (from layer 0)"
+        and finding.found_by == "example-debian-version"
+    )
 
 
 def test_bash_analyzer_is_discovered_and_runs(image, monkeypatch):
@@ -60,7 +65,10 @@ def test_bash_analyzer_is_discovered_and_runs(image, monkeypatch):
     finally:
         plugins.reset()
     assert not result.errors
-    assert sorted((x.line, x.message) for x in result.findings) == [(2, "login shell /bin/sh"), (3, "login shell /bin/bash")]
+    assert sorted((x.line, x.message) for x in result.findings) == [
+        (2, "login shell /bin/sh"),
+        (3, "login shell /bin/bash"),
+    ]
     assert result.findings[0].locations[0].path == "/etc/shells"
 
 
@@ -71,7 +79,9 @@ def _script(tmp_path, body: str) -> str:
     return str(path)
 
 
-DESCRIBE = 'if [ "$1" = describe ]; then echo \'{"name": "t", "patterns": ["/etc/shells"]}\'; exit 0; fi\n'
+DESCRIBE = (
+    'if [ "$1" = describe ]; then echo \'{"name": "t", "patterns": ["/etc/shells"]}\'; exit 0; fi\n'
+)
 
 
 @pytest.mark.parametrize(
@@ -79,7 +89,10 @@ DESCRIBE = 'if [ "$1" = describe ]; then echo \'{"name": "t", "patterns": ["/etc
     [
         ("echo oops >&2; exit 3", "exit status 3: oops"),
         ("echo 'not json'", "not JSON"),
-        ('echo \'{"type": "package", "name": "x", "version": "1", "path": "/etc/passwd"}\'', "must name one of the files"),
+        (
+            'echo \'{"type": "package", "name": "x", "version": "1", "path": "/etc/passwd"}\'',
+            "must name one of the files",
+        ),
         ("cat >/dev/null; sleep 30", "killed after its time limit"),
     ],
 )

@@ -13,7 +13,15 @@ Start with :func:`open_image`::
 
 from anchore import errors
 from anchore.analysis.engine import analyze
-from anchore.analysis.model import Analysis, AnalyzerError, Distro, FileRecord, Finding, Location, Package
+from anchore.analysis.model import (
+    Analysis,
+    AnalyzerError,
+    Distro,
+    FileRecord,
+    Finding,
+    Location,
+    Package,
+)
 from anchore.errors import AnchoreError
 from anchore.image import (
     Compression,
@@ -35,23 +43,23 @@ __all__ = [
     "Analysis",
     "AnalyzerError",
     "AnchoreError",
-    "Distro",
-    "FileRecord",
-    "Finding",
-    "Location",
-    "Package",
-    "analyze",
     "Compression",
     "ContainerConfig",
+    "Distro",
     "FileEntry",
+    "FileRecord",
     "FileSystemView",
     "FileType",
+    "Finding",
     "HistoryEntry",
     "Image",
     "Layer",
     "Limits",
+    "Location",
+    "Package",
     "Platform",
     "__version__",
+    "analyze",
     "errors",
     "open_image",
 ]

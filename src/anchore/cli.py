@@ -115,7 +115,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         counts: dict[str, int] = {}
         for pkg in result.packages:
             counts[pkg.type] = counts.get(pkg.type, 0) + 1
-        print(f"packages {len(result.packages)}: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())))
+        print(
+            f"packages {len(result.packages)}: "
+            + ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
+        )
         for pkg in result.packages:
             where = pkg.locations[0].path if pkg.locations else ""
             print(f"  {pkg.type:13} {pkg.name:40} {pkg.version:28} L{pkg.layer_index} {where}")

@@ -221,8 +221,12 @@ def _merge(packages: list[Package]) -> list[Package]:
         if seen is None:
             merged[key] = pkg
             continue
-        locations = tuple(sorted(set(seen.locations) | set(pkg.locations),
-                                 key=lambda loc: (loc.layer_index, loc.path)))  # fmt: skip
+        locations = tuple(
+            sorted(
+                set(seen.locations) | set(pkg.locations),
+                key=lambda loc: (loc.layer_index, loc.path),
+            )
+        )
         licenses = tuple(dict.fromkeys(seen.licenses + pkg.licenses))
         files = tuple(dict.fromkeys(seen.files + pkg.files))
         merged[key] = type(seen)(
@@ -326,7 +330,9 @@ def analyze(
         image=image.to_dict(),
         distro=distros[0] if distros else None,
         packages=packages,
-        findings=sorted(findings, key=lambda f: (f.kind, f.rule, [l.path for l in f.locations])),
+        findings=sorted(
+            findings, key=lambda f: (f.kind, f.rule, [loc.path for loc in f.locations])
+        ),
         files=records,
         errors=errors,
         timings=timings,

@@ -38,7 +38,9 @@ def parse_installed(text: str) -> list[dict[str, Any]]:
         if key == "F":
             directory = value
         elif key == "R":
-            current.setdefault("files", []).append(f"/{directory}/{value}" if directory else f"/{value}")
+            current.setdefault("files", []).append(
+                f"/{directory}/{value}" if directory else f"/{value}"
+            )
         elif key not in current:
             current[key] = value
     if current.get("P"):
@@ -54,13 +56,16 @@ class ApkAnalyzer:
         for f in files:
             try:
                 records = parse_installed(f.read_text())
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 yield AnalyzerError(self.name, f"{f.path}: {exc}", f.path)
                 continue
             first: dict[tuple[str, str], int] = {}
             if f.path == INSTALLED:
                 for layer, data in context.layer_copies(INSTALLED):
-                    present = {(r["P"], r.get("V", "")) for r in parse_installed(data.decode("utf-8", "replace"))}
+                    present = {
+                        (r["P"], r.get("V", ""))
+                        for r in parse_installed(data.decode("utf-8", "replace"))
+                    }
                     for key in present:
                         first.setdefault(key, layer)
                     for key in list(first):
@@ -70,10 +75,16 @@ class ApkAnalyzer:
             distro_q = f"{distro.id}-{distro.version_id}" if distro and distro.version_id else None
             for r in records:
                 if not r.get("V"):
-                    yield AnalyzerError(self.name, f"{f.path}: package {r['P']} has no version", f.path)
+                    yield AnalyzerError(
+                        self.name, f"{f.path}: package {r['P']} has no version", f.path
+                    )
                     continue
                 layer = first.get((r["P"], r["V"]), f.entry.layer_index)
-                digest = context.image.layers[layer].digest if 0 <= layer < len(context.image.layers) else ""
+                digest = (
+                    context.image.layers[layer].digest
+                    if 0 <= layer < len(context.image.layers)
+                    else ""
+                )
                 origin = r.get("o")
                 qualifiers = {"arch": r.get("A"), "distro": distro_q}
                 if origin and origin != r["P"]:
@@ -82,15 +93,30 @@ class ApkAnalyzer:
                     type="apk",
                     name=r["P"],
                     version=r["V"],
-                    purl=make_purl("apk", r["P"], r["V"], namespace=distro.id if distro else "alpine",
-                                   qualifiers=qualifiers),  # fmt: skip
+                    purl=make_purl(
+                        "apk",
+                        r["P"],
+                        r["V"],
+                        namespace=distro.id if distro else "alpine",
+                        qualifiers=qualifiers,
+                    ),
                     locations=(Location(f.path, layer, digest),),
                     licenses=tuple(r.get("L", "").split()),
                     source_name=origin,
                     source_version=r["V"] if origin else None,
                     architecture=r.get("A"),
                     files=tuple(r.get("files", ())),
-                    metadata={k: r[v] for k, v in (("description", "T"), ("url", "U"),
-                              ("maintainer", "m"), ("commit", "c"), ("depends", "D"),
-                              ("provides", "p"), ("checksum", "C")) if r.get(v)},  # fmt: skip
+                    metadata={
+                        k: r[v]
+                        for k, v in (
+                            ("description", "T"),
+                            ("url", "U"),
+                            ("maintainer", "m"),
+                            ("commit", "c"),
+                            ("depends", "D"),
+                            ("provides", "p"),
+                            ("checksum", "C"),
+                        )
+                        if r.get(v)
+                    },
                 )

@@ -42,7 +42,8 @@ def _cpe_part(value: str) -> str:
 
 def make_cpe(vendor: str, product: str, version: str, part: str = "a") -> str:
     """A CPE 2.3 name. We only make these from facts, never by guessing vendors."""
-    return f"cpe:2.3:{part}:{_cpe_part(vendor)}:{_cpe_part(product)}:{_cpe_part(version)}:*:*:*:*:*:*:*"
+    fields = ":".join(_cpe_part(x) for x in (vendor, product, version))
+    return f"cpe:2.3:{part}:{fields}:*:*:*:*:*:*:*"
 
 
 def normalize_python_name(name: str) -> str:

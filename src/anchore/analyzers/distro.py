@@ -97,9 +97,9 @@ def _from_files(files: dict[str, FileInput]) -> Distro | None:
         f = files["/bin/busybox"]
         with f.open() as fh:
             head = fh.read(4 * 1024 * 1024)
-        m = re.search(rb"BusyBox v([\d.]+)", head)
-        if m:
-            return Distro(id="busybox", version_id=m.group(1).decode(), locations=(f.location,))
+        found = re.search(rb"BusyBox v([\d.]+)", head)
+        if found:
+            return Distro(id="busybox", version_id=found.group(1).decode(), locations=(f.location,))
     return None
 
 

@@ -25,8 +25,14 @@ STATUS = "/var/lib/dpkg/status"
 STATUS_D = "/var/lib/dpkg/status.d/"
 INFO = "/var/lib/dpkg/info/"
 #: documentation images often strip; missing files there are not worth a finding
-_DOC_PREFIXES = ("/usr/share/doc/", "/usr/share/man/", "/usr/share/info/", "/usr/share/locale/",
-                 "/usr/share/lintian/", "/usr/share/doc-base/")  # fmt: skip
+_DOC_PREFIXES = (
+    "/usr/share/doc/",
+    "/usr/share/man/",
+    "/usr/share/info/",
+    "/usr/share/locale/",
+    "/usr/share/lintian/",
+    "/usr/share/doc-base/",
+)
 
 
 def parse_status(text: str) -> list[dict[str, str]]:
@@ -186,7 +192,7 @@ class DpkgAnalyzer:
                 "Section",
                 "Priority",
                 "Essential",
-            )  # fmt: skip
+            )
             if k in s
         }
         if checksums:

@@ -19,7 +19,7 @@ from anchore.analyzers.common import make_purl
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 if TYPE_CHECKING:
     from anchore.analysis.engine import AnalysisContext
@@ -38,7 +38,7 @@ class _PerFile:
             location = context.location(f.entry, context.introduced_in(f.entry))
             try:
                 yield from self.parse(f, location)
-            except Exception as exc:  # noqa: BLE001 - one bad file is one error entry
+            except Exception as exc:
                 yield AnalyzerError(self.name, f"{f.path}: {type(exc).__name__}: {exc}", f.path)
 
     def parse(self, f: FileInput, location: Location) -> Iterator[Package]:
@@ -46,7 +46,9 @@ class _PerFile:
 
 
 # ---- Ruby ----
-_GEMSPEC_FIELD = re.compile(r'^\s*s\.(name|version|licenses?|homepage|authors)\s*=\s*(.+?)\s*$', re.M)
+_GEMSPEC_FIELD = re.compile(
+    r"^\s*s\.(name|version|licenses?|homepage|authors)\s*=\s*(.+?)\s*$", re.M
+)
 _RUBY_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'')
 
 
@@ -54,30 +56,47 @@ def _ruby_strings(expr: str) -> list[str]:
     return [a if a else b for a, b in _RUBY_STRING.findall(expr)]
 
 
-def _gem(name: str, version: str, location: Location, licenses: Sequence[str] = (), **meta: Any) -> Package:
+def _gem(
+    name: str, version: str, location: Location, licenses: Sequence[str] = (), **meta: Any
+) -> Package:
     return Package(
-        type="gem", name=name, version=version, purl=make_purl("gem", name, version),
-        locations=(location,), licenses=tuple(licenses),
+        type="gem",
+        name=name,
+        version=version,
+        purl=make_purl("gem", name, version),
+        locations=(location,),
+        licenses=tuple(licenses),
         metadata={k: v for k, v in meta.items() if v},
-    )  # fmt: skip
+    )
 
 
 class RubyAnalyzer(_PerFile):
     name = "ruby"
-    patterns: Sequence[str] = ("**/specifications/**/*.gemspec", "Gemfile.lock", "Gemfile.next.lock")
+    patterns: Sequence[str] = (
+        "**/specifications/**/*.gemspec",
+        "Gemfile.lock",
+        "Gemfile.next.lock",
+    )
 
     def parse(self, f: FileInput, location: Location) -> Iterator[Package]:
         text = f.read_text()
         if f.path.endswith(".gemspec"):
             fields: dict[str, list[str]] = {}
             for key, expr in _GEMSPEC_FIELD.findall(text):
-                fields.setdefault(key.rstrip("s") if key != "homepage" else key, _ruby_strings(expr))
-            name = (fields.get("name") or [None])[0]
-            version = (fields.get("version") or [None])[0]
+                fields.setdefault(
+                    key.rstrip("s") if key != "homepage" else key, _ruby_strings(expr)
+                )
+            name = next(iter(fields.get("name", ())), None)
+            version = next(iter(fields.get("version", ())), None)
             if name and version:
-                yield _gem(name, version, location, fields.get("license", []),
-                           homepage=(fields.get("homepage") or [None])[0],
-                           authors=fields.get("author"))  # fmt: skip
+                yield _gem(
+                    name,
+                    version,
+                    location,
+                    fields.get("license", []),
+                    homepage=next(iter(fields.get("homepage", ())), None),
+                    authors=fields.get("author"),
+                )
             return
         in_specs = False
         for line in text.splitlines():
@@ -111,12 +130,14 @@ class ComposerAnalyzer(_PerFile):
             vendor, _, project = name.rpartition("/")
             lic = item.get("license") or []
             yield Package(
-                type="php-composer", name=name, version=version,
+                type="php-composer",
+                name=name,
+                version=version,
                 purl=make_purl("composer", project, version, namespace=vendor or None),
                 locations=(location,),
                 licenses=tuple(lic if isinstance(lic, list) else [lic]),
                 metadata={k: item[k] for k in ("description", "homepage", "type") if item.get(k)},
-            )  # fmt: skip
+            )
 
 
 # ---- Rust ----
@@ -130,10 +151,13 @@ class RustAnalyzer(_PerFile):
             name, version = item.get("name"), item.get("version")
             if name and version:
                 yield Package(
-                    type="rust-crate", name=name, version=version,
-                    purl=make_purl("cargo", name, version), locations=(location,),
+                    type="rust-crate",
+                    name=name,
+                    version=version,
+                    purl=make_purl("cargo", name, version),
+                    locations=(location,),
                     metadata={k: item[k] for k in ("source", "checksum") if item.get(k)},
-                )  # fmt: skip
+                )
 
 
 # ---- .NET ----
@@ -160,9 +184,18 @@ class DotnetAnalyzer(_PerFile):
                 yield self._package(name, version, location, lib.get("sha512"), lib.get("path"))
 
     @staticmethod
-    def _package(name: str, version: str, location: Location, digest: str | None = None,
-                 path: str | None = None) -> Package:  # fmt: skip
+    def _package(
+        name: str,
+        version: str,
+        location: Location,
+        digest: str | None = None,
+        path: str | None = None,
+    ) -> Package:
         return Package(
-            type="dotnet", name=name, version=version, purl=make_purl("nuget", name, version),
-            locations=(location,), metadata={k: v for k, v in (("sha512", digest), ("path", path)) if v},
-        )  # fmt: skip
+            type="dotnet",
+            name=name,
+            version=version,
+            purl=make_purl("nuget", name, version),
+            locations=(location,),
+            metadata={k: v for k, v in (("sha512", digest), ("path", path)) if v},
+        )

@@ -28,22 +28,28 @@ class PermissionsAnalyzer:
             mode = entry.mode
             if mode & stat.S_ISUID:
                 yield Finding(
-                    kind="setuid", rule="setuid-file",
+                    kind="setuid",
+                    rule="setuid-file",
                     message=f"{entry.path} is setuid (owner uid {entry.uid}, {entry.permissions})",
-                    locations=(f.location,), severity="warning",
+                    locations=(f.location,),
+                    severity="warning",
                     data={"mode": f"{mode:04o}", "uid": entry.uid},
-                )  # fmt: skip
+                )
             if mode & stat.S_ISGID and mode & 0o010:
                 yield Finding(
-                    kind="setgid", rule="setgid-file",
+                    kind="setgid",
+                    rule="setgid-file",
                     message=f"{entry.path} is setgid (group gid {entry.gid}, {entry.permissions})",
-                    locations=(f.location,), severity="warning",
+                    locations=(f.location,),
+                    severity="warning",
                     data={"mode": f"{mode:04o}", "gid": entry.gid},
-                )  # fmt: skip
+                )
             if mode & stat.S_IWOTH:
                 yield Finding(
-                    kind="world-writable", rule="world-writable-file",
+                    kind="world-writable",
+                    rule="world-writable-file",
                     message=f"{entry.path} is writable by everyone ({entry.permissions})",
-                    locations=(f.location,), severity="warning",
+                    locations=(f.location,),
+                    severity="warning",
                     data={"mode": f"{mode:04o}"},
-                )  # fmt: skip
+                )

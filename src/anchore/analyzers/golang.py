@@ -82,11 +82,11 @@ def _elf_sections(fh: BinaryIO) -> tuple[list[tuple[str, int, int, int]], str, i
     is64 = ident[4] == 2
     endian = "<" if ident[5] == 1 else ">"
     if is64:
-        shoff, = struct.unpack_from(endian + "Q", ident, 0x28)
+        (shoff,) = struct.unpack_from(endian + "Q", ident, 0x28)
         shentsize, shnum, shstrndx = struct.unpack_from(endian + "HHH", ident, 0x3A)
         fmt = endian + "IIQQQQIIQQ"
     else:
-        shoff, = struct.unpack_from(endian + "I", ident, 0x20)
+        (shoff,) = struct.unpack_from(endian + "I", ident, 0x20)
         shentsize, shnum, shstrndx = struct.unpack_from(endian + "HHH", ident, 0x2E)
         fmt = endian + "IIIIIIIIII"
     if not 0 < shnum <= _MAX_SECTIONS or shentsize < struct.calcsize(fmt):
@@ -109,7 +109,7 @@ def _elf_sections(fh: BinaryIO) -> tuple[list[tuple[str, int, int, int]], str, i
 
 def read_buildinfo(fh: BinaryIO) -> BuildInfo | None:
     """The Go build info of an ELF binary, or None if it is not a Go binary."""
-    sections, endian, _ = _elf_sections(fh)
+    sections, _endian, _ = _elf_sections(fh)
     section = next((s for s in sections if s[0] == ".go.buildinfo"), None)
     if section is None:
         return None
@@ -148,11 +148,16 @@ def _go_string(
     header = at(vaddr, 2 * ptr_size)
     if len(header) < 2 * ptr_size:
         return ""
-    data_ptr, length = struct.unpack_from(fmt, header, 0)[0], struct.unpack_from(fmt, header, ptr_size)[0]
+    data_ptr, length = (
+        struct.unpack_from(fmt, header, 0)[0],
+        struct.unpack_from(fmt, header, ptr_size)[0],
+    )
     return at(data_ptr, min(length, _MAX_BUILDINFO)).decode("utf-8", "replace")
 
 
-_LDFLAGS_VERSION = re.compile(r"-X\s*=?\s*['\"]?[\w./-]*?\.(?:version|Version|gitVersion)=['\"]?v?([0-9][^'\"\s]*)")
+_LDFLAGS_VERSION = re.compile(
+    r"-X\s*=?\s*['\"]?[\w./-]*?\.(?:version|Version|gitVersion)=['\"]?v?([0-9][^'\"\s]*)"
+)
 
 
 def main_version(info: BuildInfo) -> str | None:
@@ -199,7 +204,7 @@ class GoAnalyzer:
             if f.path.endswith("/go.mod"):
                 try:
                     yield from self._go_mod(f)
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     yield AnalyzerError(self.name, f"{f.path}: {exc}", f.path)
             elif f.entry.size >= 1024 and f.entry.mode & 0o111 and not f.entry.sparse:
                 executables.append(f)  # Go binaries are executables of some size
@@ -214,22 +219,30 @@ class GoAnalyzer:
                 else:
                     with f.open() as fh:
                         info = read_buildinfo(fh)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 yield AnalyzerError(self.name, f"{f.path}: {type(exc).__name__}: {exc}", f.path)
                 continue
             if info is not None:
                 yield from self._packages(info, f, context)
 
-    def _packages(self, info: BuildInfo, f: FileInput, context: AnalysisContext) -> Iterator[Package]:
+    def _packages(
+        self, info: BuildInfo, f: FileInput, context: AnalysisContext
+    ) -> Iterator[Package]:
         location = context.location(f.entry, context.introduced_in(f.entry))
         arch = info.settings.get("GOARCH")
         if info.main is not None and info.main[0]:
             version = main_version(info)
             if version:
                 yield _go_package(
-                    info.main[0], version, location, go_version=info.go_version, main=True,
-                    h1_digest=info.main[2], architecture=arch, settings=info.settings,
-                )  # fmt: skip
+                    info.main[0],
+                    version,
+                    location,
+                    go_version=info.go_version,
+                    main=True,
+                    h1_digest=info.main[2],
+                    architecture=arch,
+                    settings=info.settings,
+                )
         for path, version, digest in info.deps:
             yield _go_package(path, version, location, go_version=info.go_version, h1_digest=digest)
         if info.go_version.startswith("go"):

@@ -110,8 +110,11 @@ def _maven_package(
         purl=make_purl("maven", artifact, version, namespace=group or None),
         locations=(location,),
         licenses=tuple(licenses),
-        metadata={"virtual_path": virtual_path, "group_id": group,
-                  **{k: v for k, v in metadata.items() if v}},  # fmt: skip
+        metadata={
+            "virtual_path": virtual_path,
+            "group_id": group,
+            **{k: v for k, v in metadata.items() if v},
+        },
     )
 
 
@@ -132,7 +135,7 @@ class JavaAnalyzer:
                     yield from self._archive(fh, f.path, location, 0)
             except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
                 yield AnalyzerError(self.name, f"{f.path}: not a readable archive: {exc}", f.path)
-            except Exception as exc:  # noqa: BLE001 - one bad archive is one error entry
+            except Exception as exc:
                 yield AnalyzerError(self.name, f"{f.path}: {type(exc).__name__}: {exc}", f.path)
 
     def _archive(
@@ -150,8 +153,14 @@ class JavaAnalyzer:
             manifest = {}
             if "META-INF/MANIFEST.MF" in infos:
                 manifest = parse_manifest(read("META-INF/MANIFEST.MF").decode("utf-8", "replace"))
-            poms = sorted(n for n in infos if n.startswith("META-INF/maven/") and n.endswith("/pom.properties"))
-            pom_xmls = sorted(n for n in infos if n.startswith("META-INF/maven/") and n.endswith("/pom.xml"))
+            poms = sorted(
+                n
+                for n in infos
+                if n.startswith("META-INF/maven/") and n.endswith("/pom.properties")
+            )
+            pom_xmls = sorted(
+                n for n in infos if n.startswith("META-INF/maven/") and n.endswith("/pom.xml")
+            )
             properties = [parse_pom_properties(read(n).decode("utf-8", "replace")) for n in poms]
             properties = [p for p in properties if p.get("artifactId") and p.get("version")]
             file_name, file_version = _from_filename(virtual_path.rsplit(":", 1)[-1])
@@ -166,62 +175,95 @@ class JavaAnalyzer:
                     break
             if own is None and len(properties) == 1:
                 own = properties[0]
-            licenses = [manifest["Bundle-License"]] if manifest.get("Bundle-License", "").strip() else []
+            licenses = (
+                [manifest["Bundle-License"]] if manifest.get("Bundle-License", "").strip() else []
+            )
             if own is not None:
                 pom = self._pom_for(own, pom_xmls, read)
                 yield _maven_package(
-                    own.get("groupId"), own["artifactId"], own["version"], location, virtual_path,
-                    pom.get("licenses") or licenses, identity="pom.properties",
-                )  # fmt: skip
+                    own.get("groupId"),
+                    own["artifactId"],
+                    own["version"],
+                    location,
+                    virtual_path,
+                    pom.get("licenses") or licenses,
+                    identity="pom.properties",
+                )
             elif pom_xmls and not properties:
                 pom = _pom_xml(read(pom_xmls[0]))
                 if pom.get("artifactId") and pom.get("version"):
                     yield _maven_package(
-                        pom.get("groupId"), pom["artifactId"], pom["version"], location,
-                        virtual_path, pom.get("licenses") or licenses, identity="pom.xml",
-                    )  # fmt: skip
+                        pom.get("groupId"),
+                        pom["artifactId"],
+                        pom["version"],
+                        location,
+                        virtual_path,
+                        pom.get("licenses") or licenses,
+                        identity="pom.xml",
+                    )
                 else:
                     own = None
             if own is None and not (pom_xmls and not properties):
-                name = next(
-                    (manifest[k] for k in ("Implementation-Title", "Bundle-Name")
-                     if _artifact_like(manifest.get(k))),
-                    None,
-                ) or file_name  # fmt: skip
+                name = (
+                    next(
+                        (
+                            manifest[k]
+                            for k in ("Implementation-Title", "Bundle-Name")
+                            if _artifact_like(manifest.get(k))
+                        ),
+                        None,
+                    )
+                    or file_name
+                )
                 version = (
                     manifest.get("Implementation-Version")
                     or manifest.get("Bundle-Version")
                     or manifest.get("Specification-Version")
                     or file_version
                 )
-                source = "MANIFEST.MF" if name != file_name or version != file_version else "file name"
+                source = (
+                    "MANIFEST.MF" if name != file_name or version != file_version else "file name"
+                )
                 if name and version:
                     yield _maven_package(
-                        None, name, version, location, virtual_path, licenses, identity=source,
+                        None,
+                        name,
+                        version,
+                        location,
+                        virtual_path,
+                        licenses,
+                        identity=source,
                         manifest_name=manifest.get("Bundle-SymbolicName"),
-                    )  # fmt: skip
+                    )
             # bundled artifacts: every other pom.properties is a package of its own
             for props in properties:
                 if props is own:
                     continue
                 inner = f"{virtual_path}:{props.get('groupId')}:{props['artifactId']}"
                 yield _maven_package(
-                    props.get("groupId"), props["artifactId"], props["version"], location, inner,
+                    props.get("groupId"),
+                    props["artifactId"],
+                    props["version"],
+                    location,
+                    inner,
                     identity="pom.properties",
-                )  # fmt: skip
+                )
             if depth < MAX_DEPTH:
                 for name, info in infos.items():
                     if name.lower().endswith(ARCHIVE_SUFFIXES) and not info.is_dir():
                         if info.file_size > NESTED_MAX_BYTES:
                             yield AnalyzerError(
-                                self.name, f"{virtual_path}:{name}: nested archive of "
+                                self.name,
+                                f"{virtual_path}:{name}: nested archive of "
                                 f"{info.file_size} bytes skipped (limit {NESTED_MAX_BYTES})",
                                 location.path,
-                            )  # fmt: skip
+                            )
                             continue
                         nested = io.BytesIO(archive.read(info))
                         try:
-                            yield from self._archive(nested, f"{virtual_path}:{name}", location, depth + 1)
+                            yield from self._archive(
+                                nested, f"{virtual_path}:{name}", location, depth + 1
+                            )
                         except zipfile.BadZipFile as exc:
                             yield AnalyzerError(
                                 self.name, f"{virtual_path}:{name}: {exc}", location.path

@@ -73,7 +73,7 @@ class NpmAnalyzer:
                     yield from self._yarn_lock(f)
                 else:
                     yield from self._pnpm_lock(f)
-            except Exception as exc:  # noqa: BLE001 - one bad file is one error entry
+            except Exception as exc:
                 yield AnalyzerError(self.name, f"{f.path}: {type(exc).__name__}: {exc}", f.path)
 
     def _package_json(self, f: FileInput, context: AnalysisContext) -> Package | None:
@@ -105,10 +105,14 @@ class NpmAnalyzer:
                 version = spec.get("version")
                 if isinstance(version, str) and version:
                     yield npm_package(
-                        name, version, f.location, _license_list(spec),
-                        resolved=spec.get("resolved"), integrity=spec.get("integrity"),
+                        name,
+                        version,
+                        f.location,
+                        _license_list(spec),
+                        resolved=spec.get("resolved"),
+                        integrity=spec.get("integrity"),
                         dev=spec.get("dev"),
-                    )  # fmt: skip
+                    )
             return
 
         def walk(deps: dict[str, Any]) -> Iterator[Package]:  # lockfileVersion 1
@@ -118,9 +122,13 @@ class NpmAnalyzer:
                     if version.startswith("npm:"):  # an alias: npm:real-name@version
                         name, _, version = version[4:].rpartition("@")
                     yield npm_package(
-                        name, version, f.location, resolved=spec.get("resolved"),
-                        integrity=spec.get("integrity"), dev=spec.get("dev"),
-                    )  # fmt: skip
+                        name,
+                        version,
+                        f.location,
+                        resolved=spec.get("resolved"),
+                        integrity=spec.get("integrity"),
+                        dev=spec.get("dev"),
+                    )
                     yield from walk(spec.get("dependencies") or {})
 
         yield from walk(doc.get("dependencies") or {})

@@ -7,6 +7,7 @@ several locations: the engine merges packages with the same purl.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import posixpath
 import re
@@ -21,7 +22,7 @@ from anchore.analyzers.common import make_purl, normalize_python_name, parse_rfc
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 if TYPE_CHECKING:
     from anchore.analysis.engine import AnalysisContext
@@ -91,7 +92,7 @@ class PythonAnalyzer:
                     yield from self._toml_lock(f)
                 elif base == "Pipfile.lock":
                     yield from self._pipfile_lock(f)
-            except Exception as exc:  # noqa: BLE001 - one bad file is one error entry
+            except Exception as exc:
                 yield AnalyzerError(self.name, f"{f.path}: {type(exc).__name__}: {exc}", f.path)
 
     def _installed(
@@ -126,10 +127,8 @@ class PythonAnalyzer:
                     owned.append(posixpath.normpath(posixpath.join(directory, line.strip())))
         direct = by_path.get(directory + "/direct_url.json")
         if direct is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 metadata["direct_url"] = json.loads(direct.read())
-            except ValueError:
-                pass
         metadata["site_packages"] = site
         return _package(
             meta["Name"],
@@ -147,18 +146,22 @@ class PythonAnalyzer:
             match = self._PIN.match(line)
             if match:
                 yield _package(
-                    match.group(1), match.group(2), locations=(f.location,),
+                    match.group(1),
+                    match.group(2),
+                    locations=(f.location,),
                     metadata={"lock": f.path},
-                )  # fmt: skip
+                )
 
     def _toml_lock(self, f: FileInput) -> Iterator[Package]:
         doc = tomllib.loads(f.read_text("strict"))
         for item in doc.get("package", []):
             if isinstance(item, dict) and item.get("name") and item.get("version"):
                 yield _package(
-                    str(item["name"]), str(item["version"]), locations=(f.location,),
+                    str(item["name"]),
+                    str(item["version"]),
+                    locations=(f.location,),
                     metadata={"lock": f.path},
-                )  # fmt: skip
+                )
 
     def _pipfile_lock(self, f: FileInput) -> Iterator[Package]:
         doc = json.loads(f.read())
@@ -167,6 +170,8 @@ class PythonAnalyzer:
                 version = spec.get("version", "") if isinstance(spec, dict) else ""
                 if version.startswith("=="):
                     yield _package(
-                        name, version[2:], locations=(f.location,),
+                        name,
+                        version[2:],
+                        locations=(f.location,),
                         metadata={"lock": f.path, "dev": section == "develop"},
-                    )  # fmt: skip
+                    )

@@ -32,11 +32,25 @@ MAX_HEADER_ENTRIES = 65536
 MAX_HEADER_BYTES = 256 * 1024 * 1024
 
 TAGS = {
-    1000: "name", 1001: "version", 1002: "release", 1003: "epoch", 1004: "summary",
-    1009: "size", 1011: "vendor", 1014: "license", 1022: "arch", 1044: "sourcerpm",
-    1028: "filesizes", 1030: "filemodes", 1035: "filedigests", 1116: "dirindexes",
-    1117: "basenames", 1118: "dirnames", 5011: "filedigestalgo", 5096: "modularitylabel",
-}  # fmt: skip
+    1000: "name",
+    1001: "version",
+    1002: "release",
+    1003: "epoch",
+    1004: "summary",
+    1009: "size",
+    1011: "vendor",
+    1014: "license",
+    1022: "arch",
+    1044: "sourcerpm",
+    1028: "filesizes",
+    1030: "filemodes",
+    1035: "filedigests",
+    1116: "dirindexes",
+    1117: "basenames",
+    1118: "dirnames",
+    5011: "filedigestalgo",
+    5096: "modularitylabel",
+}
 
 
 class RpmDatabaseError(ValueError):
@@ -80,7 +94,9 @@ def parse_header(blob: bytes) -> dict[str, Any]:
             if offset + size * n > len(store):
                 raise RpmDatabaseError(f"tag {tag}: integers overrun the data store")
             values = [struct.unpack_from(fmt, store, offset + size * j)[0] for j in range(n)]
-            out[name] = values if n != 1 or name in ("filesizes", "filemodes", "dirindexes") else values[0]
+            out[name] = (
+                values if n != 1 or name in ("filesizes", "filemodes", "dirindexes") else values[0]
+            )
     return out
 
 
@@ -119,8 +135,8 @@ def read_bdb(data: bytes) -> Iterator[bytes]:
             break
     else:
         raise RpmDatabaseError("not a Berkeley DB hash file")
-    page_size, = struct.unpack_from(endian + "I", data, 20)
-    last_page, = struct.unpack_from(endian + "I", data, 32)
+    (page_size,) = struct.unpack_from(endian + "I", data, 20)
+    (last_page,) = struct.unpack_from(endian + "I", data, 32)
     if page_size not in (512, 1024, 2048, 4096, 8192, 16384, 32768, 65536):
         raise RpmDatabaseError(f"implausible page size {page_size}")
     pages = min(last_page + 1, len(data) // page_size)
@@ -131,14 +147,15 @@ def read_bdb(data: bytes) -> Iterator[bytes]:
         return data[n * page_size : (n + 1) * page_size]
 
     def overflow(first: int, total: int) -> bytes:
-        parts, n, seen = [], first, set()
+        parts: list[bytes] = []
+        n, seen = first, set()
         while n and len(b"".join(parts)) < total:
             if n in seen:
                 raise RpmDatabaseError("overflow page chain loops")
             seen.add(n)
             p = page(n)
-            next_page, = struct.unpack_from(endian + "I", p, 16)
-            used, = struct.unpack_from(endian + "H", p, 22)
+            (next_page,) = struct.unpack_from(endian + "I", p, 16)
+            (used,) = struct.unpack_from(endian + "H", p, 22)
             if p[25] != _P_OVERFLOW:
                 raise RpmDatabaseError(f"page {n} is not an overflow page")
             parts.append(p[26 : 26 + used])
@@ -149,7 +166,7 @@ def read_bdb(data: bytes) -> Iterator[bytes]:
         p = page(n)
         if p[25] not in (_P_HASH, _P_HASH_UNSORTED):
             continue
-        entries, = struct.unpack_from(endian + "H", p, 20)
+        (entries,) = struct.unpack_from(endian + "H", p, 20)
         offsets = struct.unpack_from(f"{endian}{entries}H", p, 26) if entries else ()
         for i in range(1, len(offsets), 2):  # odd slots hold values
             off = offsets[i]
@@ -205,7 +222,11 @@ def _reader(path: str) -> Any:
 
 
 def _files(h: dict[str, Any]) -> list[str]:
-    names, dirs, indexes = h.get("basenames") or [], h.get("dirnames") or [], h.get("dirindexes") or []
+    names, dirs, indexes = (
+        h.get("basenames") or [],
+        h.get("dirnames") or [],
+        h.get("dirindexes") or [],
+    )
     if isinstance(indexes, int):
         indexes = [indexes]
     return [dirs[i] + n for n, i in zip(names, indexes, strict=False) if 0 <= i < len(dirs)]
@@ -233,9 +254,16 @@ class RpmAnalyzer:
 
     @staticmethod
     def _key(h: dict[str, Any]) -> tuple[str, str, str, str]:
-        return (h.get("name", ""), str(h.get("epoch", "")), h.get("version", ""), h.get("release", ""))
+        return (
+            h.get("name", ""),
+            str(h.get("epoch", "")),
+            h.get("version", ""),
+            h.get("release", ""),
+        )
 
-    def _first_layers(self, f: FileInput, context: AnalysisContext) -> dict[tuple[str, str, str, str], int]:
+    def _first_layers(
+        self, f: FileInput, context: AnalysisContext
+    ) -> dict[tuple[str, str, str, str], int]:
         first: dict[tuple[str, str, str, str], int] = {}
         for layer, data in context.layer_copies(f.path):
             try:
@@ -250,16 +278,22 @@ class RpmAnalyzer:
         return first
 
     def _package(
-        self, h: dict[str, Any], f: FileInput, first: dict[Any, int], distro: Any,
+        self,
+        h: dict[str, Any],
+        f: FileInput,
+        first: dict[Any, int],
+        distro: Any,
         context: AnalysisContext,
-    ) -> Package:  # fmt: skip
+    ) -> Package:
         name, version, release = h["name"], h["version"], h.get("release", "")
         epoch = h.get("epoch")
         full = f"{version}-{release}" if release else version
         if epoch not in (None, 0):
             full = f"{epoch}:{full}"
         layer = first.get(self._key(h), f.entry.layer_index)
-        digest = context.image.layers[layer].digest if 0 <= layer < len(context.image.layers) else ""
+        digest = (
+            context.image.layers[layer].digest if 0 <= layer < len(context.image.layers) else ""
+        )
         source = h.get("sourcerpm") or None
         qualifiers = {
             "arch": h.get("arch"),
@@ -277,14 +311,22 @@ class RpmAnalyzer:
             type="rpm",
             name=name,
             version=full,
-            purl=make_purl("rpm", name, f"{version}-{release}" if release else version,
-                           namespace=distro.id if distro else None, qualifiers=qualifiers),  # fmt: skip
+            purl=make_purl(
+                "rpm",
+                name,
+                f"{version}-{release}" if release else version,
+                namespace=distro.id if distro else None,
+                qualifiers=qualifiers,
+            ),
             locations=(Location(f.path, layer, digest),),
             licenses=(h["license"],) if h.get("license") else (),
             source_name=source_name,
             source_version=source_version,
             architecture=h.get("arch"),
             files=tuple(_files(h)),
-            metadata={k: h[k] for k in ("vendor", "summary", "size", "modularitylabel", "sourcerpm")
-                      if h.get(k) is not None},  # fmt: skip
+            metadata={
+                k: h[k]
+                for k in ("vendor", "summary", "size", "modularitylabel", "sourcerpm")
+                if h.get(k) is not None
+            },
         )

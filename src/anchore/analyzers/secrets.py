@@ -32,6 +32,10 @@ def _compile(pattern: str | bytes | re.Pattern[bytes]) -> re.Pattern[bytes]:
     return re.compile(pattern.encode() if isinstance(pattern, str) else pattern)
 
 
+def _compile_optional(pattern: str | bytes | re.Pattern[bytes] | None) -> re.Pattern[bytes] | None:
+    return None if pattern is None else _compile(pattern)
+
+
 @attrs.frozen
 class Rule:
     """A named regex; the ``secret`` group (or the whole match) is what gets redacted."""
@@ -43,31 +47,84 @@ class Rule:
     #: basename globs the rule is limited to (empty: every text file)
     files: tuple[str, ...] = ()
     #: a cheap literal test: the rule runs only on files where this regex finds something
-    trigger: re.Pattern[bytes] | None = attrs.field(default=None, converter=lambda p: None if p is None else _compile(p))
+    trigger: re.Pattern[bytes] | None = attrs.field(default=None, converter=_compile_optional)
 
 
-_CONFIG_FILES = ("*.conf", "*.cfg", "*.cnf", "*.ini", "*.env", ".env", "*.properties", "*.yaml",
-                 "*.yml", "*.toml", "*.json", "*.xml", "credentials", "*.credentials", ".netrc",
-                 ".pgpass", ".git-credentials", "*.tfvars", ".npmrc", ".pypirc")  # fmt: skip
+_CONFIG_FILES = (
+    "*.conf",
+    "*.cfg",
+    "*.cnf",
+    "*.ini",
+    "*.env",
+    ".env",
+    "*.properties",
+    "*.yaml",
+    "*.yml",
+    "*.toml",
+    "*.json",
+    "*.xml",
+    "credentials",
+    "*.credentials",
+    ".netrc",
+    ".pgpass",
+    ".git-credentials",
+    "*.tfvars",
+    ".npmrc",
+    ".pypirc",
+)
 
 
 BUILTIN_RULES: tuple[Rule, ...] = (
-    Rule("aws-access-key-id", rb"(?<![A-Z0-9])(?P<secret>(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16})(?![A-Z0-9])",
-         description="AWS access key id", trigger=rb"A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA)"),
-    Rule("aws-secret-access-key", rb"(?i)aws_?secret_?access_?key\s*[=:]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])",
-         description="AWS secret access key", trigger=rb"(?i)secret_?access"),
-    Rule("private-key", rb"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----",
-         description="private key", trigger=rb"PRIVATE KEY"),
-    Rule("github-token", rb"(?<![A-Za-z0-9_])(?P<secret>(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})",
-         description="GitHub token", trigger=rb"gh[pousr]_|github_pat_"),
-    Rule("gitlab-token", rb"(?<![A-Za-z0-9_-])(?P<secret>glpat-[A-Za-z0-9_-]{20})",
-         description="GitLab personal access token", trigger=rb"glpat-"),
-    Rule("slack-token", rb"(?P<secret>xox[baprs]-[A-Za-z0-9-]{10,72})", description="Slack token", trigger=rb"xox"),
-    Rule("slack-webhook", rb"(?P<secret>https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+)",
-         description="Slack webhook", trigger=rb"hooks\.slack\.com"),
-    Rule("generic-password", rb"(?im)^\s*[\"']?[\w.-]*(?:password|passwd|pwd|secret)[\w.-]*[\"']?\s*[=:]\s*[\"']?(?P<secret>[^\s\"'#]{6,})",
-         severity="medium", description="password in configuration", files=_CONFIG_FILES,
-         trigger=rb"(?i)pass|pwd|secret"),
+    Rule(
+        "aws-access-key-id",
+        rb"(?<![A-Z0-9])(?P<secret>(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16})(?![A-Z0-9])",
+        description="AWS access key id",
+        trigger=rb"A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA)",
+    ),
+    Rule(
+        "aws-secret-access-key",
+        rb"(?i)aws_?secret_?access_?key\s*[=:]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])",
+        description="AWS secret access key",
+        trigger=rb"(?i)secret_?access",
+    ),
+    Rule(
+        "private-key",
+        rb"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----",
+        description="private key",
+        trigger=rb"PRIVATE KEY",
+    ),
+    Rule(
+        "github-token",
+        rb"(?<![A-Za-z0-9_])(?P<secret>(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})",
+        description="GitHub token",
+        trigger=rb"gh[pousr]_|github_pat_",
+    ),
+    Rule(
+        "gitlab-token",
+        rb"(?<![A-Za-z0-9_-])(?P<secret>glpat-[A-Za-z0-9_-]{20})",
+        description="GitLab personal access token",
+        trigger=rb"glpat-",
+    ),
+    Rule(
+        "slack-token",
+        rb"(?P<secret>xox[baprs]-[A-Za-z0-9-]{10,72})",
+        description="Slack token",
+        trigger=rb"xox",
+    ),
+    Rule(
+        "slack-webhook",
+        rb"(?P<secret>https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+)",
+        description="Slack webhook",
+        trigger=rb"hooks\.slack\.com",
+    ),
+    Rule(
+        "generic-password",
+        rb"(?im)^\s*[\"']?[\w.-]*(?:password|passwd|pwd|secret)[\w.-]*[\"']?\s*[=:]\s*[\"']?(?P<secret>[^\s\"'#]{6,})",
+        severity="medium",
+        description="password in configuration",
+        files=_CONFIG_FILES,
+        trigger=rb"(?i)pass|pwd|secret",
+    ),
 )
 
 _PLACEHOLDERS = re.compile(
@@ -90,19 +147,28 @@ class SecretsAnalyzer:
     patterns: Sequence[str] = ("**",)
     max_file_bytes: int = 1024 * 1024
     #: directories whose files are not searched (package manager docs and the like)
-    skip_prefixes: Sequence[str] = ("/usr/share/doc/", "/usr/share/man/", "/usr/share/locale/",
-                                    "/usr/share/zoneinfo/", "/usr/lib/python3/dist-packages/",
-                                    "/proc/", "/sys/")  # fmt: skip
+    skip_prefixes: Sequence[str] = (
+        "/usr/share/doc/",
+        "/usr/share/man/",
+        "/usr/share/locale/",
+        "/usr/share/zoneinfo/",
+        "/usr/lib/python3/dist-packages/",
+        "/proc/",
+        "/sys/",
+    )
     kind: str = "secret"
     prefetch: bool = False
 
     def analyze(self, files: Sequence[FileInput], context: AnalysisContext) -> Iterable[Result]:
         rules = tuple(self.rules) + tuple(self.extra_rules)
         wanted = [
-            f for f in files
-            if 0 < f.entry.size <= self.max_file_bytes and not f.path.startswith(tuple(self.skip_prefixes))
-            and not f.entry.mode & 0o111  # executables are binaries or scripts with no secrets of their own
-        ]  # fmt: skip
+            f
+            for f in files
+            if 0 < f.entry.size <= self.max_file_bytes
+            and not f.path.startswith(tuple(self.skip_prefixes))
+            and not f.entry.mode
+            & 0o111  # executables are binaries or scripts with no secrets of their own
+        ]
         context.prefetch([f.entry for f in wanted])
         for f in wanted:
             data = f.read()
@@ -130,10 +196,11 @@ class SecretsAnalyzer:
                 if line in reported:
                     continue
                 reported.add(line)
+                what = rule.description or rule.name
                 yield Finding(
                     kind=self.kind,
                     rule=rule.name,
-                    message=f"{rule.description or rule.name} in {f.path} line {line}: {_redact(secret)}",
+                    message=f"{what} in {f.path} line {line}: {_redact(secret)}",
                     locations=(f.location,),
                     line=line,
                     severity=rule.severity,
@@ -152,10 +219,11 @@ def _line_of(starts: list[int], offset: int) -> int:
     return lo + 1
 
 
-def ContentSearchAnalyzer(  # noqa: N802 - a factory that reads like the class it makes
+def ContentSearchAnalyzer(
     patterns: Mapping[str, str], *, name: str = "content-search", paths: Sequence[str] = ("**",)
 ) -> SecretsAnalyzer:
     """Search text files for user regexes: ``{"rule-name": "regex"}``; matches are redacted."""
     rules = tuple(Rule(rule, regex, severity="info") for rule, regex in patterns.items())
-    return SecretsAnalyzer(name=name, rules=rules, patterns=tuple(paths), kind="content-match",
-                           skip_prefixes=())  # fmt: skip
+    return SecretsAnalyzer(
+        name=name, rules=rules, patterns=tuple(paths), kind="content-match", skip_prefixes=()
+    )

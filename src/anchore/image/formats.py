@@ -424,8 +424,9 @@ def read_oci_layout(
                 member=name,
             )
         media_type = layer.get("mediaType")
-        layers.append(LayerBlob(blob, media_type if isinstance(media_type, str) else None,
-                                digest, diff_id))  # fmt: skip
+        layers.append(
+            LayerBlob(blob, media_type if isinstance(media_type, str) else None, digest, diff_id)
+        )
     ref = chosen.ref_name
     return ImageParts(
         format="oci-archive" if isinstance(source, ArchiveSource) else "oci-layout",

@@ -68,7 +68,7 @@ class _Content:
             raise NotAFileError(
                 f"{entry.path}: is a {entry.type.value}, not a file", member=entry.path
             )
-        layer, offset = entry.data_location
+        layer = entry.data_location[0]
         if layer < 0:
             raise NotAFileError(
                 f"{entry.path}: hard link to {entry.link_target}, which the image does not hold",

@@ -265,8 +265,24 @@ def iter_headers(source: ByteSource, where: str, limits: Limits) -> Iterator[Tar
             )
         if header == _ZERO_BLOCK:
             return
-        (name_f, mode_f, uid_f, gid_f, size_f, mtime_f, chk_f, type_f, link_f, magic_f,
-         _version, uname_f, gname_f, major_f, minor_f, prefix_f) = unpack(header)  # fmt: skip
+        (
+            name_f,
+            mode_f,
+            uid_f,
+            gid_f,
+            size_f,
+            mtime_f,
+            chk_f,
+            type_f,
+            link_f,
+            magic_f,
+            _version,
+            uname_f,
+            gname_f,
+            major_f,
+            minor_f,
+            prefix_f,
+        ) = unpack(header)
         if not _checksum_matches(header, _number(chk_f, "checksum", where, offset, False)):
             raise ImageFormatError(
                 f"{where} (tar header at offset {offset}): corrupt tar header (checksum mismatch)"

@@ -17,6 +17,7 @@ The contract (docs/plugins.md has the full text):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -108,7 +109,7 @@ class ExecutableAnalyzer:
                     "file": target,
                     "layer_index": f.entry.layer_index,
                     "size": f.entry.size,
-                }  # fmt: skip
+                }
             )
         request = json.dumps({"image": context.image.to_dict(), "root": root, "files": listing})
         try:
@@ -191,10 +192,8 @@ class ExecutableAnalyzer:
 def _remove_tree(root: str) -> None:
     for dirpath, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
-            try:
+            with contextlib.suppress(OSError):
                 os.chmod(os.path.join(dirpath, name), 0o700, follow_symlinks=False)
-            except OSError:
-                pass
     shutil.rmtree(root, ignore_errors=True)
 
 
