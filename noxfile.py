@@ -53,7 +53,8 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """open_image + full walk vs `tar -tf`, and a million-file image; never part of tests."""
+    """open_image + walk vs `tar -tf`; a million-file image; analysis vs syft. Not in tests."""
     session.install("-e", ".[test]")
     corpus = build_corpus(session)
     session.run("python", "benchmarks/bench_open.py", corpus, *session.posargs)
+    session.run("python", "benchmarks/bench_analyze.py", corpus)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
 import tarfile
 import tempfile
 import time
 from pathlib import Path
+
+from measure import measure
 
 HERE = Path(__file__).parent
 WALK = (
@@ -27,25 +27,6 @@ WALK = (
     "n = sum(1 for _ in image.files())\n"
     "print(n)\n"
 )
-
-
-def measure(cmd: list[str], repeat: int) -> dict[str, float]:
-    """Median wall time and peak RSS over ``repeat`` runs (each in its own process)."""
-    times, peaks = [], []
-    for _ in range(repeat):
-        wrapper = [
-            sys.executable,
-            "-c",
-            "import resource, subprocess, sys, time\n"
-            "t = time.perf_counter()\n"
-            "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
-            "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n",
-            *cmd,
-        ]
-        out = subprocess.run(wrapper, check=True, capture_output=True, text=True).stdout.split()
-        times.append(float(out[0]))
-        peaks.append(int(out[1]))
-    return {"seconds": statistics.median(times), "peak_mib": max(peaks) / 1024}
 
 
 def layer_blobs(image_path: Path, workdir: Path) -> list[Path]:

@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO
 
@@ -149,6 +149,21 @@ class AnalysisContext:
         wanted = {e.data_location: e for e in entries if e.data_location not in self._cache}
         for entry, data in self.image._content.read_many(wanted.values()):
             self._cache[entry.data_location] = data
+
+    def stream(self, entries: Iterable[FileEntry]) -> Iterator[tuple[FileEntry, bytes]]:
+        """Contents of many files, one forward pass per layer, not kept afterwards.
+
+        For analyzers that look at each file once (secrets, binaries): memory
+        stays at one file, where ``prefetch`` would keep them all.
+        """
+        pending = []
+        for entry in entries:
+            cached = self._cache.get(entry.data_location)
+            if cached is not None:
+                yield entry, cached
+            else:
+                pending.append(entry)
+        yield from self.image._content.read_many(pending)
 
     def read_heads(self, entries: Iterable[FileEntry], size: int) -> dict[str, bytes]:
         """The first ``size`` bytes of many files, in one pass: for sniffing file types."""

@@ -7,10 +7,11 @@ section table and ``.go.buildinfo`` section), through a seekable stream: a
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from anchore.analysis.analyzer import FileInput, Result
@@ -211,19 +212,24 @@ class GoAnalyzer:
         # sniff them all in one pass; read small ELF files whole in a second one
         heads = context.read_heads([f.entry for f in executables], 4)
         elves = [f for f in executables if heads.get(f.path) == _ELF]
-        context.prefetch([f.entry for f in elves if f.entry.size <= _WHOLE_READ_MAX])
+        small = {id(f.entry): f for f in elves if f.entry.size <= _WHOLE_READ_MAX}
+        for entry, data in context.stream([f.entry for f in small.values()]):
+            yield from self._binary(small[id(entry)], functools.partial(io.BytesIO, data), context)
         for f in elves:
-            try:
-                if f.entry.size <= _WHOLE_READ_MAX:
-                    info = read_buildinfo(io.BytesIO(f.read()))
-                else:
-                    with f.open() as fh:
-                        info = read_buildinfo(fh)
-            except Exception as exc:
-                yield AnalyzerError(self.name, f"{f.path}: {type(exc).__name__}: {exc}", f.path)
-                continue
-            if info is not None:
-                yield from self._packages(info, f, context)
+            if id(f.entry) not in small:
+                yield from self._binary(f, f.open, context)
+
+    def _binary(
+        self, f: FileInput, opener: Callable[[], BinaryIO], context: AnalysisContext
+    ) -> Iterator[Result]:
+        try:
+            with opener() as fh:
+                info = read_buildinfo(fh)
+        except Exception as exc:
+            yield AnalyzerError(self.name, f"{f.path}: {type(exc).__name__}: {exc}", f.path)
+            return
+        if info is not None:
+            yield from self._packages(info, f, context)
 
     def _packages(
         self, info: BuildInfo, f: FileInput, context: AnalysisContext

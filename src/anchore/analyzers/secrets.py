@@ -169,12 +169,11 @@ class SecretsAnalyzer:
             and not f.entry.mode
             & 0o111  # executables are binaries or scripts with no secrets of their own
         ]
-        context.prefetch([f.entry for f in wanted])
-        for f in wanted:
-            data = f.read()
+        by_entry = {id(f.entry): f for f in wanted}
+        for entry, data in context.stream([f.entry for f in wanted]):
             if b"\0" in data[:8192]:
                 continue
-            yield from self._scan(f, data, rules)
+            yield from self._scan(by_entry[id(entry)], data, rules)
 
     def _scan(self, f: FileInput, data: bytes, rules: Sequence[Rule]) -> Iterable[Finding]:
         line_starts: list[int] | None = None
