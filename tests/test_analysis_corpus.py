@@ -103,7 +103,8 @@ def test_findings_setuid_and_secrets(debian_py):
 def test_analysis_json_is_stable(debian_py):
     data = json.loads(json.dumps(debian_py.to_dict()))
     assert data["schema"] == "anchore.analysis/1"
-    assert set(data) == {"schema", "image", "distro", "packages", "findings", "files", "errors"}
+    assert set(data) == {"schema", "image", "distro", "packages", "findings", "files", "errors",
+                         "relationships"}  # fmt: skip
     pkg = data["packages"][0]
     assert set(pkg) == {"type", "name", "version", "purl", "licenses", "cpes", "source_name",
                         "source_version", "architecture", "locations", "files", "metadata", "found_by"}  # fmt: skip
@@ -111,3 +112,12 @@ def test_analysis_json_is_stable(debian_py):
     assert owned and any(
         o.startswith("pkg:deb/debian/python3.11-minimal@") for o in owned[0]["owners"]
     )
+
+
+def test_os_package_owns_language_package_evidence(debian_py):
+    """pip's dist-info comes with Debian's python3-pip: two packages, linked by ownership."""
+    (pip,) = debian_py.find("pip", "python")
+    parents = [r.parent for r in debian_py.relationships if r.child == pip.purl]
+    assert len(parents) == 1 and parents[0].startswith("pkg:deb/debian/python3-pip@")
+    assert "/app/config/credentials" in {f.path for f in debian_py.unowned_files()}
+    assert "/usr/bin/python3.11" not in {f.path for f in debian_py.unowned_files()}

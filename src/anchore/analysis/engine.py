@@ -29,6 +29,7 @@ from anchore.analysis.model import (
     Finding,
     Location,
     Package,
+    Relationship,
 )
 from anchore.errors import AnchoreError
 from anchore.image.filetree import FileEntry
@@ -341,6 +342,7 @@ def analyze(
                 errors.append(AnalyzerError(name, f"yielded {type(item).__name__}, not a result"))
     packages = _merge(packages)
     records = _inventory(image, entries, packages, digests, context)
+    relationships = _ownership(packages)
     return Analysis(
         image=image.to_dict(),
         distro=distros[0] if distros else None,
@@ -350,8 +352,38 @@ def analyze(
         ),
         files=records,
         errors=errors,
+        relationships=relationships,
         timings=timings,
     )
+
+
+OS_PACKAGE_TYPES = frozenset({"deb", "rpm", "apk"})
+
+
+def _ownership(packages: list[Package]) -> list[Relationship]:
+    """An OS package that installed another package's evidence file owns it."""
+    owner_of: dict[str, str] = {}
+    for pkg in packages:
+        if pkg.type in OS_PACKAGE_TYPES:
+            for path in pkg.files:
+                owner_of.setdefault(path, pkg.purl)
+    found = []
+    for pkg in packages:
+        if pkg.type in OS_PACKAGE_TYPES:
+            continue
+        for loc in pkg.locations:
+            parent = owner_of.get(loc.path) or owner_of.get(_usrmerge(loc.path))
+            if parent:
+                found.append(Relationship(parent, pkg.purl))
+                break
+    return found
+
+
+def _usrmerge(path: str) -> str:
+    """dpkg lists /bin/x where merged-/usr images keep /usr/bin/x, and the other way round."""
+    if path.startswith("/usr/"):
+        return path[4:]
+    return "/usr" + path
 
 
 def _with(item: Any, **changes: Any) -> Any:
@@ -371,6 +403,8 @@ def _inventory(
     for pkg in packages:
         for path in pkg.files:
             owners.setdefault(path, []).append(pkg.purl)
+            if pkg.type in OS_PACKAGE_TYPES:  # merged /usr: /bin/x is listed, /usr/bin/x is stored
+                owners.setdefault(_usrmerge(path), []).append(pkg.purl)
     sums: dict[str, dict[str, str]] = {}
     if digests:
         import hashlib

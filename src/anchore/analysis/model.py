@@ -20,6 +20,7 @@ __all__ = [
     "Finding",
     "Location",
     "Package",
+    "Relationship",
 ]
 
 
@@ -179,6 +180,19 @@ class FileRecord:
 
 
 @attrs.frozen
+class Relationship:
+    """``parent`` (a purl) relates to ``child`` (a purl): ``owns-evidence`` means the
+    parent OS package installed the file that is the child's evidence."""
+
+    parent: str
+    child: str
+    kind: str = "owns-evidence"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"parent": self.parent, "child": self.child, "kind": self.kind}
+
+
+@attrs.frozen
 class AnalyzerError:
     """One analyzer failed on one piece of evidence; the rest of the analysis stands."""
 
@@ -200,8 +214,14 @@ class Analysis:
     findings: list[Finding]
     files: list[FileRecord]
     errors: list[AnalyzerError]
+    #: OS packages that ship language packages' evidence (a pip dist-info from a deb...)
+    relationships: list[Relationship] = attrs.field(factory=list)
     #: analyzer name -> seconds it took
     timings: dict[str, float] = attrs.field(factory=dict)
+
+    def unowned_files(self) -> list[FileRecord]:
+        """Regular files no package database lists: what was added by hand."""
+        return [f for f in self.files if f.type in ("file", "hardlink") and not f.owners]
 
     def packages_of(self, type_: str) -> list[Package]:
         return [p for p in self.packages if p.type == type_]
@@ -217,5 +237,6 @@ class Analysis:
             "packages": [p.to_dict() for p in self.packages],
             "findings": [f.to_dict() for f in self.findings],
             "files": [f.to_dict() for f in self.files],
+            "relationships": [r.to_dict() for r in self.relationships],
             "errors": [e.to_dict() for e in self.errors],
         }

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import io
+import json
+import zlib
 import re
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from anchore.analysis.analyzer import FileInput, Result
 from anchore.analysis.model import AnalyzerError, Location, Package
-from anchore.analyzers.common import make_purl
+from anchore.analyzers.common import make_cpe, make_purl
 
 if TYPE_CHECKING:
     from anchore.analysis.engine import AnalysisContext
@@ -108,9 +110,26 @@ def _elf_sections(fh: BinaryIO) -> tuple[list[tuple[str, int, int, int]], str, i
     return sections, endian, 8 if is64 else 4
 
 
-def read_buildinfo(fh: BinaryIO) -> BuildInfo | None:
+def read_rust_audit(
+    fh: BinaryIO, sections: list[tuple[str, int, int, int]]
+) -> list[dict[str, Any]]:
+    """Crates a cargo-auditable binary lists in its ``.dep-v0`` section (zlib-compressed JSON)."""
+    section = next((s for s in sections if s[0] == ".dep-v0"), None)
+    if section is None:
+        return []
+    _, _, offset, size = section
+    inflater = zlib.decompressobj()
+    text = inflater.decompress(_read_at(fh, offset, min(size, _MAX_BUILDINFO)), _MAX_BUILDINFO)
+    doc = json.loads(text)
+    return [p for p in doc.get("packages", []) if isinstance(p, dict)]
+
+
+def read_buildinfo(
+    fh: BinaryIO, sections: list[tuple[str, int, int, int]] | None = None
+) -> BuildInfo | None:
     """The Go build info of an ELF binary, or None if it is not a Go binary."""
-    sections, _endian, _ = _elf_sections(fh)
+    if sections is None:
+        sections = _elf_sections(fh)[0]
     section = next((s for s in sections if s[0] == ".go.buildinfo"), None)
     if section is None:
         return None
@@ -193,6 +212,8 @@ def _module_purl(path: str, version: str) -> str:
 
 
 class GoAnalyzer:
+    """Go build info (and cargo-auditable crate lists) from ELF executables; go.mod files."""
+
     name = "golang"
     #: executables can be anywhere and have any name: every file is offered, read only
     #: when it starts like an ELF file; nothing is prefetched
@@ -224,12 +245,27 @@ class GoAnalyzer:
     ) -> Iterator[Result]:
         try:
             with opener() as fh:
-                info = read_buildinfo(fh)
+                sections = _elf_sections(fh)[0]
+                info = read_buildinfo(fh, sections)
+                crates = read_rust_audit(fh, sections)
         except Exception as exc:
             yield AnalyzerError(self.name, f"{f.path}: {type(exc).__name__}: {exc}", f.path)
             return
         if info is not None:
             yield from self._packages(info, f, context)
+        if crates:
+            location = context.location(f.entry, context.introduced_in(f.entry))
+            for crate in crates:
+                name, version = crate.get("name"), crate.get("version")
+                if isinstance(name, str) and isinstance(version, str):
+                    yield Package(
+                        type="rust-crate",
+                        name=name,
+                        version=version,
+                        purl=make_purl("cargo", name, version),
+                        locations=(location,),
+                        metadata={"source": crate.get("source"), "evidence": "cargo-auditable"},
+                    )
 
     def _packages(
         self, info: BuildInfo, f: FileInput, context: AnalysisContext
@@ -259,6 +295,7 @@ class GoAnalyzer:
                 version=stdlib_version,
                 purl=make_purl("golang", "stdlib", stdlib_version[2:]),
                 locations=(location,),
+                cpes=(make_cpe("golang", "go", stdlib_version[2:]),),
                 metadata={"go_version": info.go_version},
             )
 
