@@ -10,9 +10,9 @@ from __future__ import annotations
 import functools
 import io
 import json
-import zlib
 import re
 import struct
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
