@@ -142,3 +142,18 @@ def test_progress_is_reported(image):
     stages = [s for s, _, _ in seen]
     assert stages[0] == "walk" and "analyze" in stages
     assert seen[-1][1] == seen[-1][2]
+
+
+def test_file_inventory_digests_on_request(image):
+    import hashlib
+
+    plain = anchore.analyze(image, analyzers=["distro"])
+    assert all(not f.digests for f in plain.files)
+    tight = anchore.open_image(image.source, limits=anchore.Limits(max_read_bytes=10))
+    result = anchore.analyze(tight, analyzers=["distro"], digests=("sha256", "md5"))
+    shells = next(f for f in result.files if f.path == "/etc/shells")  # larger than the limit
+    body = b"# comment\n/bin/sh\n/bin/bash\n"
+    assert shells.digests == {
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "md5": hashlib.md5(body).hexdigest(),
+    }

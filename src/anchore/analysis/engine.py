@@ -410,8 +410,16 @@ def _inventory(
         import hashlib
 
         readable = [e for e in entries if e.is_file and e.data_location[0] >= 0 and not e.sparse]
-        for entry, data in image._content.read_many(readable):
+        limit = image._content.limits.max_read_bytes
+        for entry, data in context.stream(e for e in readable if e.size <= limit):
             sums[entry.path] = {d: hashlib.new(d, data).hexdigest() for d in digests}
+        for entry in (e for e in readable if e.size > limit):  # huge files: hashed as streams
+            hashers = [hashlib.new(d) for d in digests]
+            with image._content.open(entry) as fh:
+                while chunk := fh.read(1 << 20):
+                    for h in hashers:
+                        h.update(chunk)
+            sums[entry.path] = {d: h.hexdigest() for d, h in zip(digests, hashers, strict=True)}
     return [
         FileRecord(
             path=e.path,
