@@ -14,9 +14,10 @@ import fnmatch
 import functools
 import logging
 import re
+import struct
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO
 
@@ -199,6 +200,29 @@ class AnalysisContext:
                 except AnchoreError as exc:
                     log.warning("cannot read layer %d copy of %s: %s", layer.index, path, exc)
         return copies
+
+    def first_layers(
+        self, path: str, keys: Callable[[bytes], Iterable[Hashable]]
+    ) -> dict[Hashable, int]:
+        """For each record of a package database: the first layer whose copy lists it.
+
+        ``keys(data)`` gives the identities (name, version...) one copy lists. A
+        record that disappears from a later copy and comes back counts from its
+        return. A copy that ``keys`` cannot read is skipped (the current copy's
+        own errors are the analyzer's to report).
+        """
+        first: dict[Hashable, int] = {}
+        for layer, data in self.layer_copies(path):
+            try:
+                present = set(keys(data))
+            except (ValueError, KeyError, struct.error):
+                continue
+            for key in present:
+                first.setdefault(key, layer)
+            for key in list(first):
+                if key not in present:
+                    del first[key]
+        return first
 
     def introduced_in(self, entry: FileEntry) -> int:
         """The first layer of the unbroken run of layers that kept writing this path.

@@ -48,6 +48,10 @@ def parse_installed(text: str) -> list[dict[str, Any]]:
     return records
 
 
+def _installed_keys(data: bytes) -> list[tuple[str, str]]:
+    return [(r["P"], r.get("V", "")) for r in parse_installed(data.decode("utf-8", "replace"))]
+
+
 class ApkAnalyzer:
     name = "apk"
     patterns: Sequence[str] = (INSTALLED,)
@@ -59,18 +63,7 @@ class ApkAnalyzer:
             except Exception as exc:
                 yield AnalyzerError(self.name, f"{f.path}: {exc}", f.path)
                 continue
-            first: dict[tuple[str, str], int] = {}
-            if f.path == INSTALLED:
-                for layer, data in context.layer_copies(INSTALLED):
-                    present = {
-                        (r["P"], r.get("V", ""))
-                        for r in parse_installed(data.decode("utf-8", "replace"))
-                    }
-                    for key in present:
-                        first.setdefault(key, layer)
-                    for key in list(first):
-                        if key not in present:
-                            del first[key]
+            first = context.first_layers(f.path, _installed_keys)
             distro = context.distro
             distro_q = f"{distro.id}-{distro.version_id}" if distro and distro.version_id else None
             for r in records:

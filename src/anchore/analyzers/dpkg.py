@@ -9,7 +9,7 @@ from ``info/*.md5sums``, licenses from ``/usr/share/doc/*/copyright``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from anchore.analysis.analyzer import FileInput, Result
@@ -91,14 +91,12 @@ class DpkgAnalyzer:
         distro_id = distro.id if distro else "debian"
         distro_q = f"{distro.id}-{distro.version_id}" if distro and distro.version_id else None
 
-        databases: list[
-            tuple[FileInput, list[dict[str, str]], dict[tuple[str, str, str], int]]
-        ] = []
+        databases: list[tuple[FileInput, list[dict[str, str]], dict[Hashable, int]]] = []
         if STATUS in by_path:
             status = by_path[STATUS]
             try:
                 stanzas = parse_status(status.read_text())
-                databases.append((status, stanzas, _first_layers(STATUS, context)))
+                databases.append((status, stanzas, context.first_layers(STATUS, _status_keys)))
             except Exception as exc:
                 yield AnalyzerError(self.name, f"{STATUS}: {exc}", STATUS)
         for f in files:
@@ -138,7 +136,7 @@ class DpkgAnalyzer:
         self,
         s: dict[str, str],
         db: FileInput,
-        first: dict[tuple[str, str, str], int],
+        first: dict[Any, int],
         lists: dict[str, FileInput],
         md5s: dict[str, FileInput],
         copyrights: dict[str, FileInput],
@@ -226,19 +224,8 @@ def _digest(context: AnalysisContext, layer: int) -> str:
     return layers[layer].digest if 0 <= layer < len(layers) else ""
 
 
-def _first_layers(path: str, context: AnalysisContext) -> dict[tuple[str, str, str], int]:
-    """For each (name, version, arch): the first layer whose copy of the DB lists it.
-
-    A package removed and re-installed later counts from its re-installation.
-    """
-    first: dict[tuple[str, str, str], int] = {}
-    for layer, data in context.layer_copies(path):
-        present = set()
-        for s in parse_status(data.decode("utf-8", "replace")):
-            key = (s["Package"], s.get("Version", ""), s.get("Architecture", ""))
-            present.add(key)
-            first.setdefault(key, layer)
-        for key in list(first):
-            if key not in present:
-                del first[key]  # gone from this copy: a later copy re-adding it starts anew
-    return first
+def _status_keys(data: bytes) -> list[tuple[str, str, str]]:
+    return [
+        (s["Package"], s.get("Version", ""), s.get("Architecture", ""))
+        for s in parse_status(data.decode("utf-8", "replace"))
+    ]

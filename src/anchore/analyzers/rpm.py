@@ -11,6 +11,7 @@ Three database formats hold the same thing, one RPM header blob per package:
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import struct
@@ -221,6 +222,14 @@ def _reader(path: str) -> Any:
     return {"rpmdb.sqlite": read_sqlite, "Packages": read_bdb, "Packages.db": read_ndb}[base]
 
 
+def _key(h: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (h.get("name", ""), str(h.get("epoch", "")), h.get("version", ""), h.get("release", ""))
+
+
+def _keys(reader: Any, data: bytes) -> list[tuple[str, str, str, str]]:
+    return [_key(parse_header(blob)) for blob in reader(data)]
+
+
 def _files(h: dict[str, Any]) -> list[str]:
     names, dirs, indexes = (
         h.get("basenames") or [],
@@ -246,36 +255,11 @@ class RpmAnalyzer:
             except (RpmDatabaseError, struct.error) as exc:
                 yield AnalyzerError(self.name, f"{f.path}: unreadable rpm database: {exc}", f.path)
                 continue
-            first = self._first_layers(f, context)
+            first = context.first_layers(f.path, functools.partial(_keys, _reader(f.path)))
             for h in headers:
                 if not h.get("name") or not h.get("version"):
                     continue
                 yield self._package(h, f, first, distro, context)
-
-    @staticmethod
-    def _key(h: dict[str, Any]) -> tuple[str, str, str, str]:
-        return (
-            h.get("name", ""),
-            str(h.get("epoch", "")),
-            h.get("version", ""),
-            h.get("release", ""),
-        )
-
-    def _first_layers(
-        self, f: FileInput, context: AnalysisContext
-    ) -> dict[tuple[str, str, str, str], int]:
-        first: dict[tuple[str, str, str, str], int] = {}
-        for layer, data in context.layer_copies(f.path):
-            try:
-                present = {self._key(parse_header(b)) for b in _reader(f.path)(data)}
-            except (RpmDatabaseError, struct.error):
-                continue
-            for key in present:
-                first.setdefault(key, layer)
-            for key in list(first):
-                if key not in present:
-                    del first[key]
-        return first
 
     def _package(
         self,
@@ -290,7 +274,7 @@ class RpmAnalyzer:
         full = f"{version}-{release}" if release else version
         if epoch not in (None, 0):
             full = f"{epoch}:{full}"
-        layer = first.get(self._key(h), f.entry.layer_index)
+        layer = first.get(_key(h), f.entry.layer_index)
         digest = (
             context.image.layers[layer].digest if 0 <= layer < len(context.image.layers) else ""
         )

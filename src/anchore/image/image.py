@@ -122,13 +122,7 @@ class _Content:
             )
 
     def read_bytes(self, entry: FileEntry) -> bytes:
-        if entry.size > self.limits.max_read_bytes:
-            raise LimitExceededError(
-                f"{entry.path}: {entry.size} bytes exceeds max_read_bytes="
-                f"{self.limits.max_read_bytes}; use open() to stream it",
-                limit="max_read_bytes",
-                member=entry.path,
-            )
+        self._check_size(entry)
         with self.open(entry) as fh:
             data = fh.read()
         if len(data) != entry.size:
