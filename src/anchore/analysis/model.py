@@ -124,6 +124,25 @@ class Finding:
         }
 
 
+#: NVD's vendor:product for distro ids: a fixed table, not a guess
+DISTRO_CPE_PRODUCTS = {
+    "debian": "debian:debian_linux",
+    "ubuntu": "canonical:ubuntu_linux",
+    "alpine": "alpinelinux:alpine_linux",
+    "rhel": "redhat:enterprise_linux",
+    "centos": "centos:centos",
+    "fedora": "fedoraproject:fedora",
+    "rocky": "rocky:rocky",
+    "almalinux": "almalinux:almalinux",
+    "amzn": "amazon:amazon_linux",
+    "ol": "oracle:linux",
+    "sles": "suse:linux_enterprise_server",
+    "opensuse-leap": "opensuse:leap",
+    "photon": "vmware:photon_os",
+    "wolfi": "chainguard:wolfi",
+}
+
+
 @attrs.frozen
 class Distro:
     """The operating system the image is built on."""
@@ -136,6 +155,16 @@ class Distro:
     cpe_name: str | None = None
     locations: tuple[Location, ...] = attrs.field(converter=_tuple, factory=tuple)
 
+    @property
+    def cpe(self) -> str | None:
+        """The distro's CPE: its own ``CPE_NAME``, or NVD's name for a known distro id."""
+        if self.cpe_name:
+            return self.cpe_name
+        product = DISTRO_CPE_PRODUCTS.get(self.id)
+        if product is None or not self.version_id:
+            return None
+        return f"cpe:2.3:o:{product}:{self.version_id}:*:*:*:*:*:*:*"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -144,6 +173,7 @@ class Distro:
             "pretty_name": self.pretty_name,
             "id_like": list(self.id_like),
             "cpe_name": self.cpe_name,
+            "cpe": self.cpe,
             "locations": [loc.to_dict() for loc in self.locations],
         }
 

@@ -110,6 +110,75 @@ def _elf_sections(fh: BinaryIO) -> tuple[list[tuple[str, int, int, int]], str, i
     return sections, endian, 8 if is64 else 4
 
 
+_MACHO = {
+    b"\xcf\xfa\xed\xfe": ("<", True),
+    b"\xce\xfa\xed\xfe": ("<", False),
+    b"\xfe\xed\xfa\xcf": (">", True),
+    b"\xfe\xed\xfa\xce": (">", False),
+}
+_MAX_LOAD_COMMANDS = 4096
+
+
+def _macho_sections(fh: BinaryIO) -> list[tuple[str, int, int, int]]:
+    """(name, address, offset, size) of a thin Mach-O file's sections."""
+    header = _read_at(fh, 0, 32)
+    endian, is64 = _MACHO[header[:4]]
+    ncmds, sizeofcmds = struct.unpack_from(endian + "II", header, 16)
+    if ncmds > _MAX_LOAD_COMMANDS or sizeofcmds > 16 * 1024 * 1024:
+        raise ValueError("implausible Mach-O load commands")
+    commands = _read_at(fh, 32 if is64 else 28, sizeofcmds)
+    sections, pos = [], 0
+    for _ in range(ncmds):
+        if pos + 8 > len(commands):
+            break
+        cmd, size = struct.unpack_from(endian + "II", commands, pos)
+        if size < 8:
+            break
+        if (is64 and cmd == 0x19) or (not is64 and cmd == 0x1):
+            seg_size, sect_size = (72, 80) if is64 else (56, 68)
+            (nsects,) = struct.unpack_from(endian + "I", commands, pos + seg_size - 8)
+            for i in range(min(nsects, 1024)):
+                at = pos + seg_size + i * sect_size
+                if at + sect_size > len(commands):
+                    break
+                name = commands[at : at + 16].split(b"\0", 1)[0].decode("latin-1")
+                if is64:
+                    addr, size_, offset = struct.unpack_from(endian + "QQI", commands, at + 32)
+                else:
+                    addr, size_, offset = struct.unpack_from(endian + "III", commands, at + 32)
+                sections.append((name, addr, offset, size_))
+        pos += size
+    return sections
+
+
+def _pe_sections(fh: BinaryIO) -> list[tuple[str, int, int, int]]:
+    """(name, virtual address, offset, size) of a PE file's sections."""
+    (lfanew,) = struct.unpack_from("<I", _read_at(fh, 0x3C, 4))
+    coff = _read_at(fh, lfanew, 24)
+    if coff[:4] != b"PE\0\0":
+        raise ValueError("not a PE file")
+    nsections, optsize = struct.unpack_from("<H12xH", coff, 6)
+    table = _read_at(fh, lfanew + 24 + optsize, 40 * min(nsections, 96))
+    sections = []
+    for i in range(len(table) // 40):
+        name = table[i * 40 : i * 40 + 8].split(b"\0", 1)[0].decode("latin-1")
+        vaddr, rawsize, rawptr = struct.unpack_from("<4xIII", table, i * 40 + 8)
+        sections.append((name, vaddr, rawptr, rawsize))
+    return sections
+
+
+def binary_sections(fh: BinaryIO) -> list[tuple[str, int, int, int]]:
+    """Sections of an ELF, Mach-O or PE executable; [] for anything else."""
+    head = _read_at(fh, 0, 4)
+    if head == _ELF:
+        return _elf_sections(fh)[0]
+    if head in _MACHO:
+        return _macho_sections(fh)
+    if head[:2] == b"MZ":
+        return _pe_sections(fh)
+    return []
+
+
 def read_rust_audit(
     fh: BinaryIO, sections: list[tuple[str, int, int, int]]
 ) -> list[dict[str, Any]]:
@@ -129,8 +198,11 @@ def read_buildinfo(
 ) -> BuildInfo | None:
     """The Go build info of an ELF binary, or None if it is not a Go binary."""
     if sections is None:
-        sections = _elf_sections(fh)[0]
-    section = next((s for s in sections if s[0] == ".go.buildinfo"), None)
+        sections = binary_sections(fh)
+    # ELF: .go.buildinfo; Mach-O: __go_buildinfo; PE: the start of .data
+    section = next((s for s in sections if s[0] in (".go.buildinfo", "__go_buildinfo")), None)
+    if section is None:
+        section = next((s for s in sections if s[0] == ".data"), None)
     if section is None:
         return None
     _, _, offset, size = section
@@ -211,8 +283,13 @@ def _module_purl(path: str, version: str) -> str:
     return make_purl("golang", name, version, namespace=namespace or None)
 
 
+def _is_binary(head: bytes) -> bool:
+    return head == _ELF or head in _MACHO or head[:2] == b"MZ"
+
+
 class GoAnalyzer:
-    """Go build info (and cargo-auditable crate lists) from ELF executables; go.mod files."""
+    """Go build info (and cargo-auditable crate lists) from ELF, Mach-O and PE executables;
+    go.mod files."""
 
     name = "golang"
     #: executables can be anywhere and have any name: every file is offered, read only
@@ -228,11 +305,15 @@ class GoAnalyzer:
                     yield from self._go_mod(f)
                 except Exception as exc:
                     yield AnalyzerError(self.name, f"{f.path}: {exc}", f.path)
-            elif f.entry.size >= 1024 and f.entry.mode & 0o111 and not f.entry.sparse:
+            elif (
+                f.entry.size >= 1024
+                and (f.entry.mode & 0o111 or f.path.lower().endswith((".exe", ".dll")))
+                and not f.entry.sparse
+            ):
                 executables.append(f)  # Go binaries are executables of some size
-        # sniff them all in one pass; read small ELF files whole in a second one
+        # sniff them all in one pass; read small binaries whole in a second one
         heads = context.read_heads([f.entry for f in executables], 4)
-        elves = [f for f in executables if heads.get(f.path) == _ELF]
+        elves = [f for f in executables if _is_binary(heads.get(f.path, b""))]
         small = {id(f.entry): f for f in elves if f.entry.size <= _WHOLE_READ_MAX}
         for entry, data in context.stream([f.entry for f in small.values()]):
             yield from self._binary(small[id(entry)], functools.partial(io.BytesIO, data), context)
@@ -245,7 +326,7 @@ class GoAnalyzer:
     ) -> Iterator[Result]:
         try:
             with opener() as fh:
-                sections = _elf_sections(fh)[0]
+                sections = binary_sections(fh)
                 info = read_buildinfo(fh, sections)
                 crates = read_rust_audit(fh, sections)
         except Exception as exc:
