@@ -1,0 +1,182 @@
+"""Maven versions, ordered as Maven's own ``ComparableVersion`` (3.8/3.9) orders them.
+
+A port of its algorithm: the version splits into a tree of lists at ``.``,
+``-`` and digit/letter transitions; items are integers, qualifiers
+(``alpha`` < ``beta`` < ``milestone`` < ``rc`` = ``cr`` < ``snapshot`` <
+release < ``sp``; others after, alphabetically), and sub-lists.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from anchore.versions.errors import bad
+
+__all__ = ["compare", "parse"]
+
+_QUALIFIERS = ["alpha", "beta", "milestone", "rc", "snapshot", "", "sp"]
+_ALIASES = {"ga": "", "final": "", "release": "", "cr": "rc"}
+_RELEASE_INDEX = str(_QUALIFIERS.index(""))
+
+
+def _qualifier_key(value: str) -> str:
+    """ComparableVersion.StringItem.comparableQualifier."""
+    if value in _QUALIFIERS:
+        return str(_QUALIFIERS.index(value))
+    return f"{len(_QUALIFIERS)}-{value}"
+
+
+class _Int(int):
+    pass
+
+
+class _Str(str):
+    pass
+
+
+_List = list
+
+
+def _string_item(value: str, followed_by_digit: bool) -> _Str:
+    if followed_by_digit and len(value) == 1:
+        value = {"a": "alpha", "b": "beta", "m": "milestone"}.get(value, value)
+    return _Str(_ALIASES.get(value, value))
+
+
+def _is_null(item: object) -> bool:
+    if isinstance(item, _Int):
+        return item == 0
+    if isinstance(item, _Str):
+        return _qualifier_key(item) == _RELEASE_INDEX
+    return isinstance(item, list) and len(item) == 0
+
+
+def _normalize(items: list[object]) -> None:
+    """Trailing null items go, list by list, back to front."""
+    i = len(items) - 1
+    while i >= 0:
+        last = items[i]
+        if _is_null(last):
+            del items[i]
+        elif not isinstance(last, list):
+            break
+        i -= 1
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(version: str) -> list[object]:
+    text = version.lower()
+    if not text.strip():
+        raise bad("maven", version, "empty")
+    root: list[object] = []
+    current = root
+    stack = [root]
+    is_digit = False
+    start = 0
+    for i, c in enumerate(text):
+        if c == ".":
+            if i == start:
+                current.append(_Int(0))
+            else:
+                current.append(_parse_item(is_digit, text[start:i]))
+            start = i + 1
+        elif c == "-":
+            if i == start:
+                current.append(_Int(0))
+            else:
+                current.append(_parse_item(is_digit, text[start:i]))
+            start = i + 1
+            child: list[object] = []
+            current.append(child)
+            current = child
+            stack.append(child)
+        elif c.isdigit():
+            if not is_digit and i > start:
+                # a qualifier directly followed by a digit ('rc1'): Maven treats '.X' as
+                # '-X', so the qualifier opens a sub-list when the list has items
+                if current:
+                    child = []
+                    current.append(child)
+                    current = child
+                    stack.append(child)
+                current.append(_string_item(text[start:i], True))
+                start = i
+                child = []
+                current.append(child)
+                current = child
+                stack.append(child)
+            is_digit = True
+        else:
+            if is_digit and i > start:
+                current.append(_parse_item(True, text[start:i]))
+                start = i
+                child = []
+                current.append(child)
+                current = child
+                stack.append(child)
+            is_digit = False
+    if len(text) > start:
+        if not is_digit and current:  # a trailing '.X' is '-X' too
+            child = []
+            current.append(child)
+            current = child
+            stack.append(child)
+        current.append(_parse_item(is_digit, text[start:]))
+    for items in reversed(stack):
+        _normalize(items)
+    return root
+
+
+def _parse_item(is_digit: bool, text: str) -> object:
+    if is_digit:
+        return _Int(int(text))
+    return _string_item(text, False)
+
+
+def parse(version: str) -> list[object]:
+    return _parse_cached(version)
+
+
+def _cmp_items(a: object, b: object) -> int:
+    """Item.compareTo, with None standing for 'nothing here'."""
+    if a is None:
+        if b is None:
+            return 0
+        return -_cmp_items(b, None)
+    if isinstance(a, _Int):
+        if b is None:
+            return 0 if a == 0 else 1
+        if isinstance(b, _Int):
+            return (a > b) - (a < b)
+        return 1  # an int is greater than a string or a list
+    if isinstance(a, _Str):
+        if b is None:
+            ka, kb = _qualifier_key(a), _RELEASE_INDEX
+            return (ka > kb) - (ka < kb)
+        if isinstance(b, _Int):
+            return -1
+        if isinstance(b, _Str):
+            ka, kb = _qualifier_key(a), _qualifier_key(b)
+            return (ka > kb) - (ka < kb)
+        return -1  # a string is less than a list
+    assert isinstance(a, list)
+    if b is None:
+        if not a:
+            return 0
+        return _cmp_items(a[0], None)
+    if isinstance(b, _Int):
+        return -1
+    if isinstance(b, _Str):
+        return 1
+    assert isinstance(b, list)
+    for i in range(max(len(a), len(b))):
+        left = a[i] if i < len(a) else None
+        right = b[i] if i < len(b) else None
+        result = -_cmp_items(right, left) if left is None else _cmp_items(left, right)
+        if result:
+            return result
+    return 0
+
+
+def compare(a: str, b: str) -> int:
+    return _cmp_items(parse(a), parse(b))
