@@ -58,3 +58,4 @@ def bench(session: nox.Session) -> None:
     corpus = build_corpus(session)
     session.run("python", "benchmarks/bench_open.py", corpus, *session.posargs)
     session.run("python", "benchmarks/bench_analyze.py", corpus)
+    session.run("python", "benchmarks/bench_vulns.py", corpus, str(ROOT.parent / "shared" / "data"))

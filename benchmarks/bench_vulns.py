@@ -1,0 +1,58 @@
+"""Benchmark: loading the full PyPA (and Go) advisory databases, and matching debian-py.
+
+python benchmarks/bench_vulns.py CORPUS_DIR DATA_DIR
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import anchore
+from anchore.vulns import LoadReport, Store, match, read_osv
+
+HERE = Path(__file__).parent
+
+
+def main() -> int:
+    corpus, data = Path(sys.argv[1]), Path(sys.argv[2])
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="anchore-bench-") as tmp:
+        store = Store(Path(tmp) / "vulns.sqlite")
+        for name, path in (
+            ("osv-pypa", data / "osv-pypa" / "vulns"),
+            ("osv-go", data / "osv-go" / "data" / "osv"),
+        ):
+            report = LoadReport()
+            start = time.perf_counter()
+            store.load(read_osv(path, report), name, report)
+            results[f"load {name}"] = {
+                "seconds": time.perf_counter() - start,
+                "records": report.loaded,
+            }
+        analysis = anchore.analyze(anchore.open_image(corpus / "debian-py.docker.tar"))
+        start = time.perf_counter()
+        for _ in range(10):
+            matches = match(analysis, store)
+        results["match debian-py"] = {
+            "seconds": (time.perf_counter() - start) / 10,
+            "packages": len(analysis.packages),
+            "matches": len(matches),
+        }
+    for key, value in results.items():
+        print(
+            f"{key:24} "
+            + "  ".join(
+                f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items()
+            )
+        )
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "vulns.json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

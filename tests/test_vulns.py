@@ -1,0 +1,199 @@
+"""The advisory store and matching, against real advisory databases.
+
+The expected matches are computed independently of our code: straight from
+the YAML/JSON records, with packaging's Version (PyPI) and a few lines of
+semver (Go), evaluated the way the OSV schema describes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.version import Version
+
+import anchore
+from anchore.vulns import LoadReport, Store, match, read_osv
+
+DATA = Path(__file__).parent.parent.parent / "shared" / "data"
+PYPA = DATA / "osv-pypa" / "vulns"
+GO = DATA / "osv-go" / "data" / "osv"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("db") / "vulns.sqlite"
+    store = Store(path)
+    report = LoadReport()
+    store.load(read_osv(PYPA, report), "osv-pypa", report)
+    store.load(read_osv(GO, report), "osv-go", report)
+    assert report.skipped == []
+    assert report.loaded > 6000
+    return store
+
+
+def test_loading_is_idempotent_and_incremental(tmp_path):
+    record = {"id": "TEST-1", "modified": "2024-01-01T00:00:00Z", "aliases": ["CVE-1"],
+              "affected": [{"package": {"ecosystem": "PyPI", "name": "demo"},
+                            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}]}  # fmt: skip
+    (tmp_path / "a.json").write_text(json.dumps(record))
+    store = Store(tmp_path / "db.sqlite")
+    assert store.load(read_osv(tmp_path / "a.json"), "t").loaded == 1
+    again = store.load(read_osv(tmp_path / "a.json"), "t")
+    assert (again.loaded, again.unchanged) == (0, 1)
+    newer = {
+        **record,
+        "modified": "2024-02-01T00:00:00Z",
+        "affected": [{**record["affected"][0], "package": {"ecosystem": "PyPI", "name": "other"}}],
+    }
+    (tmp_path / "a.json").write_text(json.dumps(newer))
+    assert store.load(read_osv(tmp_path / "a.json"), "t").loaded == 1
+    assert store.for_package("PyPI", "demo") == []
+    assert [a.id for a in store.for_package("PyPI", "other")] == ["TEST-1"]
+    assert store.schema_version == 1
+    store.close()
+    assert len(Store(tmp_path / "db.sqlite")) == 1  # persisted, and the schema reopens
+
+
+def test_malformed_records_are_reported_and_skipped(tmp_path):
+    (tmp_path / "good.yaml").write_text("id: OK-1\nmodified: 2024-01-01T00:00:00Z\n")
+    (tmp_path / "noid.json").write_text('{"modified": "2024-01-01T00:00:00Z"}')
+    (tmp_path / "broken.json").write_text('{"id": ')
+    (tmp_path / "badrange.json").write_text(json.dumps(
+        {"id": "X", "modified": "m", "affected": [{"package": {"ecosystem": "PyPI", "name": "x"},
+                                                   "ranges": [{"events": [{"a": "1", "b": "2"}]}]}]}))  # fmt: skip
+    report = LoadReport()
+    ids = [a.id for a in read_osv(tmp_path, report)]
+    assert ids == ["OK-1"]
+    reasons = dict((Path(name).name, why) for name, why in report.skipped)
+    assert set(reasons) == {"noid.json", "broken.json", "badrange.json"}
+    assert "missing 'id'" in reasons["noid.json"] and "not valid JSON" in reasons["broken.json"]
+
+
+def test_zip_archives_as_osv_dev_publishes_them(tmp_path):
+    archive = tmp_path / "all.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in sorted(GO.glob("GO-2024-*.json"))[:20]:
+            z.write(path, path.name)
+    assert len(list(read_osv(archive))) == 20
+
+
+def _independent_pypi(name: str, version: str) -> set[str]:
+    """Advisory ids whose records (read straight from YAML) contain this version."""
+    v = Version(version)
+    found = set()
+    for path in (PYPA / name).glob("*.yaml"):
+        doc = yaml.safe_load(path.read_text())
+        if doc.get("withdrawn"):
+            continue
+        for affected in doc.get("affected", []):
+            if affected["package"]["name"].lower() != name:
+                continue
+            hit = str(version) in [str(x) for x in affected.get("versions", [])]
+            for r in affected.get("ranges", []):
+                if r["type"] != "ECOSYSTEM":
+                    continue
+                inside = False
+                events = sorted(r["events"], key=lambda e: (0, Version("0")) if list(e.values())[0] == "0"
+                                else (1, Version(str(list(e.values())[0]))))  # fmt: skip
+                for event in events:
+                    ((kind, value),) = event.items()
+                    value = str(value)
+                    if kind == "introduced" and (value == "0" or v >= Version(value)):
+                        inside = True
+                    elif (kind == "fixed" and v >= Version(value)) or (
+                        kind == "last_affected" and v > Version(value)
+                    ):
+                        inside = False
+                hit = hit or inside
+            if hit:
+                found.add(doc["id"])
+    return found
+
+
+@pytest.fixture(scope="module")
+def debian_py(corpus):
+    return anchore.analyze(anchore.open_image(corpus / "debian-py.docker.tar"),
+                           analyzers=["python", "golang"])  # fmt: skip
+
+
+@pytest.mark.corpus
+def test_python_packages_of_debian_py_against_pypa(store, debian_py):
+    matches = match(debian_py, store)
+    for pkg in debian_py.packages_of("python"):
+        ours = {m.advisory_id for m in matches if m.purl == pkg.purl}
+        expected = _independent_pypi(pkg.name, pkg.version)
+        # the same vulnerability recorded twice under aliases is reported once
+        assert ours <= expected, pkg.name
+        for missing in expected - ours:
+            twin = store.get(missing)
+            assert any({m.advisory_id, *m.aliases} & {twin.id, *twin.aliases} for m in matches
+                       if m.purl == pkg.purl), (pkg.name, missing)  # fmt: skip
+    by_pkg = {(m.package_name, m.advisory_id): m for m in matches}
+    pyyaml = by_pkg[("pyyaml", "PYSEC-2021-142")]
+    assert pyyaml.fixed_in == "5.4" and pyyaml.locations[0].layer_index == 2
+    assert ("jinja2", "PYSEC-2021-66") in by_pkg and by_pkg[
+        ("jinja2", "PYSEC-2021-66")
+    ].fixed_in == "2.11.3"
+    assert any(m.package_name == "requests" for m in matches)
+
+
+_SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+.*)?$")
+
+
+def _go_key(version: str):
+    m = _SEMVER.match(version.replace("go", "", 1) if version.startswith("go") else version)
+    if m is None:
+        parts = (version.replace("go", "", 1).split(".") + ["0", "0"])[:3]
+        return tuple(int(p) for p in parts), (1,)
+    pre = m.group(4)
+    rank = (
+        (1,)
+        if not pre
+        else (0, *[(0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")])
+    )
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3))), rank
+
+
+@pytest.mark.corpus
+def test_go_binary_of_debian_py_against_the_go_database(store, debian_py):
+    matches = match(debian_py, store)
+    expected = set()
+    index: dict[str, list[dict]] = {}
+    for path in GO.glob("*.json"):
+        doc = json.loads(path.read_text())
+        for affected in doc.get("affected", []):
+            index.setdefault(affected["package"]["name"], []).append(doc)
+    for pkg in debian_py.packages_of("go-module"):
+        installed = _go_key(pkg.version)
+        for doc in index.get(pkg.name, []):
+            for affected in doc["affected"]:
+                if affected["package"]["name"] != pkg.name:
+                    continue
+                for r in affected.get("ranges", []):
+                    inside = False
+                    for event in r["events"]:  # the Go database lists events in order
+                        ((kind, value),) = event.items()
+                        if kind == "introduced" and (value == "0" or installed >= _go_key(value)):
+                            inside = True
+                        elif kind == "fixed" and installed >= _go_key(value):
+                            inside = False
+                    if inside:
+                        expected.add((pkg.name, doc["id"]))
+    ours = {(m.package_name, m.advisory_id) for m in matches if m.package_type == "go-module"}
+    assert ours == expected
+    assert any(name == "stdlib" for name, _ in ours)
+
+
+def test_yaml_versions_stay_strings(tmp_path):
+    (tmp_path / "r.yaml").write_text(
+        "id: T-1\nmodified: 2024-01-01T00:00:00Z\naffected:\n- package: {ecosystem: PyPI, name: x}\n"
+        "  ranges:\n  - type: ECOSYSTEM\n    events:\n    - introduced: 0\n    - fixed: 1.10\n"
+    )
+    (advisory,) = read_osv(tmp_path / "r.yaml")
+    assert advisory.affected[0].ranges[0]["events"] == [{"introduced": "0"}, {"fixed": "1.10"}]
+    assert advisory.modified == "2024-01-01T00:00:00Z"
