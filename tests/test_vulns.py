@@ -197,3 +197,113 @@ def test_yaml_versions_stay_strings(tmp_path):
     (advisory,) = read_osv(tmp_path / "r.yaml")
     assert advisory.affected[0].ranges[0]["events"] == [{"introduced": "0"}, {"fixed": "1.10"}]
     assert advisory.modified == "2024-01-01T00:00:00Z"
+
+
+SECDB = DATA / "alpine-secdb"
+APK_FIXTURES = (
+    DATA.parent
+    / "fixtures"
+    / "syft-testdata"
+    / "syft"
+    / "pkg"
+    / "cataloger"
+    / "alpine"
+    / "testdata"
+)
+DEBIAN_TRACKER = (
+    DATA.parent
+    / "fixtures"
+    / "vunnel"
+    / "tests"
+    / "unit"
+    / "providers"
+    / "debian"
+    / "test-fixtures"
+    / "input"
+    / "debian.json"
+)
+
+
+def test_alpine_packages_against_secdb(tmp_path):
+    """Real apk databases matched against their release's secdb; expected fixes read from YAML."""
+    from anchore.analysis.model import Distro
+    from anchore.analyzers.apk import parse_installed
+    from anchore.versions import compare
+    from anchore.vulns import read_alpine_secdb
+
+    report = LoadReport()
+    store = Store(tmp_path / "db.sqlite")
+    store.load(read_alpine_secdb(SECDB, report), "alpine-secdb", report)
+    assert report.skipped == [] and report.loaded > 1000
+    from imagebuilder import build, f, oci_archive
+
+    checked = 0
+    fixtures = [
+        "base",
+        "single",
+        "multiple-1/lib/apk/db/installed",
+        "multiple-2/lib/apk/db/installed",
+    ]
+    databases = {name: (APK_FIXTURES / name).read_bytes() for name in fixtures}
+    # the real databases are newer than every fix in these releases (no match is right);
+    # one copy with musl-utils at an Alpine 3.9-era version proves positive matches too
+    databases["single, musl 1.1.20-r4"] = databases["single"].replace(
+        b"V:1.1.24-r2", b"V:1.1.20-r4"
+    )
+    for fixture, db in databases.items():
+        for release in sorted(p.name for p in SECDB.iterdir() if p.is_dir()):
+            image = anchore.open_image(oci_archive(tmp_path / "a.tar", build([[
+                f("lib/apk/db/installed", db), f("etc/alpine-release", release[1:] + ".0\n")]])))  # fmt: skip
+            analysis = anchore.analyze(image, analyzers=["distro", "apk"])
+            assert analysis.distro == Distro(id="alpine", version_id=release[1:] + ".0",
+                                             locations=analysis.distro.locations)  # fmt: skip
+            ours = {
+                (m.package_name, m.advisory_id.removeprefix("ALPINE-"))
+                for m in match(analysis, store)
+            }
+            expected = set()
+            records = parse_installed(db.decode())
+            for repo in ("main", "community"):
+                if not (SECDB / release / f"{repo}.yaml").exists():
+                    continue
+                doc = yaml.safe_load((SECDB / release / f"{repo}.yaml").read_text()) or {}
+                for item in doc.get("packages") or []:
+                    pkg = item["pkg"]
+                    for installed in records:
+                        if installed.get("o", installed["P"]) != pkg["name"]:
+                            continue
+                        for fixed, ids in (pkg.get("secfixes") or {}).items():
+                            if str(fixed) != "0" and compare("apk", installed["V"], str(fixed)) < 0:
+                                expected |= {
+                                    (installed["P"], cve) for i in ids for cve in str(i).split()
+                                }
+            assert ours == expected, (fixture, release)
+            checked += len(expected)
+    assert checked > 0
+
+
+def test_debian_tracker_matches_through_source_packages(tmp_path):
+    from anchore.analysis.model import Analysis, Distro, Package
+    from anchore.vulns import read_debian_tracker
+
+    report = LoadReport()
+    store = Store(tmp_path / "db.sqlite")
+    store.load(read_debian_tracker(DEBIAN_TRACKER, report), "debian", report)
+    assert report.loaded >= 6 and report.skipped == []
+    data = json.loads(DEBIAN_TRACKER.read_text())
+    source, cves = next((s, c) for s, c in data.items()
+                        if any(r.get("releases", {}).get("buster", {}).get("status") == "resolved"
+                               and r["releases"]["buster"].get("fixed_version") not in (None, "0")
+                               for r in c.values()))  # fmt: skip
+    fixes = {cve: r["releases"]["buster"]["fixed_version"] for cve, r in cves.items()
+             if r.get("releases", {}).get("buster", {}).get("status") == "resolved"
+             and r["releases"]["buster"].get("fixed_version") not in (None, "0")}  # fmt: skip
+    lowest = min(fixes.values(), key=anchore.versions.key("dpkg"))
+    pkg = Package(type="deb", name=f"lib{source}-bin", version="0:0.1-1", purl=f"pkg:deb/debian/lib{source}-bin@0.1-1",
+                  source_name=source, source_version="0.1-1")  # fmt: skip
+    analysis = Analysis(image={}, distro=Distro(id="debian", version_id="10"), packages=[pkg],
+                        findings=[], files=[], errors=[])  # fmt: skip
+    matches = match(analysis, store)
+    assert {m.advisory_id for m in matches} >= {f"DEBIAN-{cve}" for cve in fixes}
+    hit = next(m for m in matches if m.fixed_in == lowest)
+    assert hit.ecosystem == "Debian:10" and hit.package_name == f"lib{source}-bin"

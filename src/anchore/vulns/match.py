@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from anchore.analysis.model import Analysis, Location, Package
+from anchore.analysis.model import Analysis, Distro, Location, Package
 from anchore.analyzers.common import normalize_python_name
 from anchore.versions import VersionError, compare, semver
 from anchore.versions.golang import normalize as go_semver
@@ -66,8 +66,20 @@ class Match:
 Coordinates = tuple[str, str, str, str]  # ecosystem, name, version scheme, version
 
 
-def package_coordinates(pkg: Package) -> Coordinates | None:
-    """(OSV ecosystem, name as that ecosystem spells it, version scheme, version)."""
+def package_coordinates(pkg: Package, distro: Distro | None = None) -> Coordinates | None:
+    """(OSV ecosystem, name as that ecosystem spells it, version scheme, version).
+
+    OS packages go through their source package and the distro release: a
+    Debian 12 binary package ``libssl3`` is ``Debian:12`` ``openssl``; an Alpine
+    package is its origin in ``Alpine:v3.18``.
+    """
+    if pkg.type == "deb" and distro is not None and distro.id == "debian" and distro.version_id:
+        release = distro.version_id.split(".")[0]
+        version = pkg.source_version or pkg.version
+        return f"Debian:{release}", pkg.source_name or pkg.name, "dpkg", version
+    if pkg.type == "apk" and distro is not None and distro.id == "alpine" and distro.version_id:
+        release = "v" + ".".join(distro.version_id.split(".")[:2])
+        return f"Alpine:{release}", pkg.source_name or pkg.name, "apk", pkg.version
     if pkg.type == "python":
         return "PyPI", normalize_python_name(pkg.name), "pypi", pkg.version
     if pkg.type == "go-module":
@@ -157,7 +169,7 @@ def match(
     """
     found: list[Match] = []
     for pkg in packages if packages is not None else analysis.packages:
-        coords = package_coordinates(pkg)
+        coords = package_coordinates(pkg, analysis.distro)
         if coords is None:
             continue
         ecosystem, name, scheme, version = coords

@@ -1,0 +1,154 @@
+"""Distro feeds, read into OSV form: the Debian security tracker and Alpine's secdb.
+
+Both are keyed by source package (Debian's source, Alpine's origin) and
+release. Each CVE becomes one advisory (``DEBIAN-CVE-…``, ``ALPINE-CVE-…``)
+with one affected entry per (release, package): ``introduced: 0`` and, once
+fixed, ``fixed: <version>``. A fixed version of ``0`` means the release was
+never affected: no entry. Distro severities are kept as given.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+from anchore.vulns.osv import Advisory, LoadReport, MalformedRecord, parse_osv
+
+__all__ = ["DEBIAN_RELEASES", "read_alpine_secdb", "read_debian_tracker"]
+
+#: Debian codenames to release numbers, as OSV's "Debian:<n>" ecosystems name them
+DEBIAN_RELEASES = {
+    "wheezy": "7", "jessie": "8", "stretch": "9", "buster": "10", "bullseye": "11",
+    "bookworm": "12", "trixie": "13", "forky": "14", "sid": "unstable",
+}  # fmt: skip
+
+_YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
+def _mtime(path: str) -> str:
+    stamp = datetime.datetime.fromtimestamp(os.path.getmtime(path), tz=datetime.timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _advisories(
+    prefix: str, by_cve: dict[str, dict[str, Any]], modified: str, report: LoadReport, source: str
+) -> Iterator[Advisory]:
+    for cve, record in sorted(by_cve.items()):
+        doc = {
+            "id": f"{prefix}-{cve}",
+            "modified": modified,
+            "aliases": [cve],
+            "summary": record.get("summary", ""),
+            "affected": record["affected"],
+        }
+        try:
+            yield parse_osv(doc)
+        except MalformedRecord as exc:
+            report.skipped.append((source, f"{cve}: {exc}"))
+
+
+def read_debian_tracker(
+    path: str | os.PathLike[str], report: LoadReport | None = None
+) -> Iterator[Advisory]:
+    """The tracker's JSON (``{source: {CVE: {releases: {codename: {...}}}}}``)."""
+    report = report if report is not None else LoadReport()
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError) as exc:
+        report.skipped.append((path, f"not valid JSON: {exc}"))
+        return
+    if not isinstance(data, dict):
+        report.skipped.append((path, "expected an object of source packages"))
+        return
+    by_cve: dict[str, dict[str, Any]] = {}
+    for source, cves in data.items():
+        if not isinstance(cves, dict):
+            report.skipped.append((path, f"{source}: expected an object of CVEs"))
+            continue
+        for cve, info in cves.items():
+            if not isinstance(info, dict) or not isinstance(info.get("releases"), dict | list):
+                report.skipped.append((path, f"{source} {cve}: no releases"))
+                continue
+            if not info["releases"]:
+                continue  # tracked, but no release carries the package
+            entry = by_cve.setdefault(cve, {"summary": str(info.get("description") or "")[:500],
+                                            "affected": []})  # fmt: skip
+            for codename, rel in info["releases"].items():
+                release = DEBIAN_RELEASES.get(codename)
+                if release is None or not isinstance(rel, dict):
+                    continue
+                fixed = rel.get("fixed_version")
+                status = rel.get("status")
+                if fixed == "0" or status == "undetermined":
+                    continue  # never affected, or nobody knows yet
+                events: list[dict[str, str]] = [{"introduced": "0"}]
+                if status == "resolved" and fixed:
+                    events.append({"fixed": str(fixed)})
+                entry["affected"].append({
+                    "package": {"ecosystem": f"Debian:{release}", "name": source},
+                    "ranges": [{"type": "ECOSYSTEM", "events": events}],
+                    "ecosystem_specific": {"urgency": str(rel.get("urgency", "")).rstrip("*"),
+                                           "status": status},
+                })  # fmt: skip
+    yield from _advisories("DEBIAN", by_cve, _mtime(path), report, path)
+
+
+def read_alpine_secdb(
+    path: str | os.PathLike[str], report: LoadReport | None = None
+) -> Iterator[Advisory]:
+    """Alpine secdb files (YAML or JSON) or a directory of them (``v3.10/main.yaml``...)."""
+    report = report if report is not None else LoadReport()
+    path = os.fspath(path)
+    files = []
+    if os.path.isdir(path):
+        for root, dirs, names in os.walk(path):
+            dirs.sort()
+            files += [
+                os.path.join(root, n) for n in sorted(names) if n.endswith((".yaml", ".json"))
+            ]
+    else:
+        files = [path]
+    by_cve: dict[str, dict[str, Any]] = {}
+    newest = "1970-01-01T00:00:00Z"
+    for name in files:
+        try:
+            with open(name, "rb") as fh:
+                raw = fh.read()
+            doc = json.loads(raw) if name.endswith(".json") else yaml.load(raw, Loader=_YAML_LOADER)
+        except (OSError, ValueError, yaml.YAMLError) as exc:
+            report.skipped.append((name, f"unreadable: {exc}"))
+            continue
+        if isinstance(doc, dict) and doc.get("packages") in (None, ""):
+            doc["packages"] = []  # a repository with no fixes yet
+        if not isinstance(doc, dict) or not isinstance(doc.get("packages"), list):
+            report.skipped.append((name, "no 'packages' list"))
+            continue
+        release = str(doc.get("distroversion") or "")
+        if not release:
+            report.skipped.append((name, "no 'distroversion'"))
+            continue
+        newest = max(newest, _mtime(name))
+        for item in doc["packages"]:
+            pkg = item.get("pkg") if isinstance(item, dict) else None
+            if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str):
+                report.skipped.append((name, f"malformed package entry {str(item)[:80]}"))
+                continue
+            for fixed, ids in (pkg.get("secfixes") or {}).items():
+                for ident in ids or []:
+                    for cve in str(ident).split():
+                        entry = by_cve.setdefault(cve, {"affected": []})
+                        if str(fixed) == "0":
+                            continue  # 'fixed in 0': the release was never affected
+                        entry["affected"].append({
+                            "package": {"ecosystem": f"Alpine:{release}", "name": pkg["name"]},
+                            "ranges": [{"type": "ECOSYSTEM",
+                                        "events": [{"introduced": "0"}, {"fixed": str(fixed)}]}],
+                        })  # fmt: skip
+    yield from _advisories("ALPINE", by_cve, newest, report, path)
