@@ -307,3 +307,90 @@ def test_debian_tracker_matches_through_source_packages(tmp_path):
     assert {m.advisory_id for m in matches} >= {f"DEBIAN-{cve}" for cve in fixes}
     hit = next(m for m in matches if m.fixed_in == lowest)
     assert hit.ecosystem == "Debian:10" and hit.package_name == f"lib{source}-bin"
+
+
+def test_cvss_scores_and_ratings():
+    from anchore.vulns.severity import score_vector, severity_of
+
+    # NVD's published scores for these vectors; v4 from FIRST's calculator
+    assert score_vector("CVSS_V3", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").score == 9.8
+    assert score_vector("CVSS_V3", "CVSS:3.0/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N").score == 6.1
+    assert score_vector("CVSS_V2", "AV:N/AC:L/Au:N/C:P/I:P/A:P").score == 7.5
+    v4 = score_vector("CVSS_V4", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N")
+    assert (v4.score, v4.rating) == (9.3, "critical")
+    assert score_vector("CVSS_V3", "CVSS:3.1/AV:X") is None  # malformed: no score, no crash
+    both = severity_of([{"type": "CVSS_V2", "score": "AV:N/AC:L/Au:N/C:P/I:N/A:N"},
+                        {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+                       distro_rating="high**")  # fmt: skip
+    assert [s.scheme for s in both] == ["CVSS_V3", "CVSS_V2", "distro"]
+    assert both[-1].rating == "high"
+
+
+@pytest.mark.corpus
+def test_matches_carry_scores_and_suppressions_are_recorded(store, debian_py, tmp_path):
+    import datetime
+
+    from anchore.vulns.suppress import IgnoreRule, apply, read_vex
+
+    matches = match(debian_py, store)
+    scored = [m for m in matches if m.score is not None]
+    for m in scored:  # the advisory's own vectors, scored
+        best = max(s.score for s in m.severities if s.score is not None)
+        assert m.score == best and m.rating in ("low", "medium", "high", "critical")
+    unscored = [m for m in matches if not m.severities]
+    assert all(m.rating == "unknown" for m in unscored)
+    jinja = next(m for m in matches if m.advisory_id == "PYSEC-2021-66")
+    rules = [
+        IgnoreRule(reason="urlize is not used", id="CVE-2020-28493"),  # by alias
+        IgnoreRule(reason="expired", package="pkg:pypi/pyyaml", expires=datetime.date(2020, 1, 1)),
+        IgnoreRule(reason="vendored tool", path="/usr/local/bin/*"),
+    ]
+    openvex = tmp_path / "vex.json"
+    openvex.write_text(
+        json.dumps(
+            {
+                "@context": "https://openvex.dev/ns/v0.2.0",
+                "statements": [
+                    {
+                        "vulnerability": {"name": "PYSEC-2021-142"},
+                        "products": [{"@id": "pkg:pypi/pyyaml"}],
+                        "status": "not_affected",
+                        "justification": "vulnerable_code_not_in_execute_path",
+                    }
+                ],
+            }
+        )
+    )
+    kept, suppressed = apply(matches, ignore_rules=rules, vex=read_vex(openvex),
+                             today=datetime.date(2026, 1, 1))  # fmt: skip
+    assert len(kept) + len(suppressed) == len(matches)
+    reasons = {(s.match.advisory_id, s.kind) for s in suppressed}
+    assert (jinja.advisory_id, "ignore rule") in reasons
+    assert ("PYSEC-2021-142", "vex") in reasons
+    assert all(m.locations[0].path != "/usr/local/bin/syft" for m in kept)
+    assert any(s.reason == "vendored tool" for s in suppressed)
+    vex_reason = next(s.reason for s in suppressed if s.kind == "vex")
+    assert "not_affected: vulnerable_code_not_in_execute_path" in vex_reason
+
+
+def test_csaf_vex(tmp_path):
+    from anchore.vulns.suppress import read_vex
+
+    doc = {"document": {"category": "csaf_vex"},
+           "product_tree": {"branches": [{"branches": [{"product": {
+               "product_id": "P1", "name": "pyyaml 5.3.1",
+               "product_identification_helper": {"purl": "pkg:pypi/pyyaml@5.3.1"}}}]}]},
+           "vulnerabilities": [{"cve": "CVE-2020-14343",
+                                "product_status": {"known_not_affected": ["P1"]},
+                                "flags": [{"label": "vulnerable_code_not_present", "product_ids": ["P1"]}]}]}  # fmt: skip
+    (tmp_path / "csaf.json").write_text(json.dumps(doc))
+    (st,) = read_vex(tmp_path / "csaf.json")
+    assert (st.vulnerability, st.products, st.status, st.justification) == (
+        "CVE-2020-14343",
+        ("pkg:pypi/pyyaml@5.3.1",),
+        "not_affected",
+        "vulnerable_code_not_present",
+    )
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(anchore.AnchoreError, match="bad.json"):
+        read_vex(tmp_path / "bad.json")

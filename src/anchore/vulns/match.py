@@ -20,6 +20,7 @@ from anchore.analyzers.common import normalize_python_name
 from anchore.versions import VersionError, compare, semver
 from anchore.versions.golang import normalize as go_semver
 from anchore.vulns.osv import Affected
+from anchore.vulns.severity import Severity, severity_of
 from anchore.vulns.store import Store
 
 __all__ = ["Match", "affected_by", "match", "package_coordinates"]
@@ -40,9 +41,20 @@ class Match:
     matched: dict[str, Any]
     #: the nearest fixed version above the installed one, if any
     fixed_in: str | None
-    severity: tuple[dict[str, str], ...]
+    #: every severity the advisory gives, the highest CVSS score first
+    severities: tuple[Severity, ...]
     summary: str
     locations: tuple[Location, ...]
+
+    @property
+    def score(self) -> float | None:
+        """The highest CVSS base score, if the advisory has one."""
+        return next((s.score for s in self.severities if s.score is not None), None)
+
+    @property
+    def rating(self) -> str:
+        """critical/high/medium/low from the best CVSS score, else the distro's word."""
+        return self.severities[0].rating if self.severities else "unknown"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,7 +69,9 @@ class Match:
             "ecosystem": self.ecosystem,
             "matched": self.matched,
             "fixed_in": self.fixed_in,
-            "severity": list(self.severity),
+            "score": self.score,
+            "rating": self.rating,
+            "severities": [s.to_dict() for s in self.severities],
             "summary": self.summary,
             "locations": [loc.to_dict() for loc in self.locations],
         }
@@ -160,6 +174,13 @@ def affected_by(
     return None
 
 
+def _distro_rating(affected: Affected) -> str | None:
+    specific = affected.raw.get("ecosystem_specific") or {}
+    database = affected.raw.get("database_specific") or {}
+    value = specific.get("urgency") or specific.get("severity") or database.get("severity")
+    return str(value) if value else None
+
+
 def match(
     analysis: Analysis, store: Store, *, packages: Iterable[Package] | None = None
 ) -> list[Match]:
@@ -195,7 +216,9 @@ def match(
                         advisory_id=advisory.id, aliases=advisory.aliases, package_name=pkg.name,
                         package_type=pkg.type, purl=pkg.purl, installed_version=version,
                         ecosystem=ecosystem, matched=matched, fixed_in=fixed,
-                        severity=advisory.severity, summary=advisory.summary,
+                        severities=severity_of(advisory.severity,
+                                               distro_rating=_distro_rating(affected)),
+                        summary=advisory.summary,
                         locations=pkg.locations,
                     )
                 )  # fmt: skip

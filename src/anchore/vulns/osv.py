@@ -33,6 +33,8 @@ class Affected:
     ranges: tuple[dict[str, Any], ...] = ()
     versions: tuple[str, ...] = ()
     purl: str | None = None
+    #: the entry as read (ecosystem_specific, database_specific...)
+    raw: dict[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
 
 
 @attrs.frozen
@@ -104,6 +106,7 @@ def parse_osv(doc: Any) -> Advisory:
                 versions=tuple(str(v) for v in _strings(
                     [str(v) for v in item.get("versions") or []], "versions")),
                 purl=pkg.get("purl"),
+                raw=item,
             )
         )  # fmt: skip
     severity = doc.get("severity") or []
