@@ -394,3 +394,23 @@ def test_csaf_vex(tmp_path):
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(anchore.AnchoreError, match="bad.json"):
         read_vex(tmp_path / "bad.json")
+
+
+def test_feed_detection_and_the_cli(tmp_path, capsys, monkeypatch):
+    from anchore.cli import main
+    from anchore.vulns import load
+
+    store = Store(tmp_path / "db.sqlite")
+    assert load(store, GO).loaded > 4000
+    assert load(store, SECDB).loaded > 1000
+    assert load(store, DEBIAN_TRACKER).loaded >= 6
+    with pytest.raises(anchore.AnchoreError, match="no feed reader named 'nope'"):
+        load(store, GO, feed="nope")
+    store.close()
+    db = str(tmp_path / "db.sqlite")
+    assert main(["db", "--db", db, "info"]) == 0
+    assert "advisories (schema 1)" in capsys.readouterr().out
+    example = Path(__file__).parent.parent / "examples" / "busybox" / "busybox.oci.tar"
+    assert main(["vulns", "--db", db, str(example), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"matches", "suppressed"}

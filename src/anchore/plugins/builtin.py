@@ -42,3 +42,10 @@ def anchore_analyzers() -> list[Any]:
         PermissionsAnalyzer(),
         SecretsAnalyzer(),
     ]
+
+
+@hookimpl
+def anchore_vulnerability_feeds() -> list[Any]:
+    from anchore.vulns.load import AlpineSecdbFeed, DebianTrackerFeed, OsvFeed
+
+    return [DebianTrackerFeed(), AlpineSecdbFeed(), OsvFeed()]
