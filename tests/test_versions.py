@@ -333,3 +333,66 @@ def test_unknown_scheme_and_ranges():
     assert versions.in_range("pypi", "2.0", introduced="1.0", last_affected="2.0")
     assert not versions.in_range("pypi", "0.9", introduced="1.0")
     assert sorted(["1.10", "1.9", "1.9.1"], key=versions.key("pep440")) == ["1.9", "1.9.1", "1.10"]
+
+
+GO_ORACLE = """
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"golang.org/x/mod/semver"
+)
+
+func main() {
+	var pairs [][2]string
+	if err := json.NewDecoder(os.Stdin).Decode(&pairs); err != nil {
+		panic(err)
+	}
+	out := make([]int, len(pairs))
+	for i, p := range pairs {
+		out[i] = semver.Compare(p[0], p[1])
+	}
+	b, _ := json.Marshal(out)
+	fmt.Println(string(b))
+}
+"""
+
+
+def _go_version(rng: random.Random) -> str:
+    shape = rng.randrange(6)
+    core = [str(rng.randint(0, 3)) for _ in range(3)]
+    if shape == 0:
+        return "v" + core[0]
+    if shape == 1:
+        return "v" + ".".join(core[:2])
+    v = "v" + ".".join(core)
+    if shape == 2:
+        v += "-" + rng.choice(["alpha", "beta.1", "rc.2", "0", "pre.x"])
+    elif shape == 3:  # a pseudo-version
+        stamp = f"2019{rng.randint(10, 12)}{rng.randint(10, 28)}{rng.randint(100000, 999999)}"
+        v += f"-0.{stamp}-{rng.randrange(16**12):012x}"
+    elif shape == 4:
+        v += "+incompatible"
+    return v
+
+
+def test_go_against_x_mod_semver(tmp_path):
+    if (
+        shutil.which("go") is None
+        or not Path("/usr/share/gocode/src/golang.org/x/mod/semver").is_dir()
+    ):
+        pytest.fail(
+            "go and golang.org/x/mod are needed (apt-get install golang-go golang-golang-x-mod-dev)"
+        )
+    program = tmp_path / "oracle.go"
+    program.write_text(GO_ORACLE)
+    pairs = _pairs(_go_version, 3000, 7)
+    env = {**__import__("os").environ, "GO111MODULE": "off", "GOPATH": "/usr/share/gocode",
+           "GOCACHE": str(tmp_path / "cache"), "GOFLAGS": ""}  # fmt: skip
+    out = subprocess.run(["go", "run", str(program)], input=json.dumps(pairs), env=env,
+                         check=True, capture_output=True, text=True).stdout  # fmt: skip
+    for (a, b), want in zip(pairs, json.loads(out), strict=True):
+        assert versions.compare("go", a, b) == want, (a, b)
