@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -30,10 +31,36 @@ def build_corpus(session: nox.Session) -> str:
     return str(CORPUS_DIR)
 
 
+#: the real tools the version tests ask, and the Debian packages that bring them
+ORACLES = {
+    "/usr/lib/python3/dist-packages/rpm": "python3-rpm",  # rpm's labelCompare
+    "/usr/bin/ruby": "ruby",  # Gem::Version
+    "/usr/share/maven/lib/maven-artifact-3.x.jar": "maven",  # ComparableVersion
+    "/usr/bin/go": "golang-go",
+    "/usr/share/gocode/src/golang.org/x/mod/semver": "golang-golang-x-mod-dev",
+}
+
+
+def install_oracles(session: nox.Session) -> None:
+    """Install the missing oracle tools from Debian's archive (as root, like the corpus)."""
+    missing = sorted({pkg for path, pkg in ORACLES.items() if not Path(path).exists()})
+    if not missing:
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        session.error(
+            f"the version oracles need Debian packages: apt-get install {' '.join(missing)}"
+        )
+    session.log(f"installing oracle tools: {' '.join(missing)}")
+    session.run("apt-get", "update", "-qq", external=True)
+    session.run("apt-get", "install", "-y", "-q", *missing, external=True,
+                env={"DEBIAN_FRONTEND": "noninteractive"})  # fmt: skip
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The whole suite, the real-image tier included."""
+    """The whole suite, the real-image tier and the live version oracles included."""
     session.install("-e", ".[test]")
+    install_oracles(session)
     env = {"ANCHORE_CORPUS": build_corpus(session)}
     session.run("pytest", *session.posargs, env=env)
 
