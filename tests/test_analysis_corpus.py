@@ -111,7 +111,7 @@ def test_analysis_json_is_stable(debian_py):
     data = json.loads(json.dumps(debian_py.to_dict()))
     assert data["schema"] == "anchore.analysis/1"
     assert set(data) == {"schema", "image", "distro", "packages", "findings", "files", "errors",
-                         "relationships"}  # fmt: skip
+                         "relationships", "datasets"}  # fmt: skip
     pkg = data["packages"][0]
     assert set(pkg) == {"type", "name", "version", "purl", "licenses", "cpes", "source_name",
                         "source_version", "architecture", "locations", "files", "metadata", "found_by"}  # fmt: skip

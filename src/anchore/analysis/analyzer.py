@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
 
 import attrs
 
-from anchore.analysis.model import AnalyzerError, Distro, Finding, Location, Package
+from anchore.analysis.model import AnalyzerError, Dataset, Distro, Finding, Location, Package
 from anchore.image.filetree import FileEntry
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Analyzer", "FileInput", "Result"]
 
-Result = Package | Finding | Distro | AnalyzerError
+Result = Package | Finding | Distro | Dataset | AnalyzerError
 
 
 @runtime_checkable

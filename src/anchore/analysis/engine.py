@@ -25,6 +25,7 @@ from anchore.analysis.analyzer import Analyzer, FileInput, Result
 from anchore.analysis.model import (
     Analysis,
     AnalyzerError,
+    Dataset,
     Distro,
     FileRecord,
     Finding,
@@ -351,6 +352,7 @@ def analyze(
     packages: list[Package] = []
     findings: list[Finding] = []
     distros: list[Distro] = []
+    datasets: dict[str, Dataset] = {}
     for i, items in enumerate(results):
         name = chosen[i].name
         for item in items:
@@ -360,6 +362,8 @@ def analyze(
                 findings.append(item if item.found_by else _with(item, found_by=name))
             elif isinstance(item, Distro):
                 distros.append(item)
+            elif isinstance(item, Dataset):
+                datasets[item.name] = item
             elif isinstance(item, AnalyzerError):
                 errors.append(item)
             else:
@@ -377,6 +381,7 @@ def analyze(
         files=records,
         errors=errors,
         relationships=relationships,
+        datasets=datasets,
         timings=timings,
     )
 

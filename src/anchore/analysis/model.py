@@ -15,6 +15,7 @@ import attrs
 __all__ = [
     "Analysis",
     "AnalyzerError",
+    "Dataset",
     "Distro",
     "FileRecord",
     "Finding",
@@ -210,6 +211,19 @@ class FileRecord:
 
 
 @attrs.frozen
+class Dataset:
+    """Structured data an analyzer read from the image (``/etc/passwd`` entries, a config file)."""
+
+    name: str
+    value: Any
+    locations: tuple[Location, ...] = attrs.field(converter=_tuple, factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value,
+                "locations": [loc.to_dict() for loc in self.locations]}  # fmt: skip
+
+
+@attrs.frozen
 class Relationship:
     """``parent`` (a purl) relates to ``child`` (a purl): ``owns-evidence`` means the
     parent OS package installed the file that is the child's evidence."""
@@ -246,6 +260,8 @@ class Analysis:
     errors: list[AnalyzerError]
     #: OS packages that ship language packages' evidence (a pip dist-info from a deb...)
     relationships: list[Relationship] = attrs.field(factory=list)
+    #: structured data by name: "passwd", "group", "config:/etc/ssh/sshd_config"...
+    datasets: dict[str, Dataset] = attrs.field(factory=dict)
     #: analyzer name -> seconds it took
     timings: dict[str, float] = attrs.field(factory=dict)
 
@@ -268,5 +284,6 @@ class Analysis:
             "findings": [f.to_dict() for f in self.findings],
             "files": [f.to_dict() for f in self.files],
             "relationships": [r.to_dict() for r in self.relationships],
+            "datasets": {k: d.to_dict() for k, d in sorted(self.datasets.items())},
             "errors": [e.to_dict() for e in self.errors],
         }

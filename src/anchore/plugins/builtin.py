@@ -25,6 +25,7 @@ def anchore_analyzers() -> list[Any]:
     from anchore.analyzers.python import PythonAnalyzer
     from anchore.analyzers.rpm import RpmAnalyzer
     from anchore.analyzers.secrets import SecretsAnalyzer
+    from anchore.analyzers.system import SystemFilesAnalyzer
 
     return [
         DistroAnalyzer(),
@@ -41,6 +42,7 @@ def anchore_analyzers() -> list[Any]:
         DotnetAnalyzer(),
         PermissionsAnalyzer(),
         SecretsAnalyzer(),
+        SystemFilesAnalyzer(),
     ]
 
 

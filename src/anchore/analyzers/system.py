@@ -1,0 +1,88 @@
+"""System files as data: users, groups, and the settings of well-known config files.
+
+Policies ask about these (a UID 0 account that is not root, ``PermitRootLogin
+yes``); the analysis records them as :class:`Dataset` values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from anchore.analysis.analyzer import FileInput, Result
+from anchore.analysis.model import Dataset
+
+if TYPE_CHECKING:
+    from anchore.analysis.engine import AnalysisContext
+
+__all__ = ["CONFIG_FILES", "SystemFilesAnalyzer", "parse_group", "parse_passwd"]
+
+#: files read as "key value" (or "key=value") settings; the last value of a key wins
+CONFIG_FILES = (
+    "/etc/ssh/sshd_config",
+    "/etc/ssh/ssh_config",
+    "/etc/login.defs",
+    "/etc/sudoers",
+    "/etc/sysctl.conf",
+    "/etc/security/limits.conf",
+    "/etc/default/useradd",
+)
+
+
+def parse_passwd(text: str) -> list[dict[str, Any]]:
+    entries = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        f = line.split(":")
+        if len(f) < 7:
+            continue
+        entries.append({"name": f[0], "uid": _int(f[2]), "gid": _int(f[3]), "gecos": f[4],
+                        "home": f[5], "shell": f[6], "line": line})  # fmt: skip
+    return entries
+
+
+def parse_group(text: str) -> list[dict[str, Any]]:
+    entries = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        f = line.split(":")
+        if len(f) < 4:
+            continue
+        members = [m for m in f[3].split(",") if m]
+        entries.append({"name": f[0], "gid": _int(f[2]), "members": members, "line": line})
+    return entries
+
+
+def parse_settings(text: str) -> dict[str, list[str]]:
+    settings: dict[str, list[str]] = {}
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if "=" in line and (" " not in line.split("=", 1)[0].strip()):
+            key, _, value = line.partition("=")
+        else:
+            key, _, value = line.partition(" ")
+        settings.setdefault(key.strip(), []).append(value.strip())
+    return settings
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text.strip().lstrip("-").isdigit() else None
+
+
+class SystemFilesAnalyzer:
+    name = "system-files"
+    patterns: Sequence[str] = ("/etc/passwd", "/etc/group", *CONFIG_FILES)
+
+    def analyze(self, files: Sequence[FileInput], context: AnalysisContext) -> Iterable[Result]:
+        for f in files:
+            text = f.read_text()
+            if f.path == "/etc/passwd":
+                yield Dataset("passwd", parse_passwd(text), (f.location,))
+            elif f.path == "/etc/group":
+                yield Dataset("group", parse_group(text), (f.location,))
+            else:
+                yield Dataset(f"config:{f.path}", parse_settings(text), (f.location,))
