@@ -36,6 +36,7 @@ from anchore.image import (
     open_image,
 )
 from anchore.limits import Limits
+from anchore.policy import Evaluation, evaluate, load_bundle
 
 __version__ = "0.1.0"
 
@@ -46,6 +47,7 @@ __all__ = [
     "Compression",
     "ContainerConfig",
     "Distro",
+    "Evaluation",
     "FileEntry",
     "FileRecord",
     "FileSystemView",
@@ -61,5 +63,7 @@ __all__ = [
     "__version__",
     "analyze",
     "errors",
+    "evaluate",
+    "load_bundle",
     "open_image",
 ]

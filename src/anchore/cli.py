@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -196,6 +197,31 @@ def cmd_vulns(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from anchore.analysis.engine import analyze
+    from anchore.policy import evaluate, load_bundle
+    from anchore.vulns import Store
+
+    bundle = load_bundle(args.bundle)
+    with _open(args) as image:
+        result = analyze(image)
+    base = None
+    if args.base:
+        with open_image(args.base) as base_image:
+            base = analyze(base_image)
+    store = Store(args.db) if args.db or os.environ.get("ANCHORE_VULN_DB") else None
+    try:
+        evaluation = evaluate(result, bundle, tag=args.tag_as, base=base, store=store)
+    finally:
+        if store is not None:
+            store.close()
+    if args.json:
+        print(json.dumps(evaluation.to_dict(), indent=2))
+    else:
+        print(evaluation.table())
+    return evaluation.exit_code
+
+
 def cmd_plugins(args: argparse.Namespace) -> int:
     from anchore import plugins
 
@@ -248,6 +274,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 1 when a match is rated at least this")  # fmt: skip
     p.set_defaults(func=cmd_vulns)
 
+    p = sub.add_parser(
+        "evaluate", help="evaluate a policy bundle: exit 0 for GO, 1 for STOP, 2 for WARN"
+    )
+    image_args(p)
+    p.add_argument("--bundle", required=True, help="the policy bundle (JSON or YAML)")
+    p.add_argument(
+        "--db", help="the vulnerability store (default: $ANCHORE_VULN_DB; none: no matching)"
+    )
+    p.add_argument("--base", help="the base image, for 'added since base' triggers")
+    p.add_argument("--tag-as", help="the tag mappings see (default: the image's own)")
+    p.add_argument("--json", action="store_true", help="the Evaluation as JSON")
+    p.set_defaults(func=cmd_evaluate)
+
     p = sub.add_parser("plugins", help="list loaded plugins and what they provide")
     p.set_defaults(func=cmd_plugins)
 
@@ -277,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except AnchoreError as exc:
         print(f"anchore: error: {exc}", file=sys.stderr)
-        return 2
+        return 3 if args.func is cmd_evaluate else 2
     except BrokenPipeError:
         return 0
 

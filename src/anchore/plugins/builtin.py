@@ -51,3 +51,10 @@ def anchore_vulnerability_feeds() -> list[Any]:
     from anchore.vulns.load import AlpineSecdbFeed, DebianTrackerFeed, OsvFeed
 
     return [DebianTrackerFeed(), AlpineSecdbFeed(), OsvFeed()]
+
+
+@hookimpl
+def anchore_gates() -> list[Any]:
+    from anchore.policy.gates import BUILTIN_GATES
+
+    return list(BUILTIN_GATES)

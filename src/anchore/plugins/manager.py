@@ -106,6 +106,14 @@ def analyzers() -> list[Any]:
     return found
 
 
+def gates() -> list[Any]:
+    """Every registered policy gate, ours first."""
+    found: list[Any] = []
+    for batch in reversed(plugin_manager().hook.anchore_gates()):
+        found.extend(batch or [])
+    return found
+
+
 def select_analyzers(chosen: Sequence[Any] | None) -> list[Any]:
     """Analyzers by name (from the registry) or as objects; all of them for None."""
     if chosen is None:

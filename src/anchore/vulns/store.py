@@ -7,6 +7,7 @@ older file migrates it.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import sqlite3
@@ -122,7 +123,21 @@ class Store:
                     [(advisory.id, x) for x in advisory.aliases],
                 )
                 report.loaded += 1
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('updated', ?)",
+                (datetime.datetime.now(datetime.timezone.utc).isoformat(),),
+            )
         return report
+
+    @property
+    def updated(self) -> datetime.datetime | None:
+        """When a feed was last loaded."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'updated'").fetchone()
+        return datetime.datetime.fromisoformat(row[0]) if row else None
+
+    def ecosystems(self) -> set[str]:
+        """Every ecosystem some advisory names (``PyPI``, ``Debian:12``...)."""
+        return {r[0] for r in self._db.execute("SELECT DISTINCT ecosystem FROM affected")}
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM advisories").fetchone()[0])

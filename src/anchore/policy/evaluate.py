@@ -1,0 +1,285 @@
+"""``evaluate()``: a bundle's mapped policies over an analysis, and a decision you can explain.
+
+The final action: a denied image is STOP and an allowed image GO, before any
+rule; otherwise STOP if any triggered STOP rule is not allowlisted, else WARN
+if any WARN is, else GO. Every triggered item is kept, allowlisted ones
+included, with the allowlist item that covered it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from anchore.analysis.model import Analysis
+
+if TYPE_CHECKING:
+    from anchore.policy.bundle import Bundle, Mapping_
+    from anchore.vulns.match import Match
+    from anchore.vulns.store import Store
+
+__all__ = ["Evaluation", "EvaluationContext", "TriggeredItem", "evaluate", "parse_reference"]
+
+ACTIONS = ("GO", "WARN", "STOP")
+
+
+def parse_reference(tag: str) -> tuple[str, str, str]:
+    """(registry, repository, tag), with docker's defaults.
+
+    ``debian`` is ``docker.io``, ``library/debian``, ``latest``.
+    """
+    name, tagpart = tag, "latest"
+    last = tag.rsplit("/", 1)[-1]
+    if "@" in tag:
+        name, tagpart = tag.split("@", 1)
+    elif ":" in last:
+        name, _, tagpart = tag.rpartition(":")
+    first, _, rest = name.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        registry, repository = first, rest
+    else:
+        registry, repository = "docker.io", name
+    if registry == "docker.io" and "/" not in repository:
+        repository = "library/" + repository
+    return registry, repository, tagpart
+
+
+@attrs.define
+class EvaluationContext:
+    """What gates see: the analysis, its image metadata, vulnerability matches, a base image."""
+
+    analysis: Analysis
+    tag: str | None
+    base: Analysis | None
+    matches: Sequence[Match]
+    now: datetime.date
+    store: Store | None = None
+
+    @property
+    def image(self) -> dict[str, Any]:
+        return self.analysis.image
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return dict(self.analysis.image.get("config") or {})
+
+    @property
+    def store_updated(self) -> datetime.date | None:
+        if self.store is None or self.store.updated is None:
+            return None
+        return self.store.updated.date()
+
+    @property
+    def store_ecosystems(self) -> set[str] | None:
+        return self.store.ecosystems() if self.store is not None else None
+
+    def published(self, advisory_id: str) -> datetime.date | None:
+        if self.store is None:
+            return None
+        advisory = self.store.get(advisory_id)
+        if advisory is None or not advisory.published:
+            return None
+        try:
+            return datetime.date.fromisoformat(advisory.published[:10])
+        except ValueError:
+            return None
+
+
+@attrs.frozen
+class TriggeredItem:
+    gate: str
+    trigger: str
+    #: stable across rebuilds: gate:trigger:key (the key names packages, paths, advisories)
+    trigger_id: str
+    policy_id: str
+    rule_id: str
+    action: str
+    message: str
+    evidence: dict[str, Any]
+    allowlisted: bool = False
+    allowlist_item: str | None = None
+    allowlist_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class Evaluation:
+    final_action: str
+    #: why, in a sentence
+    reason: str
+    bundle_id: str
+    mapping: str | None
+    policy_ids: tuple[str, ...]
+    allowlist_ids: tuple[str, ...]
+    tag: str | None
+    image_digest: str | None
+    items: tuple[TriggeredItem, ...]
+    evaluated_at: str
+
+    @property
+    def exit_code(self) -> int:
+        """0 for GO, 1 for STOP, 2 for WARN (the CLI's exit status)."""
+        return {"GO": 0, "STOP": 1, "WARN": 2}[self.final_action]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "final_action": self.final_action,
+            "reason": self.reason,
+            "bundle_id": self.bundle_id,
+            "mapping": self.mapping,
+            "policy_ids": list(self.policy_ids),
+            "allowlist_ids": list(self.allowlist_ids),
+            "tag": self.tag,
+            "image_digest": self.image_digest,
+            "evaluated_at": self.evaluated_at,
+            "items": [i.to_dict() for i in self.items],
+        }
+
+    def table(self) -> str:
+        """A readable table of every triggered item, then the decision."""
+        rows = [("ACTION", "GATE", "TRIGGER", "MESSAGE", "ALLOWLISTED")]
+        for i in sorted(self.items, key=lambda i: (-ACTIONS.index(i.action), i.gate, i.trigger_id)):
+            rows.append(
+                (
+                    i.action,
+                    i.gate,
+                    i.trigger,
+                    i.message[:90],
+                    f"yes ({i.allowlist_item})" if i.allowlisted else "",
+                )
+            )
+        widths = [max(len(r[c]) for r in rows) for c in range(5)]
+        lines = [
+            "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+            for r in rows
+        ]
+        lines.append(f"final action: {self.final_action} ({self.reason})")
+        return "\n".join(lines)
+
+
+def _matches_image(entry: dict[str, Any], tag: str | None, digest: str | None) -> bool:
+    image = entry.get("image") or {}
+    if image.get("type") == "digest":
+        return digest is not None and image.get("value") == digest
+    if tag is None:
+        return False
+    registry, repository, version = parse_reference(tag)
+    return (
+        fnmatch.fnmatchcase(registry, entry.get("registry", "*"))
+        and fnmatch.fnmatchcase(repository, entry.get("repository", "*"))
+        and fnmatch.fnmatchcase(version, image.get("value", "*"))
+    )
+
+
+def _select_mapping(bundle: Bundle, tag: str | None, digest: str | None) -> Mapping_ | None:
+    for mapping in bundle.mappings:
+        if _matches_image(mapping.raw, tag or "", digest) or (tag is None and mapping.matches_all):
+            return mapping
+    return None
+
+
+def evaluate(
+    analysis: Analysis,
+    bundle: Bundle,
+    *,
+    tag: str | None = None,
+    base: Analysis | None = None,
+    store: Store | None = None,
+    matches: Sequence[Match] | None = None,
+    now: datetime.date | None = None,
+) -> Evaluation:
+    """Evaluate ``analysis`` against ``bundle`` (see the module docstring for the decision)."""
+    from anchore.plugins.manager import gates as registered_gates
+    from anchore.policy.gate import gates_by_name
+
+    now = now or datetime.date.today()
+    tag = tag or analysis.image.get("reference")
+    digest = analysis.image.get("manifest_digest") or analysis.image.get("config_digest")
+    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+    def decided(
+        action: str, reason: str, mapping: Any = None, items: tuple[TriggeredItem, ...] = ()
+    ) -> Evaluation:
+        return Evaluation(
+            action,
+            reason,
+            bundle.id,
+            mapping.name if mapping else None,
+            tuple(mapping.policy_ids) if mapping else (),
+            tuple(mapping.allowlist_ids) if mapping else (),
+            tag,
+            digest,
+            items,
+            stamp,
+        )
+
+    for entry in bundle.denied_images:
+        if _matches_image(entry, tag, digest):
+            return decided("STOP", f"the image is on the deny list ({entry.get('name', '')})")
+    for entry in bundle.allowed_images:
+        if _matches_image(entry, tag, digest):
+            return decided("GO", f"the image is on the allow list ({entry.get('name', '')})")
+    mapping = _select_mapping(bundle, tag, digest)
+    if mapping is None:
+        return decided("STOP", f"no mapping of bundle {bundle.id} matches {tag or digest}")
+
+    if matches is None and store is not None:
+        from anchore.vulns.match import match
+
+        matches = match(analysis, store)
+    ctx = EvaluationContext(analysis, tag, base, list(matches or []), now, store)
+    gates = gates_by_name(registered_gates())
+    allow_items = [item for aid in mapping.allowlist_ids for item in bundle.allowlist(aid).items]
+    items: list[TriggeredItem] = []
+    for policy_id in mapping.policy_ids:
+        for rule in bundle.policy(policy_id).rules:
+            trigger = gates[rule.gate].trigger(rule.trigger)
+            assert trigger is not None  # validated with the bundle
+            params = {p.name: p.default for p in trigger.params if p.default is not None}
+            params.update(rule.params)
+            for hit in trigger.check(ctx, params):
+                trigger_id = f"{rule.gate}:{rule.trigger}:{hit.key}"
+                evidence = {
+                    k: v
+                    for k, v in (
+                        ("package", hit.package),
+                        ("path", hit.path),
+                        ("layer_index", hit.layer_index),
+                        ("advisory", hit.advisory),
+                    )
+                    if v is not None
+                }
+                evidence.update(hit.data)
+                covered = next(
+                    (a for a in allow_items if a.covers(rule.gate, trigger_id, hit, now)), None
+                )
+                items.append(
+                    TriggeredItem(
+                        gate=rule.gate,
+                        trigger=rule.trigger,
+                        trigger_id=trigger_id,
+                        policy_id=policy_id,
+                        rule_id=rule.id,
+                        action=rule.action,
+                        message=hit.message,
+                        evidence=evidence,
+                        allowlisted=covered is not None,
+                        allowlist_item=covered.id if covered else None,
+                        allowlist_reason=covered.reason if covered else None,
+                    )
+                )
+    standing = [i.action for i in items if not i.allowlisted]
+    if "STOP" in standing:
+        action = "STOP"
+        reason = f"{standing.count('STOP')} STOP rule(s) triggered and not allowlisted"
+    elif "WARN" in standing:
+        action, reason = "WARN", f"{standing.count('WARN')} WARN rule(s) triggered, no STOP"
+    else:
+        action, reason = "GO", "no STOP or WARN rule triggered outside the allowlists"
+    return decided(action, reason, mapping, tuple(items))

@@ -1,0 +1,506 @@
+"""Our gates: image config, files, secrets, packages, vulnerabilities, users, config files,
+metadata, and ``always``. Each is registered through the ``anchore_gates`` hook."""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from anchore.policy.evaluate import EvaluationContext
+from anchore.policy.gate import Gate, Hit, Param, Trigger
+
+__all__ = ["BUILTIN_GATES"]
+
+P = Param
+
+
+def _first_loc(locations: Any) -> tuple[str | None, int | None]:
+    if locations:
+        loc = locations[0]
+        return loc.path, loc.layer_index
+    return None, None
+
+
+# ---------------------------------------------------------------- image config
+def _exposed_ports(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    ports = ctx.config.get("exposed_ports", [])
+    listed = {str(x) for x in p["ports"]}
+    for port in ports:
+        number = port.split("/")[0]
+        inside = port in listed or number in listed
+        if (p.get("type", "denylist") == "denylist") == inside:
+            yield Hit(f"exposed port {port} is {'denied' if inside else 'not allowed'}", key=port,
+                      data={"port": port})  # fmt: skip
+
+
+def _effective_user(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    user = (ctx.config.get("user") or "").split(":")[0]
+    denied = p.get("users", ["root", "0"])
+    if user == "" and "root" in denied:
+        yield Hit("no USER is set: the container runs as root", key="<unset>")
+    elif user in denied:
+        yield Hit(f"the container runs as {user!r}", key=user)
+
+
+def _no_healthcheck(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    health = ctx.config.get("healthcheck")
+    if not health or (health.get("Test") or ["NONE"])[0] == "NONE":
+        yield Hit("the image defines no HEALTHCHECK", key="healthcheck")
+
+
+def _instruction(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    pattern = re.compile(p["regex"])
+    for step in ctx.image.get("history", []):
+        text = step.get("created_by") or ""
+        if pattern.search(text):
+            yield Hit(f"build step matches {p['regex']!r}: {text[:120]}", key=text[:200],
+                      layer_index=step.get("layer_index"), data={"instruction": text})  # fmt: skip
+
+
+def _base_tag(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    tag = ctx.tag or ctx.image.get("reference") or ""
+    version = tag.rpartition(":")[2] if ":" in tag.split("/")[-1] else ""
+    if not tag:
+        yield Hit("the image has no tag", key="<none>")
+    elif not version or version == "latest":
+        yield Hit(f"the image is tagged {tag!r}: 'latest' or no version", key=tag)
+
+
+_SECRET_NAME = re.compile(
+    r"(?i)(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential)"
+)
+
+
+def _env_secrets(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    pattern = re.compile(p["regex"]) if p.get("regex") else _SECRET_NAME
+    for item in ctx.config.get("env", []):
+        key, _, value = item.partition("=")
+        if value and pattern.search(key):
+            yield Hit(f"ENV {key} looks like a secret", key=f"env:{key}", data={"variable": key})
+    for key, value in (ctx.config.get("labels") or {}).items():
+        if value and pattern.search(key):
+            yield Hit(f"label {key} looks like a secret", key=f"label:{key}", data={"label": key})
+
+
+def _required_labels(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    labels = ctx.config.get("labels") or {}
+    for label in p["labels"]:
+        if label not in labels:
+            yield Hit(f"required label {label!r} is missing", key=label)
+
+
+DOCKERFILE = Gate("dockerfile", "The image config and build history (the Dockerfile, as built).", (
+    Trigger("exposed_ports", "Ports exposed that a list denies (or does not allow).", _exposed_ports, (
+        P("ports", "strings", "ports, like '22' or '8080/tcp'", required=True),
+        P("type", "string", "how to read the list", choices=("denylist", "allowlist"), default="denylist"))),
+    Trigger("effective_user", "The container runs as a denied user (no USER means root).", _effective_user, (
+        P("users", "strings", "denied user names or ids", default=["root", "0"]),)),
+    Trigger("no_healthcheck", "No HEALTHCHECK is defined.", _no_healthcheck),
+    Trigger("instruction", "A build step matches a regex (sudo, curl | sh...).", _instruction, (
+        P("regex", "regex", "matched against each history step's created_by", required=True),)),
+    Trigger("base_tag", "The image is tagged 'latest' or not at all.", _base_tag),
+    Trigger("env_secrets", "An ENV variable or label whose name looks like a secret has a value.", _env_secrets, (
+        P("regex", "regex", "names to flag (default: password, secret, token, key...)"),)),
+    Trigger("required_labels", "Labels that must be present.", _required_labels, (
+        P("labels", "strings", "label names", required=True),)),
+))  # fmt: skip
+
+
+# ---------------------------------------------------------------- files
+def _name_match(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    pattern = re.compile(p["regex"])
+    for f in ctx.analysis.files:
+        if pattern.search(f.path):
+            yield Hit(f"file {f.path} matches {p['regex']!r}", key=f.path, path=f.path,
+                      layer_index=f.layer_index)  # fmt: skip
+
+
+def _content_match(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    rules = set(p.get("rules") or [])
+    for finding in ctx.analysis.findings:
+        if finding.kind == "content-match" and (not rules or finding.rule in rules):
+            path, layer = _first_loc(finding.locations)
+            yield Hit(finding.message, key=f"{finding.rule}:{path}:{finding.line}", path=path,
+                      layer_index=layer, data={"rule": finding.rule})  # fmt: skip
+
+
+def _special_bits(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    base = {f.path for f in ctx.base.files if f.mode & 0o6000} if ctx.base else set()
+    only_new = p.get("added_since_base", False)
+    for f in ctx.analysis.files:
+        if f.type in ("file", "hardlink") and f.mode & 0o6000:
+            if only_new and f.path in base:
+                continue
+            bits = "setuid" if f.mode & 0o4000 else "setgid"
+            yield Hit(f"{f.path} is {bits} ({f.mode:04o})", key=f.path, path=f.path,
+                      layer_index=f.layer_index, data={"mode": f"{f.mode:04o}"})  # fmt: skip
+
+
+def _world_writable(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    for f in ctx.analysis.files:
+        # links and device nodes (/dev/null is 0666 by design) are not files one writes to
+        if f.type not in ("file", "hardlink", "directory") or not f.mode & 0o002:
+            continue
+        if not (f.type == "directory" and f.mode & 0o1000):
+            yield Hit(f"{f.path} is world-writable ({f.mode:04o})", key=f.path, path=f.path,
+                      layer_index=f.layer_index)  # fmt: skip
+
+
+FILES = Gate("files", "The squashed filesystem.", (
+    Trigger("name_match", "A path matches a regex.", _name_match, (
+        P("regex", "regex", "matched against absolute paths", required=True),)),
+    Trigger("content_match", "The content-search analyzer matched (optionally only these rules).", _content_match, (
+        P("rules", "strings", "content-search rule names"),)),
+    Trigger("suid_or_guid_set", "Setuid or setgid files (optionally only those not in the base image).", _special_bits, (
+        P("added_since_base", "boolean", "only files the base image does not have", default=False),)),
+    Trigger("world_writable", "World-writable files (sticky directories aside).", _world_writable),
+))  # fmt: skip
+
+
+# ---------------------------------------------------------------- secrets
+def _secret(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    rules = set(p.get("rules") or [])
+    for finding in ctx.analysis.findings:
+        if finding.kind == "secret" and (not rules or finding.rule in rules):
+            path, layer = _first_loc(finding.locations)
+            yield Hit(finding.message, key=f"{finding.rule}:{path}:{finding.line}", path=path,
+                      layer_index=layer, data={"rule": finding.rule, "line": finding.line})  # fmt: skip
+
+
+SECRETS = Gate("secrets", "Findings of the secrets analyzer.", (
+    Trigger("content_regex_checks", "A secret was found (optionally only by these rules).", _secret, (
+        P("rules", "strings", "secrets rule names, e.g. aws-access-key-id"),)),
+))  # fmt: skip
+
+
+# ---------------------------------------------------------------- packages
+SCHEME_OF = {"deb": "dpkg", "rpm": "rpm", "apk": "apk", "python": "pypi", "npm": "semver",
+             "gem": "gem", "java-archive": "maven", "go-module": "go", "rust-crate": "semver"}  # fmt: skip
+
+
+def _vcmp(pkg: Any, a: str, b: str) -> int | None:
+    from anchore.versions import VersionError, compare
+
+    scheme = SCHEME_OF.get(pkg.type)
+    if scheme is None:
+        return None
+    try:
+        return compare(scheme, a, b)
+    except VersionError:
+        return None
+
+
+def _packages(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Any]:
+    types = set(p.get("package_types") or [])
+    for pkg in ctx.analysis.packages:
+        if not types or pkg.type in types:
+            yield pkg
+
+
+def _pkg_hit(pkg: Any, message: str, **kw: Any) -> Hit:
+    path, layer = _first_loc(pkg.locations)
+    return Hit(message, key=kw.pop("key", f"{pkg.type}:{pkg.name}"), package=pkg.purl, path=path,
+               layer_index=layer, **kw)  # fmt: skip
+
+
+def _required_package(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    found = [pkg for pkg in _packages(ctx, p) if pkg.name == p["name"]]
+    version, how = p.get("version"), p.get("version_match", "exact")
+    if not found:
+        yield Hit(f"required package {p['name']} is missing", key=f"missing:{p['name']}")
+        return
+    if version and not any(
+        (pkg.version == version)
+        if how == "exact"
+        else ((_vcmp(pkg, pkg.version, version) or -1) >= 0)
+        for pkg in found
+    ):
+        have = ", ".join(pkg.version for pkg in found)
+        yield _pkg_hit(found[0], f"required package {p['name']} is {have}, not {how} {version}",
+                       key=f"version:{p['name']}")  # fmt: skip
+
+
+def _denied_package(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    for pkg in _packages(ctx, p):
+        if not fnmatch.fnmatchcase(pkg.name, p["name"]):
+            continue
+        if p.get("version") and pkg.version != p["version"]:
+            continue
+        below = p.get("version_less_than")
+        if below and _vcmp(pkg, pkg.version, below) != -1:
+            continue
+        yield _pkg_hit(pkg, f"denied package {pkg.name} {pkg.version} ({pkg.type})",
+                       key=f"{pkg.type}:{pkg.name}:{pkg.version}")  # fmt: skip
+
+
+def _denied_license(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    denied = p["licenses"]
+    substring = p.get("match", "exact") == "substring"
+    for pkg in _packages(ctx, p):
+        for lic in pkg.licenses:
+            if any((d.lower() in lic.lower()) if substring else d == lic for d in denied):
+                yield _pkg_hit(pkg, f"{pkg.name} {pkg.version} is licensed {lic}",
+                               key=f"{pkg.type}:{pkg.name}:{lic}", data={"license": lic})  # fmt: skip
+                break
+
+
+def _versus_base(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    if ctx.base is None:
+        return
+    kinds = set(p.get("changes") or ["added", "removed", "changed"])
+    ours = {(pkg.type, pkg.name): pkg for pkg in _packages(ctx, p)}
+    theirs = {(pkg.type, pkg.name): pkg for pkg in ctx.base.packages}
+    for key, pkg in ours.items():
+        old = theirs.get(key)
+        if old is None and "added" in kinds:
+            yield _pkg_hit(pkg, f"{pkg.name} {pkg.version} was added since the base image",
+                           key=f"added:{pkg.type}:{pkg.name}")  # fmt: skip
+        elif old is not None and old.version != pkg.version and "changed" in kinds:
+            yield _pkg_hit(pkg, f"{pkg.name} changed from {old.version} to {pkg.version}",
+                           key=f"changed:{pkg.type}:{pkg.name}")  # fmt: skip
+    if "removed" in kinds:
+        for key, old in theirs.items():
+            if key not in ours:
+                yield Hit(f"{old.name} {old.version} was removed since the base image",
+                          key=f"removed:{old.type}:{old.name}", package=old.purl)  # fmt: skip
+
+
+def _allowed_types(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    allowed = set(p["types"])
+    for pkg in ctx.analysis.packages:
+        if pkg.type not in allowed:
+            yield _pkg_hit(pkg, f"{pkg.name} is a {pkg.type} package, not an allowed type")
+
+
+_TYPES = ("package_types", "strings", "only these package types (deb, python, npm...)")
+PACKAGES = Gate("packages", "The packages the analysis found.", (
+    Trigger("required_package", "A package must be present (optionally at a version).", _required_package, (
+        P("name", "string", "package name", required=True),
+        P("version", "string", "version"),
+        P("version_match", "string", "how to compare", choices=("exact", "minimum"), default="exact"),
+        P(*_TYPES))),
+    Trigger("denied_package", "A package (name glob) must not be present, at a version or below one.", _denied_package, (
+        P("name", "string", "package name or glob", required=True),
+        P("version", "string", "only this exact version"),
+        P("version_less_than", "string", "only versions below this (the ecosystem's order)"),
+        P(*_TYPES))),
+    Trigger("denied_license", "A package carries a denied license.", _denied_license, (
+        P("licenses", "strings", "license names or SPDX ids", required=True),
+        P("match", "string", "exact or substring", choices=("exact", "substring"), default="exact"),
+        P(*_TYPES))),
+    Trigger("changed_versus_base", "Packages added, removed or changed since the base image.", _versus_base, (
+        P("changes", "strings", "which changes", choices=("added", "removed", "changed")),
+        P(*_TYPES))),
+    Trigger("allowed_types", "Only these package types may be present.", _allowed_types, (
+        P("types", "strings", "allowed package types", required=True),)),
+))  # fmt: skip
+
+
+# ---------------------------------------------------------------- vulnerabilities
+def _vuln_package(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    from anchore.vulns.severity import rank
+
+    threshold = rank(p.get("severity", "low"))
+    types = set(p.get("package_types") or [])
+    for m in ctx.matches:
+        if types and m.package_type not in types:
+            continue
+        if rank(m.rating) < threshold:
+            continue
+        if p.get("fix_available") and not m.fixed_in:
+            continue
+        if p.get("score_above") is not None and (m.score is None or m.score <= p["score_above"]):
+            continue
+        age_days = p.get("older_than_days")
+        if age_days is not None:
+            published = ctx.published(m.advisory_id)
+            if published is None or (ctx.now - published).days < age_days:
+                continue
+        path, layer = _first_loc(m.locations)
+        fix = f", fixed in {m.fixed_in}" if m.fixed_in else ", no fix yet"
+        yield Hit(f"{m.advisory_id} ({m.rating}) in {m.package_name} {m.installed_version}{fix}",
+                  key=f"{m.advisory_id}:{m.package_type}:{m.package_name}", package=m.purl,
+                  path=path, layer_index=layer, advisory=m.advisory_id,
+                  data={"severity": m.rating, "score": m.score, "fixed_in": m.fixed_in})  # fmt: skip
+
+
+def _stale_feed(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    updated = ctx.store_updated
+    if updated is None:
+        yield Hit("no vulnerability data was given to the evaluation", key="no-store")
+    elif (ctx.now - updated).days > p.get("max_days", 2):
+        yield Hit(f"vulnerability data is {(ctx.now - updated).days} days old", key="stale")
+
+
+def _distro_not_covered(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    d = ctx.analysis.distro
+    if d is not None and d.id in ("debian", "alpine") and ctx.store_ecosystems is not None:
+        want = (
+            f"Debian:{(d.version_id or '').split('.')[0]}"
+            if d.id == "debian"
+            else "Alpine:v" + ".".join((d.version_id or "").split(".")[:2])
+        )
+        if want not in ctx.store_ecosystems:
+            yield Hit(f"the vulnerability data holds nothing for {want}", key=want)
+
+
+VULNERABILITIES = Gate("vulnerabilities", "Matches against the vulnerability store.", (
+    Trigger("package", "A vulnerability at or above a severity (with filters).", _vuln_package, (
+        P("severity", "string", "lowest rating that triggers",
+          choices=("unknown", "negligible", "low", "medium", "high", "critical"), default="low"),
+        P("fix_available", "boolean", "only vulnerabilities with a fix", default=False),
+        P("score_above", "number", "only CVSS base scores above this"),
+        P("older_than_days", "integer", "only advisories published at least this long ago"),
+        P(*_TYPES))),
+    Trigger("stale_feed_data", "The vulnerability data is missing or older than allowed.", _stale_feed, (
+        P("max_days", "integer", "largest allowed age in days", default=2),)),
+    Trigger("vulnerability_data_unavailable", "The store has no data for the image's distro.", _distro_not_covered),
+))  # fmt: skip
+
+
+# ---------------------------------------------------------------- passwd/group
+def _passwd(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    data = ctx.analysis.datasets.get("passwd")
+    if data is None:
+        return
+    path, layer = _first_loc(data.locations)
+    for entry in data.value:
+        reasons = []
+        if entry["name"] in (p.get("usernames") or []):
+            reasons.append(f"user {entry['name']}")
+        if entry["uid"] in (p.get("uids") or []):
+            reasons.append(f"uid {entry['uid']}")
+        if entry["gid"] in (p.get("gids") or []):
+            reasons.append(f"gid {entry['gid']}")
+        if entry["shell"] in (p.get("shells") or []):
+            reasons.append(f"shell {entry['shell']}")
+        if entry["line"] in (p.get("entries") or []):
+            reasons.append("entry")
+        if reasons:
+            yield Hit(f"/etc/passwd entry {entry['name']}: denied {', '.join(reasons)}",
+                      key=f"passwd:{entry['name']}", path=path, layer_index=layer)  # fmt: skip
+
+
+def _group(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    data = ctx.analysis.datasets.get("group")
+    if data is None:
+        return
+    path, layer = _first_loc(data.locations)
+    for entry in data.value:
+        if entry["name"] in (p.get("names") or []) or entry["gid"] in (p.get("gids") or []):
+            yield Hit(f"/etc/group entry {entry['name']} (gid {entry['gid']}) is denied",
+                      key=f"group:{entry['name']}", path=path, layer_index=layer)  # fmt: skip
+
+
+PASSWD = Gate("passwd_file", "Users and groups (/etc/passwd, /etc/group).", (
+    Trigger("denied_users", "Denied user names, UIDs, GIDs, shells or whole entries.", _passwd, (
+        P("usernames", "strings", "user names"), P("uids", "integers", "user ids"),
+        P("gids", "integers", "primary group ids"), P("shells", "strings", "login shells"),
+        P("entries", "strings", "whole /etc/passwd lines"))),
+    Trigger("denied_groups", "Denied group names or GIDs.", _group, (
+        P("names", "strings", "group names"), P("gids", "integers", "group ids"))),
+))  # fmt: skip
+
+
+# ---------------------------------------------------------------- config files
+def _key_value(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    data = ctx.analysis.datasets.get(f"config:{p['path']}")
+    if data is None:
+        if p.get("missing_triggers"):
+            yield Hit(f"{p['path']} is missing", key=f"missing:{p['path']}", path=p["path"])
+        return
+    values = data.value.get(p["key"])
+    path, layer = _first_loc(data.locations)
+    pattern = re.compile(p["value_regex"])
+    if values and pattern.search(values[0] if values else ""):
+        yield Hit(f"{p['path']}: {p['key']} {values[0]}", key=f"{p['path']}:{p['key']}",
+                  path=path, layer_index=layer, data={"value": values[0]})  # fmt: skip
+
+
+from anchore.analyzers.system import CONFIG_FILES  # noqa: E402
+
+CONFIG = Gate("config_files", "Settings in well-known configuration files.", (
+    Trigger("key_value", "A key's value (the first) matches a regex.", _key_value, (
+        P("path", "string", "the file", required=True, choices=CONFIG_FILES),
+        P("key", "string", "the setting, e.g. PermitRootLogin", required=True),
+        P("value_regex", "regex", "matched against the value, e.g. (?i)^yes$", required=True),
+        P("missing_triggers", "boolean", "trigger when the file is absent", default=False))),
+))  # fmt: skip
+
+
+# ---------------------------------------------------------------- metadata
+def _size(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    total = sum(layer.get("uncompressed_size", 0) for layer in ctx.image.get("layers", []))
+    if total > p["max_bytes"]:
+        yield Hit(f"the image is {total} bytes, more than {p['max_bytes']}", key="size")
+
+
+def _layers(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    count = len(ctx.image.get("layers", []))
+    if count > p["max"]:
+        yield Hit(f"the image has {count} layers, more than {p['max']}", key="layers")
+
+
+def _arch(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    arch = ctx.image.get("architecture")
+    if arch not in p["allowed"]:
+        yield Hit(f"architecture {arch} is not allowed", key=f"arch:{arch}")
+
+
+def _distro(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    d = ctx.analysis.distro
+    if d is None:
+        if p.get("unknown_triggers", True):
+            yield Hit("the distro is unknown", key="distro:unknown")
+        return
+    name = f"{d.id}:{d.version_id or ''}"
+    for denied in p.get("denied") or []:
+        if fnmatch.fnmatchcase(name, denied) or d.id == denied:
+            yield Hit(f"distro {d.pretty_name or name} is denied", key=f"distro:{name}")
+    for eol in p.get("end_of_life") or []:
+        # "debian:9=2022-06-30": the release and the day support ended
+        release, _, day = eol.partition("=")
+        if (
+            fnmatch.fnmatchcase(name, release)
+            and day
+            and datetime.date.fromisoformat(day) <= ctx.now
+        ):
+            yield Hit(f"{d.pretty_name or name} reached end of life on {day}", key=f"eol:{name}")
+
+
+METADATA = Gate("metadata", "Image size, layers, architecture and distro.", (
+    Trigger("image_size", "The image (uncompressed) is larger than allowed.", _size, (
+        P("max_bytes", "integer", "largest size in bytes", required=True),)),
+    Trigger("layer_count", "The image has more layers than allowed.", _layers, (
+        P("max", "integer", "most layers", required=True),)),
+    Trigger("architecture", "The architecture is not in a list.", _arch, (
+        P("allowed", "strings", "allowed architectures (amd64, arm64...)", required=True),)),
+    Trigger("distro", "Denied or end-of-life distros (data given as 'id:version=YYYY-MM-DD').", _distro, (
+        P("denied", "strings", "'id' or 'id:version' globs, e.g. 'centos' or 'debian:9*'"),
+        P("end_of_life", "strings", "'id:version=YYYY-MM-DD' entries"),
+        P("unknown_triggers", "boolean", "trigger when the distro is unknown", default=True))),
+))  # fmt: skip
+
+
+def _always(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    yield Hit("always triggers (for testing mappings)", key="always")
+
+
+ALWAYS = Gate("always", "Triggers on every image; for testing mappings.", (
+    Trigger("always", "Always triggers.", _always),
+))  # fmt: skip
+
+BUILTIN_GATES = (
+    DOCKERFILE,
+    FILES,
+    SECRETS,
+    PACKAGES,
+    VULNERABILITIES,
+    PASSWD,
+    CONFIG,
+    METADATA,
+    ALWAYS,
+)
