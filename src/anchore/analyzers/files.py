@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from anchore.analysis.analyzer import FileInput, Result
 from anchore.analysis.model import Finding
@@ -13,6 +13,14 @@ if TYPE_CHECKING:
     from anchore.analysis.engine import AnalysisContext
 
 __all__ = ["PermissionsAnalyzer"]
+
+
+def is_world_writable(file_type: str, mode: int) -> bool:
+    """Writable by everyone, for files and directories one writes into: links and device
+    nodes (``/dev/null`` is 0666 by design) and sticky directories (``/tmp``) are not."""
+    if not mode & stat.S_IWOTH or file_type not in ("file", "hardlink", "directory"):
+        return False
+    return not (file_type == "directory" and mode & stat.S_ISVTX)
 
 
 class PermissionsAnalyzer:
@@ -24,32 +32,21 @@ class PermissionsAnalyzer:
 
     def analyze(self, files: Sequence[FileInput], context: AnalysisContext) -> Iterable[Result]:
         for f in files:
-            entry = f.entry
-            mode = entry.mode
-            if mode & stat.S_ISUID:
-                yield Finding(
-                    kind="setuid",
-                    rule="setuid-file",
-                    message=f"{entry.path} is setuid (owner uid {entry.uid}, {entry.permissions})",
-                    locations=(f.location,),
-                    severity="warning",
-                    data={"mode": f"{mode:04o}", "uid": entry.uid},
-                )
-            if mode & stat.S_ISGID and mode & 0o010:
-                yield Finding(
-                    kind="setgid",
-                    rule="setgid-file",
-                    message=f"{entry.path} is setgid (group gid {entry.gid}, {entry.permissions})",
-                    locations=(f.location,),
-                    severity="warning",
-                    data={"mode": f"{mode:04o}", "gid": entry.gid},
-                )
-            if mode & stat.S_IWOTH:
-                yield Finding(
-                    kind="world-writable",
-                    rule="world-writable-file",
-                    message=f"{entry.path} is writable by everyone ({entry.permissions})",
-                    locations=(f.location,),
-                    severity="warning",
-                    data={"mode": f"{mode:04o}"},
-                )
+            e = f.entry
+            checks: tuple[tuple[Any, str, str, dict[str, int]], ...] = (
+                (e.mode & stat.S_ISUID, "setuid", f"setuid (owner uid {e.uid}", {"uid": e.uid}),
+                (e.mode & stat.S_ISGID and e.mode & 0o010, "setgid",
+                 f"setgid (group gid {e.gid}", {"gid": e.gid}),
+                (is_world_writable(e.type.value, e.mode), "world-writable",
+                 "writable by everyone (", {}),
+            )  # fmt: skip
+            for fired, kind, what, extra in checks:
+                if fired:
+                    yield Finding(
+                        kind=kind,
+                        rule=f"{kind}-file",
+                        message=f"{e.path} is {what}{', ' if extra else ''}{e.permissions})",
+                        locations=(f.location,),
+                        severity="warning",
+                        data={"mode": f"{e.mode:04o}", **extra},
+                    )

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from anchore.analyzers.files import is_world_writable
 from anchore.policy.evaluate import EvaluationContext
 from anchore.policy.gate import Gate, Hit, Param, Trigger
 
@@ -141,10 +142,7 @@ def _special_bits(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]
 
 def _world_writable(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
     for f in ctx.analysis.files:
-        # links and device nodes (/dev/null is 0666 by design) are not files one writes to
-        if f.type not in ("file", "hardlink", "directory") or not f.mode & 0o002:
-            continue
-        if not (f.type == "directory" and f.mode & 0o1000):
+        if is_world_writable(f.type, f.mode):
             yield Hit(f"{f.path} is world-writable ({f.mode:04o})", key=f.path, path=f.path,
                       layer_index=f.layer_index)  # fmt: skip
 
