@@ -19,9 +19,15 @@ be shown to a user as it is.
     │   ├── UnsafeImageError        path traversal and other hostile content
     │   │   └── SymlinkLoopError    a link chain that loops or is too deep
     │   └── LimitExceededError      a configured limit (sizes, counts, ratios) was hit
-    └── ImageFileError              asking for a file the image cannot give
-        ├── PathNotFoundError       no such path (also a FileNotFoundError)
-        └── NotAFileError           the path is a directory, device or other non-file
+    ├── ImageFileError              asking for a file the image cannot give
+    │   ├── PathNotFoundError       no such path (also a FileNotFoundError)
+    │   └── NotAFileError           the path is a directory, device or other non-file
+    ├── VersionError                anchore.versions: a version that does not parse
+    ├── FeedError, VexError         anchore.vulns: unreadable feeds and VEX documents
+    ├── BundleError                 anchore.policy: a malformed policy bundle
+    └── ExternalPluginError         anchore.plugins.external: a plugin that cannot describe itself
+
+The last four live beside the code that raises them; docs/errors.md lists them all.
 """
 
 from __future__ import annotations

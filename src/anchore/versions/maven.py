@@ -69,59 +69,44 @@ def _parse_cached(version: str) -> list[object]:
     if not text.strip():
         raise bad("maven", version, "empty")
     root: list[object] = []
-    current = root
-    stack = [root]
+    stack = [root]  # the lists opened so far; the last is where items go
+
+    def add(item: object) -> None:
+        stack[-1].append(item)
+
+    def open_list() -> None:
+        child: list[object] = []
+        stack[-1].append(child)
+        stack.append(child)
+
     is_digit = False
     start = 0
     for i, c in enumerate(text):
-        if c == ".":
-            if i == start:
-                current.append(_Int(0))
-            else:
-                current.append(_parse_item(is_digit, text[start:i]))
+        if c in ".-":
+            add(_Int(0) if i == start else _parse_item(is_digit, text[start:i]))
             start = i + 1
-        elif c == "-":
-            if i == start:
-                current.append(_Int(0))
-            else:
-                current.append(_parse_item(is_digit, text[start:i]))
-            start = i + 1
-            child: list[object] = []
-            current.append(child)
-            current = child
-            stack.append(child)
+            if c == "-":
+                open_list()
         elif c.isdigit():
             if not is_digit and i > start:
                 # a qualifier directly followed by a digit ('rc1'): Maven treats '.X' as
                 # '-X', so the qualifier opens a sub-list when the list has items
-                if current:
-                    child = []
-                    current.append(child)
-                    current = child
-                    stack.append(child)
-                current.append(_string_item(text[start:i], True))
+                if stack[-1]:
+                    open_list()
+                add(_string_item(text[start:i], True))
                 start = i
-                child = []
-                current.append(child)
-                current = child
-                stack.append(child)
+                open_list()
             is_digit = True
         else:
             if is_digit and i > start:
-                current.append(_parse_item(True, text[start:i]))
+                add(_parse_item(True, text[start:i]))
                 start = i
-                child = []
-                current.append(child)
-                current = child
-                stack.append(child)
+                open_list()
             is_digit = False
     if len(text) > start:
-        if not is_digit and current:  # a trailing '.X' is '-X' too
-            child = []
-            current.append(child)
-            current = child
-            stack.append(child)
-        current.append(_parse_item(is_digit, text[start:]))
+        if not is_digit and stack[-1]:  # a trailing '.X' is '-X' too
+            open_list()
+        add(_parse_item(is_digit, text[start:]))
     for items in reversed(stack):
         _normalize(items)
     return root
