@@ -304,3 +304,15 @@ def test_every_error_is_an_anchore_error():
     assert issubclass(anchore.errors.PathNotFoundError, FileNotFoundError)
     err = anchore.errors.PathNotFoundError("x: missing", member="x")
     assert str(err) == "x: missing" and err.member == "x"
+
+
+def test_module_errors_join_the_one_hierarchy():
+    from anchore.plugins.external import ExternalPluginError
+    from anchore.policy import BundleError
+    from anchore.versions import VersionError
+    from anchore.vulns.load import FeedError
+    from anchore.vulns.suppress import VexError
+
+    for cls in (VersionError, FeedError, VexError, BundleError, ExternalPluginError):
+        assert issubclass(cls, AnchoreError), cls
+    assert issubclass(VersionError, ValueError)
