@@ -19,7 +19,9 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, BinaryIO
+from typing import BinaryIO
+
+import attrs
 
 from anchore.analysis.analyzer import Analyzer, FileInput, Result
 from anchore.analysis.model import (
@@ -270,16 +272,8 @@ def _merge(packages: list[Package]) -> list[Package]:
         )
         licenses = tuple(dict.fromkeys(seen.licenses + pkg.licenses))
         files = tuple(dict.fromkeys(seen.files + pkg.files))
-        merged[key] = type(seen)(
-            **{**_fields(seen), "locations": locations, "licenses": licenses, "files": files}
-        )
+        merged[key] = attrs.evolve(seen, locations=locations, licenses=licenses, files=files)
     return sorted(merged.values(), key=lambda p: (p.type, p.name, p.version, p.purl))
-
-
-def _fields(pkg: Package) -> dict[str, Any]:
-    import attrs
-
-    return attrs.asdict(pkg, recurse=False)
 
 
 def analyze(
@@ -357,9 +351,9 @@ def analyze(
         name = chosen[i].name
         for item in items:
             if isinstance(item, Package):
-                packages.append(item if item.found_by else _with(item, found_by=name))
+                packages.append(item if item.found_by else attrs.evolve(item, found_by=name))
             elif isinstance(item, Finding):
-                findings.append(item if item.found_by else _with(item, found_by=name))
+                findings.append(item if item.found_by else attrs.evolve(item, found_by=name))
             elif isinstance(item, Distro):
                 distros.append(item)
             elif isinstance(item, Dataset):
@@ -413,12 +407,6 @@ def _usrmerge(path: str) -> str:
     if path.startswith("/usr/"):
         return path[4:]
     return "/usr" + path
-
-
-def _with(item: Any, **changes: Any) -> Any:
-    import attrs
-
-    return attrs.evolve(item, **changes)
 
 
 def _inventory(

@@ -24,7 +24,7 @@ else:  # pragma: no cover
 if TYPE_CHECKING:
     from anchore.analysis.engine import AnalysisContext
 
-__all__ = ["ComposerAnalyzer", "DotnetAnalyzer", "RubyAnalyzer", "RustAnalyzer"]
+__all__ = ["ComposerAnalyzer", "DotnetAnalyzer", "RubyAnalyzer", "RustAnalyzer", "crate_package"]
 
 
 class _PerFile:
@@ -141,6 +141,18 @@ class ComposerAnalyzer(_PerFile):
 
 
 # ---- Rust ----
+def crate_package(name: str, version: str, location: Location, **metadata: Any) -> Package:
+    """A Rust crate, from a Cargo.lock or a cargo-auditable binary."""
+    return Package(
+        type="rust-crate",
+        name=name,
+        version=version,
+        purl=make_purl("cargo", name, version),
+        locations=(location,),
+        metadata={k: v for k, v in metadata.items() if v},
+    )
+
+
 class RustAnalyzer(_PerFile):
     name = "rust"
     patterns: Sequence[str] = ("Cargo.lock",)
@@ -150,13 +162,12 @@ class RustAnalyzer(_PerFile):
         for item in doc.get("package", []):
             name, version = item.get("name"), item.get("version")
             if name and version:
-                yield Package(
-                    type="rust-crate",
-                    name=name,
-                    version=version,
-                    purl=make_purl("cargo", name, version),
-                    locations=(location,),
-                    metadata={k: item[k] for k in ("source", "checksum") if item.get(k)},
+                yield crate_package(
+                    name,
+                    version,
+                    location,
+                    source=item.get("source"),
+                    checksum=item.get("checksum"),
                 )
 
 

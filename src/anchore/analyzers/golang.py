@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from anchore.analysis.analyzer import FileInput, Result
 from anchore.analysis.model import AnalyzerError, Location, Package
 from anchore.analyzers.common import make_cpe, make_purl
+from anchore.analyzers.ecosystems import crate_package
 
 if TYPE_CHECKING:
     from anchore.analysis.engine import AnalysisContext
@@ -339,13 +340,12 @@ class GoAnalyzer:
             for crate in crates:
                 name, version = crate.get("name"), crate.get("version")
                 if isinstance(name, str) and isinstance(version, str):
-                    yield Package(
-                        type="rust-crate",
-                        name=name,
-                        version=version,
-                        purl=make_purl("cargo", name, version),
-                        locations=(location,),
-                        metadata={"source": crate.get("source"), "evidence": "cargo-auditable"},
+                    yield crate_package(
+                        name,
+                        version,
+                        location,
+                        source=crate.get("source"),
+                        evidence="cargo-auditable",
                     )
 
     def _packages(

@@ -119,13 +119,18 @@ def _name_match(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
                       layer_index=f.layer_index)  # fmt: skip
 
 
-def _content_match(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+def _finding_hits(ctx: EvaluationContext, kind: str, p: Mapping[str, Any]) -> Iterator[Hit]:
+    """Analyzer findings of one kind (optionally only some rules) as hits."""
     rules = set(p.get("rules") or [])
     for finding in ctx.analysis.findings:
-        if finding.kind == "content-match" and (not rules or finding.rule in rules):
+        if finding.kind == kind and (not rules or finding.rule in rules):
             path, layer = _first_loc(finding.locations)
             yield Hit(finding.message, key=f"{finding.rule}:{path}:{finding.line}", path=path,
-                      layer_index=layer, data={"rule": finding.rule})  # fmt: skip
+                      layer_index=layer, data={"rule": finding.rule, "line": finding.line})  # fmt: skip
+
+
+def _content_match(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    return _finding_hits(ctx, "content-match", p)
 
 
 def _special_bits(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
@@ -160,12 +165,7 @@ FILES = Gate("files", "The squashed filesystem.", (
 
 # ---------------------------------------------------------------- secrets
 def _secret(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
-    rules = set(p.get("rules") or [])
-    for finding in ctx.analysis.findings:
-        if finding.kind == "secret" and (not rules or finding.rule in rules):
-            path, layer = _first_loc(finding.locations)
-            yield Hit(finding.message, key=f"{finding.rule}:{path}:{finding.line}", path=path,
-                      layer_index=layer, data={"rule": finding.rule, "line": finding.line})  # fmt: skip
+    return _finding_hits(ctx, "secret", p)
 
 
 SECRETS = Gate("secrets", "Findings of the secrets analyzer.", (
