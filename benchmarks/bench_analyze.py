@@ -10,14 +10,12 @@ the wall-time and peak-memory ratios; writes benchmarks/results/analyze.json.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 from pathlib import Path
 
-from measure import measure
+from measure import measure, save_results
 
-HERE = Path(__file__).parent
 ANALYZE = (
     "import sys, json, anchore\n"
     "result = anchore.analyze(anchore.open_image(sys.argv[1]))\n"
@@ -51,9 +49,7 @@ def main() -> int:
             f"{ours['seconds'] / theirs['seconds']:6.2f} {ours['peak_mib']:11.0f} "
             f"{theirs['peak_mib']:8.0f} {ours['peak_mib'] / theirs['peak_mib']:6.2f}"
         )
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    (out / "analyze.json").write_text(json.dumps(results, indent=2))
+    save_results("analyze", results)
     return 0
 
 

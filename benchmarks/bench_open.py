@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from measure import measure
+from measure import measure, save_results
 
 HERE = Path(__file__).parent
 WALK = (
@@ -144,9 +144,7 @@ def main() -> int:
             f"{name:38} {ours['seconds']:10.2f} {floor['seconds']:10.2f} {ratio:6.2f} "
             f"{ours['peak_mib']:12.0f} {floor['peak_mib']:8.0f}"
         )
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    (out / "open.json").write_text(json.dumps(results, indent=2))
+    save_results("open", results)
     return 0
 
 

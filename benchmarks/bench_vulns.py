@@ -5,16 +5,15 @@ python benchmarks/bench_vulns.py CORPUS_DIR DATA_DIR
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from measure import save_results
+
 import anchore
 from anchore.vulns import LoadReport, Store, match, read_osv
-
-HERE = Path(__file__).parent
 
 
 def main() -> int:
@@ -49,8 +48,7 @@ def main() -> int:
                 f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items()
             )
         )
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "vulns.json").write_text(json.dumps(results, indent=2))
+    save_results("vulns", results)
     return 0
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 _WRAPPER = (
     "import resource, subprocess, sys, time\n"
@@ -24,3 +27,10 @@ def measure(cmd: list[str], repeat: int) -> dict[str, float]:
         times.append(float(out[0]))
         peaks.append(int(out[1]))
     return {"seconds": statistics.median(times), "peak_mib": max(peaks) / 1024}
+
+
+def save_results(name: str, results: Any) -> None:
+    """Write ``benchmarks/results/NAME.json`` (not committed: results are per machine)."""
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(results, indent=2))
