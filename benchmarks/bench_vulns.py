@@ -1,6 +1,6 @@
 """Benchmark: loading the full PyPA (and Go) advisory databases, and matching debian-py.
 
-python benchmarks/bench_vulns.py CORPUS_DIR DATA_DIR
+python benchmarks/bench_vulns.py CORPUS_DIR DATA_DIR   (DATA_DIR: tests/data; the OSV zips are read as they are)
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="anchore-bench-") as tmp:
         store = Store(Path(tmp) / "vulns.sqlite")
         for name, path in (
-            ("osv-pypa", data / "osv-pypa" / "vulns"),
-            ("osv-go", data / "osv-go" / "data" / "osv"),
+            ("osv-pypa", data / "osv-pypa" / "vulns.zip"),
+            ("osv-go", data / "osv-go" / "osv.zip"),
         ):
             report = LoadReport()
             start = time.perf_counter()

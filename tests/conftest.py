@@ -11,6 +11,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import imagebuilder
 
 CORPUS_ENV = "ANCHORE_CORPUS"
+CORPUS_IMAGES = ("debian-min", "debian-py", "debian-node")
 
 
 @pytest.fixture(params=["docker", "oci-dir", "oci-tar"])
@@ -32,7 +33,7 @@ def make_image(tmp_path: Path, fmt: str):
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    """The real Debian images from ../shared/corpus/build-images.sh.
+    """The real Debian images from tests/corpus/build-images.sh.
 
     ``nox -s tests`` builds them and sets ANCHORE_CORPUS; running pytest by
     hand, set it yourself (or deselect with ``-m 'not corpus'``). A missing
@@ -40,9 +41,9 @@ def corpus() -> Path:
     """
     where = os.environ.get(CORPUS_ENV) or os.path.expanduser("~/.cache/anchore-test-images")
     path = Path(where)
-    if not (path / ".complete").exists():
+    if not all((path / f"{name}.oci.tar").exists() for name in CORPUS_IMAGES):
         pytest.fail(
-            f"real image corpus not found in {path}: run ../shared/corpus/build-images.sh "
+            f"real image corpus not found in {path}: run tests/corpus/build-images.sh "
             f"(as root) or set {CORPUS_ENV}; or deselect these tests with -m 'not corpus'"
         )
     return path

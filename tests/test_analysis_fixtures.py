@@ -16,16 +16,9 @@ import pytest
 
 import anchore
 from imagebuilder import build, d, f, oci_archive
+from testdata import SYFT_CATALOGERS
 
-TESTDATA = (
-    Path(__file__).parent.parent.parent
-    / "shared"
-    / "fixtures"
-    / "syft-testdata"
-    / "syft"
-    / "pkg"
-    / "cataloger"
-)
+TESTDATA = SYFT_CATALOGERS
 ECOSYSTEMS = [
     "debian",
     "alpine",

@@ -12,6 +12,7 @@ import pytest
 import anchore
 from anchore.policy import BundleError, evaluate, load_bundle, parse_bundle
 from imagebuilder import build, d, f, oci_archive
+from testdata import PYPA
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "examples" / "policy" / "bundle.json"
@@ -113,7 +114,7 @@ def vuln_store(tmp_path_factory):
     from anchore.vulns import Store, load
 
     store = Store(tmp_path_factory.mktemp("v") / "db.sqlite")
-    load(store, ROOT.parent / "shared" / "data" / "osv-pypa" / "vulns")
+    load(store, PYPA)
     return store
 
 
@@ -300,7 +301,7 @@ def test_files_secrets_and_vulnerability_gates(tmp_path):
                                  f("usr/lib/python3/dist-packages/jinja2-2.11.2.dist-info/METADATA",
                                    "Metadata-Version: 2.1\nName: Jinja2\nVersion: 2.11.2\n")]])  # fmt: skip
     store = Store(tmp_path / "db.sqlite")
-    load(store, ROOT.parent / "shared" / "data" / "osv-pypa" / "vulns" / "jinja2")
+    load(store, PYPA / "jinja2")
     ev = evaluate(analysis, bundle_with(
         {"gate": "files", "trigger": "name_match", "params": {"regex": "\\.env$"}},
         {"gate": "files", "trigger": "world_writable"},

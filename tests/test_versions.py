@@ -19,8 +19,8 @@ import pytest
 
 from anchore import versions
 from anchore.versions import VersionError, semver
+from testdata import ORACLES
 
-ORACLES = Path(__file__).parent.parent.parent / "shared" / "data" / "oracles" / "osv-scalibr"
 MAVEN_JAR = "/usr/share/maven/lib/maven-artifact-3.x.jar"
 OP = {"<": -1, "=": 0, ">": 1}
 

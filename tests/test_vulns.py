@@ -18,10 +18,7 @@ from packaging.version import Version
 
 import anchore
 from anchore.vulns import LoadReport, Store, match, read_osv
-
-DATA = Path(__file__).parent.parent.parent / "shared" / "data"
-PYPA = DATA / "osv-pypa" / "vulns"
-GO = DATA / "osv-go" / "data" / "osv"
+from testdata import DEBIAN_TRACKER, GO, PYPA, SECDB, SYFT_CATALOGERS
 
 
 @pytest.fixture(scope="module")
@@ -199,29 +196,7 @@ def test_yaml_versions_stay_strings(tmp_path):
     assert advisory.modified == "2024-01-01T00:00:00Z"
 
 
-SECDB = DATA / "alpine-secdb"
-APK_FIXTURES = (
-    DATA.parent
-    / "fixtures"
-    / "syft-testdata"
-    / "syft"
-    / "pkg"
-    / "cataloger"
-    / "alpine"
-    / "testdata"
-)
-DEBIAN_TRACKER = (
-    DATA.parent
-    / "fixtures"
-    / "vunnel"
-    / "tests"
-    / "unit"
-    / "providers"
-    / "debian"
-    / "test-fixtures"
-    / "input"
-    / "debian.json"
-)
+APK_FIXTURES = SYFT_CATALOGERS / "alpine" / "testdata"
 
 
 def test_alpine_packages_against_secdb(tmp_path):

@@ -28,13 +28,18 @@ be shown to a user as it is.
     └── ExternalPluginError         anchore.plugins.external: a plugin that cannot describe itself
 
 The last four live beside the code that raises them; docs/errors.md lists them all.
+
+:class:`ExitCode` is what the ``anchore`` command exits with, one meaning each.
 """
 
 from __future__ import annotations
 
+import enum
+
 __all__ = [
     "AnchoreError",
     "DigestMismatchError",
+    "ExitCode",
     "ImageError",
     "ImageFileError",
     "ImageFormatError",
@@ -49,6 +54,29 @@ __all__ = [
     "TruncatedBlobError",
     "UnsafeImageError",
 ]
+
+
+class ExitCode(enum.IntEnum):
+    """What the ``anchore`` command exits with; a pipeline can tell each case apart."""
+
+    #: success; policy GO; no match at or above ``--fail-on``
+    OK = 0
+    #: the image fails: policy STOP, or a match rated at least ``--fail-on``
+    FAILED = 1
+    #: policy WARN
+    WARN = 2
+    #: ``--fail-on`` found nothing among what it checked, but some packages could
+    #: not be checked (no advisory data for their ecosystem or distro release)
+    UNCHECKED = 3
+    #: the command line is wrong: unknown option, bad value, missing argument
+    USAGE_ERROR = 4
+    #: an input cannot be used: image, bundle, store, feed, ignore or VEX file
+    #: (any :class:`AnchoreError`); the message names the file and the problem
+    INPUT_ERROR = 5
+    #: a bug in anchore or a plugin: an unexpected exception (``--debug`` shows it)
+    INTERNAL_ERROR = 6
+    #: interrupted (Ctrl-C)
+    INTERRUPTED = 130
 
 
 class AnchoreError(Exception):

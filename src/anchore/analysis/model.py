@@ -68,6 +68,10 @@ class Package:
     metadata: Mapping[str, Any] = attrs.field(factory=dict)
     #: which analyzer found it
     found_by: str = ""
+    #: True when only a lock or requirements file names it (an application tree
+    #: whose installed form is absent): declared, not installed. Vulnerability
+    #: matching skips declared packages unless asked to include them.
+    declared: bool = False
 
     @property
     def layer_index(self) -> int:
@@ -93,6 +97,7 @@ class Package:
             "files": list(self.files),
             "metadata": dict(self.metadata),
             "found_by": self.found_by,
+            "declared": self.declared,
         }
 
 

@@ -1,0 +1,167 @@
+"""Image commands: inspect, files, cat, analyze, plugins."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from anchore.cli.common import image_args, open_from
+
+
+def _human(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    with open_from(args) as image:
+        if args.json:
+            data = image.to_dict()
+            data["file_count"] = len(image)
+            print(json.dumps(data, indent=2))
+            return 0
+        files = list(image.files())
+        setuid = [e for e in files if e.is_file and (e.is_setuid or e.is_setgid)]
+        print(f"image      {image.reference or '(untagged)'}  [{image.format}]")
+        print(f"source     {image.source}")
+        print(f"platform   {image.platform}")
+        print(f"config     {image.config_digest}")
+        if image.manifest_digest:
+            print(f"manifest   {image.manifest_digest}")
+        print(f"created    {image.created.isoformat() if image.created else '-'}")
+        c = image.config
+        print(f"entrypoint {json.dumps(list(c.entrypoint))}  cmd {json.dumps(list(c.cmd))}")
+        print(f"user       {c.user or '(root by default)'}  workdir {c.working_dir or '/'}")
+        if c.exposed_ports:
+            print(f"ports      {' '.join(c.exposed_ports)}")
+        for key, value in sorted(c.labels.items()):
+            print(f"label      {key}={value}")
+        total = sum(layer.uncompressed_size for layer in image.layers)
+        print(f"layers     {len(image.layers)} ({_human(total)} uncompressed)")
+        for layer in image.layers:
+            step = layer.history.created_by if layer.history and layer.history.created_by else ""
+            print(
+                f"  [{layer.index}] {layer.digest[:19]}  {_human(layer.uncompressed_size):>10}"
+                f"  {len(layer):>6} files  {len(layer.whiteouts):>4} deleted  {step[:60]}"
+            )
+        kinds: dict[str, int] = {}
+        for entry in files:
+            kinds[entry.type.value] = kinds.get(entry.type.value, 0) + 1
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        print(f"files      {len(files)} in the squashed filesystem: {summary}")
+        for entry in setuid:
+            print(f"  setuid/setgid {entry.permissions} {entry.path} (layer {entry.layer_index})")
+    return 0
+
+
+def cmd_files(args: argparse.Namespace) -> int:
+    with open_from(args) as image:
+        if args.layer is not None:
+            entries = image.layers[args.layer].files() if args.own else None
+            view = image.squashed(args.layer)
+            entries = entries or view.files()
+        else:
+            entries = image.files()
+        for entry in entries:
+            if args.json:
+                print(json.dumps(entry.to_dict()))
+            elif args.long:
+                link = f" -> {entry.link_target}" if entry.link_target is not None else ""
+                print(
+                    f"{entry.permissions} {entry.uid:>5}:{entry.gid:<5} {entry.size:>10} "
+                    f"L{entry.layer_index} {entry.path}{link}"
+                )
+            else:
+                print(entry.path)
+    return 0
+
+
+def cmd_cat(args: argparse.Namespace) -> int:
+    with open_from(args) as image, image.open(args.path) as fh:
+        out = sys.stdout.buffer
+        while chunk := fh.read(1 << 20):
+            out.write(chunk)
+        out.flush()
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from anchore.analysis.engine import analyze
+
+    names = [n.strip() for n in args.analyzers.split(",")] if args.analyzers else None
+    with open_from(args) as image:
+        result = analyze(image, analyzers=names)
+        if args.json:
+            data = result.to_dict()
+            if not args.files:
+                data.pop("files")
+            print(json.dumps(data, indent=2))
+            return 0
+        d = result.distro
+        print(f"image    {image.reference or image.source}  {image.platform}")
+        print(f"distro   {d.pretty_name or d.id if d else 'unknown'}")
+        counts: dict[str, int] = {}
+        for pkg in result.packages:
+            counts[pkg.type] = counts.get(pkg.type, 0) + 1
+        print(
+            f"packages {len(result.packages)}: "
+            + ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
+        )
+        for pkg in result.packages:
+            where = pkg.locations[0].path if pkg.locations else ""
+            print(f"  {pkg.type:13} {pkg.name:40} {pkg.version:28} L{pkg.layer_index} {where}")
+        if result.findings:
+            print(f"findings {len(result.findings)}")
+            for finding in result.findings:
+                print(f"  {finding.severity:8} {finding.kind:22} {finding.message[:120]}")
+        for error in result.errors:
+            print(f"error    {error.analyzer}: {error.message}", file=sys.stderr)
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from anchore import plugins
+
+    for info in plugins.list():
+        print(f"{info.name}  ({info.source})")
+        for kind in ("analyzers", "gates", "queries", "sbom_formats", "vulnerability_feeds"):
+            names = getattr(info, kind)
+            if names:
+                print(f"  {kind}: {', '.join(names)}")
+    return 0
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("analyze", help="packages, distro and findings, with the layer of each")
+    image_args(p)
+    p.add_argument("--json", action="store_true", help="the Analysis as JSON")
+    p.add_argument("--files", action="store_true", help="with --json: include the file inventory")
+    p.add_argument("--analyzers", help="comma-separated analyzer names (default: all)")
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("plugins", help="list loaded plugins and what they provide")
+    p.set_defaults(func=cmd_plugins)
+
+    p = sub.add_parser("inspect", help="metadata, layers and a summary of the filesystem")
+    image_args(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("files", help="list the squashed filesystem (or one layer's)")
+    image_args(p)
+    p.add_argument("--layer", type=int, help="the view after this layer (0-based)")
+    p.add_argument("--own", action="store_true", help="with --layer: only what that layer adds")
+    p.add_argument("-l", "--long", action="store_true", help="mode, owner, size, layer")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=cmd_files)
+
+    p = sub.add_parser("cat", help="write a file's content to stdout")
+    image_args(p)
+    p.add_argument("path", help="absolute path inside the image")
+    p.set_defaults(func=cmd_cat)
