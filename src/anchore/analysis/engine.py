@@ -13,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import logging
+import os
 import re
 import struct
 import threading
@@ -37,7 +38,7 @@ from anchore.analysis.model import (
 )
 from anchore.errors import AnchoreError
 from anchore.image.filetree import FileEntry
-from anchore.image.image import Image
+from anchore.image.image import Image, open_image
 
 __all__ = ["AnalysisContext", "PathMatcher", "analyze"]
 
@@ -277,19 +278,28 @@ def _merge(packages: list[Package]) -> list[Package]:
 
 
 def analyze(
-    image: Image,
+    image: Image | str | os.PathLike[str],
     *,
     analyzers: Sequence[Analyzer] | Sequence[str] | None = None,
     progress: Progress | None = None,
     workers: int = 2,
     digests: Sequence[str] = (),
 ) -> Analysis:
-    """Analyze an opened image with every registered analyzer (or those named).
+    """Analyze an image with every registered analyzer (or those named).
 
+    ``image`` is an opened :class:`Image` or what :func:`anchore.open_image`
+    takes (a path, ``path:tag``): a path is opened and closed here.
     ``progress(stage, done, total)`` is called as work completes. ``digests``
     (``"sha256"``, ``"md5"``...) adds content digests to the file inventory;
     they cost a read of every file, so none are computed unless asked.
     """
+    if not isinstance(image, Image):
+        if not isinstance(image, (str, os.PathLike)):
+            raise TypeError(f"analyze() takes an Image or a path, not {type(image).__name__}")
+        with open_image(image) as opened:
+            return analyze(
+                opened, analyzers=analyzers, progress=progress, workers=workers, digests=digests
+            )
     from anchore.plugins import manager
 
     chosen = manager.select_analyzers(analyzers)
