@@ -9,6 +9,7 @@ from pathlib import Path
 
 import anchore
 from anchore.cli import main
+from anchore.errors import ExitCode
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "busybox" / "busybox.oci.tar"
 
@@ -52,11 +53,11 @@ def test_files_and_cat(capsys):
     assert "bookworm" in capsys.readouterr().out
 
 
-def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
-    assert main(["inspect", str(tmp_path / "nope.tar")]) == 2
+def test_input_errors_are_one_line_and_exit_input_error(tmp_path, capsys):
+    assert main(["inspect", str(tmp_path / "nope.tar")]) == ExitCode.INPUT_ERROR == 5
     err = capsys.readouterr().err
     assert err.startswith("anchore: error: ") and "nope.tar" in err
-    assert main(["cat", str(EXAMPLE), "/no/such/file"]) == 2
+    assert main(["cat", str(EXAMPLE), "/no/such/file"]) == ExitCode.INPUT_ERROR
     assert "/no/such/file" in capsys.readouterr().err
 
 

@@ -14,14 +14,20 @@ be shown to a user as it is.
     │   │   ├── MissingBlobError    a blob the manifest names is not in the image
     │   │   └── TruncatedBlobError  a blob or layer ends early or cannot be decompressed
     │   ├── ImageSelectionError     the source holds images, but not the one asked for
-    │   │   └── PlatformNotFoundError
+    │   │   ├── PlatformNotFoundError
+    │   │   ├── InvalidPlatformError    not os/arch[/variant] (also a ValueError)
+    │   │   └── LayerNotFoundError      no layer with that index (also an IndexError)
     │   ├── DigestMismatchError     a blob's content does not match its digest
     │   ├── UnsafeImageError        path traversal and other hostile content
     │   │   └── SymlinkLoopError    a link chain that loops or is too deep
     │   └── LimitExceededError      a configured limit (sizes, counts, ratios) was hit
     ├── ImageFileError              asking for a file the image cannot give
     │   ├── PathNotFoundError       no such path (also a FileNotFoundError)
-    │   └── NotAFileError           the path is a directory, device or other non-file
+    │   ├── NotAFileError           the path is a directory, device or other non-file
+    │   └── FileDecodeError         read_text of content not in the encoding
+    │                               (also a UnicodeDecodeError)
+    ├── InvalidLimitError           a Limits field that is not a positive number (also a ValueError)
+    ├── AnalyzerNotFoundError       no analyzer by that name (also a KeyError)
     ├── VersionError                anchore.versions: a version that does not parse
     ├── FeedError, VexError         anchore.vulns: unreadable feeds and VEX documents
     ├── BundleError                 anchore.policy: a malformed policy bundle
@@ -37,14 +43,19 @@ from __future__ import annotations
 import enum
 
 __all__ = [
+    "AnalyzerNotFoundError",
     "AnchoreError",
     "DigestMismatchError",
     "ExitCode",
+    "FileDecodeError",
     "ImageError",
     "ImageFileError",
     "ImageFormatError",
     "ImageNotFoundError",
     "ImageSelectionError",
+    "InvalidLimitError",
+    "InvalidPlatformError",
+    "LayerNotFoundError",
     "LimitExceededError",
     "MissingBlobError",
     "NotAFileError",
@@ -77,6 +88,9 @@ class ExitCode(enum.IntEnum):
     INTERNAL_ERROR = 6
     #: interrupted (Ctrl-C)
     INTERRUPTED = 130
+    #: the reader of the output went away (``anchore ... | head``) before the
+    #: command finished, so its verdict was never given: not a success
+    BROKEN_PIPE = 141
 
 
 class AnchoreError(Exception):
@@ -134,6 +148,20 @@ class PlatformNotFoundError(ImageSelectionError):
     """No image in an index matches the requested platform."""
 
 
+class InvalidPlatformError(ImageSelectionError, ValueError):
+    """A platform string that is not ``os/architecture[/variant]``.
+
+    Also a :class:`ValueError`, which :meth:`anchore.Platform.parse` raised before.
+    """
+
+
+class LayerNotFoundError(ImageSelectionError, IndexError):
+    """The image has no layer with the index asked for (``.available`` lists the valid ones).
+
+    Also an :class:`IndexError`, as indexing ``image.layers`` raised before.
+    """
+
+
 class DigestMismatchError(ImageError):
     """A blob's content hashes to something other than the digest that names it."""
 
@@ -188,3 +216,40 @@ class PathNotFoundError(ImageFileError, FileNotFoundError):
 
 class NotAFileError(ImageFileError):
     """The path exists but has no content to read (a directory, device, fifo...)."""
+
+
+class FileDecodeError(ImageFileError, UnicodeDecodeError):
+    """A file's content is not text in the encoding it was read with.
+
+    Also a :class:`UnicodeDecodeError` (so a :class:`ValueError`), which
+    ``read_text`` raised before; the message names the path.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        cause: UnicodeDecodeError,
+        *,
+        source: object = None,
+        member: str | None = None,
+    ) -> None:
+        UnicodeDecodeError.__init__(
+            self, cause.encoding, cause.object, cause.start, cause.end, cause.reason
+        )
+        self.message = message
+        self.source = str(source) if source is not None else None
+        self.member = member
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidLimitError(AnchoreError, ValueError):
+    """A :class:`anchore.Limits` field given a value that is not a positive number."""
+
+
+class AnalyzerNotFoundError(AnchoreError, KeyError):
+    """No registered analyzer has the name asked for; the message lists the ones that do.
+
+    Also a :class:`KeyError` (the registry lookup it narrows).
+    """

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import attrs
 
+from anchore.errors import InvalidLimitError
+
 __all__ = ["Limits"]
 
 _KIB = 1024
@@ -16,9 +18,19 @@ _MIB = 1024 * _KIB
 _GIB = 1024 * _MIB
 
 
+#: fields where 0 would stop all work or divide by zero
+_POSITIVE = ("max_compression_ratio", "gzip_checkpoint_interval")
+
+
 @attrs.frozen
 class Limits:
-    """Configurable limits; exceeding one raises :class:`anchore.errors.LimitExceededError`."""
+    """Configurable limits; exceeding one raises :class:`anchore.errors.LimitExceededError`.
+
+    Every field is a number of at least 0 (``max_compression_ratio`` and
+    ``gzip_checkpoint_interval`` above 0); anything else raises
+    :class:`anchore.errors.InvalidLimitError` here, not a ``TypeError`` deep
+    inside a layer read.
+    """
 
     #: Largest manifest, index or config JSON document we parse.
     max_json_bytes: int = 16 * _MIB
@@ -48,3 +60,15 @@ class Limits:
     #: Distance, in uncompressed bytes, between the restart points we keep for
     #: gzip layers: smaller means faster random reads and more memory.
     gzip_checkpoint_interval: int = 1 * _MIB
+
+    def __attrs_post_init__(self) -> None:
+        for field in attrs.fields(type(self)):
+            value = getattr(self, field.name)
+            floats = field.name == "max_compression_ratio"
+            kinds = (int, float) if floats else (int,)
+            if isinstance(value, bool) or not isinstance(value, kinds):
+                kind = "a number" if floats else "a whole number"
+                raise InvalidLimitError(f"Limits.{field.name} is {value!r}, not {kind}")
+            least = "above 0" if field.name in _POSITIVE else "0 or more"
+            if value < 0 or (value == 0 and field.name in _POSITIVE):
+                raise InvalidLimitError(f"Limits.{field.name} is {value!r}; it must be {least}")

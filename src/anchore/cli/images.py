@@ -7,7 +7,8 @@ import json
 import sys
 from typing import Any
 
-from anchore.cli.common import image_args, open_from
+from anchore.cli.common import UsageError, image_args, layer_number, open_from
+from anchore.errors import ExitCode
 
 
 def _human(size: int) -> str:
@@ -19,13 +20,13 @@ def _human(size: int) -> str:
     return f"{size} B"  # pragma: no cover
 
 
-def cmd_inspect(args: argparse.Namespace) -> int:
+def cmd_inspect(args: argparse.Namespace) -> ExitCode:
     with open_from(args) as image:
         if args.json:
             data = image.to_dict()
             data["file_count"] = len(image)
             print(json.dumps(data, indent=2))
-            return 0
+            return ExitCode.OK
         files = list(image.files())
         setuid = [e for e in files if e.is_file and (e.is_setuid or e.is_setgid)]
         print(f"image      {image.reference or '(untagged)'}  [{image.format}]")
@@ -57,17 +58,19 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print(f"files      {len(files)} in the squashed filesystem: {summary}")
         for entry in setuid:
             print(f"  setuid/setgid {entry.permissions} {entry.path} (layer {entry.layer_index})")
-    return 0
+    return ExitCode.OK
 
 
-def cmd_files(args: argparse.Namespace) -> int:
+def cmd_files(args: argparse.Namespace) -> ExitCode:
+    if args.own and args.layer is None:
+        raise UsageError("--own needs --layer N: it lists only what layer N adds")
     with open_from(args) as image:
-        if args.layer is not None:
-            entries = image.layers[args.layer].files() if args.own else None
-            view = image.squashed(args.layer)
-            entries = entries or view.files()
-        else:
+        if args.layer is None:
             entries = image.files()
+        elif args.own:
+            entries = image.layers[args.layer].files()
+        else:
+            entries = image.squashed(args.layer).files()
         for entry in entries:
             if args.json:
                 print(json.dumps(entry.to_dict()))
@@ -79,22 +82,31 @@ def cmd_files(args: argparse.Namespace) -> int:
                 )
             else:
                 print(entry.path)
-    return 0
+    return ExitCode.OK
 
 
-def cmd_cat(args: argparse.Namespace) -> int:
+def cmd_cat(args: argparse.Namespace) -> ExitCode:
     with open_from(args) as image, image.open(args.path) as fh:
         out = sys.stdout.buffer
         while chunk := fh.read(1 << 20):
             out.write(chunk)
         out.flush()
-    return 0
+    return ExitCode.OK
 
 
-def cmd_analyze(args: argparse.Namespace) -> int:
+def _analyzer_names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:  # never "all of them" for an empty choice
+        raise UsageError("--analyzers needs at least one name (see `anchore plugins`)")
+    return names
+
+
+def cmd_analyze(args: argparse.Namespace) -> ExitCode:
     from anchore.analysis.engine import analyze
 
-    names = [n.strip() for n in args.analyzers.split(",")] if args.analyzers else None
+    names = _analyzer_names(args.analyzers)
     with open_from(args) as image:
         result = analyze(image, analyzers=names)
         if args.json:
@@ -102,7 +114,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             if not args.files:
                 data.pop("files")
             print(json.dumps(data, indent=2))
-            return 0
+            return ExitCode.OK
         d = result.distro
         print(f"image    {image.reference or image.source}  {image.platform}")
         print(f"distro   {d.pretty_name or d.id if d else 'unknown'}")
@@ -122,10 +134,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 print(f"  {finding.severity:8} {finding.kind:22} {finding.message[:120]}")
         for error in result.errors:
             print(f"error    {error.analyzer}: {error.message}", file=sys.stderr)
-    return 0
+    return ExitCode.OK
 
 
-def cmd_plugins(args: argparse.Namespace) -> int:
+def cmd_plugins(args: argparse.Namespace) -> ExitCode:
     from anchore import plugins
 
     for info in plugins.list():
@@ -134,7 +146,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
             names = getattr(info, kind)
             if names:
                 print(f"  {kind}: {', '.join(names)}")
-    return 0
+    return ExitCode.OK
 
 
 def add_parsers(sub: Any) -> None:
@@ -155,7 +167,7 @@ def add_parsers(sub: Any) -> None:
 
     p = sub.add_parser("files", help="list the squashed filesystem (or one layer's)")
     image_args(p)
-    p.add_argument("--layer", type=int, help="the view after this layer (0-based)")
+    p.add_argument("--layer", type=layer_number, help="the view after this layer (0-based)")
     p.add_argument("--own", action="store_true", help="with --layer: only what that layer adds")
     p.add_argument("-l", "--long", action="store_true", help="mode, owner, size, layer")
     p.add_argument("--json", action="store_true", help="one JSON object per line")

@@ -22,7 +22,7 @@ from anchore.errors import (
     PlatformNotFoundError,
 )
 from anchore.image.blobs import BlobRef, parse_digest
-from anchore.image.model import Platform
+from anchore.image.model import Platform, platform_of
 from anchore.image.sources import ArchiveSource, Source, parse_json
 from anchore.limits import Limits
 
@@ -124,18 +124,10 @@ def _check_layer_count(count: int, limits: Limits, where: str) -> None:
         )
 
 
-def _config_platform(config: dict[str, Any]) -> Platform:
-    return Platform(
-        str(config.get("os") or "unknown"),
-        str(config.get("architecture") or "unknown"),
-        config.get("variant") or None,
-    )
-
-
 def _check_platform(config: dict[str, Any], wanted: Platform | None, where: str) -> None:
     if wanted is None:
         return
-    have = _config_platform(config)
+    have = platform_of(config, where)
     if not have.matches(wanted):
         raise PlatformNotFoundError(
             f"{where}: the image is for {have}, not {wanted}", available=[str(have)]
@@ -308,15 +300,11 @@ def _read_descriptor_json(
     return parse_json(data, blob_where)
 
 
-def _descriptor_platform(descriptor: dict[str, Any]) -> Platform | None:
+def _descriptor_platform(descriptor: dict[str, Any], where: str) -> Platform | None:
     raw = descriptor.get("platform")
     if not isinstance(raw, dict):
         return None
-    return Platform(
-        str(raw.get("os") or "unknown"),
-        str(raw.get("architecture") or "unknown"),
-        raw.get("variant") or None,
-    )
+    return platform_of(raw, f"{where} platform")
 
 
 def _leaves(
@@ -344,15 +332,19 @@ def _leaves(
         name = ref_name
         if isinstance(annotations, dict):
             name = annotations.get(REF_NAME) or annotations.get(CONTAINERD_NAME) or ref_name
+            if name is not None and not isinstance(name, str):
+                raise ImageFormatError(f"{dwhere}: the image's name annotation must be a string")
             if annotations.get("vnd.docker.reference.type") == "attestation-manifest":
                 continue  # buildkit's provenance/SBOM attestations are not images
         media_type = descriptor.get("mediaType")
+        if media_type is not None and not isinstance(media_type, str):
+            raise ImageFormatError(f"{dwhere}: mediaType must be a string")
         if media_type in _INDEX_TYPES:
             name_, _, _ = _blob_name(descriptor, dwhere)
             child = _read_descriptor_json(source, descriptor, dwhere, limits)
             found += _leaves(source, child, f"{source.label}!{name_}", limits, depth + 1, name)
         elif media_type in _MANIFEST_TYPES or media_type is None:
-            found.append(_Candidate(descriptor, _descriptor_platform(descriptor), name))
+            found.append(_Candidate(descriptor, _descriptor_platform(descriptor, dwhere), name))
         # other artifact types (signatures, helm charts...) are not images: skip them
     return found
 
@@ -399,6 +391,8 @@ def read_oci_layout(
     mwhere = f"{source.label}!{manifest_name}"
     if not isinstance(manifest, dict) or not isinstance(manifest.get("layers"), list):
         raise ImageFormatError(f"{mwhere}: an image manifest needs a 'layers' list")
+    if not isinstance(manifest.get("mediaType", ""), str):
+        raise ImageFormatError(f"{mwhere}: mediaType must be a string")
     if manifest.get("mediaType") in _INDEX_TYPES:
         raise ImageFormatError(f"{mwhere}: an index where an image manifest was expected")
     config_descriptor = manifest.get("config")

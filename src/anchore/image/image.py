@@ -7,17 +7,21 @@ first asked for, and file content is read only when a caller reads it.
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, SupportsIndex, overload
 
 import attrs
 
 from anchore.errors import (
     DigestMismatchError,
+    FileDecodeError,
+    ImageFormatError,
     ImageNotFoundError,
+    LayerNotFoundError,
     LimitExceededError,
     NotAFileError,
     PathNotFoundError,
@@ -40,11 +44,17 @@ from anchore.image.formats import (
     sniff_format,
 )
 from anchore.image.layer_index import LayerIndex, index_layer
-from anchore.image.model import ContainerConfig, HistoryEntry, Platform, parse_created
+from anchore.image.model import (
+    ContainerConfig,
+    HistoryEntry,
+    Platform,
+    parse_created,
+    platform_of,
+)
 from anchore.image.sources import Source, open_source
 from anchore.limits import Limits
 
-__all__ = ["FileSystemView", "Image", "Layer", "open_image"]
+__all__ = ["FileSystemView", "Image", "Layer", "Layers", "open_image"]
 
 
 class _Content:
@@ -246,7 +256,31 @@ class FileSystemView:
         return self._content.read_many(entries)
 
     def read_text(self, path: str, encoding: str = "utf-8", errors: str = "strict") -> str:
-        return self.read_bytes(path).decode(encoding, errors)
+        """The file decoded; content not in ``encoding`` raises FileDecodeError naming it."""
+        data = self.read_bytes(path)
+        try:
+            return data.decode(encoding, errors)
+        except UnicodeDecodeError as exc:
+            raise FileDecodeError(
+                f"{path}: not {encoding} text (byte {exc.start}: {exc.reason}); "
+                "read_bytes() gives the raw content, or pass errors='replace'",
+                exc,
+                member=path,
+            ) from None
+
+
+def _no_layer(source: str, layer: object, count: int) -> LayerNotFoundError:
+    if count == 0:
+        valid = "it has no layers"
+    elif count == 1:
+        valid = "it has 1 layer: 0 (or -1, counting from the last)"
+    else:
+        valid = f"it has {count} layers: 0 to {count - 1} (or -{count} to -1, from the last)"
+    return LayerNotFoundError(
+        f"{source}: no layer {layer}; {valid}",
+        available=[str(i) for i in range(count)],
+        source=source,
+    )
 
 
 @attrs.define(eq=False)
@@ -316,6 +350,27 @@ class Layer:
         }
 
 
+class Layers(tuple[Layer, ...]):
+    """An image's layers: a tuple whose out-of-range index names the image and the range."""
+
+    source: str
+
+    def __new__(cls, layers: Iterable[Layer], source: str) -> Layers:
+        self = super().__new__(cls, layers)
+        self.source = source
+        return self
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> Layer: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Layer, ...]: ...
+    def __getitem__(self, index: SupportsIndex | slice) -> Layer | tuple[Layer, ...]:
+        try:
+            return super().__getitem__(index)
+        except IndexError:
+            raise _no_layer(self.source, index, len(self)) from None
+
+
 class Image(FileSystemView):
     """An opened container image. Use :func:`open_image` to make one.
 
@@ -346,13 +401,18 @@ class Image(FileSystemView):
         self.raw_manifest = parts.manifest
         where = f"{source} config {parts.config_digest}"
         raw = parts.config
-        self.architecture: str = str(raw.get("architecture") or "unknown")
-        self.os: str = str(raw.get("os") or "unknown")
-        self.variant: str | None = raw.get("variant") or None
+        platform = platform_of(raw, where)
+        self.architecture: str = platform.architecture
+        self.os: str = platform.os
+        self.variant: str | None = platform.variant
         self.created: datetime | None = parse_created(raw.get("created"), where)
-        self.author: str | None = raw.get("author") or None
+        author = raw.get("author")
+        if author is not None and not isinstance(author, str):
+            raise ImageFormatError(f"{where}: 'author' is {author!r}, not a string")
+        self.author: str | None = author or None
         self.config = ContainerConfig.parse(raw.get("config"), where)
-        self.layers: tuple[Layer, ...] = tuple(layers)
+        #: the layers, bottom first; an index past the end raises LayerNotFoundError
+        self.layers: Layers = Layers(layers, source)
         self.history: tuple[HistoryEntry, ...] = tuple(
             HistoryEntry.parse_all(raw.get("history"), len(layers), where)
         )
@@ -371,11 +431,19 @@ class Image(FileSystemView):
         return Platform(self.os, self.architecture, self.variant)
 
     def squashed(self, layer: int | None = None) -> FileSystemView:
-        """The filesystem as seen after layer ``layer`` (default: the last one)."""
+        """The filesystem as seen after layer ``layer`` (default: the last one).
+
+        Negative indexes count from the last layer, as in a list; one past
+        either end raises :class:`~anchore.errors.LayerNotFoundError`.
+        """
         last = len(self.layers) - 1
-        upto = last if layer is None else (layer if layer >= 0 else last + 1 + layer)
-        if not 0 <= upto <= last and self.layers:
-            raise IndexError(f"layer {layer} out of range: the image has {len(self.layers)}")
+        if layer is None:
+            upto = last
+        else:
+            layer = operator.index(layer)  # TypeError for a str or float, as a list does
+            upto = layer if layer >= 0 else last + 1 + layer
+            if not 0 <= upto <= last:
+                raise _no_layer(self.source, layer, len(self.layers))
         if upto not in self._views:
             tree = squash([lay._tar_index for lay in self.layers[: upto + 1]], self._content.limits)
             if upto != last:

@@ -13,9 +13,9 @@ from typing import Any
 
 import attrs
 
-from anchore.errors import ImageFormatError
+from anchore.errors import ImageFormatError, InvalidPlatformError
 
-__all__ = ["ContainerConfig", "HistoryEntry", "Platform", "parse_created"]
+__all__ = ["ContainerConfig", "HistoryEntry", "Platform", "parse_created", "platform_of"]
 
 
 @attrs.frozen(order=True)
@@ -28,10 +28,17 @@ class Platform:
 
     @classmethod
     def parse(cls, text: str) -> Platform:
-        """Parse ``linux/arm64``, ``linux/arm/v7`` or ``linux/amd64``."""
-        parts = text.strip().split("/")
-        if len(parts) not in (2, 3) or not all(parts):
-            raise ValueError(f"platform {text!r} is not os/architecture[/variant]")
+        """Parse ``linux/arm64``, ``linux/arm/v7`` or ``linux/amd64``.
+
+        Raises :class:`~anchore.errors.InvalidPlatformError` (a ``ValueError``)
+        for anything else.
+        """
+        parts = text.strip().split("/") if isinstance(text, str) else []
+        if len(parts) not in (2, 3) or not all(p.strip() for p in parts):
+            raise InvalidPlatformError(
+                f"platform {text!r} is not os/architecture[/variant], like linux/amd64 "
+                "or linux/arm/v7"
+            )
         return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
 
     def normalized(self) -> Platform:
@@ -55,6 +62,19 @@ class Platform:
 
     def __str__(self) -> str:
         return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
+
+
+def platform_of(raw: Mapping[str, Any], where: str) -> Platform:
+    """The platform a config or an index descriptor records (missing parts: ``unknown``)."""
+    fields: dict[str, str | None] = {}
+    for key in ("os", "architecture", "variant"):
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ImageFormatError(f"{where}: platform field {key!r} is {value!r}, not a string")
+        fields[key] = value or None
+    return Platform(
+        fields["os"] or "unknown", fields["architecture"] or "unknown", fields["variant"]
+    )
 
 
 def parse_created(value: object, where: str) -> datetime | None:

@@ -118,14 +118,16 @@ def select_analyzers(chosen: Sequence[Any] | None) -> list[Any]:
     """Analyzers by name (from the registry) or as objects; all of them for None."""
     if chosen is None:
         return analyzers()
+    if isinstance(chosen, str):  # one name, not its letters
+        chosen = [chosen]
     registry = {a.name: a for a in analyzers()}
     out = []
     for item in chosen:
         if isinstance(item, str):
             if item not in registry:
-                from anchore.errors import AnchoreError
+                from anchore.errors import AnalyzerNotFoundError
 
-                raise AnchoreError(
+                raise AnalyzerNotFoundError(
                     f"no analyzer named {item!r}; available: {', '.join(sorted(registry))}"
                 )
             out.append(registry[item])
