@@ -13,7 +13,7 @@ import anchore
 
 pytestmark = pytest.mark.corpus
 
-IMAGES = ["debian-min", "debian-py"]
+IMAGES = ["debian-min", "debian-py", "debian-node"]
 FORMATS = {
     "docker": "{name}.docker.tar",
     "oci-archive": "{name}.oci.tar",
