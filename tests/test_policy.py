@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import anchore
+from anchore.errors import ExitCode
 from anchore.policy import BundleError, evaluate, load_bundle, parse_bundle
 from imagebuilder import build, d, f, oci_archive
 from testdata import PYPA
@@ -89,17 +90,22 @@ def test_broken_bundles_of_every_other_kind(tmp_path):
         )
     with pytest.raises(BundleError, match="allowlists\\[0\\].items\\[0\\]: unknown gate 'nah'"):
         bundle_with(ok, allow_items=[{"gate": "nah", "trigger_id": "*", "reason": "r"}])
-    with pytest.raises(BundleError, match="'reason' must be a non-empty string"):
+    with pytest.raises(BundleError, match="items\\[0\\]: missing 'reason'"):
         bundle_with(ok, allow_items=[{"gate": "always", "trigger_id": "*"}])
-    with pytest.raises(BundleError, match="a bundle needs at least one mapping"):
+    with pytest.raises(BundleError, match="'reason' must be a non-empty string, not str ''"):
+        bundle_with(ok, allow_items=[{"gate": "always", "trigger_id": "*", "reason": ""}])
+    with pytest.raises(BundleError, match="top level: missing 'mappings'"):
         parse_bundle(
             {"id": "x", "policies": [{"id": "p", "rules": [{**ok, "action": "GO"}]}]}, "b.json"
         )
-    with pytest.raises(BundleError, match="policies: must be a list"):
-        parse_bundle({"policies": {}}, "b.json")
+    with pytest.raises(BundleError, match="mappings: a bundle needs at least one mapping"):
+        parse_bundle({"id": "x", "policies": [{"id": "p", "rules": [{**ok, "action": "GO"}]}],
+                      "mappings": []}, "b.json")  # fmt: skip
+    with pytest.raises(BundleError, match="policies: must be a list, not dict"):
+        parse_bundle({"policies": {}, "mappings": []}, "b.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(BundleError, match="bad.json: not valid JSON/YAML"):
+    with pytest.raises(BundleError, match="bad.json: not valid JSON"):
         load_bundle(bad)
     with pytest.raises(BundleError, match="cannot read the bundle"):
         load_bundle(tmp_path / "missing.json")
@@ -340,4 +346,5 @@ def test_cli_exit_code_follows_the_decision(tmp_path, capsys):
     assert main(["evaluate", str(example), "--bundle", str(EXAMPLE), "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["final_action"] == "STOP" and out["mapping"] == "everything else"
-    assert main(["evaluate", str(example), "--bundle", str(tmp_path / "missing.json")]) == 3
+    missing = str(tmp_path / "missing.json")
+    assert main(["evaluate", str(example), "--bundle", missing]) == ExitCode.INPUT_ERROR

@@ -1,5 +1,13 @@
 """Our gates: image config, files, secrets, packages, vulnerabilities, users, config files,
-metadata, and ``always``. Each is registered through the ``anchore_gates`` hook."""
+metadata, and ``always``. Each is registered through the ``anchore_gates`` hook.
+
+Gates fail closed: when a trigger cannot tell whether its condition holds (a
+version with no order to compare it in, an advisory with no publication date,
+a layer with no recorded size), it fires and says why, rather than passing
+silently. Parameters are read with ``is None`` tests, never ``or`` defaults, so
+0, ``False`` and the empty string keep their meaning (empty strings and lists
+are refused when the bundle is loaded, see :class:`anchore.policy.gate.Param`).
+"""
 
 from __future__ import annotations
 
@@ -37,10 +45,15 @@ def _exposed_ports(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit
                       data={"port": port})  # fmt: skip
 
 
+_ROOT = frozenset({"root", "0"})
+
+
 def _effective_user(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
     user = (ctx.config.get("user") or "").split(":")[0]
-    denied = p.get("users", ["root", "0"])
-    if user == "" and "root" in denied:
+    denied = set(p.get("users", ["root", "0"]))
+    if denied & _ROOT:  # root is root whether named or numbered
+        denied |= _ROOT
+    if user == "" and denied & _ROOT:
         yield Hit("no USER is set: the container runs as root", key="<unset>")
     elif user in denied:
         yield Hit(f"the container runs as {user!r}", key=user)
@@ -76,7 +89,7 @@ _SECRET_NAME = re.compile(
 
 
 def _env_secrets(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
-    pattern = re.compile(p["regex"]) if p.get("regex") else _SECRET_NAME
+    pattern = _SECRET_NAME if p.get("regex") is None else re.compile(p["regex"])
     for item in ctx.config.get("env", []):
         key, _, value = item.partition("=")
         if value and pattern.search(key):
@@ -95,7 +108,8 @@ def _required_labels(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[H
 
 DOCKERFILE = Gate("dockerfile", "The image config and build history (the Dockerfile, as built).", (
     Trigger("exposed_ports", "Ports exposed that a list denies (or does not allow).", _exposed_ports, (
-        P("ports", "strings", "ports, like '22' or '8080/tcp'", required=True),
+        P("ports", "strings", "ports, like '22' or '8080/tcp' (an empty allowlist allows none)",
+          required=True, empty_ok=True, pattern=r"\d{1,5}(/(tcp|udp|sctp))?"),
         P("type", "string", "how to read the list", choices=("denylist", "allowlist"), default="denylist"))),
     Trigger("effective_user", "The container runs as a denied user (no USER means root).", _effective_user, (
         P("users", "strings", "denied user names or ids", default=["root", "0"]),)),
@@ -121,9 +135,9 @@ def _name_match(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 def _finding_hits(ctx: EvaluationContext, kind: str, p: Mapping[str, Any]) -> Iterator[Hit]:
     """Analyzer findings of one kind (optionally only some rules) as hits."""
-    rules = set(p.get("rules") or [])
+    rules = p.get("rules")
     for finding in ctx.analysis.findings:
-        if finding.kind == kind and (not rules or finding.rule in rules):
+        if finding.kind == kind and (rules is None or finding.rule in rules):
             path, layer = _first_loc(finding.locations)
             yield Hit(finding.message, key=f"{finding.rule}:{path}:{finding.line}", path=path,
                       layer_index=layer, data={"rule": finding.rule, "line": finding.line})  # fmt: skip
@@ -179,22 +193,46 @@ SCHEME_OF = {"deb": "dpkg", "rpm": "rpm", "apk": "apk", "python": "pypi", "npm":
              "gem": "gem", "java-archive": "maven", "go-module": "go", "rust-crate": "semver"}  # fmt: skip
 
 
-def _vcmp(pkg: Any, a: str, b: str) -> int | None:
+class _NoOrder(Exception):
+    """Two versions cannot be compared; the message says why (never leaves this module)."""
+
+
+def _order(pkg: Any, a: str, b: str) -> int:
+    """-1, 0 or 1 in the package ecosystem's version order; :class:`_NoOrder` if there is none."""
     from anchore.versions import VersionError, compare
 
     scheme = SCHEME_OF.get(pkg.type)
     if scheme is None:
-        return None
+        raise _NoOrder(f"anchore has no version order for {pkg.type} packages")
     try:
         return compare(scheme, a, b)
-    except VersionError:
-        return None
+    except VersionError as exc:
+        raise _NoOrder(str(exc)) from None
+
+
+def _same_version(pkg: Any, version: str) -> bool:
+    """Equal in the ecosystem's order (PyPI 1.0 == 1.0.0, dpkg 0:1.2 == 1.2), or the same string."""
+    if pkg.version == version:
+        return True
+    try:
+        return _order(pkg, pkg.version, version) == 0
+    except _NoOrder:
+        return False
+
+
+def _name_is(pkg: Any, pattern: str) -> bool:
+    """A name glob, compared as the ecosystem compares names (PyPI: PEP 503)."""
+    if pkg.type == "python":
+        from anchore.analyzers.common import normalize_python_name
+
+        return fnmatch.fnmatchcase(normalize_python_name(pkg.name), normalize_python_name(pattern))
+    return fnmatch.fnmatchcase(pkg.name, pattern)
 
 
 def _packages(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Any]:
-    types = set(p.get("package_types") or [])
+    types = p.get("package_types")
     for pkg in ctx.analysis.packages:
-        if not types or pkg.type in types:
+        if types is None or pkg.type in types:
             yield pkg
 
 
@@ -205,32 +243,48 @@ def _pkg_hit(pkg: Any, message: str, **kw: Any) -> Hit:
 
 
 def _required_package(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
-    found = [pkg for pkg in _packages(ctx, p) if pkg.name == p["name"]]
-    version, how = p.get("version"), p.get("version_match", "exact")
+    """Missing, or no copy at the version: fires. A version that cannot be compared
+    does not meet a minimum (fail closed); the hit says why."""
+    name, version, how = p["name"], p.get("version"), p.get("version_match", "exact")
+    found = [pkg for pkg in _packages(ctx, p) if _name_is(pkg, name)]
     if not found:
-        yield Hit(f"required package {p['name']} is missing", key=f"missing:{p['name']}")
+        yield Hit(f"required package {name} is missing", key=f"missing:{name}")
         return
-    if version and not any(
-        (pkg.version == version)
-        if how == "exact"
-        else ((_vcmp(pkg, pkg.version, version) or -1) >= 0)
-        for pkg in found
-    ):
-        have = ", ".join(pkg.version for pkg in found)
-        yield _pkg_hit(found[0], f"required package {p['name']} is {have}, not {how} {version}",
-                       key=f"version:{p['name']}")  # fmt: skip
+    if version is None:
+        return
+    unknown: list[str] = []
+    for pkg in found:
+        if how == "exact" and _same_version(pkg, version):
+            return
+        if how == "minimum":
+            try:
+                if _order(pkg, pkg.version, version) >= 0:
+                    return
+            except _NoOrder as exc:
+                unknown.append(f"{pkg.version}: {exc}")
+    have = ", ".join(pkg.version for pkg in found)
+    why = f" (cannot compare {'; '.join(unknown)})" if unknown else ""
+    yield _pkg_hit(found[0], f"required package {name} is {have}, not {how} {version}{why}",
+                   key=f"version:{name}", data={"versions": [pkg.version for pkg in found]})  # fmt: skip
 
 
 def _denied_package(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    """A version that cannot be compared with ``version_less_than`` counts as below it
+    (fail closed); the hit says why."""
+    exact, below = p.get("version"), p.get("version_less_than")
     for pkg in _packages(ctx, p):
-        if not fnmatch.fnmatchcase(pkg.name, p["name"]):
+        if not _name_is(pkg, p["name"]):
             continue
-        if p.get("version") and pkg.version != p["version"]:
+        if exact is not None and not _same_version(pkg, exact):
             continue
-        below = p.get("version_less_than")
-        if below and _vcmp(pkg, pkg.version, below) != -1:
-            continue
-        yield _pkg_hit(pkg, f"denied package {pkg.name} {pkg.version} ({pkg.type})",
+        why = ""
+        if below is not None:
+            try:
+                if _order(pkg, pkg.version, below) >= 0:
+                    continue
+            except _NoOrder as exc:
+                why = f": cannot tell whether it is below {below} ({exc}), so it is denied"
+        yield _pkg_hit(pkg, f"denied package {pkg.name} {pkg.version} ({pkg.type}){why}",
                        key=f"{pkg.type}:{pkg.name}:{pkg.version}")  # fmt: skip
 
 
@@ -248,7 +302,7 @@ def _denied_license(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hi
 def _versus_base(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
     if ctx.base is None:
         return
-    kinds = set(p.get("changes") or ["added", "removed", "changed"])
+    kinds = set(p.get("changes", ["added", "removed", "changed"]))
     ours = {(pkg.type, pkg.name): pkg for pkg in _packages(ctx, p)}
     theirs = {(pkg.type, pkg.name): pkg for pkg in ctx.base.packages}
     for key, pkg in ours.items():
@@ -273,27 +327,35 @@ def _allowed_types(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit
             yield _pkg_hit(pkg, f"{pkg.name} is a {pkg.type} package, not an allowed type")
 
 
-_TYPES = ("package_types", "strings", "only these package types (deb, python, npm...)")
+#: the package types anchore's analyzers report (a test keeps this in step with them)
+PACKAGE_TYPES = ("apk", "deb", "dotnet", "gem", "go-module", "java-archive", "npm",
+                 "php-composer", "python", "rpm", "rust-crate")  # fmt: skip
+
+
+def _types(description: str = "only these package types (deb, python, npm...)") -> Param:
+    return P("package_types", "strings", description, choices=PACKAGE_TYPES)
+
+
 PACKAGES = Gate("packages", "The packages the analysis found.", (
     Trigger("required_package", "A package must be present (optionally at a version).", _required_package, (
         P("name", "string", "package name", required=True),
         P("version", "string", "version"),
         P("version_match", "string", "how to compare", choices=("exact", "minimum"), default="exact"),
-        P(*_TYPES))),
+        _types())),
     Trigger("denied_package", "A package (name glob) must not be present, at a version or below one.", _denied_package, (
         P("name", "string", "package name or glob", required=True),
         P("version", "string", "only this exact version"),
         P("version_less_than", "string", "only versions below this (the ecosystem's order)"),
-        P(*_TYPES))),
+        _types())),
     Trigger("denied_license", "A package carries a denied license.", _denied_license, (
         P("licenses", "strings", "license names or SPDX ids", required=True),
         P("match", "string", "exact or substring", choices=("exact", "substring"), default="exact"),
-        P(*_TYPES))),
+        _types())),
     Trigger("changed_versus_base", "Packages added, removed or changed since the base image.", _versus_base, (
         P("changes", "strings", "which changes", choices=("added", "removed", "changed")),
-        P(*_TYPES))),
+        _types())),
     Trigger("allowed_types", "Only these package types may be present.", _allowed_types, (
-        P("types", "strings", "allowed package types", required=True),)),
+        P("types", "strings", "allowed package types", required=True, choices=PACKAGE_TYPES),)),
 ))  # fmt: skip
 
 
@@ -308,14 +370,15 @@ def _vuln_package(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]
             continue
         if rank(m.rating) < threshold:
             continue
-        if p.get("fix_available") and not m.fixed_in:
+        if p.get("fix_available", False) and not m.fixed_in:
             continue
         if p.get("score_above") is not None and (m.score is None or m.score <= p["score_above"]):
             continue
         age_days = p.get("older_than_days")
         if age_days is not None:
+            # no publication date: it may well be old enough, so it counts (fail closed)
             published = ctx.published(m.advisory_id)
-            if published is None or (ctx.now - published).days < age_days:
+            if published is not None and (ctx.now - published).days < age_days:
                 continue
         path, layer = _first_loc(m.locations)
         fix = f", fixed in {m.fixed_in}" if m.fixed_in else ", no fix yet"
@@ -333,16 +396,35 @@ def _stale_feed(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
         yield Hit(f"vulnerability data is {(ctx.now - updated).days} days old", key="stale")
 
 
+_OS_TYPES = ("deb", "rpm", "apk")
+
+
 def _distro_not_covered(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    """OS packages the store cannot check: its release has no data, or anchore has no
+    matcher for the distro at all (Ubuntu, RHEL...), or the distro is unknown."""
+    from anchore.vulns.match import package_coordinates
+
+    have = ctx.store_ecosystems
+    if have is None:  # no store: stale_feed_data says so
+        return
     d = ctx.analysis.distro
-    if d is not None and d.id in ("debian", "alpine") and ctx.store_ecosystems is not None:
-        want = (
-            f"Debian:{(d.version_id or '').split('.')[0]}"
-            if d.id == "debian"
-            else "Alpine:v" + ".".join((d.version_id or "").split(".")[:2])
-        )
-        if want not in ctx.store_ecosystems:
-            yield Hit(f"the vulnerability data holds nothing for {want}", key=want)
+    unchecked: dict[str, int] = {}
+    for pkg in ctx.analysis.packages:
+        if pkg.type not in _OS_TYPES:
+            continue
+        coords = package_coordinates(pkg, d)
+        if coords is not None and coords[0] in have:
+            continue
+        if coords is not None:
+            want = coords[0]
+        elif d is None:
+            want = "an unknown distro"
+        else:
+            want = f"{d.id}:{d.version_id or '?'}"
+        unchecked[want] = unchecked.get(want, 0) + 1
+    for want, count in sorted(unchecked.items()):
+        yield Hit(f"the vulnerability data holds nothing for {want} ({count} packages unchecked)",
+                  key=want, data={"unchecked": count})  # fmt: skip
 
 
 VULNERABILITIES = Gate("vulnerabilities", "Matches against the vulnerability store.", (
@@ -352,7 +434,7 @@ VULNERABILITIES = Gate("vulnerabilities", "Matches against the vulnerability sto
         P("fix_available", "boolean", "only vulnerabilities with a fix", default=False),
         P("score_above", "number", "only CVSS base scores above this"),
         P("older_than_days", "integer", "only advisories published at least this long ago"),
-        P(*_TYPES))),
+        _types())),
     Trigger("stale_feed_data", "The vulnerability data is missing or older than allowed.", _stale_feed, (
         P("max_days", "integer", "largest allowed age in days", default=2),)),
     Trigger("vulnerability_data_unavailable", "The store has no data for the image's distro.", _distro_not_covered),
@@ -413,7 +495,7 @@ def _key_value(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
     values = data.value.get(p["key"])
     path, layer = _first_loc(data.locations)
     pattern = re.compile(p["value_regex"])
-    if values and pattern.search(values[0] if values else ""):
+    if values and pattern.search(values[0]):
         yield Hit(f"{p['path']}: {p['key']} {values[0]}", key=f"{p['path']}:{p['key']}",
                   path=path, layer_index=layer, data={"value": values[0]})  # fmt: skip
 
@@ -431,7 +513,11 @@ CONFIG = Gate("config_files", "Settings in well-known configuration files.", (
 
 # ---------------------------------------------------------------- metadata
 def _size(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
-    total = sum(layer.get("uncompressed_size", 0) for layer in ctx.image.get("layers", []))
+    sizes = [layer.get("uncompressed_size") for layer in ctx.image.get("layers", [])]
+    if any(size is None for size in sizes):  # cannot tell: fail closed
+        yield Hit("the image's size is unknown (a layer has no recorded size)", key="size")
+        return
+    total = sum(sizes)
     if total > p["max_bytes"]:
         yield Hit(f"the image is {total} bytes, more than {p['max_bytes']}", key="size")
 
@@ -455,18 +541,25 @@ def _distro(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
             yield Hit("the distro is unknown", key="distro:unknown")
         return
     name = f"{d.id}:{d.version_id or ''}"
-    for denied in p.get("denied") or []:
+    for denied in p.get("denied", []):
         if fnmatch.fnmatchcase(name, denied) or d.id == denied:
             yield Hit(f"distro {d.pretty_name or name} is denied", key=f"distro:{name}")
-    for eol in p.get("end_of_life") or []:
-        # "debian:9=2022-06-30": the release and the day support ended
+    for eol in p.get("end_of_life", []):
+        # "debian:9=2022-06-30": the release and the day support ended (checked with the bundle)
         release, _, day = eol.partition("=")
-        if (
-            fnmatch.fnmatchcase(name, release)
-            and day
-            and datetime.date.fromisoformat(day) <= ctx.now
-        ):
+        if fnmatch.fnmatchcase(name, release) and datetime.date.fromisoformat(day) <= ctx.now:
             yield Hit(f"{d.pretty_name or name} reached end of life on {day}", key=f"eol:{name}")
+
+
+def _eol_dates(entries: list[str]) -> str | None:
+    """Each 'id:version=YYYY-MM-DD' names a real day (the pattern checks the shape)."""
+    for entry in entries:
+        day = entry.rpartition("=")[2]
+        try:
+            datetime.date.fromisoformat(day)
+        except ValueError:
+            return f"{entry!r}: {day!r} is not a date (YYYY-MM-DD)"
+    return None
 
 
 METADATA = Gate("metadata", "Image size, layers, architecture and distro.", (
@@ -478,7 +571,8 @@ METADATA = Gate("metadata", "Image size, layers, architecture and distro.", (
         P("allowed", "strings", "allowed architectures (amd64, arm64...)", required=True),)),
     Trigger("distro", "Denied or end-of-life distros (data given as 'id:version=YYYY-MM-DD').", _distro, (
         P("denied", "strings", "'id' or 'id:version' globs, e.g. 'centos' or 'debian:9*'"),
-        P("end_of_life", "strings", "'id:version=YYYY-MM-DD' entries"),
+        P("end_of_life", "strings", "'id:version=YYYY-MM-DD' entries",
+          pattern=r"[^=]+=\d{4}-\d{2}-\d{2}", validator=_eol_dates),
         P("unknown_triggers", "boolean", "trigger when the distro is unknown", default=True))),
 ))  # fmt: skip
 

@@ -10,84 +10,108 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from anchore.policy.gate import PARAM_TYPES, Gate
+from anchore.policy.bundle import ACTIONS, DIGEST, SHAPES
+from anchore.policy.gate import PARAM_TYPES, Gate, Param
 
 __all__ = ["bundle_schema"]
+
+TEXT = {"type": "string", "minLength": 1}
+COMMENT = {"type": "string", "description": "free text, ignored"}
+
+
+def _object(kind: str, properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """An object of one of the bundle's kinds, strict as the parser is (additionalProperties
+    false); its keys must be exactly those :data:`anchore.policy.bundle.SHAPES` declares."""
+    shape = SHAPES[kind]
+    if set(properties) != set(shape.keys):
+        raise AssertionError(f"schema for {kind} has {sorted(properties)}, parser {shape.keys}")
+    out: dict[str, Any] = {"type": "object", "properties": properties,
+                           "additionalProperties": False, **extra}  # fmt: skip
+    if shape.required:
+        out["required"] = list(shape.required)
+    return out
+
+
+def _param_schema(p: Param) -> dict[str, Any]:
+    spec = dict(PARAM_TYPES[p.type], description=p.description)
+    listed = p.type in ("strings", "integers")
+    item: dict[str, Any] = dict(spec["items"]) if listed else spec
+    if p.choices:
+        item["enum"] = list(p.choices)
+    if p.pattern is not None:
+        item["pattern"] = f"^(?:{p.pattern})$"
+    if not p.empty_ok:
+        if listed:
+            spec["minItems"] = 1
+        if p.type in ("string", "regex", "strings"):
+            item["minLength"] = 1
+    if listed:
+        spec["items"] = item
+    if p.default is not None:
+        spec["default"] = p.default
+    return spec
 
 
 def _rule_schemas(gates: Sequence[Gate]) -> list[dict[str, Any]]:
     rules = []
     for gate in gates:
         for trigger in gate.triggers:
-            props: dict[str, Any] = {}
-            for p in trigger.params:
-                spec = dict(PARAM_TYPES[p.type], description=p.description)
-                if p.choices:
-                    if p.type.endswith("s") and p.type != "string":
-                        spec["items"] = {"enum": list(p.choices)}
-                    else:
-                        spec["enum"] = list(p.choices)
-                if p.default is not None:
-                    spec["default"] = p.default
-                props[p.name] = spec
-            rules.append({
-                "description": f"{gate.name}.{trigger.name}: {trigger.description}",
-                "type": "object",
-                "required": ["gate", "trigger", "action"],
-                "properties": {
-                    "id": {"type": "string"},
-                    "gate": {"const": gate.name},
-                    "trigger": {"const": trigger.name},
-                    "action": {"enum": ["STOP", "WARN", "GO"]},
-                    "params": {"type": "object", "properties": props, "additionalProperties": False,
-                               "required": [p.name for p in trigger.params if p.required]},
-                },
-            })  # fmt: skip
+            props = {p.name: _param_schema(p) for p in trigger.params}
+            as_object = {"type": "object", "properties": props, "additionalProperties": False,
+                         "required": [p.name for p in trigger.params if p.required]}  # fmt: skip
+            # Anchore's form: [{"name": ..., "value": ...}]
+            as_list = {"type": "array", "items": _object("param", {
+                "name": {"enum": [p.name for p in trigger.params]}, "value": {}})}  # fmt: skip
+            rules.append(_object("rule", {
+                "id": TEXT,
+                "comment": COMMENT,
+                "gate": {"const": gate.name},
+                "trigger": {"const": trigger.name},
+                "action": {"enum": list(ACTIONS)},
+                "params": {"oneOf": [as_object, as_list]},
+            }, description=f"{gate.name}.{trigger.name}: {trigger.description}"))  # fmt: skip
     return rules
 
 
 def bundle_schema(gates: Sequence[Gate] | None = None) -> dict[str, Any]:
+    """The bundle's JSON Schema (draft 2020-12), as strict as :func:`parse_bundle`."""
     if gates is None:
         from anchore.plugins.manager import gates as registered
 
         gates = registered()
-    image = {
-        "type": "object",
-        "properties": {"type": {"enum": ["tag", "digest"]}, "value": {"type": "string"}},
-    }
-    image_entry = {"type": "object", "properties": {
-        "name": {"type": "string"}, "registry": {"type": "string"}, "repository": {"type": "string"},
-        "image": image}}  # fmt: skip
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "anchore policy bundle",
-        "type": "object",
-        "properties": {
-            "id": {"type": "string"},
-            "name": {"type": "string"},
-            "policies": {"type": "array", "items": {
-                "type": "object", "required": ["id"],
-                "properties": {"id": {"type": "string"}, "name": {"type": "string"},
-                               "rules": {"type": "array", "items": {"oneOf": _rule_schemas(gates)}}}}},
-            "allowlists": {"type": "array", "items": {
-                "type": "object", "required": ["id"],
-                "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "items": {
-                    "type": "array", "items": {"type": "object", "required": ["gate", "trigger_id", "reason"],
-                    "properties": {"id": {"type": "string"}, "gate": {"enum": [g.name for g in gates]},
-                                   "trigger_id": {"type": "string", "description": "a glob over gate:trigger:key"},
-                                   "package": {"type": "string"}, "path": {"type": "string"},
-                                   "expires_on": {"type": "string", "format": "date"},
-                                   "reason": {"type": "string"}}}}}}},
-            "mappings": {"type": "array", "items": {
-                "type": "object", "required": ["policy_ids"],
-                "properties": {"name": {"type": "string"}, "registry": {"type": "string"},
-                               "repository": {"type": "string"}, "image": image,
-                               "policy_ids": {"type": "array", "items": {"type": "string"}},
-                               "allowlist_ids": {"type": "array", "items": {"type": "string"}}}}},
-            "allowed_images": {"type": "array", "items": image_entry},
-            "denied_images": {"type": "array", "items": image_entry},
-        },
-    }  # fmt: skip
+    image = _object("image", {
+        "type": {"enum": ["tag", "digest"], "default": "tag"},
+        "value": {"type": "string", "minLength": 1,
+                  "description": "a tag glob, or a digest (sha256:...) for type digest"}},
+        **{"if": {"properties": {"type": {"const": "digest"}}, "required": ["type"]},
+           "then": {"properties": {"value": {"pattern": f"^{DIGEST.pattern}$"}}}})  # fmt: skip
+    image_entry = _object("image_entry", {
+        "name": TEXT, "comment": COMMENT, "registry": TEXT, "repository": TEXT, "image": image},
+        anyOf=[{"required": ["registry"]}, {"required": ["repository"]}, {"required": ["image"]}])  # fmt: skip
+    ids = {"type": "array", "items": TEXT}
+    return _object("bundle", {
+        "id": TEXT,
+        "name": TEXT,
+        "comment": COMMENT,
+        "policies": {"type": "array", "items": _object("policy", {
+            "id": TEXT, "name": TEXT, "comment": COMMENT,
+            "rules": {"type": "array", "minItems": 1, "items": {"oneOf": _rule_schemas(gates)}}})},
+        "allowlists": {"type": "array", "items": _object("allowlist", {
+            "id": TEXT, "name": TEXT, "comment": COMMENT,
+            "items": {"type": "array", "items": _object("allowlist_item", {
+                "id": TEXT, "comment": COMMENT, "gate": {"enum": [g.name for g in gates]},
+                "trigger_id": {"type": "string", "minLength": 1,
+                               "description": "a glob over gate:trigger:key"},
+                "package": TEXT, "path": TEXT,
+                "expires_on": {"type": "string", "format": "date"},
+                "reason": TEXT})}})},
+        "mappings": {"type": "array", "minItems": 1, "items": _object("mapping", {
+            "name": TEXT, "comment": COMMENT, "registry": TEXT, "repository": TEXT,
+            "image": image, "policy_ids": {**ids, "minItems": 1}, "allowlist_ids": ids})},
+        "allowed_images": {"type": "array", "items": image_entry},
+        "denied_images": {"type": "array", "items": image_entry},
+    }, **{"$schema": "https://json-schema.org/draft/2020-12/schema",
+          "title": "anchore policy bundle"})  # fmt: skip
 
 
 if __name__ == "__main__":  # pragma: no cover
