@@ -51,7 +51,7 @@ def test_loading_is_idempotent_and_incremental(tmp_path):
     assert store.load(read_osv(tmp_path / "a.json"), "t").loaded == 1
     assert store.for_package("PyPI", "demo") == []
     assert [a.id for a in store.for_package("PyPI", "other")] == ["TEST-1"]
-    assert store.schema_version == 1
+    assert store.schema_version == 2
     store.close()
     assert len(Store(tmp_path / "db.sqlite")) == 1  # persisted, and the schema reopens
 
@@ -384,8 +384,10 @@ def test_feed_detection_and_the_cli(tmp_path, capsys, monkeypatch):
     store.close()
     db = str(tmp_path / "db.sqlite")
     assert main(["db", "--db", db, "info"]) == 0
-    assert "advisories (schema 1)" in capsys.readouterr().out
+    info = capsys.readouterr().out
+    assert "advisories (schema 2)" in info and "Alpine:v3.10" in info and "Debian:10" in info
     example = Path(__file__).parent.parent / "examples" / "busybox" / "busybox.oci.tar"
     assert main(["vulns", "--db", db, str(example), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"matches", "suppressed"}
+    assert set(out) == {"matches", "suppressed", "coverage", "unchecked", "declared", "store"}
+    assert out["store"]["path"] == db

@@ -4,28 +4,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import Any
 
 from anchore.cli.common import image_args, open_from
-from anchore.image import open_image
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from anchore.analysis.engine import analyze
     from anchore.policy import evaluate, load_bundle
-    from anchore.vulns import Store
+    from anchore.vulns.store import open_store
 
     bundle = load_bundle(args.bundle)
-    with open_from(args) as image:
-        result = analyze(image)
-    base = None
-    if args.base:
-        with open_image(args.base) as base_image:
-            base = analyze(base_image)
-    store = Store(args.db) if args.db or os.environ.get("ANCHORE_VULN_DB") else None
+    # a --db that names no store is an error at once; without --db the default
+    # store is opened only if the mapped policies have vulnerability rules
+    store = open_store(args.db) if args.db else None
     try:
-        evaluation = evaluate(result, bundle, tag=args.tag_as, base=base, store=store)
+        with open_from(args) as image:
+            result = analyze(image)
+        base = analyze(args.base) if args.base else None
+        evaluation = evaluate(result, bundle, tag=args.tag_as, base=base, store=store,
+                              include_declared=args.include_declared)  # fmt: skip
     finally:
         if store is not None:
             store.close()
@@ -43,9 +41,17 @@ def add_parsers(sub: Any) -> None:
     image_args(p)
     p.add_argument("--bundle", required=True, help="the policy bundle (JSON or YAML)")
     p.add_argument(
-        "--db", help="the vulnerability store (default: $ANCHORE_VULN_DB; none: no matching)"
+        "--db",
+        help="the vulnerability store, for vulnerability rules (default: the store "
+        "'anchore db load' fills: $ANCHORE_VULN_DB, else $XDG_CACHE_HOME/anchore/"
+        "vulnerabilities.sqlite); a missing store is an error, never a silent GO",
     )
     p.add_argument("--base", help="the base image, for 'added since base' triggers")
     p.add_argument("--tag-as", help="the tag mappings see (default: the image's own)")
+    p.add_argument(
+        "--include-declared",
+        action="store_true",
+        help="vulnerability rules also see packages only a lock or requirements file declares",
+    )
     p.add_argument("--json", action="store_true", help="the Evaluation as JSON")
     p.set_defaults(func=cmd_evaluate)

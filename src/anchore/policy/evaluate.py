@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -18,9 +19,11 @@ import attrs
 from anchore.analysis.model import Analysis
 
 if TYPE_CHECKING:
+    from anchore.image import Image
     from anchore.policy.bundle import Bundle, Mapping_
-    from anchore.vulns.match import Match
-    from anchore.vulns.store import Store
+    from anchore.policy.gate import Gate
+    from anchore.vulns.match import Match, MatchResult, PackageCheck
+    from anchore.vulns.store import Store, StoreLike
 
 __all__ = ["Evaluation", "EvaluationContext", "TriggeredItem", "evaluate", "parse_reference"]
 
@@ -50,14 +53,70 @@ def parse_reference(tag: str) -> tuple[str, str, str]:
 
 @attrs.define
 class EvaluationContext:
-    """What gates see: the analysis, its image metadata, vulnerability matches, a base image."""
+    """What gates see: the analysis, its image metadata, vulnerability matches, a base image.
+
+    The store is opened, and the analysis matched against it, the first time a
+    gate asks (``matches``, ``store``, ``store_updated``...): a policy with no
+    vulnerability rule needs no store, and one with them fails with a
+    :class:`~anchore.vulns.StoreError` (no store, an empty one) instead of
+    finding nothing. ``store`` may be a Store, a path, or None for the default
+    store; only when ``matches`` are given and no store is there none.
+    """
 
     analysis: Analysis
     tag: str | None
     base: Analysis | None
-    matches: Sequence[Match]
+    _matches: Sequence[Match] | None
     now: datetime.date
-    store: Store | None = None
+    _store: StoreLike | None = None
+    #: match packages only a lock or requirements file declares, too
+    include_declared: bool = False
+    _opened: Store | None = attrs.field(default=None, init=False)
+    _result: MatchResult | None = attrs.field(default=None, init=False)
+
+    @property
+    def store(self) -> Store | None:
+        """The vulnerability store, opened on first use (a missing one is an error)."""
+        from anchore.vulns.store import Store, open_store
+
+        if isinstance(self._store, Store):
+            return self._store
+        if self._opened is None:
+            if self._store is None and self._matches is not None:
+                return None  # the caller matched already and gave no store
+            self._opened = open_store(self._store)
+        return self._opened
+
+    @property
+    def match_result(self) -> MatchResult | None:
+        """The store's answer for the analysis (None when the caller gave the matches)."""
+        if self._matches is not None:
+            return None
+        if self._result is None:
+            from anchore.vulns.match import match
+
+            self._result = match(self.analysis, self.store, include_declared=self.include_declared)
+        return self._result
+
+    @property
+    def matches(self) -> Sequence[Match]:
+        if self._matches is not None:
+            return self._matches
+        result = self.match_result
+        assert result is not None
+        return result.matches
+
+    @property
+    def unchecked(self) -> tuple[PackageCheck, ...]:
+        """Packages the store could not check (no data for their ecosystem or release...)."""
+        result = self.match_result
+        return result.unchecked if result is not None else ()
+
+    def close(self) -> None:
+        """Close the store this context opened (never one the caller passed)."""
+        if self._opened is not None:
+            self._opened.close()
+            self._opened = None
 
     @property
     def image(self) -> dict[str, Any]:
@@ -185,19 +244,38 @@ def _select_mapping(bundle: Bundle, tag: str | None, digest: str | None) -> Mapp
 
 
 def evaluate(
-    analysis: Analysis,
-    bundle: Bundle,
+    analysis: Analysis | Image | str | os.PathLike[str],
+    bundle: Bundle | str | os.PathLike[str],
     *,
     tag: str | None = None,
-    base: Analysis | None = None,
-    store: Store | None = None,
+    base: Analysis | Image | str | os.PathLike[str] | None = None,
+    store: StoreLike | None = None,
     matches: Sequence[Match] | None = None,
     now: datetime.date | None = None,
+    include_declared: bool = False,
 ) -> Evaluation:
-    """Evaluate ``analysis`` against ``bundle`` (see the module docstring for the decision)."""
-    from anchore.plugins.manager import gates as registered_gates
-    from anchore.policy.gate import gates_by_name
+    """Evaluate ``analysis`` against ``bundle`` (see the module docstring for the decision).
 
+    Each argument takes what a user naturally has: ``analysis`` and ``base`` an
+    :class:`Analysis`, an :class:`Image` or an image path (analyzed here);
+    ``bundle`` a :class:`Bundle` or the path of one; ``store`` a
+    :class:`~anchore.vulns.Store`, a path, or None for the default store
+    (the one ``anchore db load`` fills). The store is used only if the mapped
+    policies have vulnerability rules; then a missing or empty store is a
+    :class:`~anchore.vulns.StoreError`, never a silent GO. Give ``matches`` to
+    use matches of your own instead.
+    """
+    from anchore.plugins.manager import gates as registered_gates
+    from anchore.policy.bundle import Bundle, load_bundle
+    from anchore.policy.gate import gates_by_name
+    from anchore.vulns.match import analysis_of
+
+    if not isinstance(bundle, Bundle):
+        if not isinstance(bundle, (str, os.PathLike)):
+            raise TypeError(f"a bundle is a Bundle or a path, not {type(bundle).__name__}")
+        bundle = load_bundle(bundle)
+    analysis = analysis_of(analysis)
+    base = analysis_of(base) if base is not None else None
     now = now or datetime.date.today()
     tag = tag or analysis.image.get("reference")
     digest = analysis.image.get("manifest_digest") or analysis.image.get("config_digest")
@@ -229,12 +307,25 @@ def evaluate(
     if mapping is None:
         return decided("STOP", f"no mapping of bundle {bundle.id} matches {tag or digest}")
 
-    if matches is None and store is not None:
-        from anchore.vulns.match import match
+    ctx = EvaluationContext(
+        analysis, tag, base, list(matches) if matches is not None else None, now, store,
+        include_declared,
+    )  # fmt: skip
+    try:
+        return _decide(bundle, mapping, ctx, gates_by_name(registered_gates()), decided)
+    finally:
+        ctx.close()
 
-        matches = match(analysis, store)
-    ctx = EvaluationContext(analysis, tag, base, list(matches or []), now, store)
-    gates = gates_by_name(registered_gates())
+
+def _decide(
+    bundle: Bundle,
+    mapping: Mapping_,
+    ctx: EvaluationContext,
+    gates: dict[str, Gate],
+    decided: Callable[[str, str, Mapping_, tuple[TriggeredItem, ...]], Evaluation],
+) -> Evaluation:
+    """Run the mapping's rules over ``ctx`` and decide."""
+    now = ctx.now
     allow_items = [item for aid in mapping.allowlist_ids for item in bundle.allowlist(aid).items]
     items: list[TriggeredItem] = []
     for policy_id in mapping.policy_ids:

@@ -2,23 +2,50 @@
 
 ``load(store, path)`` reads a feed (OSV JSON/YAML/zip, the Debian security
 tracker, Alpine's secdb, or a plugin's format) into the store;
-``match(analysis, store)`` finds affected packages; ``suppress.apply`` applies
-ignore rules and VEX documents.
+``match(analysis, store)`` finds affected packages and says which packages it
+could not check; ``suppress.apply`` applies ignore rules
+(``suppress.load_ignore_rules``) and VEX documents. Every function that takes a
+store takes a :class:`Store` or a path, and with none uses the default store
+(:func:`default_path`).
 """
 
+from anchore.vulns.errors import (
+    EmptyFeedError,
+    FeedError,
+    FeedNotFoundError,
+    IgnoreRuleError,
+    StoreEmptyError,
+    StoreError,
+    StoreFormatError,
+    StoreNotFoundError,
+    VexError,
+)
 from anchore.vulns.feeds import read_alpine_secdb, read_debian_tracker
 from anchore.vulns.load import load
-from anchore.vulns.match import Match, match
+from anchore.vulns.match import Match, MatchResult, PackageCheck, match
 from anchore.vulns.osv import Advisory, LoadReport, read_osv
-from anchore.vulns.store import Store
+from anchore.vulns.store import Store, default_path, open_store
 
 __all__ = [
     "Advisory",
+    "EmptyFeedError",
+    "FeedError",
+    "FeedNotFoundError",
+    "IgnoreRuleError",
     "LoadReport",
     "Match",
+    "MatchResult",
+    "PackageCheck",
     "Store",
+    "StoreEmptyError",
+    "StoreError",
+    "StoreFormatError",
+    "StoreNotFoundError",
+    "VexError",
+    "default_path",
     "load",
     "match",
+    "open_store",
     "read_alpine_secdb",
     "read_debian_tracker",
     "read_osv",

@@ -78,12 +78,17 @@ def read_debian_tracker(
                 continue
             if not info["releases"]:
                 continue  # tracked, but no release carries the package
+            if not isinstance(info["releases"], dict):
+                report.skipped.append((path, f"{source} {cve}: 'releases' is not an object"))
+                continue
             entry = by_cve.setdefault(cve, {"summary": str(info.get("description") or "")[:500],
                                             "affected": []})  # fmt: skip
             for codename, rel in info["releases"].items():
                 release = DEBIAN_RELEASES.get(codename)
                 if release is None or not isinstance(rel, dict):
                     continue
+                # the tracker follows this release: it is covered, affected or not
+                report.covered.add(f"Debian:{release}")
                 fixed = rel.get("fixed_version")
                 status = rel.get("status")
                 if fixed == "0" or status == "undetermined":
@@ -135,13 +140,21 @@ def read_alpine_secdb(
             report.skipped.append((name, "no 'distroversion'"))
             continue
         newest = max(newest, _mtime(name))
+        # a release's secdb covers it, even with no fixes recorded yet
+        report.covered.add(f"Alpine:{release}")
         for item in doc["packages"]:
             pkg = item.get("pkg") if isinstance(item, dict) else None
             if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str):
                 report.skipped.append((name, f"malformed package entry {str(item)[:80]}"))
                 continue
-            for fixed, ids in (pkg.get("secfixes") or {}).items():
-                for ident in ids or []:
+            secfixes = pkg.get("secfixes") or {}
+            if not isinstance(secfixes, dict):
+                report.skipped.append((name, f"{pkg['name']}: 'secfixes' is not a mapping"))
+                continue
+            for fixed, ids in secfixes.items():
+                if not isinstance(ids, list):
+                    ids = [ids] if ids else []
+                for ident in ids:
                     for cve in str(ident).split():
                         entry = by_cve.setdefault(cve, {"affected": []})
                         if str(fixed) == "0":

@@ -11,16 +11,22 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from anchore.errors import AnchoreError
+from anchore.vulns.errors import EmptyFeedError, FeedError, FeedNotFoundError
 from anchore.vulns.feeds import read_alpine_secdb, read_debian_tracker
 from anchore.vulns.osv import Advisory, LoadReport, read_osv
-from anchore.vulns.store import Store
+from anchore.vulns.store import StoreLike, open_store
 
-__all__ = ["AlpineSecdbFeed", "DebianTrackerFeed", "FeedError", "OsvFeed", "load", "readers"]
-
-
-class FeedError(AnchoreError):
-    """No reader recognises the data, or the named reader does not exist."""
+__all__ = [
+    "AlpineSecdbFeed",
+    "DebianTrackerFeed",
+    "EmptyFeedError",
+    "FeedError",
+    "FeedNotFoundError",
+    "OsvFeed",
+    "detect",
+    "load",
+    "readers",
+]
 
 
 def _head(path: str) -> bytes:
@@ -75,24 +81,62 @@ def readers() -> list[Any]:
     return found
 
 
-def load(store: Store, path: str | os.PathLike[str], *, feed: str | None = None) -> LoadReport:
-    """Load a feed (a file, a directory or a zip) into ``store``; the format is detected.
+def detect(path: str | os.PathLike[str], *, feed: str | None = None) -> Any:
+    """The reader for ``path``: the one named ``feed``, else the first that recognises it.
 
     Distro feeds are tried before OSV: an OSV directory would also accept them.
+    Raises :class:`FeedNotFoundError` for a missing path and :class:`FeedError`
+    when no reader (or no reader of that name) fits.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
-        raise FeedError(f"{path}: no such file or directory")
+        raise FeedNotFoundError(f"{path}: no such file or directory", source=path)
     available = readers()
     if feed is not None:
         chosen = next((r for r in available if r.name == feed), None)
         if chosen is None:
             raise FeedError(f"no feed reader named {feed!r}; have: {[r.name for r in available]}")
-    else:
-        ordered = sorted(available, key=lambda r: r.name == "osv")
+        return chosen
+    ordered = sorted(available, key=lambda r: r.name == "osv")
+    try:
         chosen = next((r for r in ordered if r.detect(path)), None)
-        if chosen is None:
-            raise FeedError(f"{path}: no feed reader recognises it")
+    except OSError as exc:
+        raise FeedError(f"{path}: cannot read: {exc.strerror or exc}", source=path) from None
+    if chosen is None:
+        raise FeedError(
+            f"{path}: no feed reader recognises it (have: {', '.join(r.name for r in available)}); "
+            "give an OSV zip, directory or record, the Debian tracker JSON or an Alpine secdb",
+            source=path,
+        )
+    return chosen
+
+
+def load(
+    store: StoreLike | None, path: str | os.PathLike[str], *, feed: str | None = None
+) -> LoadReport:
+    """Load a feed (a file, a directory or a zip) into ``store``; the format is detected.
+
+    ``store`` is a :class:`Store` or a path (created if missing; None: the
+    default store). A path that holds no advisory at all (an empty directory,
+    only malformed records) is an :class:`EmptyFeedError`: "0 loaded" would
+    look like success.
+    """
+    path = os.fspath(path)
+    chosen = detect(path, feed=feed)
     report = LoadReport()
-    store.load(chosen.read(path, report), chosen.name, report)
+    opened = open_store(store, create=True)
+    try:
+        opened.load(chosen.read(path, report), chosen.name, report)
+    finally:
+        if opened is not store:
+            opened.close()
+    if report.loaded == 0 and report.unchanged == 0 and not report.covered:
+        why = "; ".join(f"{name}: {reason}" for name, reason in report.skipped[:3])
+        more = f" (and {len(report.skipped) - 3} more)" if len(report.skipped) > 3 else ""
+        raise EmptyFeedError(
+            f"{path}: holds no {chosen.name} advisory records"
+            + (f"; skipped {why}{more}" if why else "")
+            + "; give a feed (an OSV zip or directory, the Debian tracker JSON, Alpine secdb)",
+            source=path,
+        )
     return report

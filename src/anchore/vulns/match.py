@@ -5,13 +5,20 @@ that ecosystem requires (PyPI names per PEP 503, Go module paths, Maven
 ``group:artifact``); ranges are evaluated with that ecosystem's version
 order (:mod:`anchore.versions`), OSV's way: events in version order, each
 ``introduced`` opening and each ``fixed``/``last_affected`` closing.
+
+Matching fails closed: :func:`match` returns a :class:`MatchResult` that says,
+for every package, whether it was checked, and if not why (the store holds no
+data for its ecosystem or distro release, it has no ecosystem, its version
+does not parse, or it is only declared by a lock file). A store with no data
+at all is an error, never "0 vulnerabilities".
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 import attrs
 
@@ -21,9 +28,26 @@ from anchore.versions import VersionError, compare, semver
 from anchore.versions.golang import normalize as go_semver
 from anchore.vulns.osv import Affected
 from anchore.vulns.severity import Severity, severity_of
-from anchore.vulns.store import Store
+from anchore.vulns.store import Store, StoreLike, ecosystem_key, using_store
 
-__all__ = ["Match", "affected_by", "match", "package_coordinates"]
+if TYPE_CHECKING:
+    from anchore.image import Image
+
+__all__ = [
+    "CHECKED",
+    "DECLARED",
+    "UNCHECKED",
+    "Match",
+    "MatchResult",
+    "PackageCheck",
+    "affected_by",
+    "analysis_of",
+    "match",
+    "package_coordinates",
+]
+
+#: PackageCheck.status values
+CHECKED, UNCHECKED, DECLARED = "checked", "unchecked", "declared"
 
 
 @attrs.frozen
@@ -110,6 +134,114 @@ def package_coordinates(pkg: Package, distro: Distro | None = None) -> Coordinat
     return None
 
 
+def _no_coordinates(pkg: Package, distro: Distro | None) -> str:
+    """Why :func:`package_coordinates` has no answer for this package."""
+    if pkg.type in ("deb", "apk"):
+        want = "debian" if pkg.type == "deb" else "alpine"
+        if distro is None:
+            return f"no distro was identified, so no release to match {pkg.type} packages against"
+        if distro.id != want:
+            return f"{pkg.type} packages are matched on {want.title()} only, not {distro.id}"
+        return f"the {want.title()} release is unknown (no VERSION_ID in /etc/os-release)"
+    if pkg.type == "java-archive":
+        return "no Maven groupId is known for this jar, so no Maven advisory can name it"
+    return f"anchore has no advisory ecosystem for {pkg.type} packages"
+
+
+def _hint(ecosystem: str) -> str:
+    if ecosystem.startswith("Debian:"):
+        return "load the Debian security tracker (or OSV's Debian data)"
+    if ecosystem.startswith("Alpine:"):
+        return f"load Alpine's secdb for {ecosystem.partition(':')[2]}"
+    return f"load an OSV feed for {ecosystem}"
+
+
+@attrs.frozen
+class PackageCheck:
+    """Whether one package was matched against the store, and if not, why."""
+
+    package: Package
+    #: the advisory ecosystem it is (or would be) matched in: ``PyPI``,
+    #: ``Debian:12``; None when it has none (an unsupported type, no release)
+    ecosystem: str | None
+    #: ``checked``, ``unchecked`` (could not be matched) or ``declared`` (only a
+    #: lock or requirements file names it; not matched unless asked)
+    status: str
+    #: why it was not checked; empty when it was
+    reason: str = ""
+
+    @property
+    def group(self) -> str:
+        """What counts are kept by: the ecosystem, else the package type."""
+        return self.ecosystem or f"{self.package.type} (no ecosystem)"
+
+    def to_dict(self) -> dict[str, Any]:
+        p = self.package
+        return {
+            "package": {"name": p.name, "type": p.type, "version": p.version, "purl": p.purl},
+            "ecosystem": self.ecosystem,
+            "status": self.status,
+            "reason": self.reason,
+        }
+
+
+@attrs.frozen
+class MatchResult(Sequence[Match]):
+    """The matches (a sequence, as :func:`match` always returned) and what was checked.
+
+    ``unchecked`` packages could not be matched: a clean result says nothing
+    about them. ``declared`` packages were skipped because only a lock or
+    requirements file names them (``include_declared=True`` matches them).
+    """
+
+    matches: tuple[Match, ...]
+    #: every package considered, in analysis order, with its status
+    packages: tuple[PackageCheck, ...]
+
+    @overload
+    def __getitem__(self, index: int) -> Match: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Match]: ...
+    def __getitem__(self, index: int | slice) -> Match | Sequence[Match]:
+        return self.matches[index]
+
+    def __len__(self) -> int:
+        return len(self.matches)
+
+    def __iter__(self) -> Iterator[Match]:
+        return iter(self.matches)
+
+    def _with(self, status: str) -> tuple[PackageCheck, ...]:
+        return tuple(c for c in self.packages if c.status == status)
+
+    @property
+    def checked(self) -> tuple[PackageCheck, ...]:
+        return self._with(CHECKED)
+
+    @property
+    def unchecked(self) -> tuple[PackageCheck, ...]:
+        return self._with(UNCHECKED)
+
+    @property
+    def declared(self) -> tuple[PackageCheck, ...]:
+        return self._with(DECLARED)
+
+    def counts(self, status: str) -> dict[str, int]:
+        """Packages of one status by ecosystem (or type), largest first."""
+        found: dict[str, int] = {}
+        for c in self._with(status):
+            found[c.group] = found.get(c.group, 0) + 1
+        return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "matches": [m.to_dict() for m in self.matches],
+            "coverage": {s: self.counts(s) for s in (CHECKED, UNCHECKED, DECLARED)},
+            "unchecked": [c.to_dict() for c in self.unchecked],
+            "declared": [c.to_dict() for c in self.declared],
+        }
+
+
 def _to_semver(version: str) -> str:
     """OSV SEMVER ranges hold plain semver ('1.24.0-0'); installed Go versions are
     'v1.2.3', 'v1.2.3+incompatible' or 'go1.21' and become '1.2.3', '1.21.0'."""
@@ -181,47 +313,105 @@ def _distro_rating(affected: Affected) -> str | None:
     return str(value) if value else None
 
 
-def match(
-    analysis: Analysis, store: Store, *, packages: Iterable[Package] | None = None
-) -> list[Match]:
-    """Every (package, advisory) pair where the package's version is affected.
+def analysis_of(thing: Analysis | Image | str | os.PathLike[str]) -> Analysis:
+    """An :class:`Analysis` as is; an :class:`Image` or an image path analyzed (every analyzer)."""
+    if isinstance(thing, Analysis):
+        return thing
+    from anchore.analysis.engine import analyze
 
-    An advisory reached again through one of its aliases is not reported twice.
+    return analyze(thing)
+
+
+def match(
+    analysis: Analysis | Image | str | os.PathLike[str],
+    store: StoreLike | None = None,
+    *,
+    packages: Iterable[Package] | None = None,
+    include_declared: bool = False,
+) -> MatchResult:
+    """Every (package, advisory) pair where the package's version is affected, and what was checked.
+
+    ``analysis`` may be an :class:`Image` or an image path (it is analyzed);
+    ``store`` a :class:`Store`, a path, or None for the default store
+    (:func:`anchore.vulns.store.default_path`). A missing store is a
+    :class:`StoreNotFoundError` and one with no data a :class:`StoreEmptyError`.
+    Packages only a lock or requirements file declares are skipped (and listed
+    as declared) unless ``include_declared``. An advisory reached again through
+    one of its aliases is not reported twice.
     """
+    analysis = analysis_of(analysis)
+    with using_store(store) as opened:
+        opened.require_data()
+        return _match(analysis, opened, packages, include_declared)
+
+
+_DECLARED = (
+    "only a lock or requirements file names it (not installed); "
+    "include declared packages to match it"
+)
+
+
+def _match(
+    analysis: Analysis,
+    store: Store,
+    packages: Iterable[Package] | None,
+    include_declared: bool,
+) -> MatchResult:
+    covered = store.ecosystems()
     found: list[Match] = []
+    checks: list[PackageCheck] = []
     for pkg in packages if packages is not None else analysis.packages:
         coords = package_coordinates(pkg, analysis.distro)
+        if pkg.declared and not include_declared:
+            checks.append(PackageCheck(pkg, coords[0] if coords else None, DECLARED, _DECLARED))
+            continue
         if coords is None:
+            checks.append(PackageCheck(pkg, None, UNCHECKED, _no_coordinates(pkg, analysis.distro)))
             continue
         ecosystem, name, scheme, version = coords
-        seen_ids: set[str] = set()
-        for advisory in store.for_package(ecosystem, name):
-            if advisory.withdrawn:
+        if ecosystem_key(ecosystem) not in covered:
+            checks.append(PackageCheck(pkg, ecosystem, UNCHECKED,
+                                       f"the store has no advisory data for {ecosystem}; "
+                                       + _hint(ecosystem)))  # fmt: skip
+            continue
+        try:
+            _compare_for("ECOSYSTEM", scheme)(version, version)
+        except VersionError as exc:
+            why = f"its version {version!r} does not parse: {exc}"
+            checks.append(PackageCheck(pkg, ecosystem, UNCHECKED, why))
+            continue
+        checks.append(PackageCheck(pkg, ecosystem, CHECKED))
+        found.extend(_advisories_for(pkg, ecosystem, name, scheme, version, store))
+    return MatchResult(tuple(found), tuple(checks))
+
+
+def _advisories_for(
+    pkg: Package, ecosystem: str, name: str, scheme: str, version: str, store: Store
+) -> Iterator[Match]:
+    seen_ids: set[str] = set()
+    for advisory in store.for_package(ecosystem, name):
+        if advisory.withdrawn:
+            continue
+        names = {advisory.id, *advisory.aliases}
+        if names & seen_ids:
+            continue  # the same vulnerability, reached through another alias
+        for affected in advisory.affected:
+            if affected.name != name or affected.ecosystem.lower() != ecosystem.lower():
                 continue
-            names = {advisory.id, *advisory.aliases}
-            if names & seen_ids:
-                continue  # the same vulnerability, reached through another alias
-            for affected in advisory.affected:
-                if affected.name != name or affected.ecosystem.lower() != ecosystem.lower():
-                    continue
-                try:
-                    hit = affected_by(affected, version, scheme)
-                except VersionError:
-                    continue  # a range this ecosystem's order cannot read: not a match
-                if hit is None:
-                    continue
-                matched, fixed = hit
-                found.append(
-                    Match(
-                        advisory_id=advisory.id, aliases=advisory.aliases, package_name=pkg.name,
-                        package_type=pkg.type, purl=pkg.purl, installed_version=version,
-                        ecosystem=ecosystem, matched=matched, fixed_in=fixed,
-                        severities=severity_of(advisory.severity,
-                                               distro_rating=_distro_rating(affected)),
-                        summary=advisory.summary,
-                        locations=pkg.locations,
-                    )
-                )  # fmt: skip
-                seen_ids |= names
-                break
-    return found
+            try:
+                hit = affected_by(affected, version, scheme)
+            except VersionError:
+                continue  # a range this ecosystem's order cannot read: not a match
+            if hit is None:
+                continue
+            matched, fixed = hit
+            yield Match(
+                advisory_id=advisory.id, aliases=advisory.aliases, package_name=pkg.name,
+                package_type=pkg.type, purl=pkg.purl, installed_version=version,
+                ecosystem=ecosystem, matched=matched, fixed_in=fixed,
+                severities=severity_of(advisory.severity, distro_rating=_distro_rating(affected)),
+                summary=advisory.summary,
+                locations=pkg.locations,
+            )  # fmt: skip
+            seen_ids |= names
+            break

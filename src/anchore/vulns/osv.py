@@ -16,6 +16,8 @@ from typing import Any
 import attrs
 import yaml
 
+from anchore.vulns.errors import FeedError
+
 __all__ = ["Advisory", "Affected", "LoadReport", "parse_osv", "read_osv"]
 
 #: every scalar stays a string: a version written 1.10 must not become the float 1.1.
@@ -61,6 +63,9 @@ class LoadReport:
     loaded: int = 0
     unchanged: int = 0
     skipped: list[tuple[str, str]] = attrs.field(factory=list)
+    #: ecosystems the feed holds data for even where no advisory names a package
+    #: (a distro release with nothing affected); readers add to it as they read
+    covered: set[str] = attrs.field(factory=set)
 
 
 class MalformedRecord(ValueError):
@@ -175,13 +180,31 @@ def read_osv(path: str | os.PathLike[str], report: LoadReport | None = None) -> 
             for name in sorted(files):
                 if name.endswith((".json", ".yaml", ".yml")):
                     full = os.path.join(root, name)
-                    with open(full, "rb") as fh:
-                        yield from parse(full, fh.read())
+                    try:
+                        with open(full, "rb") as fh:
+                            data = fh.read()
+                    except OSError as exc:
+                        report.skipped.append((full, f"unreadable: {exc.strerror or exc}"))
+                        continue
+                    yield from parse(full, data)
     elif path.endswith(".zip"):
-        with zipfile.ZipFile(path) as archive:
+        try:
+            archive = zipfile.ZipFile(path)
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise FeedError(f"{path}: not a readable zip archive: {exc}", source=path) from None
+        with archive:
             for info in archive.infolist():
                 if info.filename.endswith((".json", ".yaml", ".yml")) and not info.is_dir():
-                    yield from parse(f"{path}!{info.filename}", archive.read(info))
+                    try:
+                        data = archive.read(info)
+                    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+                        report.skipped.append((f"{path}!{info.filename}", f"unreadable: {exc}"))
+                        continue
+                    yield from parse(f"{path}!{info.filename}", data)
     else:
-        with open(path, "rb") as fh:
-            yield from parse(path, fh.read())
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise FeedError(f"{path}: cannot read: {exc.strerror or exc}", source=path) from None
+        yield from parse(path, data)

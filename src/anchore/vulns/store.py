@@ -3,23 +3,49 @@
 Loading is idempotent and incremental: a record replaces the stored one only
 when its ``modified`` is newer. The schema carries a version; opening an
 older file migrates it.
+
+The store also records what it *covers*: every ecosystem (``PyPI``,
+``Debian:12``, ``Alpine:v3.18``...) some loaded feed holds data for, whether or
+not an advisory affects anything there. Matching uses it to tell a package
+that was checked and found clean from one that could not be checked at all.
+
+One place decides which store a command or function uses: :func:`default_path`
+when none is named, and :func:`open_store` to open what the caller passed (a
+:class:`Store`, a path, or None). Only loading creates a store file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TypeAlias
 
+from anchore.vulns.errors import (
+    LOAD_HINT,
+    StoreEmptyError,
+    StoreError,
+    StoreFormatError,
+    StoreNotFoundError,
+)
 from anchore.vulns.osv import Advisory, LoadReport, parse_osv
 
-__all__ = ["SCHEMA_VERSION", "Store", "default_path"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "Store",
+    "StoreLike",
+    "default_path",
+    "ecosystem_key",
+    "open_store",
+    "using_store",
+]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,11 +65,22 @@ CREATE INDEX IF NOT EXISTS affected_by_advisory ON affected (advisory_id);
 CREATE TABLE IF NOT EXISTS aliases (advisory_id TEXT NOT NULL, alias TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS aliases_by_alias ON aliases (alias);
 CREATE INDEX IF NOT EXISTS aliases_by_advisory ON aliases (advisory_id);
+CREATE TABLE IF NOT EXISTS coverage (
+    ecosystem TEXT NOT NULL,
+    source TEXT NOT NULL,
+    PRIMARY KEY (ecosystem, source)
+);
 """
+
+#: the tables an anchore store has had since schema 1
+_OUR_TABLES = {"meta", "advisories", "affected", "aliases"}
 
 
 def default_path() -> Path:
-    """``$ANCHORE_VULN_DB``, else ``$XDG_CACHE_HOME/anchore/vulnerabilities.sqlite``."""
+    """``$ANCHORE_VULN_DB``, else ``$XDG_CACHE_HOME/anchore/vulnerabilities.sqlite``.
+
+    Every command and function that is given no store uses this one.
+    """
     if os.environ.get("ANCHORE_VULN_DB"):
         return Path(os.environ["ANCHORE_VULN_DB"])
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
@@ -57,36 +94,150 @@ def ecosystem_key(ecosystem: str) -> str:
     return known.get(ecosystem.lower(), ecosystem)
 
 
+def _db_option(path: Path) -> str:
+    """`` --db PATH`` for messages, unless the path is the default one."""
+    return "" if path == default_path() else f" --db {path}"
+
+
 class Store:
-    """Advisories by ecosystem and package name."""
+    """Advisories by ecosystem and package name, and the ecosystems they cover.
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    ``Store(path)`` opens an existing store, or names a new one: a missing file
+    is created by the first :meth:`load`, never by opening or reading (until
+    then the store reads as empty). ``create=False`` makes a missing file a
+    :class:`StoreNotFoundError` at once, as every scan does. A file that is not
+    an anchore store is a :class:`StoreFormatError` naming it.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, create: bool = True) -> None:
         self.path = Path(path) if path is not None else default_path()
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False)
         self._lock = threading.Lock()
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._migrate()
+        self._db: sqlite3.Connection | None = None
+        #: True once the file holds our schema (a new or empty file has none yet)
+        self._ready = False
+        memory = str(self.path) == ":memory:"
+        if not memory and not self.path.exists():
+            if not create:
+                raise StoreNotFoundError(
+                    f"{self.path}: no vulnerability store there; "
+                    + LOAD_HINT.format(db=_db_option(self.path)),
+                    source=self.path,
+                )
+            return
+        if self.path.is_dir():
+            raise StoreFormatError(
+                f"{self.path}: is a directory, not a vulnerability store file", source=self.path
+            )
+        self._db = self._connect()
+        self._check()
 
-    def _migrate(self) -> None:
+    # ------------------------------------------------------------------ opening
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(str(self.path), check_same_thread=False)
+            db.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"{self.path}: cannot open the store: {exc}", source=self.path
+            ) from None
+        return db
+
+    def _check(self) -> None:
+        """Refuse a file that is not ours; migrate an older schema of ours."""
+        assert self._db is not None
+        try:
+            tables = {
+                r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            self._db = None
+            raise StoreFormatError(
+                f"{self.path}: not an anchore vulnerability store ({exc}); give the file "
+                "'anchore db load' wrote, or a new path to load feeds into",
+                source=self.path,
+            ) from None
+        if not tables:
+            return  # an empty SQLite file: a store with nothing loaded yet
+        if not tables >= _OUR_TABLES:
+            self._db.close()
+            self._db = None
+            raise StoreFormatError(
+                f"{self.path}: an SQLite database, but not an anchore vulnerability store "
+                f"(it has tables {sorted(tables)}); give the file 'anchore db load' wrote",
+                source=self.path,
+            )
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            self._db.close()
+            self._db = None
+            raise StoreFormatError(
+                f"{self.path}: written by a newer anchore (store schema {version}; this version "
+                f"reads up to {SCHEMA_VERSION}): upgrade anchore, or load feeds into a new file",
+                source=self.path,
+            )
+        self._migrate(version)
+
+    def _migrate(self, version: int) -> None:
+        assert self._db is not None
         with self._db:
             self._db.executescript(_SCHEMA)
-            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            version = int(row[0]) if row else 0
-            # future migrations go here, one step per version
+            if 0 < version < 2:
+                # schema 1 recorded no coverage: what its advisories name is the best guess
+                self._db.execute(
+                    "INSERT OR IGNORE INTO coverage SELECT DISTINCT f.ecosystem, a.source "
+                    "FROM affected f JOIN advisories a ON a.id = f.advisory_id"
+                )
             if version < SCHEMA_VERSION:
                 self._db.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
                 )
+        self._ready = True
+
+    def _writable(self) -> sqlite3.Connection:
+        """The connection, creating the file and the schema first if need be."""
+        if self._db is None:
+            if str(self.path) != ":memory:":
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(
+                        f"{self.path}: cannot create the store: {exc}", source=self.path
+                    ) from None
+            self._db = self._connect()
+        if not self._ready:
+            try:
+                self._migrate(0)
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    f"{self.path}: cannot write the store: {exc}", source=self.path
+                ) from None
+        return self._db
+
+    def _read(self, sql: str, params: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+        """Rows of a query; none while the store has no schema yet."""
+        if self._db is None or not self._ready:
+            return []
+        return self._db.execute(sql, params).fetchall()
+
+    # ------------------------------------------------------------------ protocol
+    @property
+    def exists(self) -> bool:
+        """True once the store holds our schema (a named-but-never-loaded store does not)."""
+        return self._ready
 
     @property
     def schema_version(self) -> int:
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        return int(row[0])
+        """The schema of the file (0 for a store nothing was loaded into yet)."""
+        rows = self._read("SELECT value FROM meta WHERE key = 'schema'")
+        return int(rows[0][0]) if rows else 0
 
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+            self._ready = False
 
     def __enter__(self) -> Store:
         return self
@@ -94,65 +245,155 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # ------------------------------------------------------------------ writing
     def load(
         self, advisories: Iterable[Advisory], source: str, report: LoadReport | None = None
     ) -> LoadReport:
-        """Store advisories; one is replaced only by a record with a newer ``modified``."""
+        """Store advisories; one is replaced only by a record with a newer ``modified``.
+
+        What the feed covers is recorded too: the ecosystems its advisories name
+        and those the reader put in ``report.covered`` (distro releases with no
+        affected package). A feed that yields nothing and covers nothing leaves
+        the store as it was (and a new store uncreated).
+        """
         report = report if report is not None else LoadReport()
-        with self._lock, self._db:
-            for advisory in advisories:
-                row = self._db.execute(
-                    "SELECT modified FROM advisories WHERE id = ?", (advisory.id,)
-                ).fetchone()
-                if row is not None and row[0] >= advisory.modified:
-                    report.unchanged += 1
-                    continue
-                if row is not None:
-                    self._db.execute("DELETE FROM affected WHERE advisory_id = ?", (advisory.id,))
-                    self._db.execute("DELETE FROM aliases WHERE advisory_id = ?", (advisory.id,))
-                self._db.execute(
-                    "INSERT OR REPLACE INTO advisories VALUES (?, ?, ?, ?)",
-                    (advisory.id, advisory.modified, source, json.dumps(advisory.raw)),
-                )
-                self._db.executemany(
-                    "INSERT INTO affected VALUES (?, ?, ?)",
-                    {(advisory.id, ecosystem_key(a.ecosystem), a.name) for a in advisory.affected},
-                )
-                self._db.executemany(
-                    "INSERT INTO aliases VALUES (?, ?)",
-                    [(advisory.id, x) for x in advisory.aliases],
-                )
-                report.loaded += 1
-            self._db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('updated', ?)",
-                (datetime.datetime.now(datetime.timezone.utc).isoformat(),),
-            )
+        with self._lock:
+            db: sqlite3.Connection | None = None
+            named: set[str] = set()
+            try:
+                for advisory in advisories:
+                    db = db or self._writable()
+                    named |= {ecosystem_key(a.ecosystem) for a in advisory.affected}
+                    self._store_one(db, advisory, source, report)
+                covered = named | {ecosystem_key(e) for e in report.covered}
+                if covered:
+                    db = db or self._writable()
+                    db.executemany(
+                        "INSERT OR IGNORE INTO coverage VALUES (?, ?)",
+                        [(e, source) for e in sorted(covered)],
+                    )
+                if db is not None:
+                    db.execute(
+                        "INSERT OR REPLACE INTO meta VALUES ('updated', ?)",
+                        (datetime.datetime.now(datetime.timezone.utc).isoformat(),),
+                    )
+                    db.commit()
+            except BaseException:
+                if db is not None:
+                    db.rollback()
+                raise
         return report
 
+    @staticmethod
+    def _store_one(
+        db: sqlite3.Connection, advisory: Advisory, source: str, report: LoadReport
+    ) -> None:
+        row = db.execute("SELECT modified FROM advisories WHERE id = ?", (advisory.id,)).fetchone()
+        if row is not None and row[0] >= advisory.modified:
+            report.unchanged += 1
+            return
+        if row is not None:
+            db.execute("DELETE FROM affected WHERE advisory_id = ?", (advisory.id,))
+            db.execute("DELETE FROM aliases WHERE advisory_id = ?", (advisory.id,))
+        db.execute(
+            "INSERT OR REPLACE INTO advisories VALUES (?, ?, ?, ?)",
+            (advisory.id, advisory.modified, source, json.dumps(advisory.raw)),
+        )
+        db.executemany(
+            "INSERT INTO affected VALUES (?, ?, ?)",
+            {(advisory.id, ecosystem_key(a.ecosystem), a.name) for a in advisory.affected},
+        )
+        db.executemany(
+            "INSERT INTO aliases VALUES (?, ?)", [(advisory.id, x) for x in advisory.aliases]
+        )
+        report.loaded += 1
+
+    # ------------------------------------------------------------------ reading
     @property
     def updated(self) -> datetime.datetime | None:
         """When a feed was last loaded."""
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'updated'").fetchone()
-        return datetime.datetime.fromisoformat(row[0]) if row else None
+        rows = self._read("SELECT value FROM meta WHERE key = 'updated'")
+        return datetime.datetime.fromisoformat(rows[0][0]) if rows else None
 
     def ecosystems(self) -> set[str]:
-        """Every ecosystem some advisory names (``PyPI``, ``Debian:12``...)."""
-        return {r[0] for r in self._db.execute("SELECT DISTINCT ecosystem FROM affected")}
+        """Every ecosystem the store holds data for (``PyPI``, ``Debian:12``, ``Alpine:v3.18``...).
+
+        Exact: a store loaded with only Debian 10 (buster) data does not cover
+        ``Debian:12``, even though both are Debian.
+        """
+        return {r[0] for r in self._read("SELECT DISTINCT ecosystem FROM coverage")}
+
+    def covers(self, ecosystem: str) -> bool:
+        """Whether some loaded feed holds data for ``ecosystem``."""
+        return bool(
+            self._read(
+                "SELECT 1 FROM coverage WHERE ecosystem = ? LIMIT 1", (ecosystem_key(ecosystem),)
+            )
+        )
+
+    def coverage(self) -> dict[str, int]:
+        """Each covered ecosystem and how many advisories name a package in it."""
+        counts = dict.fromkeys(sorted(self.ecosystems()), 0)
+        for ecosystem, count in self._read(
+            "SELECT ecosystem, COUNT(DISTINCT advisory_id) FROM affected GROUP BY ecosystem"
+        ):
+            if ecosystem in counts:
+                counts[ecosystem] = int(count)
+        return counts
+
+    def require_data(self) -> None:
+        """A :class:`StoreEmptyError` if the store covers nothing: a scan would check nothing."""
+        if not self.ecosystems():
+            raise StoreEmptyError(
+                f"{self.path}: the vulnerability store holds no advisories; "
+                + LOAD_HINT.format(db=_db_option(self.path)),
+                source=self.path,
+            )
 
     def __len__(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM advisories").fetchone()[0])
+        rows = self._read("SELECT COUNT(*) FROM advisories")
+        return int(rows[0][0]) if rows else 0
 
     def get(self, advisory_id: str) -> Advisory | None:
-        row = self._db.execute(
-            "SELECT record FROM advisories WHERE id = ?", (advisory_id,)
-        ).fetchone()
-        return parse_osv(json.loads(row[0])) if row else None
+        rows = self._read("SELECT record FROM advisories WHERE id = ?", (advisory_id,))
+        return parse_osv(json.loads(rows[0][0])) if rows else None
 
     def for_package(self, ecosystem: str, name: str) -> list[Advisory]:
         """Advisories naming this package in this ecosystem."""
-        rows = self._db.execute(
+        rows = self._read(
             "SELECT DISTINCT a.record FROM affected f JOIN advisories a ON a.id = f.advisory_id "
             "WHERE f.ecosystem = ? AND f.name = ? ORDER BY a.id",
             (ecosystem_key(ecosystem), name),
-        ).fetchall()
+        )
         return [parse_osv(json.loads(r[0])) for r in rows]
+
+
+#: what a function that needs a store accepts: an open Store or the path of one
+StoreLike: TypeAlias = Store | str | os.PathLike[str]
+
+
+def open_store(store: StoreLike | None = None, *, create: bool = False) -> Store:
+    """The store a caller means: ``store`` itself, the store at a path, or the default store.
+
+    Without ``create``, a path with no store there is a :class:`StoreNotFoundError`
+    naming ``anchore db load`` (only loading creates a store).
+    """
+    if isinstance(store, Store):
+        return store
+    if store is not None and not isinstance(store, (str, os.PathLike)):
+        raise TypeError(f"a store is a Store or a path, not {type(store).__name__}")
+    return Store(store, create=create)
+
+
+@contextlib.contextmanager
+def using_store(store: StoreLike | None = None) -> Iterator[Store]:
+    """:func:`open_store` for a ``with`` block: closes the store only if it opened it."""
+    opened = open_store(store)
+    try:
+        yield opened
+    finally:
+        if opened is not store:
+            opened.close()

@@ -2,27 +2,58 @@
 
 A suppressed match is never dropped silently: it moves to the report's
 ``suppressed`` list with the rule or VEX statement that suppressed it.
+Ignore files and VEX documents are read here, never by the command line: a
+problem is an :class:`IgnoreRuleError` or :class:`VexError` naming the file,
+the entry and what to change.
 """
 
 from __future__ import annotations
 
 import datetime
+import difflib
 import fnmatch
 import json
 import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
+import yaml
 
-from anchore.errors import AnchoreError
+from anchore.vulns.errors import IgnoreRuleError, VexError
 from anchore.vulns.match import Match
 
-__all__ = ["IgnoreRule", "Suppression", "VexStatement", "apply", "read_vex"]
+__all__ = [
+    "IGNORE_RULE_KEYS",
+    "IgnoreRule",
+    "IgnoreRuleError",
+    "Suppression",
+    "VexError",
+    "VexStatement",
+    "apply",
+    "load_ignore_rules",
+    "read_vex",
+]
+
+#: the keys an ignore rule may have, in an ignore file
+IGNORE_RULE_KEYS = ("reason", "id", "package", "path", "expires")
 
 
-class VexError(AnchoreError):
-    """A VEX document that cannot be read."""
+def _to_date(value: datetime.date | str | None) -> datetime.date | None:
+    """An expiry date: a date, or an ISO 8601 day (``2025-06-30``)."""
+    if value is None or (
+        isinstance(value, datetime.date) and not isinstance(value, datetime.datetime)
+    ):
+        return value
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise IgnoreRuleError(f"'expires' must be a date written YYYY-MM-DD, not {value!r}")
 
 
 @attrs.frozen
@@ -30,20 +61,25 @@ class IgnoreRule:
     """Ignore matches by advisory (id or alias), package (name or purl prefix) and/or path glob.
 
     Every given criterion must hold. An expired rule (``expires`` before today)
-    no longer suppresses anything.
+    no longer suppresses anything. A rule needs a reason (an ignored
+    vulnerability must say why) and at least one criterion.
     """
 
     reason: str
     id: str | None = None
     package: str | None = None
     path: str | None = None
-    expires: datetime.date | None = None
+    expires: datetime.date | None = attrs.field(default=None, converter=_to_date)
 
     def __attrs_post_init__(self) -> None:
-        if not self.reason.strip():
-            raise ValueError("an ignore rule needs a reason")
+        for key in ("reason", "id", "package", "path"):
+            value = getattr(self, key)
+            if value is not None and not isinstance(value, str):
+                raise IgnoreRuleError(f"'{key}' must be a string, not {value!r}")
+        if self.reason is None or not self.reason.strip():
+            raise IgnoreRuleError("an ignore rule needs a 'reason': say why it is ignored")
         if self.id is None and self.package is None and self.path is None:
-            raise ValueError("an ignore rule needs an id, a package or a path")
+            raise IgnoreRuleError("an ignore rule needs an 'id', a 'package' or a 'path'")
 
     def applies(self, m: Match, today: datetime.date) -> bool:
         if self.expires is not None and self.expires < today:
@@ -97,6 +133,84 @@ class Suppression:
                 "expires": self.expires.isoformat() if self.expires else None}  # fmt: skip
 
 
+def _read_document(path: str | os.PathLike[str], what: str) -> Any:
+    """JSON, or YAML for .yaml/.yml (and for files of other names that are not JSON)."""
+    name = os.fspath(path)
+    try:
+        data = Path(name).read_bytes()
+    except FileNotFoundError:
+        raise IgnoreRuleError(f"{name}: no such {what}", source=name) from None
+    except OSError as exc:
+        raise IgnoreRuleError(
+            f"{name}: cannot read the {what}: {exc.strerror or exc}", source=name
+        ) from None
+    yaml_name = name.endswith((".yaml", ".yml"))
+    if not yaml_name:
+        try:
+            return json.loads(data)
+        except ValueError as exc:
+            if name.endswith(".json"):
+                raise IgnoreRuleError(f"{name}: not valid JSON: {exc}", source=name) from None
+    try:
+        return yaml.safe_load(data)
+    except (yaml.YAMLError, ValueError) as exc:
+        kind = "YAML" if yaml_name else "JSON or YAML"
+        detail = str(exc).replace("\n", " ")
+        raise IgnoreRuleError(f"{name}: not valid {kind}: {detail}", source=name) from None
+
+
+def load_ignore_rules(path: str | os.PathLike[str]) -> list[IgnoreRule]:
+    """The rules of an ignore file: a JSON or YAML list of objects.
+
+    Each object has a ``reason`` and at least one of ``id`` (advisory id or
+    alias), ``package`` (name or purl prefix) and ``path`` (glob), and may have
+    ``expires`` (``YYYY-MM-DD``). Anything else is an :class:`IgnoreRuleError`
+    naming the file, the entry and the fix.
+    """
+    name = os.fspath(path)
+    doc = _read_document(name, "ignore file")
+    if isinstance(doc, dict):
+        looks_like_rule = bool(set(doc) & set(IGNORE_RULE_KEYS))
+        raise IgnoreRuleError(
+            f"{name}: expected a list of ignore rules, found "
+            + ("a single rule: wrap it in [ ]" if looks_like_rule else "an object")
+            + f" (each rule: {', '.join(IGNORE_RULE_KEYS)})",
+            source=name,
+        )
+    if doc is None:
+        return []  # an empty file: no rules
+    if not isinstance(doc, list):
+        raise IgnoreRuleError(
+            f"{name}: expected a list of ignore rules, found {type(doc).__name__}", source=name
+        )
+    rules = []
+    for i, item in enumerate(doc):
+        where = f"{name}: entry [{i}]"
+        if not isinstance(item, dict):
+            raise IgnoreRuleError(
+                f"{where}: expected an object with {', '.join(IGNORE_RULE_KEYS)}, found {item!r}",
+                source=name,
+            )
+        for key in item:
+            if key not in IGNORE_RULE_KEYS:
+                close = difflib.get_close_matches(str(key), IGNORE_RULE_KEYS, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise IgnoreRuleError(
+                    f"{where}: unknown key {key!r}{hint} (valid keys: "
+                    f"{', '.join(IGNORE_RULE_KEYS)})",
+                    source=name,
+                )
+        if "reason" not in item:
+            raise IgnoreRuleError(
+                f"{where}: missing 'reason': every ignore rule must say why", source=name
+            )
+        try:
+            rules.append(IgnoreRule(**{str(k): v for k, v in item.items()}))
+        except IgnoreRuleError as exc:
+            raise IgnoreRuleError(f"{where}: {exc}", source=name) from None
+    return rules
+
+
 def read_vex(path: str | os.PathLike[str]) -> list[VexStatement]:
     """OpenVEX or CSAF VEX statements from a JSON file."""
     path = os.fspath(path)
@@ -104,21 +218,29 @@ def read_vex(path: str | os.PathLike[str]) -> list[VexStatement]:
         with open(path, "rb") as fh:
             doc = json.load(fh)
     except (OSError, ValueError) as exc:
-        raise VexError(f"{path}: cannot read a VEX document: {exc}") from None
+        raise VexError(f"{path}: cannot read a VEX document: {exc}", source=path) from None
     if isinstance(doc, dict) and isinstance(doc.get("statements"), list):
         return _openvex(doc, path)
     if isinstance(doc, dict) and isinstance(doc.get("vulnerabilities"), list):
         return _csaf(doc, path)
-    raise VexError(f"{path}: neither OpenVEX (statements) nor CSAF VEX (vulnerabilities)")
+    raise VexError(
+        f"{path}: neither OpenVEX (a 'statements' list) nor CSAF VEX (a 'vulnerabilities' list)",
+        source=path,
+    )
 
 
 def _openvex(doc: dict[str, Any], path: str) -> list[VexStatement]:
     out = []
     for i, st in enumerate(doc["statements"]):
+        if not isinstance(st, dict):
+            raise VexError(f"{path}: statement [{i}] is not an object", source=path)
         vuln = st.get("vulnerability")
         name = vuln.get("name") if isinstance(vuln, dict) else vuln
         products = []
-        for p in st.get("products") or []:
+        listed = st.get("products") or []
+        if not isinstance(listed, list):
+            raise VexError(f"{path}: statement [{i}]: 'products' must be a list", source=path)
+        for p in listed:
             ident = p.get("@id") if isinstance(p, dict) else p
             if isinstance(ident, str):
                 products.append(ident)
@@ -127,7 +249,10 @@ def _openvex(doc: dict[str, Any], path: str) -> list[VexStatement]:
                     if isinstance(sub, dict) and isinstance(sub.get("@id"), str):
                         products.append(sub["@id"])
         if not isinstance(name, str) or not products or not isinstance(st.get("status"), str):
-            raise VexError(f"{path}: statement {i} needs a vulnerability, products and a status")
+            raise VexError(
+                f"{path}: statement [{i}] needs a vulnerability, products and a status",
+                source=path,
+            )
         out.append(VexStatement(name, tuple(products), st["status"],
                                 str(st.get("justification") or st.get("impact_statement") or ""),
                                 path))  # fmt: skip
@@ -142,9 +267,9 @@ def _csaf_products(tree: Any) -> dict[str, str]:
         if isinstance(node, dict):
             full = node.get("product")
             for candidate in (node, full):
-                if isinstance(candidate, dict) and "product_id" in candidate:
-                    helper = candidate.get("product_identification_helper") or {}
-                    if isinstance(helper.get("purl"), str):
+                if isinstance(candidate, dict) and isinstance(candidate.get("product_id"), str):
+                    helper = candidate.get("product_identification_helper")
+                    if isinstance(helper, dict) and isinstance(helper.get("purl"), str):
                         found[candidate["product_id"]] = helper["purl"]
             for value in node.values():
                 visit(value)
@@ -165,20 +290,36 @@ def _csaf(doc: dict[str, Any], path: str) -> list[VexStatement]:
         "known_affected": "affected",
         "under_investigation": "under_investigation",
     }
-    for vuln in doc["vulnerabilities"]:
+    for n, vuln in enumerate(doc["vulnerabilities"]):
+        where = f"{path}: vulnerability [{n}]"
+        if not isinstance(vuln, dict):
+            raise VexError(f"{where} is not an object", source=path)
+        ids = vuln.get("ids") or []
         name = vuln.get("cve") or next(
-            (i.get("text") for i in vuln.get("ids") or [] if isinstance(i, dict)), None
+            (i.get("text") for i in (ids if isinstance(ids, list) else []) if isinstance(i, dict)),
+            None,
         )
         if not isinstance(name, str):
-            raise VexError(f"{path}: a vulnerability without a cve or id")
+            raise VexError(f"{where} has no 'cve' or 'ids'", source=path)
+        flags_list = vuln.get("flags") or []
+        status_map = vuln.get("product_status") or {}
+        if not isinstance(flags_list, list) or not isinstance(status_map, dict):
+            raise VexError(
+                f"{where}: 'flags' must be a list and 'product_status' an object", source=path
+            )
         flags = {
-            pid: f.get("label", "")
-            for f in vuln.get("flags") or []
+            pid: str(f.get("label", ""))
+            for f in flags_list
+            if isinstance(f, dict)
             for pid in f.get("product_ids") or []
+            if isinstance(pid, str)
         }
         for key, status in statuses.items():
-            for pid in (vuln.get("product_status") or {}).get(key) or []:
-                purl = products.get(pid)
+            listed = status_map.get(key) or []
+            if not isinstance(listed, list):
+                raise VexError(f"{where}: product_status.{key} must be a list", source=path)
+            for pid in listed:
+                purl = products.get(pid) if isinstance(pid, str) else None
                 if purl:
                     out.append(VexStatement(name, (purl,), status, flags.get(pid, ""), path))
     return out
