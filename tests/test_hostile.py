@@ -316,3 +316,238 @@ def test_module_errors_join_the_one_hierarchy():
     for cls in (VersionError, FeedError, VexError, BundleError, ExternalPluginError):
         assert issubclass(cls, AnchoreError), cls
     assert issubclass(VersionError, ValueError)
+
+
+# ---- bad arguments and bad fields: a typed error that is also the builtin it narrows ----
+EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "examples", "busybox", "busybox.oci.tar")
+
+
+@pytest.fixture(scope="module")
+def example():
+    with anchore.open_image(EXAMPLE) as image:
+        yield image
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        lambda image: image.layers[2],
+        lambda image: image.layers[-3],
+        lambda image: image.squashed(2),
+        lambda image: image.squashed(-3),
+    ],
+    ids=["layers[2]", "layers[-3]", "squashed(2)", "squashed(-3)"],
+)
+def test_a_layer_past_either_end_is_layer_not_found(example, ask):
+    from anchore.errors import ImageSelectionError, LayerNotFoundError
+
+    with pytest.raises(LayerNotFoundError) as caught:
+        ask(example)
+    err = caught.value
+    assert isinstance(err, IndexError) and isinstance(err, ImageSelectionError)
+    assert EXAMPLE in str(err) and "2 layers: 0 to 1" in str(err)
+    assert err.available == ["0", "1"] and err.source == EXAMPLE
+    # what is in range still works, negative indexes as in a list
+    assert example.layers[-1] is example.layers[1]
+    assert example.squashed(-1).exists("/bin/sh") and not example.squashed(0).exists("/bin/sh")
+    assert [layer.index for layer in example.layers[0:5]] == [0, 1]
+
+
+def test_a_layer_number_of_the_wrong_type_is_a_type_error(example):
+    with pytest.raises(TypeError):
+        example.squashed("1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        example.squashed(1.0)  # type: ignore[arg-type]
+
+
+def test_an_image_without_layers_has_no_layer_0(tmp_path):
+    from anchore.errors import LayerNotFoundError
+
+    with anchore.open_image(oci_archive(tmp_path / "empty.tar", build([]))) as image:
+        assert len(image) == 0 and list(image.squashed().files()) == []
+        with pytest.raises(LayerNotFoundError, match="it has no layers"):
+            image.squashed(0)
+
+
+@pytest.mark.parametrize("text", ["bogus", "", "linux/", "/amd64", "a/b/c/d", "linux/ /v7"])
+def test_a_bad_platform_string_is_invalid_platform(text):
+    from anchore.errors import ImageSelectionError, InvalidPlatformError
+
+    with pytest.raises(InvalidPlatformError, match="os/architecture") as caught:
+        anchore.Platform.parse(text)
+    assert isinstance(caught.value, ValueError) and isinstance(caught.value, ImageSelectionError)
+    with pytest.raises(ValueError, match=repr(text).replace("/", ".")):
+        anchore.open_image(EXAMPLE, platform=text)
+    assert anchore.Platform.parse("linux/arm/v7") == anchore.Platform("linux", "arm", "v7")
+
+
+def test_read_text_of_binary_content_names_the_file(example):
+    from anchore.errors import FileDecodeError, ImageFileError
+
+    with pytest.raises(FileDecodeError, match="/bin/busybox: not utf-8 text") as caught:
+        example.read_text("/bin/busybox")
+    err = caught.value
+    assert isinstance(err, UnicodeDecodeError) and isinstance(err, ImageFileError)
+    assert err.member == "/bin/busybox" and err.encoding == "utf-8"
+    assert "\ufffd" in example.read_text("/bin/busybox", errors="replace")
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"max_layers": -1},
+        {"max_layers": "10"},
+        {"max_layers": True},
+        {"max_read_bytes": 1.5},
+        {"max_compression_ratio": 0},
+        {"gzip_checkpoint_interval": 0},
+    ],
+)
+def test_a_bad_limit_is_refused_when_made(kw):
+    from anchore.errors import InvalidLimitError
+
+    (field,) = kw
+    with pytest.raises(InvalidLimitError, match=f"Limits.{field}") as caught:
+        anchore.Limits(**kw)
+    assert isinstance(caught.value, ValueError)
+
+
+def test_zero_limits_and_fractional_ratios_are_allowed():
+    limits = anchore.Limits(max_layers=0, max_symlink_follows=0, max_compression_ratio=2.5)
+    with pytest.raises(LimitExceededError, match="max_layers=0"):
+        anchore.open_image(EXAMPLE, limits=limits)
+
+
+def test_an_unknown_analyzer_is_named_with_the_valid_ones(example):
+    from anchore.errors import AnalyzerNotFoundError
+
+    with pytest.raises(AnalyzerNotFoundError, match="'nosuch'; available: .*dpkg") as caught:
+        anchore.analyze(example, analyzers=["dpkg", "nosuch"])
+    assert isinstance(caught.value, KeyError)
+    assert str(caught.value).startswith("no analyzer named")  # not KeyError's quoted repr
+    one = anchore.analyze(example, analyzers="dpkg")  # one name, not its letters
+    assert {p.name for p in one.packages} == {"base-files", "busybox-static"}
+
+
+# Every field of the config, the manifest and the index, replaced by a value of
+# the wrong type or deleted: opening and describing the image either works or
+# raises an AnchoreError, never a bare TypeError/KeyError/ValueError.
+_WRONG = [None, 5, "x", [], {}, -1, True, [1], {"a": 1}, "sha256:zz", KeyError]
+
+
+def _paths(obj, prefix=()):
+    yield prefix
+    items = (
+        obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    )
+    for key, value in items:
+        yield from _paths(value, (*prefix, key))
+
+
+def _replaced(obj, path, value):
+    obj = json.loads(json.dumps(obj))
+    if not path:
+        return value
+    parent = obj
+    for key in path[:-1]:
+        parent = parent[key]
+    if value is KeyError:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    return obj
+
+
+def _fuzz_image():
+    return build(
+        [[d("etc"), f("etc/a", "a")], [f("etc/b", "b")]],
+        variant="v1",
+        config={"author": "me", "config": {"Env": ["A=1"], "Labels": {"a": "b"},
+                "ExposedPorts": {"80/tcp": {}}, "User": "u", "Healthcheck": {"Test": ["x"]}}},
+    )  # fmt: skip
+
+
+def _write_layout(tmp_path, n, config=None, manifest=None, index=None):
+    built = _fuzz_image()
+    if config is not None:
+        built.config = config
+    layout = OCILayout()
+    layout.add_blob(built.config_bytes)
+    for blob in built.layers:
+        layout.add_blob(blob)
+    desc = layout.add_blob(
+        json.dumps(manifest if manifest is not None else built.manifest()).encode()
+    )
+    desc["mediaType"] = "application/vnd.oci.image.manifest.v1+json"
+    desc["platform"] = {"os": "linux", "architecture": "amd64"}
+    layout.tag(desc, "t")
+    if index is not None:
+        layout.index = index(layout.index)
+    return layout.write_dir(tmp_path / f"img{n}")
+
+
+def _describe(path, **kw):
+    with anchore.open_image(path, **kw) as image:
+        json.dumps(image.to_dict())
+        repr(image), str(image.platform), image.config.environment
+        [entry.to_dict() for entry in image.files()]
+
+
+def test_wrong_types_anywhere_in_the_metadata_are_anchore_errors(tmp_path):
+    built = _fuzz_image()
+    base_index = json.loads(
+        (tmp_path.joinpath(_write_layout(tmp_path, 0), "index.json")).read_text()
+    )
+    cases = []
+    for path in _paths(built.config):
+        cases += [("config", path, v) for v in _WRONG if path or v is not KeyError]
+    for path in _paths(built.manifest()):
+        cases += [("manifest", path, v) for v in _WRONG if path or v is not KeyError]
+    for path in _paths(base_index):
+        cases += [("index", path, v) for v in _WRONG if path or v is not KeyError]
+    escaped = []
+    for n, (where, path, value) in enumerate(cases, 1):
+        if where == "config":
+            image = _write_layout(tmp_path, n, config=_replaced(built.config, path, value))
+        elif where == "manifest":
+            image = _write_layout(tmp_path, n, manifest=_replaced(built.manifest(), path, value))
+        else:
+            image = _write_layout(tmp_path, n, index=lambda i, p=path, v=value: _replaced(i, p, v))
+        for kw in ({}, {"tag": "t"}, {"platform": "linux/amd64"}):
+            try:
+                _describe(image, **kw)
+            except AnchoreError:
+                pass
+            except Exception as exc:  # collecting what escapes
+                escaped.append(f"{where}{list(path)}={value!r} {kw}: {type(exc).__name__}: {exc}")
+    assert len(cases) > 300
+    assert escaped == []
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "problem"),
+    [
+        ("config", {"variant": 5}, "platform field 'variant'"),
+        ("config", {"os": ["linux"]}, "platform field 'os'"),
+        ("config", {"author": 5}, "'author'"),
+        ("descriptor", {"platform": {"os": "linux", "architecture": 64}}, "platform field"),
+        ("descriptor", {"mediaType": ["x"]}, "mediaType must be a string"),
+        (
+            "descriptor",
+            {"annotations": {"org.opencontainers.image.ref.name": 5}},
+            "name annotation",
+        ),
+    ],
+)
+def test_wrong_typed_platform_and_name_fields_are_format_errors(tmp_path, where, value, problem):
+    built = _fuzz_image()
+    if where == "config":
+        built.config.update(value)
+    layout = OCILayout()
+    desc = layout.add_image(built, platform={"os": "linux", "architecture": "amd64"})
+    if where == "descriptor":
+        desc.update(value)
+    layout.tag(desc)
+    path = layout.write_archive(tmp_path / "x.tar")
+    with pytest.raises(ImageFormatError, match=problem):
+        _describe(path)
