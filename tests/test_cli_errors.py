@@ -148,6 +148,8 @@ INPUT_ERRORS += [
                  ["{one_layer}", "no layer 1", "1 layer: 0"], id="files-own-layer-out-of-range"),
     pytest.param(["files", "--layer", "2", "{image}"], ["{image}", "no layer 2", "0 to 1"],
                  id="files-layer-past-the-last"),
+    pytest.param(["inspect", "/proc/self/mem"], ["/proc/self/mem", "cannot be read"],
+                 id="inspect-unreadable-source"),
     pytest.param(["cat", "{image}", "/no/such/file"], ["/no/such/file"], id="cat-missing-path"),
     pytest.param(["cat", "{image}", "/etc"], ["/etc", "directory"], id="cat-directory"),
     pytest.param(["analyze", "--analyzers", "dpkg,nosuch", "{image}"], ["nosuch", "dpkg", "python"],

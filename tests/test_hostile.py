@@ -7,6 +7,7 @@ import json
 import os
 import tarfile
 
+import attrs
 import pytest
 
 import anchore
@@ -551,3 +552,25 @@ def test_wrong_typed_platform_and_name_fields_are_format_errors(tmp_path, where,
     path = layout.write_archive(tmp_path / "x.tar")
     with pytest.raises(ImageFormatError, match=problem):
         _describe(path)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/mem"), reason="needs Linux /proc")
+def test_a_source_that_cannot_be_read_is_image_read_error():
+    from anchore.errors import ImageReadError
+
+    # /proc/self/mem exists but fails every read at offset 0 (EIO): unlike chmod 000, root too
+    with pytest.raises(ImageReadError, match="/proc/self/mem: cannot be read") as caught:
+        anchore.open_image("/proc/self/mem")
+    assert isinstance(caught.value, OSError)
+
+
+def test_file_tree_put_under_a_missing_parent_is_path_not_found():
+    from anchore.errors import PathNotFoundError
+    from anchore.image import FileEntry, FileTree, FileType
+
+    tree = FileTree()
+    entry = FileEntry("/a/b", FileType.FILE, 0o644, 0, 0, "", "", 0, 0, None, 0)
+    with pytest.raises(PathNotFoundError, match="/a/b: its parent"):
+        tree.put(entry)
+    tree.put(attrs.evolve(entry, path=tree.ensure_parent("/a/b", 0, 40)))
+    assert tree.stat("/a/b") == entry and tree.stat("/a").is_dir

@@ -10,6 +10,8 @@ be shown to a user as it is.
     AnchoreError
     ├── ImageError                  something is wrong with the image itself
     │   ├── ImageNotFoundError      the source does not exist
+    │   ├── ImageReadError          the source exists but cannot be read (permissions, I/O)
+    │   │                           (also an OSError)
     │   ├── ImageFormatError        not an image we can read, malformed JSON, corrupt tar
     │   │   ├── MissingBlobError    a blob the manifest names is not in the image
     │   │   └── TruncatedBlobError  a blob or layer ends early or cannot be decompressed
@@ -52,6 +54,7 @@ __all__ = [
     "ImageFileError",
     "ImageFormatError",
     "ImageNotFoundError",
+    "ImageReadError",
     "ImageSelectionError",
     "InvalidLimitError",
     "InvalidPlatformError",
@@ -114,6 +117,13 @@ class ImageError(AnchoreError):
 
 class ImageNotFoundError(ImageError):
     """The image source does not exist."""
+
+
+class ImageReadError(ImageError, OSError):
+    """The source exists but cannot be read: no permission, an I/O error.
+
+    Also an :class:`OSError`, which escaped before.
+    """
 
 
 class ImageFormatError(ImageError):

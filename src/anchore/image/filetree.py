@@ -317,6 +317,11 @@ class FileTree:
         """Insert ``entry`` at its path, whose parent must already be a directory here."""
         path = entry.path
         entries = self._entries
+        if _parent(path) not in self._children:
+            raise PathNotFoundError(
+                f"{path}: its parent is not a directory in this tree (ensure_parent() makes it)",
+                member=path,
+            )
         old = entries.get(path)
         if old is not None and old.type is FileType.DIRECTORY:
             if entry.type is not FileType.DIRECTORY:

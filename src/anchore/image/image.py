@@ -17,10 +17,12 @@ from typing import Any, BinaryIO, SupportsIndex, overload
 import attrs
 
 from anchore.errors import (
+    AnchoreError,
     DigestMismatchError,
     FileDecodeError,
     ImageFormatError,
     ImageNotFoundError,
+    ImageReadError,
     LayerNotFoundError,
     LimitExceededError,
     NotAFileError,
@@ -612,6 +614,22 @@ def open_image(
     if not os.path.exists(path):
         raise ImageNotFoundError(f"{path}: no such file or directory", source=path)
     wanted = Platform.parse(platform) if isinstance(platform, str) else platform
+    try:
+        return _open(path, tag, wanted, limits, workers, verify)
+    except AnchoreError:
+        raise
+    except OSError as exc:  # permissions, I/O errors: the input, not a bug
+        raise ImageReadError(f"{path}: cannot be read: {exc.strerror or exc}", source=path) from exc
+
+
+def _open(
+    path: str,
+    tag: str | None,
+    wanted: Platform | None,
+    limits: Limits,
+    workers: int | None,
+    verify: bool,
+) -> Image:
     src = open_source(path, limits)
     try:
         fmt = sniff_format(src)
