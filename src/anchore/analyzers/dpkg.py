@@ -195,6 +195,8 @@ class DpkgAnalyzer:
         }
         if checksums:
             metadata["md5sums"] = checksums
+        if not version:
+            metadata["purl_missing"] = "the status stanza has no Version field"
         missing = []
         if files and checksums:
             # a file dpkg installed (md5sums lists regular files only) that the image no longer has
@@ -206,7 +208,10 @@ class DpkgAnalyzer:
                 type="deb",
                 name=name,
                 version=version,
-                purl=make_purl("deb", name, version, namespace=distro_id, qualifiers=qualifiers),
+                # a deb purl needs a version; a stanza without one has no identity to give
+                purl=make_purl("deb", name, version, namespace=distro_id, qualifiers=qualifiers)
+                if version
+                else "",
                 locations=tuple(locations),
                 licenses=tuple(licenses),
                 source_name=source_name,

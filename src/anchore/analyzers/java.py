@@ -1,11 +1,21 @@
 """Java archives: jar, war, ear, par, sar, jpi, hpi, nested to a bounded depth.
 
 One package per Maven artifact. The identity of an archive's own package is
-chosen in a fixed order: ``pom.properties``, then ``pom.xml``, then
-``MANIFEST.MF``, then the file name. Further ``pom.properties`` inside an
-archive (shaded or bundled artifacts) are packages of their own, located at
-``outer.jar:groupId:artifactId``. Nested archives are read into memory up to
-``NESTED_MAX_BYTES`` and ``MAX_DEPTH`` levels deep.
+chosen in a fixed order: ``pom.properties``, then ``pom.xml``, then the
+Maven-repository ``.pom`` beside the archive (Debian's
+``/usr/share/maven-repo``), then ``MANIFEST.MF``, then the file name. Its
+groupId, when that identity does not give one, is looked for in the same
+repository pom (its ``<parent>``'s when it has none), then the manifest
+(:func:`group_from_manifest`), then a small table of well-known artifacts
+(:mod:`anchore.analyzers.maven_groups`). ``metadata["group_id_source"]`` says
+which; a jar whose groupId is still unknown gets no purl (a Maven purl without
+a groupId is invalid and matches nothing) and ``metadata["purl_missing"]`` says
+why.
+
+Further ``pom.properties`` inside an archive (shaded or bundled artifacts) are
+packages of their own, located at ``outer.jar:groupId:artifactId``. Nested
+archives are read into memory up to ``NESTED_MAX_BYTES`` and ``MAX_DEPTH``
+levels deep.
 """
 
 from __future__ import annotations
@@ -14,17 +24,28 @@ import io
 import re
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
+
+import attrs
 
 from anchore.analysis.analyzer import FileInput, Result
 from anchore.analysis.model import AnalyzerError, Location, Package
 from anchore.analyzers.common import make_purl
+from anchore.analyzers.maven_groups import ORGANISATION_VENDOR_IDS, known_group
+from anchore.errors import AnchoreError
 
 if TYPE_CHECKING:
     from anchore.analysis.engine import AnalysisContext
 
-__all__ = ["JavaAnalyzer", "parse_manifest", "parse_pom_properties"]
+__all__ = [
+    "JavaAnalyzer",
+    "RepoPom",
+    "group_from_manifest",
+    "maven_repo_poms",
+    "parse_manifest",
+    "parse_pom_properties",
+]
 
 ARCHIVE_SUFFIXES = (".jar", ".war", ".ear", ".par", ".sar", ".jpi", ".hpi", ".nar", ".kar")
 MAX_DEPTH = 4
@@ -65,23 +86,47 @@ def parse_pom_properties(text: str) -> dict[str, str]:
 
 
 def _pom_xml(data: bytes) -> dict[str, Any]:
+    """The coordinates a pom.xml states; a value that is a property the pom does not define
+    (``${revision}`` set by a parent) is None, never the parent's own coordinate."""
     root = ET.fromstring(data)
     ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
 
-    def text(node: ET.Element | None, tag: str) -> str | None:
+    def raw(node: ET.Element | None, tag: str) -> str | None:
         found = node.find(ns + tag) if node is not None else None
         return found.text.strip() if found is not None and found.text else None
 
     parent = root.find(ns + "parent")
+    props = root.find(ns + "properties")
+    defined = {
+        child.tag[len(ns) :]: (child.text or "").strip()
+        for child in (props if props is not None else [])
+    }
+    defined.update(
+        {
+            "project.parent.groupId": raw(parent, "groupId") or "",
+            "project.parent.version": raw(parent, "version") or "",
+        }
+    )
+
+    def resolved(value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = re.sub(r"\$\{([^}]+)\}", lambda m: defined.get(m.group(1)) or m.group(0), value)
+        return None if "${" in value or not value else value
+
     licenses = [
         (lic.findtext(ns + "name") or "").strip()
         for lic in root.findall(f"{ns}licenses/{ns}license")
     ]
+    own_group = raw(root, "groupId")
+    own_version = raw(root, "version")
     return {
-        "groupId": text(root, "groupId") or text(parent, "groupId"),
-        "artifactId": text(root, "artifactId"),
-        "version": text(root, "version") or text(parent, "version"),
-        "name": text(root, "name"),
+        # a pom without its own groupId or version inherits its parent's
+        "groupId": resolved(own_group) if own_group else resolved(raw(parent, "groupId")),
+        "groupFromParent": own_group is None and raw(parent, "groupId") is not None,
+        "artifactId": resolved(raw(root, "artifactId")),
+        "version": resolved(own_version) if own_version else resolved(raw(parent, "version")),
+        "name": raw(root, "name"),
         "licenses": [x for x in licenses if x],
     }
 
@@ -94,6 +139,111 @@ def _from_filename(path: str) -> tuple[str | None, str | None]:
     return match.group("name"), match.group("version")
 
 
+_GROUP_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def group_from_manifest(manifest: Mapping[str, str], artifact: str) -> tuple[str, str] | None:
+    """(groupId, the field it came from), when the manifest says it; else None.
+
+    ``Group-Id`` (Jenkins plugins) is the groupId. ``Bundle-SymbolicName`` and
+    ``Automatic-Module-Name`` count only when they are ``GROUP.ARTIFACT`` (a
+    module name spells ``-`` as ``_``): ``org.apache.commons.logging`` says
+    nothing about commons-logging's groupId. ``Implementation-Vendor-Id`` is the
+    groupId unless it names an organisation (``org.apache``).
+    """
+    group = manifest.get("Group-Id", "").strip()
+    if _GROUP_ID.match(group):
+        return group, "manifest:Group-Id"
+    for field, tail in (
+        ("Bundle-SymbolicName", artifact),
+        ("Automatic-Module-Name", artifact.replace("-", "_")),
+    ):
+        value = manifest.get(field, "").split(";", 1)[0].strip()
+        if value.endswith("." + tail):
+            group = value[: -len(tail) - 1]
+            if _GROUP_ID.match(group):
+                return group, f"manifest:{field}"
+    vendor = manifest.get("Implementation-Vendor-Id", "").strip()
+    if _GROUP_ID.match(vendor) and vendor not in ORGANISATION_VENDOR_IDS:
+        return vendor, "manifest:Implementation-Vendor-Id"
+    return None
+
+
+@attrs.frozen
+class RepoPom:
+    """The ``.pom`` a Maven repository keeps beside a jar.
+
+    At ``GROUP/ARTIFACT/VERSION/ARTIFACT-VERSION.pom``, the jar beside it.
+    """
+
+    path: str
+    group_id: str | None
+    group_from_parent: bool
+    artifact_id: str
+    #: None for Debian's ``debian`` version directories (the real one is elsewhere)
+    version: str | None
+
+
+def _repo_layout(pom_path: str) -> tuple[str, str] | None:
+    """(artifact, version) if ``pom_path`` sits where a Maven repository puts it."""
+    parts = pom_path.split("/")
+    if len(parts) < 4:
+        return None
+    artifact, version, base = parts[-3], parts[-2], parts[-1]
+    if base != f"{artifact}-{version}.pom":
+        return None
+    return artifact, version
+
+
+def maven_repo_poms(
+    poms: Sequence[FileInput], context: AnalysisContext
+) -> tuple[dict[str, RepoPom], list[AnalyzerError]]:
+    """Archive path (every symlink followed) -> the repository pom that describes it.
+
+    Debian's ``/usr/share/maven-repo/GROUP/ARTIFACT/VERSION/`` holds the pom and
+    a symlink to the jar in ``/usr/share/java``; a plain Maven repository
+    (``~/.m2/repository``) holds the jar itself. A pom is read only when an
+    archive sits beside it. A real version directory wins over Debian's
+    ``debian`` one.
+    """
+    found: dict[str, RepoPom] = {}
+    errors: list[AnalyzerError] = []
+    for pom in sorted(poms, key=lambda f: f.path):
+        layout = _repo_layout(pom.path)
+        if layout is None:
+            continue
+        stem = pom.path[: -len(".pom")]
+        targets = []
+        for suffix in ARCHIVE_SUFFIXES:
+            try:
+                if context.image.stat(stem + suffix).is_file:
+                    targets.append(context.image.realpath(stem + suffix))
+            except AnchoreError:
+                continue
+        if not targets:
+            continue
+        try:
+            doc = _pom_xml(pom.read())
+        except (ET.ParseError, AnchoreError) as exc:
+            errors.append(AnalyzerError("java", f"{pom.path}: unreadable pom: {exc}", pom.path))
+            continue
+        if doc.get("artifactId") != layout[0]:
+            continue  # not the pom of the artifact its directory names
+        version = doc.get("version")
+        entry = RepoPom(
+            pom.path,
+            doc.get("groupId"),
+            bool(doc.get("groupFromParent")),
+            layout[0],
+            None if version in (None, "debian") or version != layout[1] else version,
+        )
+        for target in targets:
+            seen = found.get(target)
+            if seen is None or (seen.version is None and entry.version is not None):
+                found[target] = entry
+    return found, errors
+
+
 def _maven_package(
     group: str | None,
     artifact: str,
@@ -101,19 +251,33 @@ def _maven_package(
     location: Location,
     virtual_path: str,
     licenses: Sequence[str] = (),
+    *,
+    group_source: str,
     **metadata: Any,
 ) -> Package:
+    """A Maven package; one whose groupId is unknown gets no purl (a Maven purl needs it)."""
+    if not group:
+        known = known_group(artifact)
+        group, group_source = (known, "known-artifact table") if known else (None, "unknown")
+    purl = make_purl("maven", artifact, version, namespace=group) if group else ""
+    extra = {k: v for k, v in metadata.items() if v}
+    if not group:
+        extra["purl_missing"] = (
+            "groupId unknown: no pom.properties, pom.xml or Maven repository pom, "
+            "no manifest field naming it, not a known artifact"
+        )
     return Package(
         type="java-archive",
         name=artifact,
         version=version,
-        purl=make_purl("maven", artifact, version, namespace=group or None),
+        purl=purl,
         locations=(location,),
         licenses=tuple(licenses),
         metadata={
             "virtual_path": virtual_path,
             "group_id": group,
-            **{k: v for k, v in metadata.items() if v},
+            "group_id_source": group_source,
+            **extra,
         },
     )
 
@@ -124,22 +288,33 @@ def _artifact_like(value: str | None) -> bool:
 
 class JavaAnalyzer:
     name = "java"
-    patterns: Sequence[str] = tuple("*" + s for s in ARCHIVE_SUFFIXES)
+    #: archives, and the ``.pom`` files of Maven repositories (for jars without metadata)
+    patterns: Sequence[str] = (*("*" + s for s in ARCHIVE_SUFFIXES), "*.pom")
     prefetch = False  # archives are read by seeking to their central directory
 
     def analyze(self, files: Sequence[FileInput], context: AnalysisContext) -> Iterable[Result]:
+        poms = [f for f in files if f.path.endswith(".pom")]
+        repo, errors = maven_repo_poms(poms, context) if poms else ({}, [])
+        yield from errors
         for f in files:
+            if f.path.endswith(".pom"):
+                continue
             location = context.location(f.entry, context.introduced_in(f.entry))
             try:
                 with f.open() as fh:
-                    yield from self._archive(fh, f.path, location, 0)
+                    yield from self._archive(fh, f.path, location, 0, repo.get(f.path))
             except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
                 yield AnalyzerError(self.name, f"{f.path}: not a readable archive: {exc}", f.path)
             except Exception as exc:
                 yield AnalyzerError(self.name, f"{f.path}: {type(exc).__name__}: {exc}", f.path)
 
     def _archive(
-        self, fh: IO[bytes], virtual_path: str, location: Location, depth: int
+        self,
+        fh: IO[bytes],
+        virtual_path: str,
+        location: Location,
+        depth: int,
+        repo_pom: RepoPom | None = None,
     ) -> Iterator[Result]:
         with zipfile.ZipFile(fh) as archive:
             infos = {i.filename: i for i in archive.infolist()}
@@ -178,63 +353,10 @@ class JavaAnalyzer:
             licenses = (
                 [manifest["Bundle-License"]] if manifest.get("Bundle-License", "").strip() else []
             )
-            if own is not None:
-                pom = self._pom_for(own, pom_xmls, read)
-                yield _maven_package(
-                    own.get("groupId"),
-                    own["artifactId"],
-                    own["version"],
-                    location,
-                    virtual_path,
-                    pom.get("licenses") or licenses,
-                    identity="pom.properties",
-                )
-            elif pom_xmls and not properties:
-                pom = _pom_xml(read(pom_xmls[0]))
-                if pom.get("artifactId") and pom.get("version"):
-                    yield _maven_package(
-                        pom.get("groupId"),
-                        pom["artifactId"],
-                        pom["version"],
-                        location,
-                        virtual_path,
-                        pom.get("licenses") or licenses,
-                        identity="pom.xml",
-                    )
-                else:
-                    own = None
-            if own is None and not (pom_xmls and not properties):
-                name = (
-                    next(
-                        (
-                            manifest[k]
-                            for k in ("Implementation-Title", "Bundle-Name")
-                            if _artifact_like(manifest.get(k))
-                        ),
-                        None,
-                    )
-                    or file_name
-                )
-                version = (
-                    manifest.get("Implementation-Version")
-                    or manifest.get("Bundle-Version")
-                    or manifest.get("Specification-Version")
-                    or file_version
-                )
-                source = (
-                    "MANIFEST.MF" if name != file_name or version != file_version else "file name"
-                )
-                if name and version:
-                    yield _maven_package(
-                        None,
-                        name,
-                        version,
-                        location,
-                        virtual_path,
-                        licenses,
-                        identity=source,
-                        manifest_name=manifest.get("Bundle-SymbolicName"),
-                    )
+            yield from self._own_package(
+                own, properties, pom_xmls, read, manifest, repo_pom, licenses,
+                file_name, file_version, location, virtual_path,
+            )  # fmt: skip
             # bundled artifacts: every other pom.properties is a package of its own
             for props in properties:
                 if props is own:
@@ -247,6 +369,7 @@ class JavaAnalyzer:
                     location,
                     inner,
                     identity="pom.properties",
+                    group_source="pom.properties",
                 )
             if depth < MAX_DEPTH:
                 for name, info in infos.items():
@@ -268,6 +391,112 @@ class JavaAnalyzer:
                             yield AnalyzerError(
                                 self.name, f"{virtual_path}:{name}: {exc}", location.path
                             )
+
+    def _own_package(
+        self,
+        own: dict[str, str] | None,
+        properties: list[dict[str, str]],
+        pom_xmls: list[str],
+        read: Any,
+        manifest: dict[str, str],
+        repo_pom: RepoPom | None,
+        licenses: list[str],
+        file_name: str | None,
+        file_version: str | None,
+        location: Location,
+        virtual_path: str,
+    ) -> Iterator[Result]:
+        """The archive's own artifact: identity first, then its groupId, each in a fixed order."""
+        group: str | None = None
+        group_source = "unknown"
+        if own is not None:
+            pom = self._pom_for(own, pom_xmls, read)
+            artifact, version = own["artifactId"], own["version"]
+            group = own.get("groupId") or None
+            identity = group_source = "pom.properties"
+            licenses = pom.get("licenses") or licenses
+        else:
+            pom = {}
+            if pom_xmls and not properties:
+                try:
+                    pom = _pom_xml(read(pom_xmls[0]))
+                except ET.ParseError:
+                    pom = {}
+            if pom.get("artifactId"):
+                artifact = pom["artifactId"]
+                version = (
+                    pom.get("version")
+                    or manifest.get("Implementation-Version")
+                    or manifest.get("Bundle-Version")
+                    or file_version
+                    or ""
+                )
+                group = pom.get("groupId")
+                identity = "pom.xml"
+                group_source = "pom.xml parent" if pom.get("groupFromParent") else "pom.xml"
+                licenses = pom.get("licenses") or licenses
+            elif repo_pom is not None:
+                artifact = repo_pom.artifact_id
+                version = (
+                    repo_pom.version
+                    or manifest.get("Implementation-Version")
+                    or manifest.get("Bundle-Version")
+                    or file_version
+                    or ""
+                )
+                identity = "maven-repo pom"
+            else:
+                name = (
+                    next(
+                        (
+                            manifest[k]
+                            for k in ("Implementation-Title", "Bundle-Name")
+                            if _artifact_like(manifest.get(k))
+                        ),
+                        None,
+                    )
+                    or file_name
+                )
+                version = (
+                    manifest.get("Implementation-Version")
+                    or manifest.get("Bundle-Version")
+                    or manifest.get("Specification-Version")
+                    or file_version
+                    or ""
+                )
+                identity = (
+                    "MANIFEST.MF" if name != file_name or version != file_version else "file name"
+                )
+                if not name:
+                    return
+                artifact = name
+            if not version:
+                return
+        if not group and repo_pom is not None and repo_pom.artifact_id == artifact:
+            group = repo_pom.group_id
+            group_source = (
+                "maven-repo pom parent" if repo_pom.group_from_parent else "maven-repo pom"
+            )
+        if not group:
+            from_manifest = group_from_manifest(manifest, artifact)
+            if from_manifest is not None:
+                group, group_source = from_manifest
+        yield _maven_package(
+            group,
+            artifact,
+            version,
+            location,
+            virtual_path,
+            licenses,
+            identity=identity,
+            group_source=group_source,
+            manifest_name=manifest.get("Bundle-SymbolicName")
+            if identity != "pom.properties"
+            else None,
+            repo_pom=repo_pom.path
+            if repo_pom is not None and repo_pom.artifact_id == artifact
+            else None,
+        )
 
     @staticmethod
     def _pom_for(props: dict[str, str], pom_xmls: list[str], read: Any) -> dict[str, Any]:

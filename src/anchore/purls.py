@@ -1,0 +1,168 @@
+"""Package URLs: what a valid one is for each type anchore emits, and the check.
+
+A purl is only worth emitting if a consumer can use it: it must parse, print
+back the same (packageurl-python's canonical form), and carry the parts its
+type requires (a Maven purl without a groupId names no artifact any advisory
+can match). The rules follow the purl-spec type definitions
+(https://github.com/package-url/purl-spec, ``types/*-definition.json``);
+:data:`RULES` notes where anchore is stricter or looser, and why.
+
+An empty purl is anchore's way to say "no valid identity is known" (a jar
+whose groupId cannot be found): a package then says why in its metadata, and
+nothing emits a made-up one instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+from packageurl import PackageURL
+
+from anchore.analysis.model import Package
+from anchore.errors import AnchoreError
+
+__all__ = [
+    "PACKAGE_PURL_TYPES",
+    "RULES",
+    "PurlError",
+    "TypeRule",
+    "check_purl",
+    "package_purl_problems",
+    "purl_problems",
+]
+
+
+class PurlError(AnchoreError, ValueError):
+    """A package URL that does not parse, does not round-trip, or lacks a part its type needs."""
+
+
+@attrs.frozen
+class TypeRule:
+    """What one purl type requires of the parts anchore fills in."""
+
+    #: "required", "optional" or "prohibited"
+    namespace: str
+    #: namespace and name are case-insensitive in this type: they must be lowercase
+    lowercase: bool = False
+    #: every package anchore reports has a version; for these types it must be in the purl
+    version: bool = True
+    note: str = ""
+
+
+RULES: dict[str, TypeRule] = {
+    "maven": TypeRule("required", note="namespace is the groupId, name the artifactId"),
+    "deb": TypeRule("required", lowercase=True, note="namespace is the vendor (debian, ubuntu)"),
+    "apk": TypeRule("required", lowercase=True, note="namespace is the vendor (alpine, wolfi)"),
+    # the spec's own example pkg:rpm/centerim@... has none: the vendor is optional
+    "rpm": TypeRule("optional", lowercase=True, note="namespace is the vendor when known"),
+    # the spec asks for a namespace and lowercase; Go module paths are case-sensitive
+    # (the module proxy escapes capitals), so case is kept, as syft and grype do, and
+    # one-element paths (``stdlib``, a bare ``module app``) have no namespace
+    "golang": TypeRule("optional", note="namespace is the module path up to its last '/'"),
+    "npm": TypeRule("optional", note="namespace is the @scope"),
+    "pypi": TypeRule("prohibited", note="name normalised per PEP 503 ('_' becomes '-')"),
+    "gem": TypeRule("prohibited"),
+    "cargo": TypeRule("prohibited"),
+    "nuget": TypeRule("prohibited"),
+    "composer": TypeRule("required", lowercase=True, note="namespace is the vendor"),
+    "generic": TypeRule("optional"),
+}
+
+#: Package.type -> the purl type its purl must have
+PACKAGE_PURL_TYPES: dict[str, str] = {
+    "deb": "deb",
+    "rpm": "rpm",
+    "apk": "apk",
+    "python": "pypi",
+    "npm": "npm",
+    "java-archive": "maven",
+    "go-module": "golang",
+    "gem": "gem",
+    "php-composer": "composer",
+    "rust-crate": "cargo",
+    "dotnet": "nuget",
+}
+
+
+def purl_problems(purl: str) -> list[str]:
+    """What is wrong with ``purl`` (empty when nothing is)."""
+    try:
+        parsed = PackageURL.from_string(purl)
+    except ValueError as exc:
+        return [f"does not parse: {exc}"]
+    problems = []
+    canonical = parsed.to_string()
+    if canonical != purl:
+        problems.append(f"does not round-trip: prints back as {canonical!r}")
+    rule = RULES.get(parsed.type)
+    if rule is None:
+        return [*problems, f"type {parsed.type!r} is not one anchore knows the rules of"]
+    if rule.namespace == "required" and not parsed.namespace:
+        problems.append(f"a {parsed.type} purl needs a namespace ({rule.note})")
+    if rule.namespace == "prohibited" and parsed.namespace:
+        problems.append(f"a {parsed.type} purl has no namespace, not {parsed.namespace!r}")
+    if rule.lowercase:
+        for part in ("namespace", "name"):
+            value = getattr(parsed, part) or ""
+            if value != value.lower():
+                problems.append(f"the {part} {value!r} of a {parsed.type} purl must be lowercase")
+    if rule.version and not parsed.version:
+        problems.append("no version")
+    if parsed.type == "npm" and parsed.namespace and not parsed.namespace.startswith("@"):
+        problems.append(f"an npm namespace is an @scope, not {parsed.namespace!r}")
+    return problems
+
+
+def check_purl(purl: str) -> PackageURL:
+    """The parsed purl; :class:`PurlError` naming every problem if it is not a valid one."""
+    problems = purl_problems(purl)
+    if problems:
+        raise PurlError(f"invalid package URL {purl!r}: {'; '.join(problems)}")
+    return PackageURL.from_string(purl)
+
+
+def _pep503(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def package_purl_problems(pkg: Package) -> list[str]:
+    """What is wrong with a package's purl, itself and as the identity of that package.
+
+    Its type must be the one the package's type maps to, and its namespace and
+    name must spell the package's name (a Maven purl: the metadata's
+    ``group_id`` and the artifact); its version must be the package's. An empty
+    purl is allowed only when the package's metadata says why
+    (``purl_missing``).
+    """
+    if not pkg.purl:
+        return [] if pkg.metadata.get("purl_missing") else ["empty purl, and no purl_missing"]
+    problems = purl_problems(pkg.purl)
+    if problems and problems[0].startswith("does not parse"):
+        return problems
+    parsed = PackageURL.from_string(pkg.purl)
+    wanted = PACKAGE_PURL_TYPES.get(pkg.type)
+    if wanted is not None and parsed.type != wanted:
+        problems.append(f"a {pkg.type} package's purl has type {parsed.type!r}, not {wanted!r}")
+    full = f"{parsed.namespace}/{parsed.name}" if parsed.namespace else parsed.name
+    if parsed.type == "maven":
+        group = pkg.metadata.get("group_id")
+        if (parsed.namespace, parsed.name) != (group, pkg.name):
+            problems.append(f"names {full!r}, the package is {group}:{pkg.name}")
+    elif parsed.type == "pypi":
+        if parsed.name != _pep503(pkg.name):
+            problems.append(f"names {parsed.name!r}, the package is {pkg.name!r}")
+    elif parsed.type in ("golang", "npm", "composer", "generic"):
+        # packageurl-python lowercases npm and composer names (legacy npm names
+        # such as JSONStream have capitals)
+        fold = str.lower if parsed.type in ("npm", "composer") else str
+        if fold(full) != fold(pkg.name):
+            problems.append(f"names {full!r}, the package is {pkg.name!r}")
+    elif parsed.name != pkg.name:
+        problems.append(f"names {parsed.name!r}, the package is {pkg.name!r}")
+    version = pkg.version
+    if parsed.type == "golang" and pkg.name == "stdlib":
+        version = version.removeprefix("go")  # the toolchain's go1.22.1 is 1.22.1, as syft has it
+    if (parsed.version or "") != version:
+        problems.append(f"has version {parsed.version!r}, the package {pkg.version!r}")
+    return problems
