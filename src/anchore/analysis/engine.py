@@ -402,7 +402,7 @@ def _ownership(packages: list[Package]) -> list[Relationship]:
                 owner_of.setdefault(path, pkg.purl)
     found = []
     for pkg in packages:
-        if pkg.type in OS_PACKAGE_TYPES:
+        if pkg.type in OS_PACKAGE_TYPES or not pkg.purl:  # no identity to relate (purl_missing)
             continue
         for loc in pkg.locations:
             parent = owner_of.get(loc.path) or owner_of.get(_usrmerge(loc.path))
