@@ -158,12 +158,14 @@ def test_python_dist_info_egg_info_and_locks(tmp_path):
             ),
             "srv/app/poetry.lock": _read("python/testdata/poetry/simple-deps/poetry.lock"),
             "srv/app/Pipfile.lock": _read("python/testdata/pipfile-lock/Pipfile.lock"),
-            "srv/app/requirements.txt": _read("python/testdata/glob-paths/src/requirements.txt"),
+            "srv/app/requirements.txt": _read("python/testdata/pypi-remote/requirements.txt"),
         },
     )
-    assert not result.errors
+    assert not result.errors, result.errors
     by_lock = {p.metadata.get("lock") for p in result.packages}
-    assert {"/srv/app/poetry.lock", "/srv/app/Pipfile.lock"} <= by_lock
+    assert {"/srv/app/poetry.lock", "/srv/app/Pipfile.lock", "/srv/app/requirements.txt"} <= by_lock
+    # nothing is installed for /srv/app: what its locks name is declared, never installed
+    assert all(p.declared == bool(p.metadata.get("lock")) for p in result.packages)
     (pygments,) = [p for p in result.packages if p.files]
     assert pygments.name == "pygments" and pygments.version == "2.6.1"
     # RECORD paths are relative to site-packages, '../../../bin' included

@@ -262,8 +262,10 @@ def _merge(packages: list[Package]) -> list[Package]:
     for pkg in packages:
         key = (pkg.type, pkg.name, pkg.version, pkg.purl)
         seen = merged.get(key)
-        if seen is None:
-            merged[key] = pkg
+        if seen is None or (seen.declared and not pkg.declared):
+            merged[key] = pkg  # installed evidence beats a lock file's declaration
+            continue
+        if pkg.declared and not seen.declared:
             continue
         locations = tuple(
             sorted(
@@ -372,7 +374,7 @@ def analyze(
                 errors.append(item)
             else:
                 errors.append(AnalyzerError(name, f"yielded {type(item).__name__}, not a result"))
-    packages = _merge(packages)
+    packages = _without_os_owned_declarations(_merge(packages))
     records = _inventory(image, entries, packages, digests, context)
     relationships = _ownership(packages)
     return Analysis(
@@ -391,6 +393,23 @@ def analyze(
 
 
 OS_PACKAGE_TYPES = frozenset({"deb", "rpm", "apk"})
+
+
+def _without_os_owned_declarations(packages: list[Package]) -> list[Package]:
+    """Declared packages whose every lock file an OS package installed are dropped: a lock
+    file shipped by an OS package describes that package's development, not the image."""
+    owned = {
+        path
+        for pkg in packages
+        if pkg.type in OS_PACKAGE_TYPES
+        for listed in pkg.files
+        for path in (listed, _usrmerge(listed))
+    }
+    return [
+        pkg
+        for pkg in packages
+        if not (pkg.declared and pkg.locations and all(loc.path in owned for loc in pkg.locations))
+    ]
 
 
 def _ownership(packages: list[Package]) -> list[Relationship]:

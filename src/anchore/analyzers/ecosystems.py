@@ -1,20 +1,31 @@
 """Smaller ecosystems: Ruby gems, PHP Composer, Rust crates, .NET assemblies.
 
 Each reads its ecosystem's own records (gemspecs, Gemfile.lock,
-composer/installed.json, composer.lock, Cargo.lock, *.deps.json); none guesses.
+composer/installed.json, composer.lock, Cargo.lock, *.deps.json,
+packages.lock.json); none guesses. Lock files are declared, never installed
+(see ``_PerFile`` and :mod:`anchore.analyzers.lockfiles`).
 """
 
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from anchore.analysis.analyzer import FileInput, Result
 from anchore.analysis.model import AnalyzerError, Location, Package
 from anchore.analyzers.common import make_purl
+from anchore.analyzers.lockfiles import (
+    installed_package_root,
+    is_version,
+    mostly_installed,
+    unversioned_error,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -28,18 +39,66 @@ __all__ = ["ComposerAnalyzer", "DotnetAnalyzer", "RubyAnalyzer", "RustAnalyzer",
 
 
 class _PerFile:
-    """An analyzer that parses each offered file on its own."""
+    """An analyzer that parses each offered file on its own.
+
+    Its lock files (``locks``, by base name) follow the rules of
+    :mod:`anchore.analyzers.lockfiles`, applied here once for every ecosystem:
+    not read inside an installed package; nothing from them where the installed
+    form is present (one of ``installed_beside`` exists in the lock's
+    directory, or most of what it pins is installed at the pinned versions);
+    otherwise their packages are declared. Entries whose version is not a real
+    version of ``scheme`` are listed in one error per lock file.
+    """
 
     name = ""
     patterns: Sequence[str] = ()
+    locks: Sequence[str] = ()
+    scheme = ""
+    installed_beside: Sequence[str] = ()
 
     def analyze(self, files: Sequence[FileInput], context: AnalysisContext) -> Iterable[Result]:
+        installed: set[tuple[str, str]] = set()
+        locks = [f for f in files if f.path.rsplit("/", 1)[1] in self.locks]
         for f in files:
-            location = context.location(f.entry, context.introduced_in(f.entry))
-            try:
-                yield from self.parse(f, location)
-            except Exception as exc:
-                yield AnalyzerError(self.name, f"{f.path}: {type(exc).__name__}: {exc}", f.path)
+            if f in locks:
+                continue
+            for result in self._parsed(f, context):
+                if isinstance(result, Package):
+                    installed.add((result.name, result.version))
+                yield result
+        for f in locks:
+            if installed_package_root(f.path) is None:
+                yield from self._lock(f, context, installed)
+
+    def _parsed(self, f: FileInput, context: AnalysisContext) -> Iterator[Result]:
+        location = context.location(f.entry, context.introduced_in(f.entry))
+        try:
+            yield from list(self.parse(f, location))
+        except Exception as exc:
+            yield AnalyzerError(self.name, f"{f.path}: {type(exc).__name__}: {exc}", f.path)
+
+    def _lock(
+        self, f: FileInput, context: AnalysisContext, installed: set[tuple[str, str]]
+    ) -> Iterator[Result]:
+        directory = posixpath.dirname(f.path)
+        if any(context.image.exists(posixpath.join(directory, p)) for p in self.installed_beside):
+            return
+        good: dict[tuple[str, str], Package] = {}
+        bad: list[str] = []
+        for result in self._parsed(f, context):
+            if not isinstance(result, Package):
+                yield result
+            elif is_version(self.scheme, result.version):
+                good.setdefault((result.name, result.version), result)
+            else:
+                bad.append(f"{result.name}@{result.version}")
+        if mostly_installed(good, installed):
+            return
+        for pkg in good.values():
+            yield attrs.evolve(pkg, declared=True, metadata={**pkg.metadata, "lock": f.path})
+        error = unversioned_error(self.name, f.path, bad)
+        if error is not None:
+            yield error
 
     def parse(self, f: FileInput, location: Location) -> Iterator[Package]:
         raise NotImplementedError  # pragma: no cover
@@ -77,6 +136,9 @@ class RubyAnalyzer(_PerFile):
         "Gemfile.lock",
         "Gemfile.next.lock",
     )
+    locks: Sequence[str] = ("Gemfile.lock", "Gemfile.next.lock")
+    scheme = "gem"
+    installed_beside: Sequence[str] = ("vendor/bundle",)
 
     def parse(self, f: FileInput, location: Location) -> Iterator[Package]:
         text = f.read_text()
@@ -98,22 +160,42 @@ class RubyAnalyzer(_PerFile):
                     authors=fields.get("author"),
                 )
             return
+        yield from self._gemfile_lock(f, text, location)
+
+    _SPEC = re.compile(r"^    (\S+) \(([^)]+)\)$")  # a spec's own dependencies are indented deeper
+    #: ``nokogiri (1.13.10-x86_64-linux)``: the platform is not part of the version
+    _PLATFORM = re.compile(
+        r"-(?:(?:x86_64|x86|i[3-6]86|x64|arm64|aarch64|arm|armv[0-9a-z]+|universal|powerpc|ppc64le|"
+        r"s390x|riscv64)-[a-z0-9_.-]+|java|jruby|mswin32|mswin64|mingw32|x64-mingw-ucrt)$"
+    )
+
+    def _gemfile_lock(self, f: FileInput, text: str, location: Location) -> Iterator[Package]:
+        """Specs of the GEM and GIT sections; PATH gems are the application's own code."""
+        section = ""
         in_specs = False
         for line in text.splitlines():
             if line and not line[0].isspace():
-                in_specs = False  # a new section (GEM, PATH, PLATFORMS...)
+                section, in_specs = line.strip(), False  # GEM, GIT, PATH, PLATFORMS...
             elif line.strip() == "specs:":
                 in_specs = True
-            elif in_specs:
-                match = re.match(r"^    (\S+) \(([^)]+)\)$", line)  # deps are indented deeper
+            elif in_specs and section in ("GEM", "GIT"):
+                match = self._SPEC.match(line)
                 if match:
-                    yield _gem(match.group(1), match.group(2), location, lock=f.path)
+                    version = match.group(2)
+                    platform = self._PLATFORM.search(version)
+                    meta = {"platform": platform.group(0)[1:]} if platform else {}
+                    if platform:
+                        version = version[: platform.start()]
+                    yield _gem(match.group(1), version, location, lock=f.path, **meta)
 
 
 # ---- PHP ----
 class ComposerAnalyzer(_PerFile):
     name = "php-composer"
     patterns: Sequence[str] = ("**/composer/installed.json", "composer.lock")
+    locks: Sequence[str] = ("composer.lock",)
+    scheme = "composer"
+    installed_beside: Sequence[str] = ("vendor/composer/installed.json",)
 
     def parse(self, f: FileInput, location: Location) -> Iterator[Package]:
         doc = json.loads(f.read())
@@ -156,12 +238,16 @@ def crate_package(name: str, version: str, location: Location, **metadata: Any) 
 class RustAnalyzer(_PerFile):
     name = "rust"
     patterns: Sequence[str] = ("Cargo.lock",)
+    locks: Sequence[str] = ("Cargo.lock",)
+    scheme = "semver"
 
     def parse(self, f: FileInput, location: Location) -> Iterator[Package]:
+        """Crates with a ``source`` (registry or git); path crates (no source) are the
+        application's own workspace."""
         doc = tomllib.loads(f.read_text("strict"))
         for item in doc.get("package", []):
             name, version = item.get("name"), item.get("version")
-            if name and version:
+            if name and version and item.get("source"):
                 yield crate_package(
                     name,
                     version,
@@ -175,6 +261,8 @@ class RustAnalyzer(_PerFile):
 class DotnetAnalyzer(_PerFile):
     name = "dotnet"
     patterns: Sequence[str] = ("*.deps.json", "packages.lock.json")
+    locks: Sequence[str] = ("packages.lock.json",)
+    scheme = "nuget"
 
     def parse(self, f: FileInput, location: Location) -> Iterator[Package]:
         doc = json.loads(f.read())

@@ -16,10 +16,13 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+import attrs
+
 from anchore.analysis.analyzer import FileInput, Result
 from anchore.analysis.model import AnalyzerError, Location, Package
 from anchore.analyzers.common import make_cpe, make_purl
 from anchore.analyzers.ecosystems import crate_package
+from anchore.analyzers.lockfiles import installed_package_root, is_version, unversioned_error
 
 if TYPE_CHECKING:
     from anchore.analysis.engine import AnalysisContext
@@ -302,8 +305,10 @@ class GoAnalyzer:
         executables = []
         for f in files:
             if f.path.endswith("/go.mod"):
+                if installed_package_root(f.path) is not None:
+                    continue  # a dependency's own go.mod (module cache, vendor/, GOROOT)
                 try:
-                    yield from self._go_mod(f)
+                    yield from self._go_mod(f, context)
                 except Exception as exc:
                     yield AnalyzerError(self.name, f"{f.path}: {exc}", f.path)
             elif (
@@ -382,7 +387,9 @@ class GoAnalyzer:
 
     _REQUIRE = re.compile(r"^\s*(?:require\s+)?([^\s()]+)\s+(v[^\s/]+)(?:\s*//.*)?$")
 
-    def _go_mod(self, f: FileInput) -> Iterator[Package]:
+    def _go_mod(self, f: FileInput, context: AnalysisContext) -> Iterator[Result]:
+        """A go.mod's requirements, declared: a manifest, not what a binary was built with
+        (binaries report that, and an installed module beats a declared one)."""
         in_block = False
         replaced: dict[str, tuple[str, str]] = {}
         required: list[tuple[str, str]] = []
@@ -404,6 +411,15 @@ class GoAnalyzer:
                 match = self._REQUIRE.match(line.split("//", 1)[0])
                 if match:
                     required.append((match.group(1), match.group(2)))
+        location = context.location(f.entry, context.introduced_in(f.entry))
+        bad = []
         for path, version in required:
             path, version = replaced.get(path, (path, version))
-            yield _go_package(path, version, f.location, source="go.mod")
+            if is_version("go", version):
+                pkg = _go_package(path, version, location, source="go.mod", lock=f.path)
+                yield attrs.evolve(pkg, declared=True)
+            else:
+                bad.append(f"{path}@{version}")
+        error = unversioned_error(self.name, f.path, bad)
+        if error is not None:
+            yield error

@@ -1,8 +1,14 @@
-"""Python packages: installed metadata (dist-info, egg-info) and lock files.
+"""Python packages: installed metadata (dist-info, egg-info), and lock and requirements files.
 
 The same distribution seen through two pieces of evidence (a dist-info and an
-egg-info, or a lock file and the installed copy) becomes one package with
-several locations: the engine merges packages with the same purl.
+egg-info) becomes one package with several locations: the engine merges
+packages with the same purl. Lock files (``requirements*.txt``,
+``poetry.lock``, ``uv.lock``, ``pdm.lock``, ``Pipfile.lock``) follow the rules
+of :mod:`anchore.analyzers.lockfiles`: not read inside an installed package
+(``site-packages/*/``, the interpreter's library); where their installed form
+is present (a virtualenv in their directory, or most of what they pin
+installed at the pinned versions) they add nothing; otherwise their packages
+are declared.
 """
 
 from __future__ import annotations
@@ -15,9 +21,18 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
+
 from anchore.analysis.analyzer import FileInput, Result
 from anchore.analysis.model import AnalyzerError, Package
 from anchore.analyzers.common import make_purl, normalize_python_name, parse_rfc822
+from anchore.analyzers.lockfiles import (
+    installed_package_root,
+    is_version,
+    mostly_installed,
+    unversioned_error,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,7 +42,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 if TYPE_CHECKING:
     from anchore.analysis.engine import AnalysisContext
 
-__all__ = ["PythonAnalyzer", "parse_metadata"]
+__all__ = ["LOCK_FILES", "PythonAnalyzer", "parse_lock", "parse_metadata", "parse_requirements"]
 
 
 def parse_metadata(text: str) -> dict[str, str]:
@@ -62,6 +77,143 @@ def _package(name: str, version: str, **kw: Any) -> Package:
     )
 
 
+#: lock files by base name (``requirements*.txt`` by prefix and suffix)
+LOCK_FILES = ("poetry.lock", "uv.lock", "pdm.lock", "Pipfile.lock")
+
+#: one entry of a lock file: name, version as written (checked later), metadata
+Entry = tuple[str, str, dict[str, Any]]
+
+
+def _is_requirements(base: str) -> bool:
+    return base.startswith("requirements") and base.endswith(".txt")
+
+
+def _canonical(version: str) -> str:
+    try:
+        return str(Version(version))
+    except InvalidVersion:
+        return version
+
+
+_COMMENT = re.compile(r"(^|\s)#.*$")
+_LOCAL_PATH = re.compile(r"^(?:\.|/|file:)")
+
+
+def parse_requirements(text: str) -> Iterator[Entry]:
+    """Pinned lines of a pip requirements file.
+
+    A line pins when its one specifier is ``==X`` (no wildcard) or ``===X``;
+    extras and environment markers are kept as metadata, ``--hash`` options
+    and comments dropped, ``\\`` continuations joined. Ranges and bare names
+    pin nothing and are not entries; options (``-r``, ``--index-url``) and
+    local editable paths (the application's own code) neither. URL and VCS
+    requirements, and lines that do not parse, are entries without a version.
+    """
+    logical: list[tuple[int, str]] = []
+    buffer, first = "", 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = _COMMENT.sub("", raw).rstrip()
+        if not buffer:
+            first = number
+        if line.endswith("\\"):
+            buffer += line[:-1] + " "
+            continue
+        logical.append((first, (buffer + line).strip()))
+        buffer = ""
+    if buffer.strip():
+        logical.append((first, buffer.strip()))
+    for number, line in logical:
+        if not line:
+            continue
+        if line.startswith("-"):
+            option, _, value = line.partition(" ")
+            value = value.strip()
+            if option in ("-e", "--editable") and value and not _LOCAL_PATH.match(value):
+                egg = re.search(r"[#&]egg=([A-Za-z0-9._-]+)", value)
+                yield (egg.group(1) if egg else value), "", {"url": value}
+            continue
+        line = re.split(r"\s--?[a-z]", " " + line, maxsplit=1)[0].strip()  # per-line options
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            yield f"line {number}: {line}", "", {}
+            continue
+        meta: dict[str, Any] = {"extras": sorted(req.extras), "markers": str(req.marker or "")}
+        if req.url:
+            yield req.name, "", {"url": req.url}
+            continue
+        specs = list(req.specifier)
+        if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
+            yield req.name, specs[0].version, meta
+
+
+def _toml_entries(text: str) -> Iterator[Entry]:
+    """``[[package]]`` of poetry.lock, uv.lock and pdm.lock.
+
+    The project itself and local directories (uv ``virtual``/``editable``/
+    ``directory``/``path``, poetry ``directory``) are the application's own code.
+    """
+    doc = tomllib.loads(text)
+    for item in doc.get("package", []):
+        if not isinstance(item, dict) or not item.get("name"):
+            continue
+        source = item.get("source")
+        if isinstance(source, dict) and (
+            {"virtual", "editable", "directory", "path"} & set(source)
+            or source.get("type") == "directory"
+        ):
+            continue
+        meta: dict[str, Any] = {}
+        if isinstance(source, dict) and source.get("type") not in (None, "legacy"):
+            meta["source"] = source.get("url") or source.get("git") or source.get("type")
+        elif isinstance(source, dict) and source.get("git"):
+            meta["source"] = source["git"]
+        if item.get("category") == "dev" or item.get("groups") == ["dev"]:
+            meta["dev"] = True
+        yield str(item["name"]), str(item.get("version") or ""), meta
+
+
+def _pipfile_entries(text: str) -> Iterator[Entry]:
+    """``default`` and ``develop`` of a Pipfile.lock (``"version": "==1.2.3"``)."""
+    doc = json.loads(text)
+    for section in ("default", "develop"):
+        for name, spec in (doc.get(section) or {}).items():
+            if not isinstance(spec, dict):
+                continue
+            if spec.get("path") or (spec.get("editable") and not spec.get("git")):
+                continue  # the application's own code
+            version = spec.get("version", "")
+            meta: dict[str, Any] = {"dev": section == "develop" or None}
+            if isinstance(version, str) and version.startswith("==="):
+                yield name, version[3:], meta
+            elif isinstance(version, str) and version.startswith("=="):
+                yield name, version[2:], meta
+            else:
+                source = spec.get("git") or spec.get("file") or spec.get("ref") or ""
+                yield name, "", {"url": source}
+
+
+def parse_lock(base: str, text: str) -> tuple[list[Entry], list[str]]:
+    """A lock or requirements file's entries with PEP 440 versions (one per normalized name
+    and version), and the entries without one (``name@what-was-written``)."""
+    if _is_requirements(base):
+        parsed = parse_requirements(text)
+    elif base == "Pipfile.lock":
+        parsed = _pipfile_entries(text)
+    else:
+        parsed = _toml_entries(text)
+    good: dict[tuple[str, str], Entry] = {}
+    bad: list[str] = []
+    for name, version, meta in parsed:
+        if version and is_version("pep440", version):
+            key = (normalize_python_name(name), _canonical(version))
+            good.setdefault(key, (name, version, meta))
+        else:
+            source = meta.get("url") or version or "?"
+            bad.append(name if name.startswith("line ") or name == source else f"{name}@{source}")
+    return list(good.values()), bad
+
+
 class PythonAnalyzer:
     name = "python"
     patterns: Sequence[str] = (
@@ -71,29 +223,61 @@ class PythonAnalyzer:
         "**/*.egg-info/PKG-INFO",
         "**/*.egg-info/installed-files.txt",
         "*.egg-info",
+        "pyvenv.cfg",
         "requirements*.txt",
-        "poetry.lock",
-        "Pipfile.lock",
-        "uv.lock",
+        *LOCK_FILES,
     )
 
     def analyze(self, files: Sequence[FileInput], context: AnalysisContext) -> Iterable[Result]:
         by_path = {f.path: f for f in files}
+        installed: set[tuple[str, str]] = set()
+        locks: list[FileInput] = []
+        venvs: list[str] = []
         for f in files:
             base = f.path.rsplit("/", 1)[1]
-            try:
-                if base in ("METADATA", "PKG-INFO") or base.endswith(".egg-info"):
+            if base == "pyvenv.cfg":
+                venvs.append(posixpath.dirname(f.path))
+            elif _is_requirements(base) or base in LOCK_FILES:
+                locks.append(f)
+            elif base in ("METADATA", "PKG-INFO") or base.endswith(".egg-info"):
+                try:
                     pkg = self._installed(f, by_path, context)
-                    if pkg is not None:
-                        yield pkg
-                elif base.startswith("requirements") and base.endswith(".txt"):
-                    yield from self._requirements(f)
-                elif base == "poetry.lock" or base == "uv.lock":
-                    yield from self._toml_lock(f)
-                elif base == "Pipfile.lock":
-                    yield from self._pipfile_lock(f)
-            except Exception as exc:
-                yield AnalyzerError(self.name, f"{f.path}: {type(exc).__name__}: {exc}", f.path)
+                except Exception as exc:
+                    yield AnalyzerError(self.name, f"{f.path}: {type(exc).__name__}: {exc}", f.path)
+                    continue
+                if pkg is not None:
+                    installed.add((pkg.name, _canonical(pkg.version)))
+                    yield pkg
+        for f in locks:
+            if installed_package_root(f.path) is None:
+                try:
+                    yield from self._lock(f, context, installed, venvs)
+                except Exception as exc:
+                    yield AnalyzerError(self.name, f"{f.path}: {type(exc).__name__}: {exc}", f.path)
+
+    def _lock(
+        self,
+        f: FileInput,
+        context: AnalysisContext,
+        installed: set[tuple[str, str]],
+        venvs: list[str],
+    ) -> Iterator[Result]:
+        directory = posixpath.dirname(f.path)
+        inside = directory.rstrip("/") + "/"
+        if any(venv == directory or venv.startswith(inside) for venv in venvs):
+            return  # installed into a virtualenv of its own: the dist-infos are the answer
+        entries, bad = parse_lock(f.path.rsplit("/", 1)[1], f.read_text("strict"))
+        pins = {(normalize_python_name(n), _canonical(v)) for n, v, _ in entries}
+        if mostly_installed(pins, installed):
+            return  # installed into the image's Python: the dist-infos are the answer
+        location = context.location(f.entry, context.introduced_in(f.entry))
+        for name, version, meta in entries:
+            metadata = {k: v for k, v in meta.items() if v not in (None, "", [], {})}
+            yield _package(name, version, locations=(location,), declared=True,
+                           metadata={"lock": f.path, **metadata})  # fmt: skip
+        error = unversioned_error(self.name, f.path, bad)
+        if error is not None:
+            yield error
 
     def _installed(
         self, f: FileInput, by_path: dict[str, FileInput], context: AnalysisContext
@@ -138,40 +322,3 @@ class PythonAnalyzer:
             files=tuple(owned),
             metadata=metadata,
         )
-
-    _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([^\s;#,]+)")
-
-    def _requirements(self, f: FileInput) -> Iterator[Package]:
-        for line in f.read_text().splitlines():
-            match = self._PIN.match(line)
-            if match:
-                yield _package(
-                    match.group(1),
-                    match.group(2),
-                    locations=(f.location,),
-                    metadata={"lock": f.path},
-                )
-
-    def _toml_lock(self, f: FileInput) -> Iterator[Package]:
-        doc = tomllib.loads(f.read_text("strict"))
-        for item in doc.get("package", []):
-            if isinstance(item, dict) and item.get("name") and item.get("version"):
-                yield _package(
-                    str(item["name"]),
-                    str(item["version"]),
-                    locations=(f.location,),
-                    metadata={"lock": f.path},
-                )
-
-    def _pipfile_lock(self, f: FileInput) -> Iterator[Package]:
-        doc = json.loads(f.read())
-        for section in ("default", "develop"):
-            for name, spec in (doc.get(section) or {}).items():
-                version = spec.get("version", "") if isinstance(spec, dict) else ""
-                if version.startswith("=="):
-                    yield _package(
-                        name,
-                        version[2:],
-                        locations=(f.location,),
-                        metadata={"lock": f.path, "dev": section == "develop"},
-                    )
