@@ -326,7 +326,9 @@ def _rule(r: _Reader, raw: Any, where: str, gates: dict[str, Gate]) -> Rule:
             raise r.fail(f"{where}.params.{name}", problem)
     for spec in trigger.params:
         if spec.required and spec.name not in params:
-            raise r.fail(where, f"{gate_name}.{trigger_name} needs parameter {spec.name!r}")
+            raise r.fail(
+                f"{where}.params", f"{gate_name}.{trigger_name} needs parameter {spec.name!r}"
+            )
     rule_id = r.text(doc, "id", where) or where
     return Rule(rule_id, gate_name, trigger_name, action.upper(), params)
 

@@ -193,6 +193,11 @@ SCHEME_OF = {"deb": "dpkg", "rpm": "rpm", "apk": "apk", "python": "pypi", "npm":
              "gem": "gem", "java-archive": "maven", "go-module": "go", "rust-crate": "semver"}  # fmt: skip
 
 
+#: the stricter scheme a bundle's own version must parse in: installed PyPI packages
+#: may carry pre-PEP 440 versions ('latest' sorts below 0), a requirement may not
+_STRICT = {"pypi": "pep440"}
+
+
 class _NoOrder(Exception):
     """Two versions cannot be compared; the message says why (never leaves this module)."""
 
@@ -205,6 +210,8 @@ def _order(pkg: Any, a: str, b: str) -> int:
     if scheme is None:
         raise _NoOrder(f"anchore has no version order for {pkg.type} packages")
     try:
+        if scheme in _STRICT:  # the bundle's version is written today: no legacy spellings
+            compare(_STRICT[scheme], b, b)
         return compare(scheme, a, b)
     except VersionError as exc:
         raise _NoOrder(str(exc)) from None

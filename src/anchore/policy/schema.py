@@ -59,9 +59,12 @@ def _rule_schemas(gates: Sequence[Gate]) -> list[dict[str, Any]]:
             props = {p.name: _param_schema(p) for p in trigger.params}
             as_object = {"type": "object", "properties": props, "additionalProperties": False,
                          "required": [p.name for p in trigger.params if p.required]}  # fmt: skip
-            # Anchore's form: [{"name": ..., "value": ...}]
-            as_list = {"type": "array", "items": _object("param", {
-                "name": {"enum": [p.name for p in trigger.params]}, "value": {}})}  # fmt: skip
+            # Anchore's form: [{"name": ..., "value": ...}]; none for a trigger without params
+            entry = _object(
+                "param", {"name": {"enum": [p.name for p in trigger.params]}, "value": {}}
+            )
+            as_list = {"type": "array", "items": entry} if trigger.params else {
+                "type": "array", "maxItems": 0}  # fmt: skip
             rules.append(_object("rule", {
                 "id": TEXT,
                 "comment": COMMENT,
