@@ -63,9 +63,13 @@ class AlpineSecdbFeed:
     name = "alpine-secdb"
 
     def detect(self, path: str) -> bool:
-        if os.path.isdir(path):
-            return any(n.startswith("v3.") for n in os.listdir(path))
-        return b"distroversion" in _head(path) and b"secfixes" in _head(path)
+        if os.path.isdir(path):  # the whole secdb (v3.x/...), or one release's directory
+            names = os.listdir(path)
+            return any(n.startswith("v3.") for n in names) or any(
+                self.detect(os.path.join(path, n)) for n in names if n.endswith((".yaml", ".json"))
+            )
+        head = _head(path)
+        return b"distroversion" in head and (b"secfixes" in head or b"packages:" in head)
 
     def read(self, path: str, report: LoadReport) -> Iterable[Advisory]:
         return read_alpine_secdb(path, report)
@@ -134,7 +138,7 @@ def load(
         why = "; ".join(f"{name}: {reason}" for name, reason in report.skipped[:3])
         more = f" (and {len(report.skipped) - 3} more)" if len(report.skipped) > 3 else ""
         raise EmptyFeedError(
-            f"{path}: holds no {chosen.name} advisory records"
+            f"{path}: no advisory records in it (read as {chosen.name})"
             + (f"; skipped {why}{more}" if why else "")
             + "; give a feed (an OSV zip or directory, the Debian tracker JSON, Alpine secdb)",
             source=path,

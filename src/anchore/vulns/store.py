@@ -99,6 +99,14 @@ def _db_option(path: Path) -> str:
     return "" if path == default_path() else f" --db {path}"
 
 
+def _which(path: Path) -> str:
+    """Says where a default path came from, so a user knows how to point elsewhere."""
+    if path != default_path():
+        return ""
+    how = "$ANCHORE_VULN_DB" if os.environ.get("ANCHORE_VULN_DB") else "the user cache"
+    return f" (the default store, from {how}; --db or $ANCHORE_VULN_DB names another)"
+
+
 class Store:
     """Advisories by ecosystem and package name, and the ecosystems they cover.
 
@@ -119,7 +127,7 @@ class Store:
         if not memory and not self.path.exists():
             if not create:
                 raise StoreNotFoundError(
-                    f"{self.path}: no vulnerability store there; "
+                    f"{self.path}: no vulnerability store there{_which(self.path)}; "
                     + LOAD_HINT.format(db=_db_option(self.path)),
                     source=self.path,
                 )

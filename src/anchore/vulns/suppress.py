@@ -301,8 +301,8 @@ def _csaf(doc: dict[str, Any], path: str) -> list[VexStatement]:
         )
         if not isinstance(name, str):
             raise VexError(f"{where} has no 'cve' or 'ids'", source=path)
-        flags_list = vuln.get("flags") or []
-        status_map = vuln.get("product_status") or {}
+        flags_list = vuln.get("flags", [])
+        status_map = vuln.get("product_status", {})
         if not isinstance(flags_list, list) or not isinstance(status_map, dict):
             raise VexError(
                 f"{where}: 'flags' must be a list and 'product_status' an object", source=path
