@@ -396,8 +396,9 @@ OS_PACKAGE_TYPES = frozenset({"deb", "rpm", "apk"})
 
 
 def _without_os_owned_declarations(packages: list[Package]) -> list[Package]:
-    """Declared packages whose every lock file an OS package installed are dropped: a lock
-    file shipped by an OS package describes that package's development, not the image."""
+    """What a lock file that an OS package installed declares is not the image's: such a
+    lock describes that package's development. Its locations are dropped from declared
+    packages, and a declared package left with none is dropped."""
     owned = {
         path
         for pkg in packages
@@ -405,11 +406,18 @@ def _without_os_owned_declarations(packages: list[Package]) -> list[Package]:
         for listed in pkg.files
         for path in (listed, _usrmerge(listed))
     }
-    return [
-        pkg
-        for pkg in packages
-        if not (pkg.declared and pkg.locations and all(loc.path in owned for loc in pkg.locations))
-    ]
+    kept = []
+    for pkg in packages:
+        if pkg.declared and any(loc.path in owned for loc in pkg.locations):
+            locations = tuple(loc for loc in pkg.locations if loc.path not in owned)
+            if not locations:
+                continue
+            metadata = dict(pkg.metadata)
+            if metadata.get("lock") in owned:
+                metadata["lock"] = locations[0].path
+            pkg = attrs.evolve(pkg, locations=locations, metadata=metadata)
+        kept.append(pkg)
+    return kept
 
 
 def _ownership(packages: list[Package]) -> list[Relationship]:
