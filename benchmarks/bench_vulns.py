@@ -40,6 +40,8 @@ def main() -> int:
             "seconds": (time.perf_counter() - start) / 10,
             "packages": len(analysis.packages),
             "matches": len(matches),
+            "checked": len(matches.checked),
+            "unchecked": len(matches.unchecked),
         }
     for key, value in results.items():
         print(
