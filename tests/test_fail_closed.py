@@ -571,3 +571,22 @@ def test_errors_are_anchore_errors():
     for cls in (StoreNotFoundError, StoreFormatError, StoreEmptyError, FeedNotFoundError,
                 EmptyFeedError, IgnoreRuleError, VexError):  # fmt: skip
         assert issubclass(cls, AnchoreError)
+
+
+@pytest.mark.parametrize(
+    ("record", "why"),
+    [
+        ([], "must be an object"),
+        ({"id": "X", "modified": "m", "affected": 5}, "'affected' must be a list"),
+        ({"id": "X", "modified": "m", "affected": [{"package": {"ecosystem": "PyPI", "name": "x"},
+                                                     "versions": 5}]}, "'affected.versions' must be a list"),
+        ({"id": "X", "modified": "m", "references": 5}, "'references' must be a list"),
+        ({"id": "X", "modified": "m", "published": 2024}, "'published' must be a string"),
+    ],
+)  # fmt: skip
+def test_malformed_osv_records_are_anchore_errors(record, why):
+    from anchore.vulns.osv import MalformedRecord, parse_osv
+
+    with pytest.raises(MalformedRecord, match=why) as caught:
+        parse_osv(record)
+    assert isinstance(caught.value, AnchoreError) and isinstance(caught.value, ValueError)

@@ -12,7 +12,8 @@ code keeps working::
     │   └── StoreEmptyError         the store holds no advisories: nothing could be checked
     ├── FeedError                   a feed that cannot be loaded
     │   ├── FeedNotFoundError       the feed path does not exist (also FileNotFoundError)
-    │   └── EmptyFeedError          the path holds no advisory records
+    │   ├── EmptyFeedError          the path holds no advisory records
+    │   └── MalformedRecord         one OSV record that cannot be read (also ValueError)
     ├── IgnoreRuleError             an ignore rule or ignore file that is wrong (also ValueError)
     └── VexError                    a VEX document that cannot be read (also ValueError)
 """
@@ -28,6 +29,7 @@ __all__ = [
     "FeedError",
     "FeedNotFoundError",
     "IgnoreRuleError",
+    "MalformedRecord",
     "StoreEmptyError",
     "StoreError",
     "StoreFormatError",
@@ -74,6 +76,10 @@ class FeedNotFoundError(FeedError, FileNotFoundError):
 
 class EmptyFeedError(FeedError):
     """The path was read, but holds no advisory record (or only malformed ones)."""
+
+
+class MalformedRecord(FeedError, ValueError):
+    """One advisory record that does not follow the OSV schema; loading skips and reports it."""
 
 
 class IgnoreRuleError(AnchoreError, ValueError):

@@ -16,9 +16,9 @@ from typing import Any
 import attrs
 import yaml
 
-from anchore.vulns.errors import FeedError
+from anchore.vulns.errors import FeedError, MalformedRecord
 
-__all__ = ["Advisory", "Affected", "LoadReport", "parse_osv", "read_osv"]
+__all__ = ["Advisory", "Affected", "LoadReport", "MalformedRecord", "parse_osv", "read_osv"]
 
 #: every scalar stays a string: a version written 1.10 must not become the float 1.1.
 #: libyaml's loader when PyYAML has it (ten times faster), else the Python one.
@@ -68,10 +68,6 @@ class LoadReport:
     covered: set[str] = attrs.field(factory=set)
 
 
-class MalformedRecord(ValueError):
-    pass
-
-
 def _strings(value: Any, field: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -87,6 +83,8 @@ def parse_osv(doc: Any) -> Advisory:
     for field in ("id", "modified"):
         if not isinstance(doc.get(field), str) or not doc[field]:
             raise MalformedRecord(f"missing '{field}'")
+    if not isinstance(doc.get("affected") or [], list):
+        raise MalformedRecord("'affected' must be a list")
     affected = []
     for item in doc.get("affected") or []:
         if not isinstance(item, dict) or not isinstance(item.get("package"), dict):
@@ -94,6 +92,8 @@ def parse_osv(doc: Any) -> Advisory:
         pkg = item["package"]
         if not isinstance(pkg.get("ecosystem"), str) or not isinstance(pkg.get("name"), str):
             raise MalformedRecord("'affected.package' needs 'ecosystem' and 'name'")
+        if not isinstance(item.get("versions") or [], list):
+            raise MalformedRecord("'affected.versions' must be a list")
         ranges = item.get("ranges") or []
         if not isinstance(ranges, list) or not all(
             isinstance(r, dict) and isinstance(r.get("events"), list) for r in ranges
@@ -110,10 +110,15 @@ def parse_osv(doc: Any) -> Advisory:
                 ranges=tuple(ranges),
                 versions=tuple(str(v) for v in _strings(
                     [str(v) for v in item.get("versions") or []], "versions")),
-                purl=pkg.get("purl"),
+                purl=pkg["purl"] if isinstance(pkg.get("purl"), str) else None,
                 raw=item,
             )
         )  # fmt: skip
+    for field in ("published", "withdrawn"):
+        if doc.get(field) is not None and not isinstance(doc[field], str):
+            raise MalformedRecord(f"'{field}' must be a string")
+    if not isinstance(doc.get("references") or [], list):
+        raise MalformedRecord("'references' must be a list")
     severity = doc.get("severity") or []
     if not isinstance(severity, list) or not all(isinstance(s, dict) for s in severity):
         raise MalformedRecord("'severity' must be a list of objects")
