@@ -287,13 +287,15 @@ def test_match_and_load_accept_paths(tmp_path, monkeypatch):
     from_paths = match(image, db)  # an image path and a store path
     with anchore.open_image(image) as opened, Store(db) as store:
         from_objects = match(opened, store)
-        assert store.exists  # a Store passed in is left open
+        assert len(store) > 0  # a Store passed in is left open
     assert {m.advisory_id for m in from_paths} == {m.advisory_id for m in from_objects}
     assert "PYSEC-2021-66" in {m.advisory_id for m in from_paths}
     monkeypatch.setenv("ANCHORE_VULN_DB", db)  # the default store
     assert {m.advisory_id for m in match(image)} == {m.advisory_id for m in from_paths}
     with pytest.raises(TypeError, match="not int"):
         match(image, 3)
+    with pytest.raises(anchore.vulns.StoreError, match="the store was closed"):
+        match(image, store)  # closed by its with block: an error, not an empty store
 
 
 def test_evaluate_accepts_paths_and_uses_the_default_store(tmp_path, monkeypatch):

@@ -123,6 +123,7 @@ class Store:
         self._db: sqlite3.Connection | None = None
         #: True once the file holds our schema (a new or empty file has none yet)
         self._ready = False
+        self._closed = False
         memory = str(self.path) == ":memory:"
         if not memory and not self.path.exists():
             if not create:
@@ -203,8 +204,13 @@ class Store:
                 )
         self._ready = True
 
+    def _not_closed(self) -> None:
+        if self._closed:
+            raise StoreError(f"{self.path}: the store was closed; open it again", source=self.path)
+
     def _writable(self) -> sqlite3.Connection:
         """The connection, creating the file and the schema first if need be."""
+        self._not_closed()
         if self._db is None:
             if str(self.path) != ":memory:":
                 try:
@@ -225,6 +231,7 @@ class Store:
 
     def _read(self, sql: str, params: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
         """Rows of a query; none while the store has no schema yet."""
+        self._not_closed()
         if self._db is None or not self._ready:
             return []
         return self._db.execute(sql, params).fetchall()
@@ -242,10 +249,12 @@ class Store:
         return int(rows[0][0]) if rows else 0
 
     def close(self) -> None:
+        """Close the file; using the store afterwards is a :class:`StoreError`."""
         if self._db is not None:
             self._db.close()
             self._db = None
-            self._ready = False
+        self._ready = False
+        self._closed = True
 
     def __enter__(self) -> Store:
         return self
