@@ -505,3 +505,19 @@ def test_a_maven_advisory_matches_a_jar_whose_group_came_from_debians_pom(corpus
     assert [(m.advisory_id, m.purl, m.fixed_in) for m in found] == [
         ("TEST-MAVEN-0001", "pkg:maven/commons-logging/commons-logging@1.2", "1.3.0")
     ]
+
+
+def test_a_dpkg_stanza_without_a_version_is_an_error_not_a_package(tmp_path):
+    """syft's doc-examples status file lists bare 'Package: foo' stanzas: a deb purl needs
+    a version, and a version-less package could only be matched as 'not affected'."""
+    rel = "debian/testdata/var/lib/dpkg/status.d/doc-examples"
+    result = analyze_files(
+        tmp_path, {"var/lib/dpkg/status.d/doc-examples": (TESTDATA / rel).read_bytes()}
+    )
+    assert {p.name for p in result.packages} >= {"mutt", "made-up-package-1"}
+    assert all(p.version for p in result.packages)
+    missing = sorted(e.message.split("'")[1] for e in result.errors)
+    assert "foo" in missing and "bar" in missing
+    assert all(e.path == "/var/lib/dpkg/status.d/doc-examples" for e in result.errors)
+    assert all("has no Version field" in e.message for e in result.errors)
+    assert _problems(result) == []

@@ -108,6 +108,16 @@ class DpkgAnalyzer:
 
         for db, stanzas, first in databases:
             for stanza in stanzas:
+                if not stanza.get("Version", "").strip():
+                    # dpkg records a version for every installed package; without one there
+                    # is no identity to report (no valid purl) and nothing to match
+                    yield AnalyzerError(
+                        self.name,
+                        f"{db.path}: package {stanza['Package']!r} has no Version field; "
+                        "not reported",
+                        db.path,
+                    )
+                    continue
                 try:
                     pkg, missing = self._package(
                         stanza, db, first, lists, md5s, copyrights, distro_id, distro_q, context
@@ -195,8 +205,6 @@ class DpkgAnalyzer:
         }
         if checksums:
             metadata["md5sums"] = checksums
-        if not version:
-            metadata["purl_missing"] = "the status stanza has no Version field"
         missing = []
         if files and checksums:
             # a file dpkg installed (md5sums lists regular files only) that the image no longer has
@@ -208,10 +216,7 @@ class DpkgAnalyzer:
                 type="deb",
                 name=name,
                 version=version,
-                # a deb purl needs a version; a stanza without one has no identity to give
-                purl=make_purl("deb", name, version, namespace=distro_id, qualifiers=qualifiers)
-                if version
-                else "",
+                purl=make_purl("deb", name, version, namespace=distro_id, qualifiers=qualifiers),
                 locations=tuple(locations),
                 licenses=tuple(licenses),
                 source_name=source_name,
