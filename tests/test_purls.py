@@ -436,11 +436,17 @@ def test_maven_repository_layouts(tmp_path):
         d("srv/lib/broken"), d("srv/lib/broken/2.0"),
         f("srv/lib/broken/2.0/broken-2.0.jar", _tiny_jar()),
         f("srv/lib/broken/2.0/broken-2.0.pom", "<project><groupId>x"),
+        # a deb that installed two of the jars
+        d("var"), d("var/lib"), d("var/lib/dpkg"), d("var/lib/dpkg/info"),
+        f("var/lib/dpkg/status", "Package: libexample-java\nStatus: install ok installed\n"
+          "Version: 1.0-1\nArchitecture: all\n"),
+        f("var/lib/dpkg/info/libexample-java.list",
+          "/.\n/usr/share/java/widget-2.1.jar\n/srv/lib/other/1.0/other-1.0.jar\n"),
     ]  # fmt: skip
     result = _analyze_layers(tmp_path, members)
     got = {
         p.name: (p.version, p.purl, p.metadata["group_id_source"], p.metadata.get("repo_pom"))
-        for p in result.packages
+        for p in result.packages_of("java-archive")
     }
     assert got == {
         "widget": ("2.1", "pkg:maven/org.example/widget@2.1", "maven-repo pom",
@@ -455,8 +461,10 @@ def test_maven_repository_layouts(tmp_path):
     (error,) = result.errors
     assert error.path == "/srv/lib/broken/2.0/broken-2.0.pom" and "unreadable pom" in error.message
     assert _problems(result) == []
-    # a package without a purl is related to nothing and owns nothing
-    assert all(r.child for r in result.relationships)
+    # the deb owns the widget jar; the jar without a purl is related to nothing
+    assert [(r.parent, r.child) for r in result.relationships] == [
+        ("pkg:deb/debian/libexample-java@1.0-1?arch=all", "pkg:maven/org.example/widget@2.1")
+    ]
 
 
 # the vulnerability-matching path sees the coordinates
