@@ -199,6 +199,8 @@ class ComposerAnalyzer(_PerFile):
 
     def parse(self, f: FileInput, location: Location) -> Iterator[Package]:
         doc = json.loads(f.read())
+        if not isinstance(doc, (dict, list)):
+            raise ValueError("not a JSON object")
         if isinstance(doc, list):  # composer 1 installed.json
             entries = doc
         elif f.path.endswith("composer.lock"):
@@ -266,6 +268,8 @@ class DotnetAnalyzer(_PerFile):
 
     def parse(self, f: FileInput, location: Location) -> Iterator[Package]:
         doc = json.loads(f.read())
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
         if f.path.endswith("packages.lock.json"):
             seen = set()
             for deps in (doc.get("dependencies") or {}).values():

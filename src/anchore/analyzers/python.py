@@ -176,6 +176,8 @@ def _toml_entries(text: str) -> Iterator[Entry]:
 def _pipfile_entries(text: str) -> Iterator[Entry]:
     """``default`` and ``develop`` of a Pipfile.lock (``"version": "==1.2.3"``)."""
     doc = json.loads(text)
+    if not isinstance(doc, dict):
+        raise ValueError("not a JSON object")
     for section in ("default", "develop"):
         for name, spec in (doc.get(section) or {}).items():
             if not isinstance(spec, dict):
