@@ -338,6 +338,7 @@ def test_npm_lock_aliases_links_and_non_registry_sources(tmp_path):
             "v1/package-lock.json": json.dumps(v1).encode(),
             "v3/npm-shrinkwrap.json": json.dumps(v3).encode(),
             "v1a/package-lock.json": _read(JS + "pkg-lock/alias-package-lock-1.json"),
+            "v1k/package-lock.json": _read(JS + "pkg-lock/package-lock.json"),
             "v2a/package-lock.json": _read(JS + "pkg-lock/alias-package-lock-2.json"),
         },
     )
@@ -347,6 +348,7 @@ def test_npm_lock_aliases_links_and_non_registry_sources(tmp_path):
         ("inner", "2.0.0"),
     }
     assert _declared(result, "/v3/npm-shrinkwrap.json") == {("gitdep", "3.1.0")}
+    assert ("async", "3.2.4") in _declared(result, "/v1k/package-lock.json")  # keyed by path
     (gitdep,) = result.find("gitdep")
     assert gitdep.metadata["resolved"].startswith("git+ssh://")
     errors = {e.path: e.message for e in result.errors}

@@ -128,6 +128,7 @@ def parse_package_lock(text: str) -> Iterator[Entry]:
             if not isinstance(spec, dict) or not isinstance(spec.get("version"), str):
                 continue
             version = spec["version"]
+            name = name.rsplit("node_modules/", 1)[-1]  # some v1 files key by install path
             if version.startswith("npm:"):  # an alias: npm:real-name@version
                 name, version = _split_descriptor(version[4:])
             if not version.startswith(_LOCAL):
