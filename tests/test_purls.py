@@ -190,18 +190,7 @@ RPM_DATABASES = {
 }
 
 
-NPM_LOCK_V1_PATH_KEY = pytest.mark.xfail(
-    strict=True,
-    reason="npm.py (being rewritten elsewhere; the lead knows) names the v1 package-lock "
-    "entry 'node_modules/async' as it is, giving pkg:npm/node_modules/async@3.2.4: "
-    "remove this mark once the name is 'async'",
-)
-
-
-@pytest.mark.parametrize(
-    "ecosystem",
-    [pytest.param(e, marks=NPM_LOCK_V1_PATH_KEY) if e == "javascript" else e for e in ECOSYSTEMS],
-)
+@pytest.mark.parametrize("ecosystem", ECOSYSTEMS)
 def test_every_syft_fixture_purl_is_valid(tmp_path, ecosystem):
     """Each fixture of syft's cataloger testdata, analyzed alone as the fixture test does."""
     placed = [
