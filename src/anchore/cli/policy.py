@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from anchore.cli.common import image_args, open_from
+from anchore.errors import ExitCode
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -31,7 +32,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps(evaluation.to_dict(), indent=2))
     else:
         print(evaluation.table())
-    return evaluation.exit_code
+    return ExitCode(evaluation.exit_code)
 
 
 def add_parsers(sub: Any) -> None:
