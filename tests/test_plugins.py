@@ -157,3 +157,30 @@ def test_file_inventory_digests_on_request(image):
         "sha256": hashlib.sha256(body).hexdigest(),
         "md5": hashlib.md5(body).hexdigest(),
     }
+
+
+def test_no_plugin_gets_a_malformed_purl_past_the_engine(tmp_path, image):
+    """An executable plugin's invalid purl: the package is kept, without a purl, and said."""
+    from anchore.plugins.external import ExecutableAnalyzer
+
+    lines = [
+        '{"type": "package", "name": "commons-io", "version": "2.6", "package_type": "java-archive", "purl": "pkg:maven/commons-io@2.6", "path": "/etc/shells"}',
+        '{"type": "package", "name": "zlib", "version": "1.3", "package_type": "conan", "purl": "pkg:conan/zlib@1.3", "path": "/etc/shells"}',
+        '{"type": "package", "name": "x", "version": "1", "purl": "not a purl", "path": "/etc/shells"}',
+    ]
+    body = "cat >/dev/null\n" + "".join(f"echo '{line}'\n" for line in lines)
+    result = anchore.analyze(
+        image, analyzers=[ExecutableAnalyzer(_script(tmp_path, DESCRIBE + body))]
+    )
+    by_name = {p.name: p for p in result.packages}
+    assert set(by_name) == {"commons-io", "zlib", "x"}
+    # a type anchore has no rule for is fine when it parses and round-trips
+    assert by_name["zlib"].purl == "pkg:conan/zlib@1.3"
+    for name in ("commons-io", "x"):
+        assert by_name[name].purl == ""
+        assert "invalid purl" in by_name[name].metadata["purl_missing"]
+    assert len(result.errors) == 2
+    assert all(e.analyzer == "t" and e.path == "/etc/shells" for e in result.errors)
+    said = {e.message.split(":")[0]: e.message for e in result.errors}
+    assert "needs a namespace" in said["java-archive commons-io 2.6"]
+    assert "does not parse" in said["generic x 1"]

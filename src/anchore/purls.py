@@ -85,8 +85,12 @@ PACKAGE_PURL_TYPES: dict[str, str] = {
 }
 
 
-def purl_problems(purl: str) -> list[str]:
-    """What is wrong with ``purl`` (empty when nothing is)."""
+def purl_problems(purl: str, *, known_types_only: bool = True) -> list[str]:
+    """What is wrong with ``purl`` (empty when nothing is).
+
+    ``known_types_only=False`` accepts a type without a rule here (a plugin's
+    ``pkg:conan/...``) when it parses and round-trips.
+    """
     try:
         parsed = PackageURL.from_string(purl)
     except ValueError as exc:
@@ -97,6 +101,8 @@ def purl_problems(purl: str) -> list[str]:
         problems.append(f"does not round-trip: prints back as {canonical!r}")
     rule = RULES.get(parsed.type)
     if rule is None:
+        if not known_types_only:
+            return problems
         return [*problems, f"type {parsed.type!r} is not one anchore knows the rules of"]
     if rule.namespace == "required" and not parsed.namespace:
         problems.append(f"a {parsed.type} purl needs a namespace ({rule.note})")
@@ -126,7 +132,7 @@ def _pep503(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def package_purl_problems(pkg: Package) -> list[str]:
+def package_purl_problems(pkg: Package, *, known_types_only: bool = True) -> list[str]:
     """What is wrong with a package's purl, itself and as the identity of that package.
 
     Its type must be the one the package's type maps to, and its namespace and
@@ -137,7 +143,7 @@ def package_purl_problems(pkg: Package) -> list[str]:
     """
     if not pkg.purl:
         return [] if pkg.metadata.get("purl_missing") else ["empty purl, and no purl_missing"]
-    problems = purl_problems(pkg.purl)
+    problems = purl_problems(pkg.purl, known_types_only=known_types_only)
     if problems and problems[0].startswith("does not parse"):
         return problems
     parsed = PackageURL.from_string(pkg.purl)

@@ -39,6 +39,7 @@ from anchore.analysis.model import (
 from anchore.errors import AnchoreError
 from anchore.image.filetree import FileEntry
 from anchore.image.image import Image, open_image
+from anchore.purls import package_purl_problems
 
 __all__ = ["AnalysisContext", "PathMatcher", "analyze"]
 
@@ -363,7 +364,8 @@ def analyze(
         name = chosen[i].name
         for item in items:
             if isinstance(item, Package):
-                packages.append(item if item.found_by else attrs.evolve(item, found_by=name))
+                item = item if item.found_by else attrs.evolve(item, found_by=name)
+                packages.append(_with_valid_purl(item, errors))
             elif isinstance(item, Finding):
                 findings.append(item if item.found_by else attrs.evolve(item, found_by=name))
             elif isinstance(item, Distro):
@@ -393,6 +395,19 @@ def analyze(
 
 
 OS_PACKAGE_TYPES = frozenset({"deb", "rpm", "apk"})
+
+
+def _with_valid_purl(pkg: Package, errors: list[AnalyzerError]) -> Package:
+    """No analyzer, ours or a plugin's, gets a malformed purl past this point: a package
+    whose purl does not parse, round-trip or name it is kept, without a purl, and the
+    problem is reported (an invalid identity matches no advisory, silently)."""
+    problems = package_purl_problems(pkg, known_types_only=False)
+    if not problems:
+        return pkg
+    why = f"invalid purl {pkg.purl!r}: {'; '.join(problems)}"
+    path = pkg.locations[0].path if pkg.locations else None
+    errors.append(AnalyzerError(pkg.found_by, f"{pkg.type} {pkg.name} {pkg.version}: {why}", path))
+    return attrs.evolve(pkg, purl="", metadata={**pkg.metadata, "purl_missing": why})
 
 
 def _without_os_owned_declarations(packages: list[Package]) -> list[Package]:

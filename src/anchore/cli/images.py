@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from anchore.analysis.model import Package
 from anchore.cli.common import UsageError, image_args, layer_number, open_from
 from anchore.errors import ExitCode
 
@@ -118,16 +119,18 @@ def cmd_analyze(args: argparse.Namespace) -> ExitCode:
         d = result.distro
         print(f"image    {image.reference or image.source}  {image.platform}")
         print(f"distro   {d.pretty_name or d.id if d else 'unknown'}")
-        counts: dict[str, int] = {}
-        for pkg in result.packages:
-            counts[pkg.type] = counts.get(pkg.type, 0) + 1
-        print(
-            f"packages {len(result.packages)}: "
-            + ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
-        )
-        for pkg in result.packages:
-            where = pkg.locations[0].path if pkg.locations else ""
-            print(f"  {pkg.type:13} {pkg.name:40} {pkg.version:28} L{pkg.layer_index} {where}")
+        installed = [p for p in result.packages if not p.declared]
+        declared = [p for p in result.packages if p.declared]
+        print(f"packages {len(installed)} installed: {_count_by_type(installed)}")
+        for pkg in installed:
+            print(_package_line(pkg))
+        if declared:
+            print(
+                f"declared {len(declared)} (named by a lock or requirements file, not installed):"
+                f" {_count_by_type(declared)}"
+            )
+            for pkg in declared:
+                print(_package_line(pkg))
         if result.findings:
             print(f"findings {len(result.findings)}")
             for finding in result.findings:
@@ -135,6 +138,18 @@ def cmd_analyze(args: argparse.Namespace) -> ExitCode:
         for error in result.errors:
             print(f"error    {error.analyzer}: {error.message}", file=sys.stderr)
     return ExitCode.OK
+
+
+def _count_by_type(packages: list[Package]) -> str:
+    counts: dict[str, int] = {}
+    for pkg in packages:
+        counts[pkg.type] = counts.get(pkg.type, 0) + 1
+    return ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) or "none"
+
+
+def _package_line(pkg: Package) -> str:
+    where = pkg.locations[0].path if pkg.locations else ""
+    return f"  {pkg.type:13} {pkg.name:40} {pkg.version:28} L{pkg.layer_index} {where}"
 
 
 def cmd_plugins(args: argparse.Namespace) -> ExitCode:

@@ -10,7 +10,7 @@ from anchore.cli.common import image_args, open_from
 from anchore.errors import ExitCode
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
+def cmd_evaluate(args: argparse.Namespace) -> ExitCode:
     from anchore.analysis.engine import analyze
     from anchore.policy import evaluate, load_bundle
     from anchore.vulns.store import open_store
@@ -32,7 +32,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps(evaluation.to_dict(), indent=2))
     else:
         print(evaluation.table())
-    return ExitCode(evaluation.exit_code)
+    return evaluation.exit_code
 
 
 def add_parsers(sub: Any) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from anchore.analysis.model import Analysis
+from anchore.errors import ExitCode
 
 if TYPE_CHECKING:
     from anchore.image import Image
@@ -182,9 +183,11 @@ class Evaluation:
     evaluated_at: str
 
     @property
-    def exit_code(self) -> int:
-        """0 for GO, 1 for STOP, 2 for WARN (the CLI's exit status)."""
-        return {"GO": 0, "STOP": 1, "WARN": 2}[self.final_action]
+    def exit_code(self) -> ExitCode:
+        """The CLI's exit status: OK (0) for GO, FAILED (1) for STOP, WARN (2) for WARN."""
+        return {"GO": ExitCode.OK, "STOP": ExitCode.FAILED, "WARN": ExitCode.WARN}[
+            self.final_action
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {
