@@ -1,4 +1,4 @@
-"""Benchmark: a full analysis of debian-py, side by side with syft 1.18.1 in one run.
+"""Benchmark: a full analysis of debian-py and debian-node, side by side with syft 1.18.1 in one run.
 
     python benchmarks/bench_analyze.py CORPUS_DIR [--repeat N]
 
@@ -39,6 +39,8 @@ def main() -> int:
     for name, scheme in (
         ("debian-py.docker.tar", "docker-archive"),
         ("debian-py.oci.tar", "oci-archive"),
+        # Debian's npm: ~2,000 packages, hundreds of package.json and lock files
+        ("debian-node.docker.tar", "docker-archive"),
     ):
         image = args.corpus / name
         ours = measure([sys.executable, "-c", ANALYZE, str(image)], args.repeat)
