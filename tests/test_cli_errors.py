@@ -143,17 +143,15 @@ for _cmd in IMAGE_COMMANDS:
     ]
 INPUT_ERRORS += [
     pytest.param(["files", "--layer", "9", "{one_layer}"],
-                 ["{one_layer}", "no layer 9", "1 layer: 0"], id="files-layer-out-of-range"),
+                 ["{one_layer}", "no layer 9", "1 layer: --layer takes 0"], id="files-layer-out-of-range"),
     pytest.param(["files", "--layer", "1", "--own", "{one_layer}"],
-                 ["{one_layer}", "no layer 1", "1 layer: 0"], id="files-own-layer-out-of-range"),
+                 ["{one_layer}", "no layer 1", "1 layer: --layer takes 0"], id="files-own-layer-out-of-range"),
     pytest.param(["files", "--layer", "2", "{image}"], ["{image}", "no layer 2", "0 to 1"],
                  id="files-layer-past-the-last"),
     pytest.param(["inspect", "/proc/self/mem"], ["/proc/self/mem", "cannot be read"],
                  id="inspect-unreadable-source"),
     pytest.param(["cat", "{image}", "/no/such/file"], ["/no/such/file"], id="cat-missing-path"),
     pytest.param(["cat", "{image}", "/etc"], ["/etc", "directory"], id="cat-directory"),
-    pytest.param(["analyze", "--analyzers", "dpkg,nosuch", "{image}"], ["nosuch", "dpkg", "python"],
-                 id="analyze-unknown-analyzer"),
     pytest.param(["vulns", "--db", "{missing_db}", "{image}"], ["{missing_db}"],
                  id="vulns-missing-store"),
     pytest.param(["vulns", "--db", "{notes}", "{image}"], ["{notes}"], id="vulns-store-not-a-store"),
@@ -205,6 +203,19 @@ USAGE_ERRORS: list[Any] = [
     pytest.param(["files", "--own", "{image}"], "--own", id="files-own-without-layer"),
     pytest.param(
         ["analyze", "--analyzers", ",", "{image}"], "--analyzers", id="analyze-empty-analyzer-list"
+    ),
+    pytest.param(
+        ["analyze", "--analyzers", "dpkg,nosuch", "{image}"],
+        "nosuch",
+        id="analyze-unknown-analyzer",
+    ),
+    pytest.param(
+        ["analyze", "--analyzers", "dpkgg", "{image}"],
+        "did you mean 'dpkg'",
+        id="analyze-misspelled-analyzer",
+    ),
+    pytest.param(
+        ["analyze", "--files", "{image}"], "--files needs --json", id="analyze-files-without-json"
     ),
     pytest.param(["evaluate", "{image}"], "--bundle", id="evaluate-no-bundle"),
     pytest.param(["vulns", "--fail-on", "bogus", "{image}"], "--fail-on", id="vulns-bad-fail-on"),

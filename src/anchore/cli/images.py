@@ -9,7 +9,7 @@ from typing import Any
 
 from anchore.analysis.model import Package
 from anchore.cli.common import UsageError, image_args, layer_number, open_from
-from anchore.errors import ExitCode
+from anchore.errors import AnalyzerNotFoundError, ExitCode, LayerNotFoundError
 
 
 def _human(size: int) -> str:
@@ -66,6 +66,20 @@ def cmd_files(args: argparse.Namespace) -> ExitCode:
     if args.own and args.layer is None:
         raise UsageError("--own needs --layer N: it lists only what layer N adds")
     with open_from(args) as image:
+        count = len(image.layers)
+        if args.layer is not None and args.layer >= count:
+            # the library's message offers negative indexes; --layer takes 0 to N-1
+            if count == 0:
+                valid = "it has no layers"
+            else:
+                plural = "s" if count > 1 else ""
+                upto = f" to {count - 1}" if count > 1 else ""
+                valid = f"it has {count} layer{plural}: --layer takes 0{upto}"
+            raise LayerNotFoundError(
+                f"{image.source}: no layer {args.layer}; {valid}",
+                available=[str(i) for i in range(count)],
+                source=image.source,
+            )
         if args.layer is None:
             entries = image.files()
         elif args.own:
@@ -107,7 +121,16 @@ def _analyzer_names(text: str | None) -> list[str] | None:
 def cmd_analyze(args: argparse.Namespace) -> ExitCode:
     from anchore.analysis.engine import analyze
 
+    if args.files and not args.json:
+        raise UsageError("--files needs --json: the file inventory is only in the JSON output")
     names = _analyzer_names(args.analyzers)
+    if names is not None:
+        from anchore.plugins import manager
+
+        try:  # a name that is not an analyzer is a bad command-line value
+            manager.select_analyzers(names)
+        except AnalyzerNotFoundError as exc:
+            raise UsageError(f"--analyzers: {exc}") from None
     with open_from(args) as image:
         result = analyze(image, analyzers=names)
         if args.json:

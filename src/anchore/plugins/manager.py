@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import threading
 from collections.abc import Sequence
@@ -127,8 +128,10 @@ def select_analyzers(chosen: Sequence[Any] | None) -> list[Any]:
             if item not in registry:
                 from anchore.errors import AnalyzerNotFoundError
 
+                close = difflib.get_close_matches(item, list(registry), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise AnalyzerNotFoundError(
-                    f"no analyzer named {item!r}; available: {', '.join(sorted(registry))}"
+                    f"no analyzer named {item!r}{hint}; available: {', '.join(sorted(registry))}"
                 )
             out.append(registry[item])
         else:
