@@ -162,7 +162,10 @@ def test_analysis_json_is_stable(debian_py):
     data = json.loads(json.dumps(debian_py.to_dict()))
     assert data["schema"] == "anchore.analysis/1"
     assert set(data) == {"schema", "image", "distro", "packages", "findings", "files", "errors",
-                         "relationships", "datasets"}  # fmt: skip
+                         "relationships", "datasets", "analyzers", "failed_analyzers"}  # fmt: skip
+    assert data["analyzers"][:2] == ["distro", "dpkg"] and "secrets" in data["analyzers"]
+    assert data["failed_analyzers"] == []
+    assert data["datasets"]["secrets:rules"]["value"]["kind"] == "secret"
     pkg = data["packages"][0]
     assert set(pkg) == {"type", "name", "version", "purl", "licenses", "cpes", "source_name",
                         "source_version", "architecture", "locations", "files", "metadata", "found_by",

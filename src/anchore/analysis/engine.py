@@ -334,17 +334,20 @@ def analyze(
     results: list[list[Result]] = [[] for _ in chosen]
     errors: list[AnalyzerError] = []
     timings: dict[str, float] = {}
+    failed = [False] * len(chosen)
 
     def run(i: int) -> None:
         analyzer = chosen[i]
         start = time.perf_counter()
         inputs = [FileInput(e, context) for e in offered[i] if e.is_file]
         try:
-            if inputs or not analyzer.patterns:
+            # needs_files=False: called with no file too, to record what it looked for
+            if inputs or not analyzer.patterns or not getattr(analyzer, "needs_files", True):
                 results[i] = list(analyzer.analyze(inputs, context))
         except Exception as exc:
             log.exception("analyzer %s failed", analyzer.name)
             results[i] = [AnalyzerError(analyzer.name, f"{type(exc).__name__}: {exc}")]
+            failed[i] = True
         timings[analyzer.name] = time.perf_counter() - start
 
     done = 0
@@ -391,6 +394,8 @@ def analyze(
         relationships=relationships,
         datasets=datasets,
         timings=timings,
+        analyzers=tuple(a.name for a in chosen),
+        failed_analyzers=tuple(a.name for a, bad in zip(chosen, failed, strict=True) if bad),
     )
 
 

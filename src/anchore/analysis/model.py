@@ -269,6 +269,16 @@ class Analysis:
     datasets: dict[str, Dataset] = attrs.field(factory=dict)
     #: analyzer name -> seconds it took
     timings: dict[str, float] = attrs.field(factory=dict)
+    #: the analyzers that ran, in order: evidence an analyzer not named here collects was
+    #: never looked for, so a policy rule that needs it cannot be evaluated
+    analyzers: tuple[str, ...] = attrs.field(converter=_tuple, factory=tuple)
+    #: those of them that failed as a whole (raised; their results are one error entry):
+    #: they ran, but their evidence is missing all the same
+    failed_analyzers: tuple[str, ...] = attrs.field(converter=_tuple, factory=tuple)
+
+    def ran(self, analyzer: str) -> bool:
+        """Whether ``analyzer`` ran and did not fail as a whole: its evidence is here."""
+        return analyzer in self.analyzers and analyzer not in self.failed_analyzers
 
     def unowned_files(self) -> list[FileRecord]:
         """Regular files no package database lists: what was added by hand."""
@@ -290,5 +300,7 @@ class Analysis:
             "files": [f.to_dict() for f in self.files],
             "relationships": [r.to_dict() for r in self.relationships],
             "datasets": {k: d.to_dict() for k, d in sorted(self.datasets.items())},
+            "analyzers": list(self.analyzers),
+            "failed_analyzers": list(self.failed_analyzers),
             "errors": [e.to_dict() for e in self.errors],
         }

@@ -6,6 +6,12 @@ or :class:`ContentSearchAnalyzer`. Binary files (a NUL byte in the first 8 KiB)
 and files above ``max_file_bytes`` are skipped. A match reports the path, line,
 layer and rule, and a redacted preview: the first four characters of the
 secret, then asterisks.
+
+Each analyzer also records the rules it ran, as the dataset ``NAME:rules``
+(``secrets:rules``, ``content-search:rules``: ``{"kind": ..., "rules": [...]}``),
+even on an image with no file to search: a policy rule naming a rule that did
+not run (a typo, a custom rule this analysis lacked) is then an error, not a
+silent pass.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ from typing import TYPE_CHECKING
 import attrs
 
 from anchore.analysis.analyzer import FileInput, Result
-from anchore.analysis.model import Finding
+from anchore.analysis.model import Dataset, Finding
 
 if TYPE_CHECKING:
     from anchore.analysis.engine import AnalysisContext
 
-__all__ = ["BUILTIN_RULES", "ContentSearchAnalyzer", "Rule", "SecretsAnalyzer"]
+__all__ = ["BUILTIN_RULES", "RULES_DATASET", "ContentSearchAnalyzer", "Rule", "SecretsAnalyzer"]
+
+#: the dataset name under which an analyzer named NAME records its rules
+RULES_DATASET = "{}:rules"
 
 
 def _compile(pattern: str | bytes | re.Pattern[bytes]) -> re.Pattern[bytes]:
@@ -158,9 +167,14 @@ class SecretsAnalyzer:
     )
     kind: str = "secret"
     prefetch: bool = False
+    #: run even when no file matched, to record the rules it ran
+    needs_files: bool = False
 
     def analyze(self, files: Sequence[FileInput], context: AnalysisContext) -> Iterable[Result]:
         rules = tuple(self.rules) + tuple(self.extra_rules)
+        yield Dataset(
+            RULES_DATASET.format(self.name), {"kind": self.kind, "rules": [r.name for r in rules]}
+        )
         wanted = [
             f
             for f in files

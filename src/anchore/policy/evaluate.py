@@ -267,9 +267,15 @@ def evaluate(
     policies have vulnerability rules; then a missing or empty store is a
     :class:`~anchore.vulns.StoreError`, never a silent GO. Give ``matches`` to
     use matches of your own instead.
+
+    A mapped rule whose evidence the analysis did not collect (an analysis made
+    with ``analyzers=["dpkg"]`` and a secrets rule; a secrets rule name the
+    analysis's secrets analyzer did not run) is a
+    :class:`~anchore.policy.coverage.MissingEvidenceError`, not a pass.
     """
     from anchore.plugins.manager import gates as registered_gates
     from anchore.policy.bundle import Bundle, load_bundle
+    from anchore.policy.coverage import check_evidence
     from anchore.policy.gate import gates_by_name
     from anchore.vulns.match import analysis_of
 
@@ -309,13 +315,15 @@ def evaluate(
     mapping = _select_mapping(bundle, tag, digest)
     if mapping is None:
         return decided("STOP", f"no mapping of bundle {bundle.id} matches {tag or digest}")
+    gates = gates_by_name(registered_gates())
+    check_evidence(bundle, mapping, analysis, base, gates)  # never GO on what was not collected
 
     ctx = EvaluationContext(
         analysis, tag, base, list(matches) if matches is not None else None, now, store,
         include_declared,
     )  # fmt: skip
     try:
-        return _decide(bundle, mapping, ctx, gates_by_name(registered_gates()), decided)
+        return _decide(bundle, mapping, ctx, gates, decided)
     finally:
         ctx.close()
 

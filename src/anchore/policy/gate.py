@@ -2,7 +2,9 @@
 
 Gates are plugins (``anchore_gates``); ours are in :mod:`anchore.policy.gates`.
 Parameters are declared, so bundles are validated before evaluation and the
-JSON Schema in ``docs/`` is generated from the same declarations.
+JSON Schema in ``docs/`` is generated from the same declarations. So is the
+evidence each trigger reads (:class:`Need`): a rule whose evidence the analysis
+never collected cannot be evaluated, since finding nothing would say GO.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import attrs
 if TYPE_CHECKING:
     from anchore.policy.evaluate import EvaluationContext
 
-__all__ = ["Gate", "Hit", "Param", "Trigger", "did_you_mean"]
+__all__ = ["Gate", "Hit", "Need", "Param", "Trigger", "did_you_mean"]
 
 
 def did_you_mean(word: object, choices: Iterable[str]) -> str:
@@ -120,14 +122,50 @@ Check = Callable[["EvaluationContext", Mapping[str, Any]], Iterable[Hit]]
 
 
 @attrs.frozen
+class Need:
+    """Evidence a trigger reads, and the analyzer that collects it.
+
+    A rule whose needs the analysis does not meet is not evaluated (see
+    :func:`anchore.policy.coverage.check_evidence`): its evidence was never
+    looked for, so finding none would be a silent GO.
+    """
+
+    #: the analyzer to run, by the name ``analyze(analyzers=[...])`` takes
+    analyzer: str
+    #: what it collects, for messages: "deb packages", "secret findings"
+    evidence: str
+    #: findings of this kind: met by any analyzer that recorded the rules it ran for this
+    #: kind (a ``NAME:rules`` dataset, see :mod:`anchore.analyzers.secrets`), whatever its name
+    finding_kind: str | None = None
+    #: rule names (of ``finding_kind``) that must be among those the analysis ran
+    rules: tuple[str, ...] = ()
+    #: the base image's analysis must meet it too, when one is given
+    in_base: bool = False
+    #: how to get the evidence, when running every registered analyzer would not
+    hint: str | None = None
+
+
+Needs = tuple[Need, ...] | Callable[[Mapping[str, Any]], Iterable[Need]]
+
+
+@attrs.frozen
 class Trigger:
+    """A named condition of a gate: its check, its parameters and the evidence it reads."""
+
     name: str
     description: str
     check: Check = attrs.field(repr=False)
     params: tuple[Param, ...] = ()
+    #: the evidence the check reads: Needs, or a function of the rule's parameters giving
+    #: them (a trigger limited to python packages needs only the python analyzer)
+    needs: Needs = attrs.field(default=(), repr=False)
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
+
+    def needed(self, params: Mapping[str, Any]) -> tuple[Need, ...]:
+        """What a rule with these parameters (defaults filled in) needs from the analysis."""
+        return tuple(self.needs(params) if callable(self.needs) else self.needs)
 
 
 @attrs.frozen

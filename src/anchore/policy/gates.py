@@ -1,6 +1,11 @@
 """Our gates: image config, files, secrets, packages, vulnerabilities, users, config files,
 metadata, and ``always``. Each is registered through the ``anchore_gates`` hook.
 
+Each trigger declares the evidence it reads (:class:`~anchore.policy.gate.Need`:
+packages from their ecosystem's analyzer, secrets from the secrets analyzer,
+users and config files from ``system-files``, the distro from ``distro``);
+the image config, history and file inventory are always there and need none.
+
 Gates fail closed: when a trigger cannot tell whether its condition holds (a
 version with no order to compare it in, an advisory with no publication date,
 a layer with no recorded size), it fires and says why, rather than passing
@@ -19,9 +24,9 @@ from typing import Any
 
 from anchore.analyzers.files import is_world_writable
 from anchore.policy.evaluate import EvaluationContext
-from anchore.policy.gate import Gate, Hit, Param, Trigger
+from anchore.policy.gate import Gate, Hit, Need, Param, Trigger
 
-__all__ = ["BUILTIN_GATES"]
+__all__ = ["BUILTIN_GATES", "PACKAGE_ANALYZERS"]
 
 P = Param
 
@@ -147,6 +152,14 @@ def _content_match(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit
     return _finding_hits(ctx, "content-match", p)
 
 
+def _content_needs(p: Mapping[str, Any]) -> tuple[Need, ...]:
+    hint = ("analyze the image with a ContentSearchAnalyzer({'rule-name': 'regex'}) from "
+            "anchore.analyzers.secrets that has these rules (no registered analyzer searches "
+            "content, so the anchore command cannot evaluate this rule)")  # fmt: skip
+    return (Need("content-search", "content-match findings", finding_kind="content-match",
+                 rules=tuple(p.get("rules") or ()), hint=hint),)  # fmt: skip
+
+
 def _special_bits(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
     base = {f.path for f in ctx.base.files if f.mode & 0o6000} if ctx.base else set()
     only_new = p.get("added_since_base", False)
@@ -170,7 +183,7 @@ FILES = Gate("files", "The squashed filesystem.", (
     Trigger("name_match", "A path matches a regex.", _name_match, (
         P("regex", "regex", "matched against absolute paths", required=True),)),
     Trigger("content_match", "The content-search analyzer matched (optionally only these rules).", _content_match, (
-        P("rules", "strings", "content-search rule names"),)),
+        P("rules", "strings", "content-search rule names"),), needs=_content_needs),
     Trigger("suid_or_guid_set", "Setuid or setgid files (optionally only those not in the base image).", _special_bits, (
         P("added_since_base", "boolean", "only files the base image does not have", default=False),)),
     Trigger("world_writable", "World-writable files (sticky directories aside).", _world_writable),
@@ -182,9 +195,14 @@ def _secret(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
     return _finding_hits(ctx, "secret", p)
 
 
+def _secret_needs(p: Mapping[str, Any]) -> tuple[Need, ...]:
+    return (Need("secrets", "secret findings", finding_kind="secret",
+                 rules=tuple(p.get("rules") or ())),)  # fmt: skip
+
+
 SECRETS = Gate("secrets", "Findings of the secrets analyzer.", (
     Trigger("content_regex_checks", "A secret was found (optionally only by these rules).", _secret, (
-        P("rules", "strings", "secrets rule names, e.g. aws-access-key-id"),)),
+        P("rules", "strings", "secrets rule names, e.g. aws-access-key-id"),), needs=_secret_needs),
 ))  # fmt: skip
 
 
@@ -343,26 +361,60 @@ def _types(description: str = "only these package types (deb, python, npm...)") 
     return P("package_types", "strings", description, choices=PACKAGE_TYPES)
 
 
+#: the analyzer that reports each package type (a test keeps this in step with them)
+PACKAGE_ANALYZERS = {"apk": "apk", "deb": "dpkg", "dotnet": "dotnet", "gem": "ruby",
+                     "go-module": "golang", "java-archive": "java", "npm": "npm",
+                     "php-composer": "php-composer", "python": "python", "rpm": "rpm",
+                     "rust-crate": "rust"}  # fmt: skip
+
+
+def _needs_types(types: Any, *, in_base: bool = False) -> tuple[Need, ...]:
+    """The analyzers of these package types (every type when None): a rule about packages
+    of a type whose analyzer did not run would find none, and pass."""
+    hint = None
+    if types is None:
+        hint = ("analyze the image with every analyzer (analyzers=None, as the anchore command "
+                "does), or limit the rule to the package types analyzed (package_types)")  # fmt: skip
+    chosen = PACKAGE_TYPES if types is None else sorted(set(types))
+    return tuple(Need(PACKAGE_ANALYZERS[t], f"{t} packages", in_base=in_base, hint=hint)
+                 for t in chosen)  # fmt: skip
+
+
+def _package_needs(p: Mapping[str, Any]) -> tuple[Need, ...]:
+    return _needs_types(p.get("package_types"))
+
+
+def _versus_base_needs(p: Mapping[str, Any]) -> tuple[Need, ...]:
+    """Both sides: a type the base analysis did not look for would all look added."""
+    return _needs_types(p.get("package_types"), in_base=True)
+
+
+def _allowed_types_needs(p: Mapping[str, Any]) -> tuple[Need, ...]:
+    """Every type that is not allowed must have been looked for."""
+    return _needs_types([t for t in PACKAGE_TYPES if t not in p["types"]])
+
+
 PACKAGES = Gate("packages", "The packages the analysis found.", (
     Trigger("required_package", "A package must be present (optionally at a version).", _required_package, (
         P("name", "string", "package name", required=True),
         P("version", "string", "version"),
         P("version_match", "string", "how to compare", choices=("exact", "minimum"), default="exact"),
-        _types())),
+        _types()), needs=_package_needs),
     Trigger("denied_package", "A package (name glob) must not be present, at a version or below one.", _denied_package, (
         P("name", "string", "package name or glob", required=True),
         P("version", "string", "only this exact version"),
         P("version_less_than", "string", "only versions below this (the ecosystem's order)"),
-        _types())),
+        _types()), needs=_package_needs),
     Trigger("denied_license", "A package carries a denied license.", _denied_license, (
         P("licenses", "strings", "license names or SPDX ids", required=True),
         P("match", "string", "exact or substring", choices=("exact", "substring"), default="exact"),
-        _types())),
+        _types()), needs=_package_needs),
     Trigger("changed_versus_base", "Packages added, removed or changed since the base image.", _versus_base, (
         P("changes", "strings", "which changes", choices=("added", "removed", "changed")),
-        _types())),
+        _types()), needs=_versus_base_needs),
     Trigger("allowed_types", "Only these package types may be present.", _allowed_types, (
-        P("types", "strings", "allowed package types", required=True, choices=PACKAGE_TYPES),)),
+        P("types", "strings", "allowed package types", required=True, choices=PACKAGE_TYPES),),
+        needs=_allowed_types_needs),
 ))  # fmt: skip
 
 
@@ -404,6 +456,13 @@ def _stale_feed(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 _OS_TYPES = ("deb", "rpm", "apk")
+_DISTRO = Need("distro", "the distro (OS packages are matched by release)")
+
+
+def _vuln_needs(p: Mapping[str, Any]) -> tuple[Need, ...]:
+    types = p.get("package_types")
+    os_types = any(t in _OS_TYPES for t in (PACKAGE_TYPES if types is None else types))
+    return _needs_types(types) + ((_DISTRO,) if os_types else ())
 
 
 def _distro_not_covered(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
@@ -441,10 +500,11 @@ VULNERABILITIES = Gate("vulnerabilities", "Matches against the vulnerability sto
         P("fix_available", "boolean", "only vulnerabilities with a fix", default=False),
         P("score_above", "number", "only CVSS base scores above this"),
         P("older_than_days", "integer", "only advisories published at least this long ago"),
-        _types())),
+        _types()), needs=_vuln_needs),
     Trigger("stale_feed_data", "The vulnerability data is missing or older than allowed.", _stale_feed, (
         P("max_days", "integer", "largest allowed age in days", default=2),)),
-    Trigger("vulnerability_data_unavailable", "The store has no data for the image's distro.", _distro_not_covered),
+    Trigger("vulnerability_data_unavailable", "The store has no data for the image's distro.", _distro_not_covered,
+            needs=(_DISTRO, *_needs_types(_OS_TYPES))),
 ))  # fmt: skip
 
 
@@ -482,13 +542,15 @@ def _group(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
                       key=f"group:{entry['name']}", path=path, layer_index=layer)  # fmt: skip
 
 
+_SYSTEM_FILES = (Need("system-files", "/etc/passwd, /etc/group and config file settings"),)
+
 PASSWD = Gate("passwd_file", "Users and groups (/etc/passwd, /etc/group).", (
     Trigger("denied_users", "Denied user names, UIDs, GIDs, shells or whole entries.", _passwd, (
         P("usernames", "strings", "user names"), P("uids", "integers", "user ids"),
         P("gids", "integers", "primary group ids"), P("shells", "strings", "login shells"),
-        P("entries", "strings", "whole /etc/passwd lines"))),
+        P("entries", "strings", "whole /etc/passwd lines")), needs=_SYSTEM_FILES),
     Trigger("denied_groups", "Denied group names or GIDs.", _group, (
-        P("names", "strings", "group names"), P("gids", "integers", "group ids"))),
+        P("names", "strings", "group names"), P("gids", "integers", "group ids")), needs=_SYSTEM_FILES),
 ))  # fmt: skip
 
 
@@ -514,7 +576,8 @@ CONFIG = Gate("config_files", "Settings in well-known configuration files.", (
         P("path", "string", "the file", required=True, choices=CONFIG_FILES),
         P("key", "string", "the setting, e.g. PermitRootLogin", required=True),
         P("value_regex", "regex", "matched against the value, e.g. (?i)^yes$", required=True),
-        P("missing_triggers", "boolean", "trigger when the file is absent", default=False))),
+        P("missing_triggers", "boolean", "trigger when the file is absent", default=False)),
+        needs=_SYSTEM_FILES),
 ))  # fmt: skip
 
 
@@ -580,7 +643,8 @@ METADATA = Gate("metadata", "Image size, layers, architecture and distro.", (
         P("denied", "strings", "'id' or 'id:version' globs, e.g. 'centos' or 'debian:9*'"),
         P("end_of_life", "strings", "'id:version=YYYY-MM-DD' entries",
           pattern=r"[^=]+=\d{4}-\d{2}-\d{2}", validator=_eol_dates),
-        P("unknown_triggers", "boolean", "trigger when the distro is unknown", default=True))),
+        P("unknown_triggers", "boolean", "trigger when the distro is unknown", default=True)),
+        needs=(Need("distro", "the distro"),)),
 ))  # fmt: skip
 
 
