@@ -382,3 +382,30 @@ def test_the_example_bundle_refuses_a_dpkg_only_analysis(corpus):
     assert "rules cannot be evaluated" in message
     for needed in ("'secrets'", "'system-files'", "'distro'", "'npm'"):
         assert needed in message
+
+
+# ---------------------------------------------------------------- the command
+@pytest.mark.parametrize(
+    ("rule", "needles"),
+    [
+        ({"gate": "files", "trigger": "content_match"}, ["ContentSearchAnalyzer"]),
+        ({**SECRETS_RULE, "params": {"rules": ["aws-acess-key"]}},
+         ["'aws-acess-key'", "did you mean 'aws-access-key-id'"]),
+    ],
+)  # fmt: skip
+def test_the_command_exits_5_with_one_line(tmp_path, rule, needles):
+    import subprocess
+    import sys
+
+    bundle = tmp_path / "b.json"
+    bundle.write_text(json.dumps({"id": "b", "policies": [{"id": "p", "rules": [
+        {"id": "r", "action": "STOP", **rule}]}], "mappings": [{"policy_ids": ["p"]}]}))  # fmt: skip
+    image = ROOT / "examples" / "busybox" / "busybox.oci.tar"
+    done = subprocess.run([sys.executable, "-m", "anchore", "evaluate", str(image), "--bundle",
+                           str(bundle)], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == ExitCode.INPUT_ERROR, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("anchore: error: "), done.stderr
+    assert "policy 'p' rule 0 (id 'r'" in lines[0]
+    for needle in needles:
+        assert needle in lines[0]
