@@ -20,7 +20,7 @@ def main() -> int:
     corpus, data = Path(sys.argv[1]), Path(sys.argv[2])
     results = {}
     with tempfile.TemporaryDirectory(prefix="anchore-bench-") as tmp:
-        store = Store(Path(tmp) / "vulns.sqlite")
+        store = Store(Path(tmp) / "vulns.sqlite", create=True)
         for name, path in (
             ("osv-pypa", data / "osv-pypa" / "vulns.zip"),
             ("osv-go", data / "osv-go" / "osv.zip"),

@@ -216,7 +216,7 @@ def test_os_packages_of_a_distro_without_data_are_reported(tmp_path):
     layers = [[d("etc"), f("etc/os-release", "ID=ubuntu\nVERSION_ID=22.04\n"),
                f("var/lib/dpkg/status", status)]]  # fmt: skip
     ubuntu = anchore.analyze(anchore.open_image(oci_archive(tmp_path / "u.tar", build(layers))))
-    store = Store(tmp_path / "db.sqlite")
+    store = Store(tmp_path / "db.sqlite", create=True)
     load(store, PYPA / "jinja2")
     (item,) = hits(ubuntu, "vulnerabilities", "vulnerability_data_unavailable", store=store)
     assert item.trigger_id == "vulnerabilities:vulnerability_data_unavailable:ubuntu:22.04"

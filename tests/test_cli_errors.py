@@ -187,8 +187,6 @@ INPUT_ERRORS += [
                  id="db-load-directory-without-feed"),
     pytest.param(["db", "--db", "{store}", "load", "{notes}"], ["{notes}"],
                  id="db-load-file-not-a-feed"),
-    pytest.param(["db", "--db", "{store}", "load", "--feed", "nosuch", str(SECDB)], ["nosuch"],
-                 id="db-load-unknown-feed-reader"),
 ]  # fmt: skip
 
 USAGE_ERRORS: list[Any] = [
@@ -223,6 +221,11 @@ USAGE_ERRORS: list[Any] = [
     pytest.param(["db", "load"], "paths", id="db-load-no-paths"),
     pytest.param(["db", "nosuch"], "nosuch", id="db-unknown-subcommand"),
     pytest.param(["db", "info", "--nosuch"], "--nosuch", id="db-info-unknown-option"),
+    pytest.param(
+        ["db", "--db", "{store}", "load", "--feed", "nosuch", str(SECDB)],
+        "nosuch",
+        id="db-load-unknown-feed-reader",
+    ),
 ]
 for _cmd in IMAGE_COMMANDS:
     USAGE_ERRORS += [

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -39,6 +40,7 @@ from anchore.vulns import (
     read_debian_tracker,
     read_osv,
 )
+from anchore.vulns.store import SCHEMA_VERSION
 from anchore.vulns.suppress import IgnoreRule, load_ignore_rules, read_vex
 from imagebuilder import build, f, oci_archive
 from testdata import DEBIAN_TRACKER, GO_ZIP, PYPA, PYPA_ZIP, SECDB
@@ -61,14 +63,14 @@ def private_default_store(tmp_path, monkeypatch):
 def pypa_go(tmp_path_factory) -> Path:
     """A store with the PyPA and Go databases (the zips as OSV publishes them)."""
     path = tmp_path_factory.mktemp("pypa-go") / "vulns.sqlite"
-    with Store(path) as store:
+    with Store(path, create=True) as store:
         assert load(store, PYPA_ZIP).loaded > 2000
         assert load(store, GO_ZIP).loaded > 4000
     return path
 
 
 def _jinja_store(path: Path) -> Path:
-    with Store(path) as store:
+    with Store(path, create=True) as store:
         load(store, PYPA / "jinja2")
     return path
 
@@ -104,10 +106,12 @@ def assert_one_line_error(rc: int, err: str, *needles: str) -> None:
 # ---------------------------------------------------------------- the store
 def test_opening_a_missing_store_creates_nothing(tmp_path, private_default_store):
     missing = tmp_path / "sub" / "vulns.sqlite"
-    with pytest.raises(StoreNotFoundError, match="anchore db load --db") as caught:
-        Store(missing, create=False)
-    assert isinstance(caught.value, FileNotFoundError) and str(missing) in str(caught.value)
-    store = Store(missing)  # names a store to load into; reading it creates nothing
+    for opening in (lambda: Store(missing), lambda: Store(missing, create=False)):
+        # a missing file is never an empty store: only loaders create one
+        with pytest.raises(StoreNotFoundError, match="anchore db load --db") as caught:
+            opening()
+        assert isinstance(caught.value, FileNotFoundError) and str(missing) in str(caught.value)
+    store = Store(missing, create=True)  # names a store to load into; reading it creates nothing
     assert (len(store), store.ecosystems(), store.updated, store.exists) == (0, set(), None, False)
     with pytest.raises(StoreEmptyError, match="holds no advisories; load advisories first"):
         match(_analysis(_pkg("python", "jinja2", "2.11.2")), store)
@@ -137,7 +141,7 @@ def test_a_file_that_is_not_a_store_is_refused_by_name(tmp_path, content, why):
             db.execute("CREATE TABLE people (name TEXT)")
         db.close()
     elif content == "newer":
-        with Store(path) as store:
+        with Store(path, create=True) as store:
             load(store, PYPA / "jinja2")
         with sqlite3.connect(path) as db:
             db.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
@@ -176,7 +180,7 @@ def test_an_older_store_is_migrated_with_its_coverage(tmp_path):
                            [(advisory.id, a.ecosystem, a.name) for a in advisory.affected])  # fmt: skip
     db.close()
     with Store(path, create=False) as store:
-        assert store.schema_version == 2 and store.ecosystems() == {"PyPI"}
+        assert store.schema_version == SCHEMA_VERSION and store.ecosystems() == {"PyPI"}
         result = match(_analysis(_pkg("python", "jinja2", "2.11.2")), store)
         assert "PYSEC-2021-66" in {m.advisory_id for m in result}
 
@@ -189,7 +193,7 @@ def test_coverage_is_exact_per_debian_release(tmp_path):
                     for cve, info in cves.items() if isinstance(info.get("releases"), dict)}
               for src, cves in data.items()}  # fmt: skip
     (tmp_path / "buster.json").write_text(json.dumps(buster))
-    store = Store(tmp_path / "db.sqlite")
+    store = Store(tmp_path / "db.sqlite", create=True)
     assert load(store, tmp_path / "buster.json").loaded > 0
     assert store.ecosystems() == {"Debian:10"} and not store.covers("Debian:12")
     source = next(s for s, cves in buster.items()
@@ -214,7 +218,7 @@ def test_coverage_is_exact_per_debian_release(tmp_path):
 
 
 def test_coverage_per_alpine_release_even_without_fixes(tmp_path):
-    store = Store(tmp_path / "db.sqlite")
+    store = Store(tmp_path / "db.sqlite", create=True)
     load(store, SECDB / "v3.10")
     (tmp_path / "v3.20").mkdir()
     (tmp_path / "v3.20" / "main.yaml").write_text(
@@ -231,10 +235,11 @@ def test_coverage_per_alpine_release_even_without_fixes(tmp_path):
 
 def test_packages_without_an_ecosystem_are_unchecked_with_the_reason(tmp_path):
     store = _jinja_store(tmp_path / "db.sqlite")
-    (tmp_path / "npm.json").write_text(json.dumps({"id": "NPM-1", "modified": "2024-01-01T00:00:00Z",
+    (tmp_path / "npm").mkdir()  # a directory of records: a (tiny) npm database
+    (tmp_path / "npm" / "NPM-1.json").write_text(json.dumps({"id": "NPM-1", "modified": "2024-01-01T00:00:00Z",
         "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
                       "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.0.1"}]}]}]}))  # fmt: skip
-    load(store, tmp_path / "npm.json")
+    load(store, tmp_path / "npm")
     ok = match(_analysis(_pkg("npm", "left-pad", "1.0.0")), store)
     assert [m.advisory_id for m in ok] == ["NPM-1"] and len(ok.checked) == 1
     cases = [
@@ -386,9 +391,12 @@ def test_vulns_reports_unchecked_packages_and_fail_on_fails(corpus, pypa_go):
     image = str(corpus / "debian-min.oci.tar")
     db = ["--db", str(pypa_go)]
     rc, out, err = run("vulns", image, *db)
-    assert rc == ExitCode.OK  # a report, no threshold asked
+    # no threshold asked, but nothing could be checked: no result, not a clean one
+    assert rc == ExitCode.UNCHECKED and "none of the 88 packages could be checked" in err
     assert "UNCHECKED 88 packages: 88 Debian:12" in out and "0 packages" in out
-    assert "0 vulnerabilities, 0 suppressed, 88 packages unchecked" in out
+    assert "0 vulnerabilities in 0 checked packages; 88 packages unchecked (see above)" in out
+    rc, out, err = run("vulns", image, *db, "--allow-unchecked")
+    assert rc == ExitCode.OK and err == "", err
     rc, out, err = run("vulns", image, *db, "--fail-on", "low", "--json")
     assert rc == ExitCode.UNCHECKED and "--allow-unchecked" in err
     data = json.loads(out)
@@ -419,8 +427,8 @@ def test_ignore_files_json_and_yaml(tmp_path):
     from_json = load_ignore_rules(tmp_path / "rules.json")
     assert from_json == load_ignore_rules(str(tmp_path / "rules.yaml"))
     assert from_json[0].expires.isoformat() == "2030-01-01"
-    (tmp_path / "empty.yaml").write_text("")
-    assert load_ignore_rules(tmp_path / "empty.yaml") == []
+    (tmp_path / "none.json").write_text("[]")
+    assert load_ignore_rules(tmp_path / "none.json") == []  # an empty list: no rules, said so
 
 
 @pytest.mark.parametrize(
@@ -558,7 +566,9 @@ def test_db_commands(tmp_path):
     rc, out, err = run("db", "load", str(PYPA / "jinja2"), str(SECDB / "v3.10"), env=env)
     assert rc == 0 and default.exists(), err
     rc, out, err = run("db", "info", env=env)
-    assert rc == 0 and "Alpine:v3.10" in out and "PyPI" in out and "(schema 2)" in out
+    assert (
+        rc == 0 and "Alpine:v3.10" in out and "PyPI" in out and f"(schema {SCHEMA_VERSION})" in out
+    )
     # --db naming a missing file: an error everywhere but db load
     missing = str(tmp_path / "other.sqlite")
     rc, _, err = run("db", "--db", missing, "info", env=env)
@@ -587,8 +597,263 @@ def test_errors_are_anchore_errors():
     ],
 )  # fmt: skip
 def test_malformed_osv_records_are_anchore_errors(record, why):
-    from anchore.vulns.osv import MalformedRecord, parse_osv
+    from anchore.vulns.osv import MalformedRecordError, parse_osv
 
-    with pytest.raises(MalformedRecord, match=why) as caught:
+    with pytest.raises(MalformedRecordError, match=why) as caught:
         parse_osv(record)
     assert isinstance(caught.value, AnchoreError) and isinstance(caught.value, ValueError)
+
+
+# ---------------------------------------------------------------- review of issue 8 (part H)
+def _one_record_files(tmp_path: Path) -> list[Path]:
+    """Two real PyPA records, each as the single-record file a user might load on its own."""
+    out = []
+    for name in ("PYSEC-2021-66.yaml", "PYSEC-2014-8.yaml"):
+        target = tmp_path / name
+        target.write_bytes((PYPA / "jinja2" / name).read_bytes())
+        out.append(target)
+    return out
+
+
+def test_a_single_osv_record_file_covers_nothing(tmp_path):
+    """Loading one record for PyPI must not make every Python package 'checked'."""
+    one, other = _one_record_files(tmp_path)
+    store = Store(tmp_path / "db.sqlite", create=True)
+    assert load(store, one).loaded == 1
+    assert store.ecosystems() == set() and not store.covers("PyPI")
+    assert store.advisory_counts() == {"PyPI": 1} and store.coverage() == {}
+    jinja = _pkg("python", "jinja2", "2.11.2")
+    requests = _pkg("python", "requests", "2.0.0")
+    result = match(_analysis(jinja, requests), store)
+    # the record is matched, but neither package counts as checked
+    assert [m.advisory_id for m in result] == ["PYSEC-2021-66"]
+    assert [c.status for c in result.packages] == ["unchecked", "unchecked"]
+    assert "no feed for PyPI, only single advisory records" in result.unchecked[1].reason
+    assert "PyPI/all.zip" in result.unchecked[1].reason
+    # a slice: several record files, or one JSON file holding a list of records
+    load(store, other)
+    (tmp_path / "slice.json").write_text(json.dumps([
+        {"id": "SLICE-1", "modified": "2024-01-01T00:00:00Z",
+         "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
+                       "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]}]))  # fmt: skip
+    assert load(store, tmp_path / "slice.json").loaded == 1
+    assert store.ecosystems() == set() and len(store) == 3
+    # a directory (a database) covers what its records name, and says where from
+    load(store, PYPA / "jinja2")
+    assert store.ecosystems() == {"PyPI"}
+    (source,) = store.coverage_sources()
+    assert (source.ecosystem, source.reader, source.feed) == ("PyPI", "osv", str(PYPA / "jinja2"))
+    assert [c.status for c in match(_analysis(jinja, requests), store).packages] == [
+        "checked",
+        "checked",
+    ]
+    store.close()
+
+
+def test_osv_zips_cover_their_ecosystems_and_record_files_none():
+    report = LoadReport()
+    assert sum(1 for _ in read_osv(GO_ZIP, report)) > 4000
+    assert report.covered == {"Go"}
+    report = LoadReport()
+    list(read_osv(PYPA / "jinja2" / "PYSEC-2021-66.yaml", report))
+    assert report.covered == set()
+
+
+def test_db_load_of_one_record_then_vulns_is_unchecked_not_clean(tmp_path):
+    """The reported case, end to end: `anchore db load one.json` then `anchore vulns`."""
+    one, _ = _one_record_files(tmp_path)
+    db = str(tmp_path / "db.sqlite")
+    rc, out, err = run("db", "load", "--db", db, str(one))
+    assert rc == 0, err
+    assert "covers no ecosystem" in out and "not covered" in out and "PyPI" in out
+    image = oci_archive(tmp_path / "img.tar", build([[f(*JINJA)]]))
+    rc, out, err = run("vulns", "--db", db, image)
+    assert rc == ExitCode.UNCHECKED, (out, err)
+    assert "PYSEC-2021-66" in out  # what the store has is still reported
+    assert "1 vulnerability in 0 checked packages; 1 package unchecked (see above)" in out
+    assert "none of the 1 packages could be checked" in err and "--allow-unchecked" in err
+    rc, out, err = run("vulns", "--db", db, image, "--allow-unchecked")
+    assert rc == ExitCode.OK and err == ""
+    rc, _, err = run("vulns", "--db", db, image, "--fail-on", "critical")
+    assert rc == ExitCode.UNCHECKED
+    # loading the database (a directory of records) makes the same scan a checked one
+    rc, _, err = run("db", "--db", db, "load", str(PYPA / "jinja2"))
+    assert rc == 0, err
+    rc, out, err = run("db", "info", "--db", db)
+    assert rc == 0 and f"covered by osv {PYPA / 'jinja2'}" in out, out
+    rc, out, err = run("vulns", "--db", db, image)
+    assert rc == ExitCode.OK, err
+    assert re.search(r"^\d+ vulnerabilit(y|ies) in 1 checked package$", out, re.M), out
+
+
+def test_a_schema_2_store_is_migrated_keeping_its_coverage(tmp_path):
+    path = tmp_path / "v2.sqlite"
+    with Store(path, create=True) as store:
+        load(store, PYPA / "jinja2")
+    with sqlite3.connect(path) as db:  # back to the schema-2 coverage table
+        db.executescript(
+            "CREATE TABLE c2 (ecosystem TEXT NOT NULL, source TEXT NOT NULL,"
+            " PRIMARY KEY (ecosystem, source));"
+            "INSERT INTO c2 SELECT ecosystem, source FROM coverage; DROP TABLE coverage;"
+            "ALTER TABLE c2 RENAME TO coverage; UPDATE meta SET value = '2' WHERE key = 'schema';"
+        )
+    db.close()
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION and store.ecosystems() == {"PyPI"}
+        assert [(s.reader, s.feed) for s in store.coverage_sources()] == [("osv", "")]
+        load(store, PYPA / "jinja2")
+        assert [(s.reader, s.feed) for s in store.coverage_sources()] == [
+            ("osv", str(PYPA / "jinja2"))
+        ]
+
+
+def test_store_default_is_not_to_create_and_memory_stores_work(tmp_path):
+    with pytest.raises(StoreNotFoundError, match="anchore db load"):
+        Store(tmp_path / "nope.sqlite")
+    assert not (tmp_path / "nope.sqlite").exists()
+    with Store(":memory:") as store:
+        load(store, PYPA / "jinja2")
+        assert "PYSEC-2021-66" in {
+            m.advisory_id for m in match(_analysis(_pkg("python", "jinja2", "2.11.2")), store)
+        }
+
+
+def test_the_load_hint_is_a_command_that_works(tmp_path):
+    """The store-not-found message suggests `anchore db load --db X FEED...`: run exactly that."""
+    db = tmp_path / "my store.sqlite"  # a space: the hint is quoted for a shell
+    image = oci_archive(tmp_path / "img.tar", build([[f(*JINJA)]]))
+    rc, _, err = run("vulns", "--db", str(db), image)
+    assert_one_line_error(rc, err, "anchore db load --db")
+    command = re.search(r"(anchore db load .*?) FEED\.\.\.", err)
+    assert command is not None, err
+    argv = shlex.split(command.group(1))
+    assert argv[:3] == ["anchore", "db", "load"]
+    rc, out, err = run(*argv[1:], str(PYPA / "jinja2"))
+    assert rc == 0 and db.exists(), err
+    rc, out, err = run("vulns", "--db", str(db), image)
+    assert rc == ExitCode.OK and "PYSEC-2021-66" in out, err
+
+
+def test_db_accepts_db_before_or_after_the_subcommand(tmp_path):
+    a, b = str(tmp_path / "a.sqlite"), str(tmp_path / "b.sqlite")
+    assert run("db", "load", str(PYPA / "jinja2"), "--db", a)[0] == 0
+    assert run("db", "--db", b, "load", str(SECDB / "v3.10"))[0] == 0
+    rc, out, _ = run("db", "info", "--db", a)
+    assert rc == 0 and out.startswith(a) and "PyPI" in out
+    rc, out, _ = run("db", "--db", b, "info", "--db", b)  # the same path twice is fine
+    assert rc == 0 and out.startswith(b) and "Alpine:v3.10" in out
+    for argv in (("db", "--db", a, "info", "--db", b),
+                 ("db", "--db", a, "load", "--db", b, str(PYPA / "jinja2"))):  # fmt: skip
+        rc, out, err = run(*argv)
+        assert rc == ExitCode.USAGE_ERROR and out == "", err
+        assert err.startswith("usage: anchore db") and "--db given twice" in err
+    rc, _, err = run("db", "info", "--db", str(tmp_path / "missing.sqlite"))
+    assert_one_line_error(rc, err, "missing.sqlite", "anchore db load --db")
+
+
+def test_an_unknown_feed_name_is_a_lookup_error_with_the_closest_name(tmp_path):
+    from anchore.vulns import UnknownFeedError
+
+    with pytest.raises(UnknownFeedError) as caught:
+        load(tmp_path / "db.sqlite", GO_ZIP, feed="osvv")
+    exc = caught.value
+    assert isinstance(exc, FeedError) and isinstance(exc, KeyError)
+    message, _, names = str(exc).partition("; the readers are: ")
+    assert message == "no feed reader named 'osvv' (did you mean 'osv'?)"
+    assert set(names.split(", ")) == {"osv", "debian-tracker", "alpine-secdb"}
+    assert exc.name == "osvv" and "osv" in exc.available
+    assert not (tmp_path / "db.sqlite").exists()
+    rc, out, err = run("db", "load", "--db", str(tmp_path / "db.sqlite"), "--feed", "osvv",
+                       str(GO_ZIP))  # fmt: skip
+    assert rc == ExitCode.USAGE_ERROR and out == "", err
+    assert err.startswith("usage: anchore db") and "Traceback" not in err
+    assert "--feed: no feed reader named 'osvv' (did you mean 'osv'?)" in err
+    assert not (tmp_path / "db.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("r.json", "null", "the ignore file holds nothing (a null document)"),
+        ("r.yaml", "~\n", "the ignore file holds nothing (a null document)"),
+        ("r.yaml", "# only a comment\n", "the ignore file holds nothing"),
+        ("r.yaml", "", "the ignore file is empty"),
+        ("r.json", '[{"reason": "a", "id": "X", "reason": "b"}]', "duplicate key 'reason'"),
+        ("r.yaml", "- reason: a\n  id: X\n  id: Y\n", "duplicate key 'id' (line 3)"),
+        ("r.json", '[{"reason": "x",\n "id": }]', "not valid JSON: Expecting value: line 2"),
+        ("rules", "- reason: [x\n", "not valid JSON"),
+        ("r.json", b"\xff\xfe[]", "not UTF-8"),
+    ],
+)
+def test_ignore_files_null_duplicates_and_encodings_are_errors(tmp_path, name, content, needle):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(IgnoreRuleError) as caught:
+        load_ignore_rules(path)
+    assert str(caught.value).startswith(f"{path}: ") and needle in str(caught.value)
+
+
+def test_missing_ignore_and_vex_files_say_so_alike(tmp_path):
+    from anchore.vulns import IgnoreFileNotFoundError, VexNotFoundError
+
+    for reader, cls, what in ((load_ignore_rules, IgnoreFileNotFoundError, "ignore file"),
+                              (read_vex, VexNotFoundError, "VEX file")):  # fmt: skip
+        path = tmp_path / "nope.json"
+        with pytest.raises(cls) as caught:
+            reader(path)
+        assert str(caught.value).startswith(f"{path}: no such {what}")
+        assert "Errno" not in str(caught.value)
+        assert isinstance(caught.value, FileNotFoundError) and isinstance(caught.value, ValueError)
+    rc, _, err = run("vulns", "--vex", str(tmp_path / "nope.json"), "img.tar")
+    assert_one_line_error(rc, err, f"{tmp_path / 'nope.json'}: no such VEX file")
+    (tmp_path / "null.json").write_text("null")
+    with pytest.raises(VexError, match="holds nothing"):
+        read_vex(tmp_path / "null.json")
+    (tmp_path / "dup.json").write_text('{"statements": [], "statements": []}')
+    with pytest.raises(VexError, match="duplicate key 'statements'"):
+        read_vex(tmp_path / "dup.json")
+
+
+def test_read_document_and_unknown_key_message(tmp_path):
+    from anchore.documents import read_document, unknown_key_message
+    from anchore.errors import AnchoreError
+
+    class Oops(AnchoreError):
+        pass
+
+    (tmp_path / "a.yml").write_text("a: 1.10\nwhen: 2026-06-30\n")
+    assert read_document(tmp_path / "a.yml", "thing", Oops) == {
+        "a": 1.1, "when": __import__("datetime").date(2026, 6, 30)}  # fmt: skip
+    (tmp_path / "b.conf").write_text("- x\n")  # neither .json nor .yaml: JSON, else YAML
+    assert read_document(tmp_path / "b.conf", "thing", Oops) == ["x"]
+    (tmp_path / "c.json").write_text("- x\n")  # .json is JSON only
+    with pytest.raises(Oops, match="c.json: not valid JSON"):
+        read_document(tmp_path / "c.json", "thing", Oops)
+    with pytest.raises(Oops, match="is a directory, not a policy bundle file"):
+        read_document(tmp_path, "policy bundle", Oops)
+    with pytest.raises(Oops, match=r"no such policy bundle \(give a bundle\)$"):
+        read_document(tmp_path / "none.json", "policy bundle", Oops, hint="give a bundle")
+    (tmp_path / "deep.json").write_text("[" * 100_000)
+    with pytest.raises(Oops, match="nested too deeply|not valid JSON"):
+        read_document(tmp_path / "deep.json", "thing", Oops)
+    assert unknown_key_message("policies[0]", "rulez", ("id", "name", "comment", "rules")) == (
+        "policies[0]: unknown key 'rulez' (did you mean 'rules'?); valid keys: id, name, comment, rules"
+    )
+    assert unknown_key_message("top level", "zzz", ("id",)) == (
+        "top level: unknown key 'zzz'; valid keys: id"
+    )
+    assert unknown_key_message("top level", "whitelists", ("allowlists",),
+                               renamed={"whitelists": "allowlists"}) == (
+        "top level: unknown key 'whitelists' (Anchore's older name; use 'allowlists'); "
+        "valid keys: allowlists"
+    )  # fmt: skip
+
+
+def test_malformed_record_error_keeps_its_old_name():
+    import anchore.vulns.errors as errors
+    from anchore.vulns.osv import MalformedRecord, MalformedRecordError, parse_osv
+
+    assert MalformedRecord is MalformedRecordError is errors.MalformedRecord
+    assert "MalformedRecord" not in errors.__all__ and "MalformedRecordError" in errors.__all__
+    with pytest.raises(MalformedRecordError, match="missing 'id'"):
+        parse_osv({})

@@ -119,7 +119,7 @@ def test_broken_bundles_of_every_other_kind(tmp_path):
 def vuln_store(tmp_path_factory):
     from anchore.vulns import Store, load
 
-    store = Store(tmp_path_factory.mktemp("v") / "db.sqlite")
+    store = Store(tmp_path_factory.mktemp("v") / "db.sqlite", create=True)
     load(store, PYPA)
     return store
 
@@ -306,7 +306,7 @@ def test_files_secrets_and_vulnerability_gates(tmp_path):
                                  f("srv/.env", "API_PASSWORD=supersecret1\n"),
                                  f("usr/lib/python3/dist-packages/jinja2-2.11.2.dist-info/METADATA",
                                    "Metadata-Version: 2.1\nName: Jinja2\nVersion: 2.11.2\n")]])  # fmt: skip
-    store = Store(tmp_path / "db.sqlite")
+    store = Store(tmp_path / "db.sqlite", create=True)
     load(store, PYPA / "jinja2")
     ev = evaluate(analysis, bundle_with(
         {"gate": "files", "trigger": "name_match", "params": {"regex": "\\.env$"}},

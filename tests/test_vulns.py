@@ -18,13 +18,14 @@ from packaging.version import Version
 
 import anchore
 from anchore.vulns import LoadReport, Store, match, read_osv
+from anchore.vulns.store import SCHEMA_VERSION
 from testdata import DEBIAN_TRACKER, GO, PYPA, SECDB, SYFT_CATALOGERS
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     path = tmp_path_factory.mktemp("db") / "vulns.sqlite"
-    store = Store(path)
+    store = Store(path, create=True)
     report = LoadReport()
     store.load(read_osv(PYPA, report), "osv-pypa", report)
     store.load(read_osv(GO, report), "osv-go", report)
@@ -38,7 +39,7 @@ def test_loading_is_idempotent_and_incremental(tmp_path):
               "affected": [{"package": {"ecosystem": "PyPI", "name": "demo"},
                             "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}]}  # fmt: skip
     (tmp_path / "a.json").write_text(json.dumps(record))
-    store = Store(tmp_path / "db.sqlite")
+    store = Store(tmp_path / "db.sqlite", create=True)
     assert store.load(read_osv(tmp_path / "a.json"), "t").loaded == 1
     again = store.load(read_osv(tmp_path / "a.json"), "t")
     assert (again.loaded, again.unchanged) == (0, 1)
@@ -51,7 +52,7 @@ def test_loading_is_idempotent_and_incremental(tmp_path):
     assert store.load(read_osv(tmp_path / "a.json"), "t").loaded == 1
     assert store.for_package("PyPI", "demo") == []
     assert [a.id for a in store.for_package("PyPI", "other")] == ["TEST-1"]
-    assert store.schema_version == 2
+    assert store.schema_version == SCHEMA_VERSION
     store.close()
     assert len(Store(tmp_path / "db.sqlite")) == 1  # persisted, and the schema reopens
 
@@ -207,7 +208,7 @@ def test_alpine_packages_against_secdb(tmp_path):
     from anchore.vulns import read_alpine_secdb
 
     report = LoadReport()
-    store = Store(tmp_path / "db.sqlite")
+    store = Store(tmp_path / "db.sqlite", create=True)
     store.load(read_alpine_secdb(SECDB, report), "alpine-secdb", report)
     assert report.skipped == [] and report.loaded > 1000
     from imagebuilder import build, f, oci_archive
@@ -262,7 +263,7 @@ def test_debian_tracker_matches_through_source_packages(tmp_path):
     from anchore.vulns import read_debian_tracker
 
     report = LoadReport()
-    store = Store(tmp_path / "db.sqlite")
+    store = Store(tmp_path / "db.sqlite", create=True)
     store.load(read_debian_tracker(DEBIAN_TRACKER, report), "debian", report)
     assert report.loaded >= 6 and report.skipped == []
     data = json.loads(DEBIAN_TRACKER.read_text())
@@ -375,7 +376,7 @@ def test_feed_detection_and_the_cli(tmp_path, capsys, monkeypatch):
     from anchore.cli import main
     from anchore.vulns import load
 
-    store = Store(tmp_path / "db.sqlite")
+    store = Store(tmp_path / "db.sqlite", create=True)
     assert load(store, GO).loaded > 4000
     assert load(store, SECDB).loaded > 1000
     assert load(store, DEBIAN_TRACKER).loaded >= 6
@@ -385,7 +386,11 @@ def test_feed_detection_and_the_cli(tmp_path, capsys, monkeypatch):
     db = str(tmp_path / "db.sqlite")
     assert main(["db", "--db", db, "info"]) == 0
     info = capsys.readouterr().out
-    assert "advisories (schema 2)" in info and "Alpine:v3.10" in info and "Debian:10" in info
+    assert (
+        f"advisories (schema {SCHEMA_VERSION})" in info
+        and "Alpine:v3.10" in info
+        and "Debian:10" in info
+    )
     example = Path(__file__).parent.parent / "examples" / "busybox" / "busybox.oci.tar"
     assert main(["vulns", "--db", db, str(example), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

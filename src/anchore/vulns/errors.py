@@ -13,14 +13,22 @@ code keeps working::
     ├── FeedError                   a feed that cannot be loaded
     │   ├── FeedNotFoundError       the feed path does not exist (also FileNotFoundError)
     │   ├── EmptyFeedError          the path holds no advisory records
-    │   └── MalformedRecord         one OSV record that cannot be read (also ValueError)
+    │   ├── UnknownFeedError        no feed reader by that name (also KeyError)
+    │   └── MalformedRecordError    one OSV record that cannot be read (also ValueError)
     ├── IgnoreRuleError             an ignore rule or ignore file that is wrong (also ValueError)
+    │   └── IgnoreFileNotFoundError no ignore file at that path (also FileNotFoundError)
     └── VexError                    a VEX document that cannot be read (also ValueError)
+        └── VexNotFoundError        no VEX file at that path (also FileNotFoundError)
+
+``MalformedRecord`` is the old name of :class:`MalformedRecordError`, kept as an
+alias for code that catches it.
 """
 
 from __future__ import annotations
 
+import errno
 import sqlite3
+from collections.abc import Iterable
 
 from anchore.errors import AnchoreError
 
@@ -28,13 +36,16 @@ __all__ = [
     "EmptyFeedError",
     "FeedError",
     "FeedNotFoundError",
+    "IgnoreFileNotFoundError",
     "IgnoreRuleError",
-    "MalformedRecord",
+    "MalformedRecordError",
     "StoreEmptyError",
     "StoreError",
     "StoreFormatError",
     "StoreNotFoundError",
+    "UnknownFeedError",
     "VexError",
+    "VexNotFoundError",
 ]
 
 #: what every "load some data first" message ends with
@@ -78,13 +89,56 @@ class EmptyFeedError(FeedError):
     """The path was read, but holds no advisory record (or only malformed ones)."""
 
 
-class MalformedRecord(FeedError, ValueError):
+class UnknownFeedError(FeedError, KeyError):
+    """No feed reader has the name asked for (``--feed osvv``); lists those that exist.
+
+    Also a :class:`KeyError` (a lookup by name that failed), without the quotes
+    KeyError puts around its message.
+    """
+
+    def __init__(self, name: str, available: Iterable[str]) -> None:
+        import difflib
+
+        self.name = name
+        self.available = tuple(available)
+        close = difflib.get_close_matches(name, self.available, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        have = ", ".join(self.available) or "none"
+        super().__init__(f"no feed reader named {name!r}{hint}; the readers are: {have}")
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class MalformedRecordError(FeedError, ValueError):
     """One advisory record that does not follow the OSV schema; loading skips and reports it."""
+
+
+#: the old name, kept so that ``except MalformedRecord`` keeps working (deprecated)
+MalformedRecord = MalformedRecordError
 
 
 class IgnoreRuleError(AnchoreError, ValueError):
     """An ignore rule, or an ignore file, that cannot be used; names the file and the entry."""
 
 
+class IgnoreFileNotFoundError(IgnoreRuleError, FileNotFoundError):
+    """No ignore file at the path given (also a :class:`FileNotFoundError`)."""
+
+    def __init__(self, message: str, *, source: object = None) -> None:
+        IgnoreRuleError.__init__(self, message, source=source)
+        self.errno = errno.ENOENT
+        self.filename = self.source
+
+
 class VexError(AnchoreError, ValueError):
     """A VEX document that cannot be read; names the file and the statement."""
+
+
+class VexNotFoundError(VexError, FileNotFoundError):
+    """No VEX file at the path given (also a :class:`FileNotFoundError`)."""
+
+    def __init__(self, message: str, *, source: object = None) -> None:
+        VexError.__init__(self, message, source=source)
+        self.errno = errno.ENOENT
+        self.filename = self.source

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from anchore.vulns.osv import Advisory, LoadReport, MalformedRecord, parse_osv
+from anchore.vulns.osv import Advisory, LoadReport, MalformedRecordError, parse_osv
 
 __all__ = ["DEBIAN_RELEASES", "read_alpine_secdb", "read_debian_tracker"]
 
@@ -48,7 +48,7 @@ def _advisories(
         }
         try:
             yield parse_osv(doc)
-        except MalformedRecord as exc:
+        except MalformedRecordError as exc:
             report.skipped.append((source, f"{cve}: {exc}"))
 
 

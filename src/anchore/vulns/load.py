@@ -2,7 +2,9 @@
 
 Feed readers are plugins (``anchore_vulnerability_feeds``); ours are the OSV,
 Debian tracker and Alpine secdb readers. A reader has ``name``,
-``detect(path) -> bool`` and ``read(path, report) -> Iterable[Advisory]``.
+``detect(path) -> bool`` and ``read(path, report) -> Iterable[Advisory]``;
+``read`` adds to ``report.covered`` the ecosystems the path is a whole feed for
+(only those count as covered: see :meth:`Store.load`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from anchore.vulns.errors import EmptyFeedError, FeedError, FeedNotFoundError
+from anchore.vulns.errors import EmptyFeedError, FeedError, FeedNotFoundError, UnknownFeedError
 from anchore.vulns.feeds import read_alpine_secdb, read_debian_tracker
 from anchore.vulns.osv import Advisory, LoadReport, read_osv
 from anchore.vulns.store import StoreLike, open_store
@@ -23,6 +25,7 @@ __all__ = [
     "FeedError",
     "FeedNotFoundError",
     "OsvFeed",
+    "UnknownFeedError",
     "detect",
     "load",
     "readers",
@@ -89,8 +92,9 @@ def detect(path: str | os.PathLike[str], *, feed: str | None = None) -> Any:
     """The reader for ``path``: the one named ``feed``, else the first that recognises it.
 
     Distro feeds are tried before OSV: an OSV directory would also accept them.
-    Raises :class:`FeedNotFoundError` for a missing path and :class:`FeedError`
-    when no reader (or no reader of that name) fits.
+    Raises :class:`FeedNotFoundError` for a missing path, :class:`UnknownFeedError`
+    (also a KeyError) when no reader has the name ``feed``, and :class:`FeedError`
+    when no reader recognises the path.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -99,7 +103,7 @@ def detect(path: str | os.PathLike[str], *, feed: str | None = None) -> Any:
     if feed is not None:
         chosen = next((r for r in available if r.name == feed), None)
         if chosen is None:
-            raise FeedError(f"no feed reader named {feed!r}; have: {[r.name for r in available]}")
+            raise UnknownFeedError(feed, [r.name for r in available])
         return chosen
     ordered = sorted(available, key=lambda r: r.name == "osv")
     try:
@@ -123,14 +127,17 @@ def load(
     ``store`` is a :class:`Store` or a path (created if missing; None: the
     default store). A path that holds no advisory at all (an empty directory,
     only malformed records) is an :class:`EmptyFeedError`: "0 loaded" would
-    look like success.
+    look like success. What the path covers is recorded with it: an OSV zip or
+    directory covers the ecosystems its records name, a single OSV record
+    file none, the Debian tracker every release it follows, an Alpine secdb
+    file its release.
     """
     path = os.fspath(path)
     chosen = detect(path, feed=feed)
     report = LoadReport()
     opened = open_store(store, create=True)
     try:
-        opened.load(chosen.read(path, report), chosen.name, report)
+        opened.load(chosen.read(path, report), chosen.name, report, feed=path)
     finally:
         if opened is not store:
             opened.close()

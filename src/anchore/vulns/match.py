@@ -7,10 +7,12 @@ order (:mod:`anchore.versions`), OSV's way: events in version order, each
 ``introduced`` opening and each ``fixed``/``last_affected`` closing.
 
 Matching fails closed: :func:`match` returns a :class:`MatchResult` that says,
-for every package, whether it was checked, and if not why (the store holds no
-data for its ecosystem or distro release, it has no ecosystem, its version
-does not parse, or it is only declared by a lock file). A store with no data
-at all is an error, never "0 vulnerabilities".
+for every package, whether it was checked, and if not why (no feed for its
+ecosystem or distro release was loaded, it has no ecosystem, its version
+does not parse, or it is only declared by a lock file). Advisories the store
+holds for an ecosystem no feed covers (single OSV records) are still matched,
+but the package stays unchecked: they are not the whole story. A store with no
+data at all is an error, never "0 vulnerabilities".
 """
 
 from __future__ import annotations
@@ -153,7 +155,17 @@ def _hint(ecosystem: str) -> str:
         return "load the Debian security tracker (or OSV's Debian data)"
     if ecosystem.startswith("Alpine:"):
         return f"load Alpine's secdb for {ecosystem.partition(':')[2]}"
-    return f"load an OSV feed for {ecosystem}"
+    return f"load an OSV feed for {ecosystem} (a zip or directory: OSV's {ecosystem}/all.zip)"
+
+
+def _not_covered(ecosystem: str, named: bool) -> str:
+    """Why a package of an ecosystem no loaded feed covers is unchecked."""
+    if named:
+        return (
+            f"the store has no feed for {ecosystem}, only single advisory records naming it "
+            "(matched, but they say nothing of other advisories); " + _hint(ecosystem)
+        )
+    return f"the store has no advisory data for {ecosystem}; " + _hint(ecosystem)
 
 
 @attrs.frozen
@@ -358,6 +370,7 @@ def _match(
     include_declared: bool,
 ) -> MatchResult:
     covered = store.ecosystems()
+    named = set(store.advisory_counts())
     found: list[Match] = []
     checks: list[PackageCheck] = []
     for pkg in packages if packages is not None else analysis.packages:
@@ -369,19 +382,21 @@ def _match(
             checks.append(PackageCheck(pkg, None, UNCHECKED, _no_coordinates(pkg, analysis.distro)))
             continue
         ecosystem, name, scheme, version = coords
-        if ecosystem_key(ecosystem) not in covered:
-            checks.append(PackageCheck(pkg, ecosystem, UNCHECKED,
-                                       f"the store has no advisory data for {ecosystem}; "
-                                       + _hint(ecosystem)))  # fmt: skip
-            continue
         try:
             _compare_for("ECOSYSTEM", scheme)(version, version)
         except VersionError as exc:
             why = f"its version {version!r} does not parse: {exc}"
             checks.append(PackageCheck(pkg, ecosystem, UNCHECKED, why))
             continue
-        checks.append(PackageCheck(pkg, ecosystem, CHECKED))
-        found.extend(_advisories_for(pkg, ecosystem, name, scheme, version, store))
+        key = ecosystem_key(ecosystem)
+        if key in named:  # what the store has is matched, covered or not
+            found.extend(_advisories_for(pkg, ecosystem, name, scheme, version, store))
+        if key in covered:
+            checks.append(PackageCheck(pkg, ecosystem, CHECKED))
+        else:  # a clean answer would mean nothing: no whole feed for its ecosystem
+            checks.append(
+                PackageCheck(pkg, ecosystem, UNCHECKED, _not_covered(ecosystem, key in named))
+            )
     return MatchResult(tuple(found), tuple(checks))
 
 

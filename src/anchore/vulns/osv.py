@@ -3,6 +3,12 @@
 OSV (https://ossf.github.io/osv-schema/) is the common form: every feed we read
 becomes :class:`Advisory` values. A malformed record is reported in the
 :class:`LoadReport` with its file name, and skipped; the rest loads.
+
+Coverage: a zip or a directory of records is a database (OSV publishes
+``ECOSYSTEM/all.zip``), so it covers every ecosystem its records name; a single
+record file covers nothing. Its advisories are stored and matched, but one
+record for PyPI says nothing about every other Python package, so those stay
+unchecked until a whole feed covers PyPI.
 """
 
 from __future__ import annotations
@@ -16,9 +22,10 @@ from typing import Any
 import attrs
 import yaml
 
-from anchore.vulns.errors import FeedError, MalformedRecord
+from anchore.vulns.errors import FeedError, MalformedRecordError
+from anchore.vulns.errors import MalformedRecord as MalformedRecord  # the old name
 
-__all__ = ["Advisory", "Affected", "LoadReport", "MalformedRecord", "parse_osv", "read_osv"]
+__all__ = ["Advisory", "Affected", "LoadReport", "MalformedRecordError", "parse_osv", "read_osv"]
 
 #: every scalar stays a string: a version written 1.10 must not become the float 1.1.
 #: libyaml's loader when PyYAML has it (ten times faster), else the Python one.
@@ -63,8 +70,9 @@ class LoadReport:
     loaded: int = 0
     unchanged: int = 0
     skipped: list[tuple[str, str]] = attrs.field(factory=list)
-    #: ecosystems the feed holds data for even where no advisory names a package
-    #: (a distro release with nothing affected); readers add to it as they read
+    #: ecosystems the feed is a whole database for (a package of one that no
+    #: advisory names was checked and found clean); readers add to it as they
+    #: read. Only these count as coverage: naming an ecosystem is not covering it.
     covered: set[str] = attrs.field(factory=set)
 
 
@@ -72,37 +80,37 @@ def _strings(value: Any, field: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise MalformedRecord(f"'{field}' must be a list of strings")
+        raise MalformedRecordError(f"'{field}' must be a list of strings")
     return tuple(value)
 
 
 def parse_osv(doc: Any) -> Advisory:
-    """An Advisory from an OSV record (a dict), or MalformedRecord saying what is wrong."""
+    """An Advisory from an OSV record (a dict), or MalformedRecordError saying what is wrong."""
     if not isinstance(doc, dict):
-        raise MalformedRecord("an OSV record must be an object")
+        raise MalformedRecordError("an OSV record must be an object")
     for field in ("id", "modified"):
         if not isinstance(doc.get(field), str) or not doc[field]:
-            raise MalformedRecord(f"missing '{field}'")
+            raise MalformedRecordError(f"missing '{field}'")
     if not isinstance(doc.get("affected") or [], list):
-        raise MalformedRecord("'affected' must be a list")
+        raise MalformedRecordError("'affected' must be a list")
     affected = []
     for item in doc.get("affected") or []:
         if not isinstance(item, dict) or not isinstance(item.get("package"), dict):
-            raise MalformedRecord("'affected' entries need a 'package'")
+            raise MalformedRecordError("'affected' entries need a 'package'")
         pkg = item["package"]
         if not isinstance(pkg.get("ecosystem"), str) or not isinstance(pkg.get("name"), str):
-            raise MalformedRecord("'affected.package' needs 'ecosystem' and 'name'")
+            raise MalformedRecordError("'affected.package' needs 'ecosystem' and 'name'")
         if not isinstance(item.get("versions") or [], list):
-            raise MalformedRecord("'affected.versions' must be a list")
+            raise MalformedRecordError("'affected.versions' must be a list")
         ranges = item.get("ranges") or []
         if not isinstance(ranges, list) or not all(
             isinstance(r, dict) and isinstance(r.get("events"), list) for r in ranges
         ):
-            raise MalformedRecord("'ranges' must be a list of objects with 'events'")
+            raise MalformedRecordError("'ranges' must be a list of objects with 'events'")
         for r in ranges:
             for event in r["events"]:
                 if not isinstance(event, dict) or len(event) != 1:
-                    raise MalformedRecord("each range event must be one key and one version")
+                    raise MalformedRecordError("each range event must be one key and one version")
         affected.append(
             Affected(
                 ecosystem=pkg["ecosystem"],
@@ -116,12 +124,12 @@ def parse_osv(doc: Any) -> Advisory:
         )  # fmt: skip
     for field in ("published", "withdrawn"):
         if doc.get(field) is not None and not isinstance(doc[field], str):
-            raise MalformedRecord(f"'{field}' must be a string")
+            raise MalformedRecordError(f"'{field}' must be a string")
     if not isinstance(doc.get("references") or [], list):
-        raise MalformedRecord("'references' must be a list")
+        raise MalformedRecordError("'references' must be a list")
     severity = doc.get("severity") or []
     if not isinstance(severity, list) or not all(isinstance(s, dict) for s in severity):
-        raise MalformedRecord("'severity' must be a list of objects")
+        raise MalformedRecordError("'severity' must be a list of objects")
     return Advisory(
         id=doc["id"],
         modified=doc["modified"],
@@ -162,12 +170,21 @@ def _normalize_times(doc: Any) -> Any:
 def read_osv(path: str | os.PathLike[str], report: LoadReport | None = None) -> Iterator[Advisory]:
     """Every record under ``path``: a directory (recursively), a .json/.yaml file, or a .zip.
 
-    A JSON file may hold one record or a list of them. Bad records go to ``report``.
+    A JSON file may hold one record or a list of them. Bad records go to
+    ``report``. A directory or zip adds the ecosystems its records name to
+    ``report.covered``; a record file on its own adds none (see the module doc).
     """
     report = report if report is not None else LoadReport()
     path = os.fspath(path)
+    database = os.path.isdir(path) or path.endswith(".zip")
 
     def parse(name: str, data: bytes) -> Iterator[Advisory]:
+        for advisory in parse_records(name, data):
+            if database:
+                report.covered.update(a.ecosystem for a in advisory.affected)
+            yield advisory
+
+    def parse_records(name: str, data: bytes) -> Iterator[Advisory]:
         try:
             doc = _normalize_times(_load_text(name, data))
         except (ValueError, yaml.YAMLError) as exc:
@@ -176,7 +193,7 @@ def read_osv(path: str | os.PathLike[str], report: LoadReport | None = None) -> 
         for record in doc if isinstance(doc, list) else [doc]:
             try:
                 yield parse_osv(record)
-            except MalformedRecord as exc:
+            except MalformedRecordError as exc:
                 report.skipped.append((name, str(exc)))
 
     if os.path.isdir(path):

@@ -5,9 +5,12 @@ when its ``modified`` is newer. The schema carries a version; opening an
 older file migrates it.
 
 The store also records what it *covers*: every ecosystem (``PyPI``,
-``Debian:12``, ``Alpine:v3.18``...) some loaded feed holds data for, whether or
-not an advisory affects anything there. Matching uses it to tell a package
-that was checked and found clean from one that could not be checked at all.
+``Debian:12``, ``Alpine:v3.18``...) for which a whole feed was loaded, whether
+or not an advisory affects anything there, with the feed it came from.
+Matching uses it to tell a package that was checked and found clean from one
+that could not be checked at all. Naming an ecosystem is not covering it: a
+single OSV record loaded on its own is stored and matched, but covers nothing
+(the feed readers decide, through ``LoadReport.covered``).
 
 One place decides which store a command or function uses: :func:`default_path`
 when none is named, and :func:`open_store` to open what the caller passed (a
@@ -20,11 +23,14 @@ import contextlib
 import datetime
 import json
 import os
+import shlex
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TypeAlias
+
+import attrs
 
 from anchore.vulns.errors import (
     LOAD_HINT,
@@ -37,15 +43,18 @@ from anchore.vulns.osv import Advisory, LoadReport, parse_osv
 
 __all__ = [
     "SCHEMA_VERSION",
+    "CoverageSource",
     "Store",
     "StoreLike",
     "default_path",
     "ecosystem_key",
+    "load_hint",
     "open_store",
     "using_store",
 ]
 
-SCHEMA_VERSION = 2
+#: 2 added coverage; 3 records the feed file and the time of each coverage row
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -68,9 +77,17 @@ CREATE INDEX IF NOT EXISTS aliases_by_advisory ON aliases (advisory_id);
 CREATE TABLE IF NOT EXISTS coverage (
     ecosystem TEXT NOT NULL,
     source TEXT NOT NULL,
+    feed TEXT NOT NULL DEFAULT '',
+    loaded TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (ecosystem, source)
 );
 """
+
+#: columns later schemas added to the coverage table: (name, declaration)
+_COVERAGE_COLUMNS = (
+    ("feed", "TEXT NOT NULL DEFAULT ''"),
+    ("loaded", "TEXT NOT NULL DEFAULT ''"),
+)
 
 #: the tables an anchore store has had since schema 1
 _OUR_TABLES = {"meta", "advisories", "affected", "aliases"}
@@ -95,8 +112,13 @@ def ecosystem_key(ecosystem: str) -> str:
 
 
 def _db_option(path: Path) -> str:
-    """`` --db PATH`` for messages, unless the path is the default one."""
-    return "" if path == default_path() else f" --db {path}"
+    """`` --db PATH`` for messages (quoted for a shell), unless the path is the default one."""
+    return "" if path == default_path() else f" --db {shlex.quote(str(path))}"
+
+
+def load_hint(path: str | os.PathLike[str]) -> str:
+    """What to run to fill the store at ``path``: ``load advisories first: anchore db load...``."""
+    return LOAD_HINT.format(db=_db_option(Path(path)))
 
 
 def _which(path: Path) -> str:
@@ -107,17 +129,31 @@ def _which(path: Path) -> str:
     return f" (the default store, from {how}; --db or $ANCHORE_VULN_DB names another)"
 
 
+@attrs.frozen
+class CoverageSource:
+    """One ecosystem a store covers, and the feed that covers it."""
+
+    ecosystem: str
+    #: the feed reader that read it: ``osv``, ``debian-tracker``, ``alpine-secdb``...
+    reader: str
+    #: the path loaded (empty for stores written before schema 3, or without one)
+    feed: str
+    #: when it was loaded (ISO 8601; empty before schema 3)
+    loaded: str
+
+
 class Store:
     """Advisories by ecosystem and package name, and the ecosystems they cover.
 
-    ``Store(path)`` opens an existing store, or names a new one: a missing file
-    is created by the first :meth:`load`, never by opening or reading (until
-    then the store reads as empty). ``create=False`` makes a missing file a
-    :class:`StoreNotFoundError` at once, as every scan does. A file that is not
-    an anchore store is a :class:`StoreFormatError` naming it.
+    ``Store(path)`` opens an existing store: a missing file is a
+    :class:`StoreNotFoundError` naming ``anchore db load``, never an empty
+    store. Loaders pass ``create=True``: the store at a missing path then reads
+    as empty and the first :meth:`load` creates the file (opening or reading
+    creates nothing). ``Store(":memory:")`` is an in-memory store. A file that
+    is not an anchore store is a :class:`StoreFormatError` naming it.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, create: bool = True) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, create: bool = False) -> None:
         self.path = Path(path) if path is not None else default_path()
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
@@ -192,10 +228,15 @@ class Store:
         assert self._db is not None
         with self._db:
             self._db.executescript(_SCHEMA)
+            have = {r[1] for r in self._db.execute("PRAGMA table_info(coverage)")}
+            for column, declaration in _COVERAGE_COLUMNS:
+                if column not in have:  # a schema-2 table: add what schema 3 records
+                    self._db.execute(f"ALTER TABLE coverage ADD COLUMN {column} {declaration}")
             if 0 < version < 2:
                 # schema 1 recorded no coverage: what its advisories name is the best guess
                 self._db.execute(
-                    "INSERT OR IGNORE INTO coverage SELECT DISTINCT f.ecosystem, a.source "
+                    "INSERT OR IGNORE INTO coverage (ecosystem, source) "
+                    "SELECT DISTINCT f.ecosystem, a.source "
                     "FROM affected f JOIN advisories a ON a.id = f.advisory_id"
                 )
             if version < SCHEMA_VERSION:
@@ -267,36 +308,42 @@ class Store:
 
     # ------------------------------------------------------------------ writing
     def load(
-        self, advisories: Iterable[Advisory], source: str, report: LoadReport | None = None
+        self,
+        advisories: Iterable[Advisory],
+        source: str,
+        report: LoadReport | None = None,
+        *,
+        feed: str | os.PathLike[str] | None = None,
     ) -> LoadReport:
         """Store advisories; one is replaced only by a record with a newer ``modified``.
 
-        What the feed covers is recorded too: the ecosystems its advisories name
-        and those the reader put in ``report.covered`` (distro releases with no
-        affected package). A feed that yields nothing and covers nothing leaves
-        the store as it was (and a new store uncreated).
+        ``source`` names the reader, ``feed`` the path read. What the feed
+        covers is what the reader put in ``report.covered`` (as it read): a
+        whole database of an ecosystem, or a distro release the feed follows.
+        The ecosystems advisories merely name are not coverage: one record for
+        PyPI does not make every Python package checked. A feed that yields
+        nothing and covers nothing leaves the store as it was (and a new store
+        uncreated).
         """
         report = report if report is not None else LoadReport()
         with self._lock:
             db: sqlite3.Connection | None = None
-            named: set[str] = set()
             try:
                 for advisory in advisories:
                     db = db or self._writable()
-                    named |= {ecosystem_key(a.ecosystem) for a in advisory.affected}
                     self._store_one(db, advisory, source, report)
-                covered = named | {ecosystem_key(e) for e in report.covered}
+                now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+                covered = {ecosystem_key(e) for e in report.covered}
                 if covered:
                     db = db or self._writable()
+                    where = os.fspath(feed) if feed is not None else ""
                     db.executemany(
-                        "INSERT OR IGNORE INTO coverage VALUES (?, ?)",
-                        [(e, source) for e in sorted(covered)],
+                        "INSERT OR REPLACE INTO coverage (ecosystem, source, feed, loaded) "
+                        "VALUES (?, ?, ?, ?)",
+                        [(e, source, where, now) for e in sorted(covered)],
                     )
                 if db is not None:
-                    db.execute(
-                        "INSERT OR REPLACE INTO meta VALUES ('updated', ?)",
-                        (datetime.datetime.now(datetime.timezone.utc).isoformat(),),
-                    )
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('updated', ?)", (now,))
                     db.commit()
             except BaseException:
                 if db is not None:
@@ -336,34 +383,49 @@ class Store:
         return datetime.datetime.fromisoformat(rows[0][0]) if rows else None
 
     def ecosystems(self) -> set[str]:
-        """Every ecosystem the store holds data for (``PyPI``, ``Debian:12``, ``Alpine:v3.18``...).
+        """Every ecosystem the store covers (``PyPI``, ``Debian:12``, ``Alpine:v3.18``...).
 
-        Exact: a store loaded with only Debian 10 (buster) data does not cover
-        ``Debian:12``, even though both are Debian.
+        Covered: a whole feed for it was loaded. Exact: a store loaded with
+        only Debian 10 (buster) data does not cover ``Debian:12``, even though
+        both are Debian.
         """
         return {r[0] for r in self._read("SELECT DISTINCT ecosystem FROM coverage")}
 
     def covers(self, ecosystem: str) -> bool:
-        """Whether some loaded feed holds data for ``ecosystem``."""
+        """Whether a whole feed for ``ecosystem`` was loaded."""
         return bool(
             self._read(
                 "SELECT 1 FROM coverage WHERE ecosystem = ? LIMIT 1", (ecosystem_key(ecosystem),)
             )
         )
 
+    def advisory_counts(self) -> dict[str, int]:
+        """Every ecosystem some stored advisory names, covered or not, and how many name it."""
+        return {
+            str(ecosystem): int(count)
+            for ecosystem, count in self._read(
+                "SELECT ecosystem, COUNT(DISTINCT advisory_id) FROM affected "
+                "GROUP BY ecosystem ORDER BY ecosystem"
+            )
+        }
+
     def coverage(self) -> dict[str, int]:
         """Each covered ecosystem and how many advisories name a package in it."""
-        counts = dict.fromkeys(sorted(self.ecosystems()), 0)
-        for ecosystem, count in self._read(
-            "SELECT ecosystem, COUNT(DISTINCT advisory_id) FROM affected GROUP BY ecosystem"
-        ):
-            if ecosystem in counts:
-                counts[ecosystem] = int(count)
-        return counts
+        named = self.advisory_counts()
+        return {e: named.get(e, 0) for e in sorted(self.ecosystems())}
+
+    def coverage_sources(self) -> list[CoverageSource]:
+        """Where the coverage came from: each covered ecosystem with its reader and feed."""
+        return [
+            CoverageSource(*row)
+            for row in self._read(
+                "SELECT ecosystem, source, feed, loaded FROM coverage ORDER BY ecosystem, source"
+            )
+        ]
 
     def require_data(self) -> None:
-        """A :class:`StoreEmptyError` if the store covers nothing: a scan would check nothing."""
-        if not self.ecosystems():
+        """A :class:`StoreEmptyError` if the store holds nothing: a scan would check nothing."""
+        if not self.ecosystems() and len(self) == 0:
             raise StoreEmptyError(
                 f"{self.path}: the vulnerability store holds no advisories; "
                 + LOAD_HINT.format(db=_db_option(self.path)),

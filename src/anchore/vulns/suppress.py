@@ -10,26 +10,30 @@ the entry and what to change.
 from __future__ import annotations
 
 import datetime
-import difflib
 import fnmatch
-import json
 import os
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
-from anchore.vulns.errors import IgnoreRuleError, VexError
+from anchore.documents import read_document, unknown_key_message
+from anchore.vulns.errors import (
+    IgnoreFileNotFoundError,
+    IgnoreRuleError,
+    VexError,
+    VexNotFoundError,
+)
 from anchore.vulns.match import Match
 
 __all__ = [
     "IGNORE_RULE_KEYS",
+    "IgnoreFileNotFoundError",
     "IgnoreRule",
     "IgnoreRuleError",
     "Suppression",
     "VexError",
+    "VexNotFoundError",
     "VexStatement",
     "apply",
     "load_ignore_rules",
@@ -133,42 +137,25 @@ class Suppression:
                 "expires": self.expires.isoformat() if self.expires else None}  # fmt: skip
 
 
-def _read_document(path: str | os.PathLike[str], what: str) -> Any:
-    """JSON, or YAML for .yaml/.yml (and for files of other names that are not JSON)."""
-    name = os.fspath(path)
-    try:
-        data = Path(name).read_bytes()
-    except FileNotFoundError:
-        raise IgnoreRuleError(f"{name}: no such {what}", source=name) from None
-    except OSError as exc:
-        raise IgnoreRuleError(
-            f"{name}: cannot read the {what}: {exc.strerror or exc}", source=name
-        ) from None
-    yaml_name = name.endswith((".yaml", ".yml"))
-    if not yaml_name:
-        try:
-            return json.loads(data)
-        except ValueError as exc:
-            if name.endswith(".json"):
-                raise IgnoreRuleError(f"{name}: not valid JSON: {exc}", source=name) from None
-    try:
-        return yaml.safe_load(data)
-    except (yaml.YAMLError, ValueError) as exc:
-        kind = "YAML" if yaml_name else "JSON or YAML"
-        detail = str(exc).replace("\n", " ")
-        raise IgnoreRuleError(f"{name}: not valid {kind}: {detail}", source=name) from None
-
-
 def load_ignore_rules(path: str | os.PathLike[str]) -> list[IgnoreRule]:
     """The rules of an ignore file: a JSON or YAML list of objects.
 
     Each object has a ``reason`` and at least one of ``id`` (advisory id or
     alias), ``package`` (name or purl prefix) and ``path`` (glob), and may have
     ``expires`` (``YYYY-MM-DD``). Anything else is an :class:`IgnoreRuleError`
-    naming the file, the entry and the fix.
+    naming the file, the entry and the fix: a missing file (an
+    :class:`IgnoreFileNotFoundError`, also a FileNotFoundError), an empty or
+    ``null`` document, a key given twice, JSON or YAML that does not parse
+    (read as :func:`anchore.documents.read_document` says).
     """
     name = os.fspath(path)
-    doc = _read_document(name, "ignore file")
+    doc = read_document(
+        name,
+        "ignore file",
+        IgnoreRuleError,
+        not_found=IgnoreFileNotFoundError,
+        hint="give a JSON or YAML list of ignore rules",
+    )
     if isinstance(doc, dict):
         looks_like_rule = bool(set(doc) & set(IGNORE_RULE_KEYS))
         raise IgnoreRuleError(
@@ -177,8 +164,6 @@ def load_ignore_rules(path: str | os.PathLike[str]) -> list[IgnoreRule]:
             + f" (each rule: {', '.join(IGNORE_RULE_KEYS)})",
             source=name,
         )
-    if doc is None:
-        return []  # an empty file: no rules
     if not isinstance(doc, list):
         raise IgnoreRuleError(
             f"{name}: expected a list of ignore rules, found {type(doc).__name__}", source=name
@@ -193,12 +178,8 @@ def load_ignore_rules(path: str | os.PathLike[str]) -> list[IgnoreRule]:
             )
         for key in item:
             if key not in IGNORE_RULE_KEYS:
-                close = difflib.get_close_matches(str(key), IGNORE_RULE_KEYS, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise IgnoreRuleError(
-                    f"{where}: unknown key {key!r}{hint} (valid keys: "
-                    f"{', '.join(IGNORE_RULE_KEYS)})",
-                    source=name,
+                    unknown_key_message(where, key, IGNORE_RULE_KEYS), source=name
                 )
         if "reason" not in item:
             raise IgnoreRuleError(
@@ -212,13 +193,21 @@ def load_ignore_rules(path: str | os.PathLike[str]) -> list[IgnoreRule]:
 
 
 def read_vex(path: str | os.PathLike[str]) -> list[VexStatement]:
-    """OpenVEX or CSAF VEX statements from a JSON file."""
+    """OpenVEX or CSAF VEX statements from a JSON (or YAML) file.
+
+    A missing file is a :class:`VexNotFoundError` (also a FileNotFoundError);
+    an empty or ``null`` document, a key given twice, a document that does not
+    parse or is of neither kind, a statement of the wrong shape is a
+    :class:`VexError` naming the file (and the statement).
+    """
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as fh:
-            doc = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise VexError(f"{path}: cannot read a VEX document: {exc}", source=path) from None
+    doc = read_document(
+        path,
+        "VEX file",
+        VexError,
+        not_found=VexNotFoundError,
+        hint="give an OpenVEX or CSAF VEX JSON document",
+    )
     if isinstance(doc, dict) and isinstance(doc.get("statements"), list):
         return _openvex(doc, path)
     if isinstance(doc, dict) and isinstance(doc.get("vulnerabilities"), list):
