@@ -279,7 +279,7 @@ def pypa_store(tmp_path_factory):
     from anchore.vulns import Store, load
 
     path = tmp_path_factory.mktemp("v") / "db.sqlite"
-    with Store(path) as store:
+    with Store(path, create=True) as store:
         load(store, PYPA)
     return path
 
@@ -352,7 +352,7 @@ def test_the_example_bundle_decides_as_before_on_a_full_analysis(corpus, tmp_pat
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     path = tmp_path / "vulns.sqlite"
-    with Store(path) as store:
+    with Store(path, create=True) as store:
         load(store, PYPA_ZIP)
         load(store, GO_ZIP)
     analysis = anchore.analyze(corpus / "debian-py.docker.tar")
