@@ -31,11 +31,17 @@ be shown to a user as it is.
     ├── InvalidLimitError           a Limits field that is not a positive number (also a ValueError)
     ├── AnalyzerNotFoundError       no analyzer by that name (also a KeyError)
     ├── VersionError                anchore.versions: a version that does not parse
-    ├── FeedError, VexError         anchore.vulns: unreadable feeds and VEX documents
-    ├── BundleError                 anchore.policy: a malformed policy bundle
+    ├── PurlError                   anchore.purls: a package URL not valid for its type
+    ├── StoreError                  anchore.vulns: the advisory store is missing (StoreNotFoundError),
+    │                               not a store (StoreFormatError) or holds nothing (StoreEmptyError)
+    ├── FeedError                   anchore.vulns: a feed that is missing, unreadable or empty
+    ├── VexError, IgnoreRuleError   anchore.vulns: unreadable VEX documents and ignore files
+    ├── BundleError                 anchore.policy: a malformed (or missing) policy bundle
+    ├── MissingEvidenceError        anchore.policy: a rule needs evidence the analysis lacks
     └── ExternalPluginError         anchore.plugins.external: a plugin that cannot describe itself
 
-The last four live beside the code that raises them; docs/errors.md lists them all.
+The classes from VersionError down live beside the code that raises them,
+with their subclasses; docs/errors.md lists every one.
 
 :class:`ExitCode` is what the ``anchore`` command exits with, one meaning each.
 """
