@@ -85,8 +85,9 @@ class ExitCode(enum.IntEnum):
     FAILED = 1
     #: policy WARN
     WARN = 2
-    #: ``--fail-on`` found nothing among what it checked, but some packages could
-    #: not be checked (no advisory data for their ecosystem or distro release)
+    #: some packages could not be checked (no advisory data for their ecosystem or
+    #: distro release): with ``--fail-on``, nothing checked met the threshold;
+    #: without it, nothing at all could be checked (``--allow-unchecked`` accepts it)
     UNCHECKED = 3
     #: the command line is wrong: unknown option, bad value, missing argument
     USAGE_ERROR = 4
