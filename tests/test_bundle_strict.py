@@ -220,7 +220,9 @@ def test_os_packages_of_a_distro_without_data_are_reported(tmp_path):
     load(store, PYPA / "jinja2")
     (item,) = hits(ubuntu, "vulnerabilities", "vulnerability_data_unavailable", store=store)
     assert item.trigger_id == "vulnerabilities:vulnerability_data_unavailable:ubuntu:22.04"
-    assert "1 packages unchecked" in item.message
+    assert item.message.startswith("1 deb package could not be checked: ")
+    assert "matched on Debian only, not ubuntu" in item.message
+    assert item.evidence["unchecked"] == 1 and item.evidence["group"] == "ubuntu:22.04"
     store.close()
 
 

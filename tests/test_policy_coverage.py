@@ -332,7 +332,9 @@ def test_each_trigger_needs_what_it_reads_and_no_more(corpus, pypa_store):
 
 
 # ---------------------------------------------------------------- the example bundle
-#: debian-py with the example bundle and the PyPA and Go data: what it gave before
+#: debian-py with the example bundle and the PyPA and Go data: what it gave before, and
+#: since vulnerability rules fail closed, the packages that data cannot check (Debian,
+#: npm and Maven: no feed loaded), one STOP item per ecosystem
 EXAMPLE_STOPS = [
     "config_files:key_value:/etc/ssh/sshd_config:PermitRootLogin",
     "dockerfile:effective_user:root",
@@ -343,6 +345,9 @@ EXAMPLE_STOPS = [
     "vulnerabilities:package:PYSEC-2023-192:python:urllib3",
     "vulnerabilities:package:PYSEC-2023-221:python:werkzeug",
     "vulnerabilities:package:PYSEC-2024-60:python:idna",
+    "vulnerabilities:package:unchecked:Debian:12",
+    "vulnerabilities:package:unchecked:Maven",
+    "vulnerabilities:package:unchecked:npm",
 ]
 
 
@@ -360,8 +365,13 @@ def test_the_example_bundle_decides_as_before_on_a_full_analysis(corpus, tmp_pat
     assert ev.final_action == "STOP" and ev.exit_code == ExitCode.FAILED
     standing = sorted(i.trigger_id for i in ev.items if i.action == "STOP" and not i.allowlisted)
     assert standing == EXAMPLE_STOPS
-    assert len(ev.items) == 154 and sum(i.allowlisted for i in ev.items) == 117
-    assert sum(i.action == "WARN" and not i.allowlisted for i in ev.items) == 28
+    # 154 items before vulnerability rules fired for unchecked packages; now each of the two
+    # vulnerabilities.package rules (STOP high, WARN any) adds one item per unchecked
+    # ecosystem: 140 Debian:12, 53 npm and 39 Maven packages, so 6 more
+    assert len(ev.items) == 160 and sum(i.allowlisted for i in ev.items) == 117
+    assert sum(i.action == "WARN" and not i.allowlisted for i in ev.items) == 31
+    assert ev.coverage is not None and ev.coverage["unchecked"] == {
+        "Debian:12": 140, "npm": 53, "Maven": 39}  # fmt: skip
     # the same analysis without the secrets analyzer: refused, not 6 STOP items
     without = anchore.analyze(
         corpus / "debian-py.docker.tar",

@@ -73,7 +73,7 @@ class EvaluationContext:
     #: match packages only a lock or requirements file declares, too
     include_declared: bool = False
     _opened: Store | None = attrs.field(default=None, init=False)
-    _result: MatchResult | None = attrs.field(default=None, init=False)
+    _results: dict[bool, MatchResult] = attrs.field(factory=dict, init=False)
 
     @property
     def store(self) -> Store | None:
@@ -88,30 +88,67 @@ class EvaluationContext:
             self._opened = open_store(self._store)
         return self._opened
 
-    @property
-    def match_result(self) -> MatchResult | None:
-        """The store's answer for the analysis (None when the caller gave the matches)."""
-        if self._matches is not None:
+    def result_for(self, include_declared: bool = False) -> MatchResult | None:
+        """What the store says of the analysis: matches, and which packages were checked.
+
+        ``include_declared`` (or the evaluation's own) matches declared packages too.
+        Matches the caller gave as a :class:`~anchore.vulns.match.MatchResult` are
+        used as they are; a plain sequence of matches says nothing of what was
+        checked, so the store (when one was given too) is asked, and with no store
+        the answer is None: the caller's matches are taken as the whole answer.
+        """
+        from anchore.vulns.match import MatchResult
+
+        if isinstance(self._matches, MatchResult):
+            return self._matches
+        if self._matches is not None and self._store is None:
             return None
-        if self._result is None:
+        declared = include_declared or self.include_declared
+        if declared not in self._results:
             from anchore.vulns.match import match
 
-            self._result = match(self.analysis, self.store, include_declared=self.include_declared)
-        return self._result
+            store = self.store
+            assert store is not None  # None only when matches were given with no store
+            self._results[declared] = match(self.analysis, store, include_declared=declared)
+        return self._results[declared]
 
     @property
-    def matches(self) -> Sequence[Match]:
+    def match_result(self) -> MatchResult | None:
+        """The store's answer for the analysis (see :meth:`result_for`)."""
+        return self.result_for(self.include_declared)
+
+    def matches_for(self, include_declared: bool = False) -> Sequence[Match]:
+        """The matches: the caller's when given, else the store's (see :meth:`result_for`)."""
         if self._matches is not None:
             return self._matches
-        result = self.match_result
+        result = self.result_for(include_declared)
         assert result is not None
         return result.matches
 
     @property
+    def matches(self) -> Sequence[Match]:
+        return self.matches_for(self.include_declared)
+
+    def unchecked_for(self, include_declared: bool = False) -> tuple[PackageCheck, ...]:
+        """Packages the store could not check (no data for their ecosystem or release...)."""
+        result = self.result_for(include_declared)
+        return result.unchecked if result is not None else ()
+
+    @property
     def unchecked(self) -> tuple[PackageCheck, ...]:
         """Packages the store could not check (no data for their ecosystem or release...)."""
-        result = self.match_result
-        return result.unchecked if result is not None else ()
+        return self.unchecked_for(self.include_declared)
+
+    @property
+    def coverage(self) -> MatchResult | None:
+        """The evaluation's own match result, if a store (or a MatchResult) was used."""
+        from anchore.vulns.match import MatchResult
+
+        if isinstance(self._matches, MatchResult):
+            return self._matches
+        if not self._results:
+            return None  # no rule asked the store
+        return self.match_result
 
     def close(self) -> None:
         """Close the store this context opened (never one the caller passed)."""
@@ -181,6 +218,9 @@ class Evaluation:
     image_digest: str | None
     items: tuple[TriggeredItem, ...]
     evaluated_at: str
+    #: packages by status (``checked``, ``unchecked``, ``declared``), then by ecosystem,
+    #: when vulnerability rules asked a store; None when none did
+    coverage: dict[str, dict[str, int]] | None = None
 
     @property
     def exit_code(self) -> ExitCode:
@@ -200,8 +240,25 @@ class Evaluation:
             "tag": self.tag,
             "image_digest": self.image_digest,
             "evaluated_at": self.evaluated_at,
+            "coverage": self.coverage,
             "items": [i.to_dict() for i in self.items],
         }
+
+    def coverage_line(self) -> str | None:
+        """What the vulnerability rules could check, in a line (None when they used no store)."""
+        if self.coverage is None:
+            return None
+
+        def part(status: str) -> str:
+            counts = self.coverage.get(status, {}) if self.coverage else {}
+            total = sum(counts.values())
+            each = ", ".join(f"{group} {n}" for group, n in counts.items())
+            return f"{total} {status}" + (f" ({each})" if each else "")
+
+        parts = [part("checked"), part("unchecked")]
+        if self.coverage.get("declared"):
+            parts.append(part("declared") + " not matched")
+        return "vulnerability coverage: packages " + "; ".join(parts)
 
     def table(self) -> str:
         """A readable table of every triggered item, then the decision."""
@@ -221,8 +278,18 @@ class Evaluation:
             "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
             for r in rows
         ]
+        coverage = self.coverage_line()
+        if coverage is not None:
+            lines.append(coverage)
         lines.append(f"final action: {self.final_action} ({self.reason})")
         return "\n".join(lines)
+
+
+def coverage_of(result: MatchResult | None) -> dict[str, dict[str, int]] | None:
+    """Package counts by status and ecosystem, as :attr:`Evaluation.coverage` holds them."""
+    if result is None:
+        return None
+    return {status: result.counts(status) for status in ("checked", "unchecked", "declared")}
 
 
 def _matches_image(entry: dict[str, Any], tag: str | None, digest: str | None) -> bool:
@@ -266,7 +333,18 @@ def evaluate(
     (the one ``anchore db load`` fills). The store is used only if the mapped
     policies have vulnerability rules; then a missing or empty store is a
     :class:`~anchore.vulns.StoreError`, never a silent GO. Give ``matches`` to
-    use matches of your own instead.
+    use matches of your own instead: a :class:`~anchore.vulns.match.MatchResult`
+    (what :func:`~anchore.vulns.match.match` returns) says which packages it could
+    not check, and vulnerability rules fire for them; a plain sequence of matches
+    says nothing of that, so with a ``store`` too the store is asked which
+    packages it covers, and with no store the matches are taken as the whole answer.
+
+    Package and vulnerability rules see installed packages only: packages that only
+    a lock or requirements file declares count when ``include_declared`` (or the
+    rule's own ``include_declared`` parameter) says so, and never satisfy
+    ``packages.required_package``. Vulnerability rules fire for the packages the
+    store could not check, unless the rule says ``allow_unchecked``; the
+    evaluation's ``coverage`` counts them.
 
     A mapped rule whose evidence the analysis did not collect (an analysis made
     with ``analyzers=["dpkg"]`` and a secrets rule; a secrets rule name the
@@ -277,7 +355,7 @@ def evaluate(
     from anchore.policy.bundle import Bundle, load_bundle
     from anchore.policy.coverage import check_evidence
     from anchore.policy.gate import gates_by_name
-    from anchore.vulns.match import analysis_of
+    from anchore.vulns.match import MatchResult, analysis_of
 
     if not isinstance(bundle, Bundle):
         if not isinstance(bundle, (str, os.PathLike)):
@@ -291,7 +369,11 @@ def evaluate(
     stamp = datetime.datetime.now(datetime.timezone.utc).isoformat()
 
     def decided(
-        action: str, reason: str, mapping: Any = None, items: tuple[TriggeredItem, ...] = ()
+        action: str,
+        reason: str,
+        mapping: Any = None,
+        items: tuple[TriggeredItem, ...] = (),
+        coverage: MatchResult | None = None,
     ) -> Evaluation:
         return Evaluation(
             action,
@@ -304,6 +386,7 @@ def evaluate(
             digest,
             items,
             stamp,
+            coverage_of(coverage),
         )
 
     for entry in bundle.denied_images:
@@ -318,10 +401,9 @@ def evaluate(
     gates = gates_by_name(registered_gates())
     check_evidence(bundle, mapping, analysis, base, gates)  # never GO on what was not collected
 
-    ctx = EvaluationContext(
-        analysis, tag, base, list(matches) if matches is not None else None, now, store,
-        include_declared,
-    )  # fmt: skip
+    if matches is not None and not isinstance(matches, MatchResult):
+        matches = list(matches)  # a MatchResult is kept whole: it says what was checked
+    ctx = EvaluationContext(analysis, tag, base, matches, now, store, include_declared)
     try:
         return _decide(bundle, mapping, ctx, gates, decided)
     finally:
@@ -333,7 +415,9 @@ def _decide(
     mapping: Mapping_,
     ctx: EvaluationContext,
     gates: dict[str, Gate],
-    decided: Callable[[str, str, Mapping_, tuple[TriggeredItem, ...]], Evaluation],
+    decided: Callable[
+        [str, str, Mapping_, tuple[TriggeredItem, ...], MatchResult | None], Evaluation
+    ],
 ) -> Evaluation:
     """Run the mapping's rules over ``ctx`` and decide."""
     now = ctx.now
@@ -384,4 +468,4 @@ def _decide(
         action, reason = "WARN", f"{standing.count('WARN')} WARN rule(s) triggered, no STOP"
     else:
         action, reason = "GO", "no STOP or WARN rule triggered outside the allowlists"
-    return decided(action, reason, mapping, tuple(items))
+    return decided(action, reason, mapping, tuple(items), ctx.coverage)

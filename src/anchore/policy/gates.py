@@ -20,11 +20,15 @@ import datetime
 import fnmatch
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from anchore.analysis.model import Distro
 from anchore.analyzers.files import is_world_writable
 from anchore.policy.evaluate import EvaluationContext
 from anchore.policy.gate import Gate, Hit, Need, Param, Trigger
+
+if TYPE_CHECKING:
+    from anchore.vulns.match import PackageCheck
 
 __all__ = ["BUILTIN_GATES", "PACKAGE_ANALYZERS"]
 
@@ -254,10 +258,21 @@ def _name_is(pkg: Any, pattern: str) -> bool:
     return fnmatch.fnmatchcase(pkg.name, pattern)
 
 
-def _packages(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Any]:
+def _with_declared(ctx: EvaluationContext, p: Mapping[str, Any]) -> bool:
+    """Whether a rule sees packages only a lock or requirements file declares: when the
+    evaluation (``include_declared``) or the rule's own parameter asks for them."""
+    return bool(ctx.include_declared or p.get("include_declared", False))
+
+
+def _packages(
+    ctx: EvaluationContext, p: Mapping[str, Any], packages: Any = None, *, declared: bool = False
+) -> Iterator[Any]:
+    """The packages (of ``p``'s ``package_types``) a rule sees: installed ones, and
+    declared ones only when ``declared`` or :func:`_with_declared` says so."""
     types = p.get("package_types")
-    for pkg in ctx.analysis.packages:
-        if types is None or pkg.type in types:
+    declared = declared or _with_declared(ctx, p)
+    for pkg in ctx.analysis.packages if packages is None else packages:
+        if (types is None or pkg.type in types) and (declared or not pkg.declared):
             yield pkg
 
 
@@ -271,9 +286,13 @@ def _required_package(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[
     """Missing, or no copy at the version: fires. A version that cannot be compared
     does not meet a minimum (fail closed); the hit says why."""
     name, version, how = p["name"], p.get("version"), p.get("version_match", "exact")
-    found = [pkg for pkg in _packages(ctx, p) if _name_is(pkg, name)]
+    named = [pkg for pkg in _packages(ctx, p, declared=True) if _name_is(pkg, name)]
+    found = [pkg for pkg in named if not pkg.declared]  # a lock-file line installs nothing
     if not found:
-        yield Hit(f"required package {name} is missing", key=f"missing:{name}")
+        only = sorted({loc.path for pkg in named for loc in pkg.locations})
+        why = f" (only declared in {', '.join(only)}, not installed)" if named else ""
+        yield Hit(f"required package {name} is missing{why}", key=f"missing:{name}",
+                  data={"declared_in": only} if named else {})  # fmt: skip
         return
     if version is None:
         return
@@ -329,7 +348,9 @@ def _versus_base(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
         return
     kinds = set(p.get("changes", ["added", "removed", "changed"]))
     ours = {(pkg.type, pkg.name): pkg for pkg in _packages(ctx, p)}
-    theirs = {(pkg.type, pkg.name): pkg for pkg in ctx.base.packages}
+    # the base's packages seen the same way: of the same types (every other type would
+    # look removed), declared ones only when ours include them
+    theirs = {(pkg.type, pkg.name): pkg for pkg in _packages(ctx, p, ctx.base.packages)}
     for key, pkg in ours.items():
         old = theirs.get(key)
         if old is None and "added" in kinds:
@@ -347,7 +368,7 @@ def _versus_base(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 def _allowed_types(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
     allowed = set(p["types"])
-    for pkg in ctx.analysis.packages:
+    for pkg in _packages(ctx, p):
         if pkg.type not in allowed:
             yield _pkg_hit(pkg, f"{pkg.name} is a {pkg.type} package, not an allowed type")
 
@@ -359,6 +380,12 @@ PACKAGE_TYPES = ("apk", "deb", "dotnet", "gem", "go-module", "java-archive", "np
 
 def _types(description: str = "only these package types (deb, python, npm...)") -> Param:
     return P("package_types", "strings", description, choices=PACKAGE_TYPES)
+
+
+def _declared_param(what: str = "see") -> Param:
+    return P("include_declared", "boolean",
+             f"{what} packages only a lock or requirements file declares (not installed) too, "
+             "as evaluate(include_declared=True) does for every rule", default=False)  # fmt: skip
 
 
 #: the analyzer that reports each package type (a test keeps this in step with them)
@@ -395,7 +422,7 @@ def _allowed_types_needs(p: Mapping[str, Any]) -> tuple[Need, ...]:
 
 
 PACKAGES = Gate("packages", "The packages the analysis found.", (
-    Trigger("required_package", "A package must be present (optionally at a version).", _required_package, (
+    Trigger("required_package", "A package must be installed (optionally at a version); one a lock file only declares is missing.", _required_package, (
         P("name", "string", "package name", required=True),
         P("version", "string", "version"),
         P("version_match", "string", "how to compare", choices=("exact", "minimum"), default="exact"),
@@ -404,27 +431,31 @@ PACKAGES = Gate("packages", "The packages the analysis found.", (
         P("name", "string", "package name or glob", required=True),
         P("version", "string", "only this exact version"),
         P("version_less_than", "string", "only versions below this (the ecosystem's order)"),
-        _types()), needs=_package_needs),
+        _types(), _declared_param()), needs=_package_needs),
     Trigger("denied_license", "A package carries a denied license.", _denied_license, (
         P("licenses", "strings", "license names or SPDX ids", required=True),
         P("match", "string", "exact or substring", choices=("exact", "substring"), default="exact"),
-        _types()), needs=_package_needs),
+        _types(), _declared_param()), needs=_package_needs),
     Trigger("changed_versus_base", "Packages added, removed or changed since the base image.", _versus_base, (
         P("changes", "strings", "which changes", choices=("added", "removed", "changed")),
-        _types()), needs=_versus_base_needs),
+        _types(), _declared_param("compare")), needs=_versus_base_needs),
     Trigger("allowed_types", "Only these package types may be present.", _allowed_types, (
-        P("types", "strings", "allowed package types", required=True, choices=PACKAGE_TYPES),),
-        needs=_allowed_types_needs),
+        P("types", "strings", "allowed package types", required=True, choices=PACKAGE_TYPES),
+        _declared_param()), needs=_allowed_types_needs),
 ))  # fmt: skip
 
 
 # ---------------------------------------------------------------- vulnerabilities
 def _vuln_package(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    """Matches at or above the severity (with filters); and, unless ``allow_unchecked``,
+    the packages in scope the store could not check: nothing is known of their
+    advisories, so none of the filters can clear them (fail closed)."""
     from anchore.vulns.severity import rank
 
     threshold = rank(p.get("severity", "low"))
     types = set(p.get("package_types") or [])
-    for m in ctx.matches:
+    declared = _with_declared(ctx, p)
+    for m in ctx.matches_for(declared):
         if types and m.package_type not in types:
             continue
         if rank(m.rating) < threshold:
@@ -445,6 +476,52 @@ def _vuln_package(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]
                   key=f"{m.advisory_id}:{m.package_type}:{m.package_name}", package=m.purl,
                   path=path, layer_index=layer, advisory=m.advisory_id,
                   data={"severity": m.rating, "score": m.score, "fixed_in": m.fixed_in})  # fmt: skip
+    if p.get("allow_unchecked", False):
+        return
+    for group, checks in _unchecked(ctx, p).items():
+        yield _unchecked_hit(group, checks, "unchecked:", " (allow_unchecked: true accepts it)")
+
+
+def _unchecked_group(check: PackageCheck, distro: Distro | None) -> str:
+    """What unchecked packages are counted by, in trigger ids: the advisory ecosystem
+    (``Debian:12``, ``npm``); OS packages with none by distro (``ubuntu:22.04``,
+    ``unknown-distro``); other packages with none by type (``no-ecosystem:java-archive``)."""
+    if check.ecosystem:
+        return check.ecosystem
+    if check.package.type in _OS_TYPES:
+        return f"{distro.id}:{distro.version_id or '?'}" if distro else "unknown-distro"
+    return f"no-ecosystem:{check.package.type}"
+
+
+def _unchecked(ctx: EvaluationContext, p: Mapping[str, Any]) -> dict[str, list[PackageCheck]]:
+    """The packages in the rule's scope the store could not check, by group (sorted)."""
+    types = p.get("package_types")
+    groups: dict[str, list[PackageCheck]] = {}
+    for check in ctx.unchecked_for(_with_declared(ctx, p)):
+        if types is None or check.package.type in types:
+            group = _unchecked_group(check, ctx.analysis.distro)
+            groups.setdefault(group, []).append(check)
+    return dict(sorted(groups.items()))
+
+
+def _unchecked_hit(group: str, checks: list[PackageCheck], prefix: str, accept: str) -> Hit:
+    """One hit for a group of unchecked packages: how many, of what type, and why."""
+    reasons: dict[str, int] = {}
+    for check in checks:
+        reasons[check.reason] = reasons.get(check.reason, 0) + 1
+    kinds = "/".join(dict.fromkeys(c.package.type for c in checks))
+    count = len(checks)
+    if len(reasons) == 1:
+        why = checks[0].reason
+    else:
+        why = "; ".join(f"{n} because {reason}" for reason, n in
+                        sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))  # fmt: skip
+    names = [c.package.purl or f"{c.package.type}:{c.package.name}@{c.package.version}"
+             for c in checks]  # fmt: skip
+    return Hit(f"{count} {kinds} package{'s' if count != 1 else ''} could not be checked: {why}"
+               f"{accept}", key=f"{prefix}{group}",
+               data={"group": group, "unchecked": count, "reasons": reasons,
+                     "packages": names})  # fmt: skip
 
 
 def _stale_feed(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
@@ -465,46 +542,31 @@ def _vuln_needs(p: Mapping[str, Any]) -> tuple[Need, ...]:
     return _needs_types(types) + ((_DISTRO,) if os_types else ())
 
 
-def _distro_not_covered(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
-    """OS packages the store cannot check: its release has no data, or anchore has no
-    matcher for the distro at all (Ubuntu, RHEL...), or the distro is unknown."""
-    from anchore.vulns.match import package_coordinates
-
-    have = ctx.store_ecosystems
-    if have is None:  # no store: stale_feed_data says so
+def _data_unavailable(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
+    """Packages (of any type, or of ``package_types``) the store cannot check: no feed
+    for their ecosystem or release, no matcher for the distro (Ubuntu, RHEL...), an
+    unknown distro, no ecosystem for the type, a version that does not parse."""
+    if ctx.match_result is None:  # the caller's matches, no store: stale_feed_data says so
         return
-    d = ctx.analysis.distro
-    unchecked: dict[str, int] = {}
-    for pkg in ctx.analysis.packages:
-        if pkg.type not in _OS_TYPES:
-            continue
-        coords = package_coordinates(pkg, d)
-        if coords is not None and coords[0] in have:
-            continue
-        if coords is not None:
-            want = coords[0]
-        elif d is None:
-            want = "an unknown distro"
-        else:
-            want = f"{d.id}:{d.version_id or '?'}"
-        unchecked[want] = unchecked.get(want, 0) + 1
-    for want, count in sorted(unchecked.items()):
-        yield Hit(f"the vulnerability data holds nothing for {want} ({count} packages unchecked)",
-                  key=want, data={"unchecked": count})  # fmt: skip
+    for group, checks in _unchecked(ctx, p).items():
+        yield _unchecked_hit(group, checks, "", "")
 
 
 VULNERABILITIES = Gate("vulnerabilities", "Matches against the vulnerability store.", (
-    Trigger("package", "A vulnerability at or above a severity (with filters).", _vuln_package, (
+    Trigger("package", "A vulnerability at or above a severity (with filters), or packages the store could not check.", _vuln_package, (
         P("severity", "string", "lowest rating that triggers",
           choices=("unknown", "negligible", "low", "medium", "high", "critical"), default="low"),
         P("fix_available", "boolean", "only vulnerabilities with a fix", default=False),
         P("score_above", "number", "only CVSS base scores above this"),
         P("older_than_days", "integer", "only advisories published at least this long ago"),
-        _types()), needs=_vuln_needs),
+        P("allow_unchecked", "boolean", "do not fire for packages the store could not check "
+          "(no data for their ecosystem or release); by default each such group fires, "
+          "since none of their vulnerabilities is known", default=False),
+        _types(), _declared_param("match")), needs=_vuln_needs),
     Trigger("stale_feed_data", "The vulnerability data is missing or older than allowed.", _stale_feed, (
         P("max_days", "integer", "largest allowed age in days", default=2),)),
-    Trigger("vulnerability_data_unavailable", "The store has no data for the image's distro.", _distro_not_covered,
-            needs=(_DISTRO, *_needs_types(_OS_TYPES))),
+    Trigger("vulnerability_data_unavailable", "Packages the store cannot check (no data for their ecosystem or release...).", _data_unavailable, (
+        _types(), _declared_param("count")), needs=_vuln_needs),
 ))  # fmt: skip
 
 
