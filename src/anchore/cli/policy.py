@@ -52,7 +52,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument(
         "--include-declared",
         action="store_true",
-        help="vulnerability rules also see packages only a lock or requirements file declares",
+        help="package and vulnerability rules also see packages only a lock or requirements "
+        "file declares (no required_package is ever met by one)",
     )
     p.add_argument("--json", action="store_true", help="the Evaluation as JSON")
     p.set_defaults(func=cmd_evaluate)

@@ -8,8 +8,10 @@ the image config, history and file inventory are always there and need none.
 
 Gates fail closed: when a trigger cannot tell whether its condition holds (a
 version with no order to compare it in, an advisory with no publication date,
-a layer with no recorded size), it fires and says why, rather than passing
-silently. Parameters are read with ``is None`` tests, never ``or`` defaults, so
+a layer with no recorded size, packages the vulnerability store could not
+check), it fires and says why, rather than passing silently. Packages only a
+lock or requirements file declares are not installed: no requirement is met by
+one, and other rules see them only with ``include_declared``. Parameters are read with ``is None`` tests, never ``or`` defaults, so
 0, ``False`` and the empty string keep their meaning (empty strings and lists
 are refused when the bundle is loaded, see :class:`anchore.policy.gate.Param`).
 """
