@@ -505,23 +505,25 @@ def test_a_missing_bundle_file(tmp_path):
     missing = tmp_path / "nope.json"
     with pytest.raises(BundleNotFoundError) as err:
         load_bundle(missing)
-    assert str(err.value).startswith(f"{missing}: cannot read the bundle: no such file")
+    assert str(err.value).startswith(f"{missing}: no such policy bundle (give the path of")
     assert err.value.errno == errno.ENOENT and err.value.filename == str(missing)
     with pytest.raises(FileNotFoundError):  # what code written before it catches
         load_bundle(missing)
-    with pytest.raises(BundleError, match=rf"^{re.escape(str(tmp_path))}: cannot read the bundle"):
+    with pytest.raises(
+        BundleError, match=rf"^{re.escape(str(tmp_path))}: is a directory, not a policy bundle"
+    ):
         load_bundle(tmp_path)  # a directory
 
 
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("empty.json", b"", "the bundle file is empty"),
-        ("blank.yaml", b"  \n\n", "the bundle file is empty"),
+        ("empty.json", b"", "the policy bundle is empty"),
+        ("blank.yaml", b"  \n\n", "the policy bundle is empty"),
         ("list.json", b"[]", "top level: must be an object (the bundle), not list"),
-        ("null.json", b"null", "top level: must be an object (the bundle), not null"),
+        ("null.json", b"null", "the policy bundle holds nothing (a null document)"),
         ("list.yaml", b"- policies: []\n", "top level: must be an object (the bundle), not list"),
-        ("comment.yaml", b"# nothing but a comment\n", "top level: must be an object (the bundle), not null"),
+        ("comment.yaml", b"# nothing but a comment\n", "the policy bundle holds nothing (a null document)"),
         ("scalar.yml", b"just words\n", "top level: must be an object (the bundle), not str"),
         ("bad.json", b"{not json", "not valid JSON: Expecting property name"),
         ("bad.yaml", b"a: [1, 2\n", "not valid YAML"),

@@ -107,7 +107,7 @@ def test_broken_bundles_of_every_other_kind(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(BundleError, match="bad.json: not valid JSON"):
         load_bundle(bad)
-    with pytest.raises(BundleError, match="cannot read the bundle"):
+    with pytest.raises(BundleError, match="no such policy bundle"):
         load_bundle(tmp_path / "missing.json")
     yaml_bundle = tmp_path / "b.yaml"
     yaml_bundle.write_text("id: y\npolicies:\n- id: p\n  rules:\n  - {gate: always, trigger: always, action: WARN}\n"

@@ -32,8 +32,9 @@ be shown to a user as it is.
     ├── AnalyzerNotFoundError       no analyzer by that name (also a KeyError)
     ├── VersionError                anchore.versions: a version that does not parse
     ├── PurlError                   anchore.purls: a package URL not valid for its type
-    ├── StoreError                  anchore.vulns: the advisory store is missing (StoreNotFoundError),
-    │                               not a store (StoreFormatError) or holds nothing (StoreEmptyError)
+    ├── StoreError                  anchore.vulns: the advisory store is missing
+    │                               (StoreNotFoundError), not a store (StoreFormatError)
+    │                               or holds nothing (StoreEmptyError)
     ├── FeedError                   anchore.vulns: a feed that is missing, unreadable or empty
     ├── VexError, IgnoreRuleError   anchore.vulns: unreadable VEX documents and ignore files
     ├── BundleError                 anchore.policy: a malformed (or missing) policy bundle

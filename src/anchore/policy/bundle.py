@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime
 import errno
 import fnmatch
-import json
 import os
 import re
 from collections.abc import Sequence
@@ -30,8 +29,9 @@ from typing import Any
 
 import attrs
 
+from anchore.documents import did_you_mean, read_document, unknown_key_message
 from anchore.errors import AnchoreError
-from anchore.policy.gate import Gate, Hit, did_you_mean, gates_by_name
+from anchore.policy.gate import Gate, Hit, gates_by_name
 
 __all__ = [
     "SHAPES",
@@ -220,14 +220,11 @@ class _Reader:
             raise self.fail(where, f"must be an object ({what}), not {_kind(value)}")
         for key in value:
             if key not in shape.keys:
-                renamed = RENAMED.get(key) if isinstance(key, str) else None
-                hint = (
-                    f" (Anchore's older name; use {renamed!r})"
-                    if renamed in shape.keys
-                    else did_you_mean(key, shape.keys)
-                )
-                raise self.fail(
-                    where, f"unknown key {key!r}{hint}; valid keys: {', '.join(shape.keys)}"
+                raise BundleError(
+                    f"{self.source}: "
+                    + unknown_key_message(where, key, shape.keys, renamed=RENAMED),
+                    source=self.source,
+                    member=where,
                 )
         for key in shape.required:
             if value.get(key) is None:
@@ -502,90 +499,20 @@ def parse_bundle(doc: Any, source: str = "<bundle>", gates: Sequence[Gate] | Non
     )
 
 
-class _DuplicateKey(Exception):
-    def __init__(self, key: object, where: str) -> None:
-        super().__init__(f"duplicate key {key!r}{where}")
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """json's object_pairs_hook: a repeated key would silently replace the first."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            keys = ", ".join(dict.fromkeys(k for k, _ in pairs))
-            raise _DuplicateKey(key, f" (in the object with keys {keys})")
-        out[key] = value
-    return out
-
-
-def _yaml_loader() -> type:
-    import yaml
-
-    class StrictLoader(yaml.SafeLoader):  # type: ignore[misc]
-        """SafeLoader that refuses a mapping key given twice, naming its line."""
-
-        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
-            seen: set[Any] = set()
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=deep)
-                try:
-                    repeated = key in seen
-                except TypeError:  # unhashable: SafeLoader reports it
-                    break
-                if repeated:
-                    line = key_node.start_mark.line + 1
-                    raise _DuplicateKey(key, f" (line {line})")
-                seen.add(key)
-            return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
-
-    return StrictLoader
-
-
-def _decode(path: str, data: bytes) -> Any:
-    if not data.strip():
-        raise BundleError(f"{path}: the bundle file is empty", source=path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BundleError(f"{path}: not UTF-8 text ({exc})", source=path) from None
-    try:
-        if path.endswith((".yaml", ".yml")):
-            import yaml
-
-            try:
-                return yaml.load(text, Loader=_yaml_loader())  # a SafeLoader: no objects
-            except yaml.YAMLError as exc:
-                raise BundleError(f"{path}: not valid YAML: {exc}", source=path) from None
-        try:
-            return json.loads(text, object_pairs_hook=_no_duplicates)
-        except ValueError as exc:
-            raise BundleError(f"{path}: not valid JSON: {exc}", source=path) from None
-    except _DuplicateKey as exc:
-        raise BundleError(
-            f"{path}: {exc}: the first would be silently replaced", source=path
-        ) from None
-    except RecursionError:
-        raise BundleError(f"{path}: nested too deeply to be a bundle", source=path) from None
-
-
 def load_bundle(path: str | os.PathLike[str]) -> Bundle:
     """Read and validate a bundle file (JSON, or YAML by its ``.yaml``/``.yml`` extension).
 
     A missing file is a :class:`BundleNotFoundError` (also a FileNotFoundError);
-    anything else wrong, down to a duplicate key, is a :class:`BundleError`.
+    anything else wrong, down to a duplicate key, is a :class:`BundleError`
+    (the file is read as :func:`anchore.documents.read_document` reads every
+    file users write).
     """
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        raise BundleNotFoundError(
-            f"{path}: cannot read the bundle: no such file (give the path of a JSON or YAML "
-            "policy bundle, e.g. examples/policy/bundle.json)",
-            source=path,
-        ) from None
-    except OSError as exc:
-        raise BundleError(
-            f"{path}: cannot read the bundle: {exc.strerror or exc}", source=path
-        ) from None
-    return parse_bundle(_decode(path, data), path)
+    doc = read_document(
+        path,
+        "policy bundle",
+        BundleError,
+        not_found=BundleNotFoundError,
+        hint="give the path of a JSON or YAML policy bundle, e.g. examples/policy/bundle.json",
+    )
+    return parse_bundle(doc, path)

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from anchore.analysis.model import Analysis
 from anchore.analyzers.secrets import RULES_DATASET
+from anchore.documents import did_you_mean
 from anchore.errors import AnchoreError
-from anchore.policy.gate import Gate, Need, did_you_mean
+from anchore.policy.gate import Gate, Need
 
 if TYPE_CHECKING:
     from anchore.policy.bundle import Bundle, Mapping_

@@ -9,27 +9,18 @@ never collected cannot be evaluated, since finding nothing would say GO.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from anchore.documents import did_you_mean
+
 if TYPE_CHECKING:
     from anchore.policy.evaluate import EvaluationContext
 
-__all__ = ["Gate", "Hit", "Need", "Param", "Trigger", "did_you_mean"]
-
-
-def did_you_mean(word: object, choices: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest choice, or ``""``: typos name their fix."""
-    if not isinstance(word, str):
-        return ""
-    options = list(choices)
-    lowered = {c.lower(): c for c in options}
-    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
-    return f" (did you mean {lowered[close[0]]!r}?)" if close else ""
+__all__ = ["Gate", "Hit", "Need", "Param", "Trigger"]
 
 
 #: parameter types: how bundles spell them, and how JSON Schema does
