@@ -24,6 +24,7 @@ import pytest
 import anchore
 from anchore.analysis.model import Analysis, Distro, Package
 from anchore.errors import AnchoreError, ExitCode
+from anchore.policy import BundleError
 from anchore.vulns import (
     EmptyFeedError,
     FeedError,
@@ -325,8 +326,13 @@ def test_evaluate_accepts_paths_and_uses_the_default_store(tmp_path, monkeypatch
         anchore.evaluate(image, bundle, store=tmp_path / "empty.sqlite")
     # matches of the caller's own need no store
     assert anchore.evaluate(image, bundle, matches=[]).final_action == "GO"
-    with pytest.raises(TypeError, match="a bundle is a Bundle or a path"):
+    # a bundle document already parsed is validated as a file is
+    as_mapping = anchore.evaluate(image, json.loads(bundle.read_text()), store=str(db))
+    assert [i.trigger_id for i in as_mapping.items] == [i.trigger_id for i in by_path.items]
+    with pytest.raises(BundleError, match="<bundle given as a mapping>: top level: missing"):
         anchore.evaluate(image, {"id": "x"})
+    with pytest.raises(TypeError, match="a bundle is a Bundle, a path or a mapping"):
+        anchore.evaluate(image, ["not", "a", "bundle"])
 
 
 def test_evaluate_without_vulnerability_rules_needs_no_store(tmp_path):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import fnmatch
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -315,7 +315,7 @@ def _select_mapping(bundle: Bundle, tag: str | None, digest: str | None) -> Mapp
 
 def evaluate(
     analysis: Analysis | Image | str | os.PathLike[str],
-    bundle: Bundle | str | os.PathLike[str],
+    bundle: Bundle | str | os.PathLike[str] | Mapping[str, Any],
     *,
     tag: str | None = None,
     base: Analysis | Image | str | os.PathLike[str] | None = None,
@@ -328,7 +328,8 @@ def evaluate(
 
     Each argument takes what a user naturally has: ``analysis`` and ``base`` an
     :class:`Analysis`, an :class:`Image` or an image path (analyzed here);
-    ``bundle`` a :class:`Bundle` or the path of one; ``store`` a
+    ``bundle`` a :class:`Bundle`, the path of one, or its parsed document (a
+    mapping, validated as a file is); ``store`` a
     :class:`~anchore.vulns.Store`, a path, or None for the default store
     (the one ``anchore db load`` fills). The store is used only if the mapped
     policies have vulnerability rules; then a missing or empty store is a
@@ -352,14 +353,18 @@ def evaluate(
     :class:`~anchore.policy.coverage.MissingEvidenceError`, not a pass.
     """
     from anchore.plugins.manager import gates as registered_gates
-    from anchore.policy.bundle import Bundle, load_bundle
+    from anchore.policy.bundle import Bundle, load_bundle, parse_bundle
     from anchore.policy.coverage import check_evidence
     from anchore.policy.gate import gates_by_name
     from anchore.vulns.match import MatchResult, analysis_of
 
-    if not isinstance(bundle, Bundle):
+    if isinstance(bundle, Mapping):  # a bundle document already parsed (json.load, yaml)
+        bundle = parse_bundle(bundle, "<bundle given as a mapping>")
+    elif not isinstance(bundle, Bundle):
         if not isinstance(bundle, (str, os.PathLike)):
-            raise TypeError(f"a bundle is a Bundle or a path, not {type(bundle).__name__}")
+            raise TypeError(
+                f"a bundle is a Bundle, a path or a mapping, not {type(bundle).__name__}"
+            )
         bundle = load_bundle(bundle)
     analysis = analysis_of(analysis)
     base = analysis_of(base) if base is not None else None
