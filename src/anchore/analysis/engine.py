@@ -308,22 +308,11 @@ def analyze(
     chosen = manager.select_analyzers(analyzers)
     matcher = PathMatcher(chosen)
     context = AnalysisContext(image)
-    offered: list[list[FileEntry]] = [[] for _ in chosen]
     entries = list(image.files())
-    for entry in entries:
-        if not entry.is_file and not entry.is_symlink:
-            continue
-        for i in matcher.match(entry.path):
-            offered[i].append(entry)
+    offered = _offer(matcher, len(chosen), entries)
     if progress:
         progress("walk", len(entries), len(entries))
-    prefetch = [
-        e
-        for i, files in enumerate(offered)
-        if getattr(chosen[i], "prefetch", True)
-        for e in files
-        if e.is_file and e.data_location[0] >= 0 and e.size <= PREFETCH_MAX_BYTES and not e.sparse
-    ]
+    prefetch = _prefetchable(chosen, offered)
     try:
         context.prefetch(prefetch)
     except AnchoreError as exc:  # a broken member: analyzers will meet it one by one
@@ -359,44 +348,77 @@ def analyze(
             if progress:
                 progress("analyze", done, len(chosen))
 
-    packages: list[Package] = []
-    findings: list[Finding] = []
-    distros: list[Distro] = []
-    datasets: dict[str, Dataset] = {}
-    for i, items in enumerate(results):
-        name = chosen[i].name
-        for item in items:
-            if isinstance(item, Package):
-                item = item if item.found_by else attrs.evolve(item, found_by=name)
-                packages.append(_with_valid_purl(item, errors))
-            elif isinstance(item, Finding):
-                findings.append(item if item.found_by else attrs.evolve(item, found_by=name))
-            elif isinstance(item, Distro):
-                distros.append(item)
-            elif isinstance(item, Dataset):
-                datasets[item.name] = item
-            elif isinstance(item, AnalyzerError):
-                errors.append(item)
-            else:
-                errors.append(AnalyzerError(name, f"yielded {type(item).__name__}, not a result"))
-    packages = _without_os_owned_declarations(_merge(packages))
+    found = _Found()
+    for analyzer, items in zip(chosen, results, strict=True):
+        found.add(analyzer.name, items)
+    errors.extend(found.errors)
+    packages = _without_os_owned_declarations(_merge(found.packages))
     records = _inventory(image, entries, packages, digests, context)
     relationships = _ownership(packages)
     return Analysis(
         image=image.to_dict(),
-        distro=distros[0] if distros else None,
+        distro=found.distros[0] if found.distros else None,
         packages=packages,
         findings=sorted(
-            findings, key=lambda f: (f.kind, f.rule, [loc.path for loc in f.locations])
+            found.findings, key=lambda f: (f.kind, f.rule, [loc.path for loc in f.locations])
         ),
         files=records,
         errors=errors,
         relationships=relationships,
-        datasets=datasets,
+        datasets=found.datasets,
         timings=timings,
         analyzers=tuple(a.name for a in chosen),
         failed_analyzers=tuple(a.name for a, bad in zip(chosen, failed, strict=True) if bad),
     )
+
+
+def _offer(matcher: PathMatcher, count: int, entries: list[FileEntry]) -> list[list[FileEntry]]:
+    """Per analyzer, the files and symlinks whose paths its patterns match (one walk)."""
+    offered: list[list[FileEntry]] = [[] for _ in range(count)]
+    for entry in entries:
+        if entry.is_file or entry.is_symlink:
+            for i in matcher.match(entry.path):
+                offered[i].append(entry)
+    return offered
+
+
+def _prefetchable(chosen: Sequence[Analyzer], offered: list[list[FileEntry]]) -> list[FileEntry]:
+    """Small regular files the analyzers want read in the shared pass."""
+    return [
+        e
+        for analyzer, files in zip(chosen, offered, strict=True)
+        if getattr(analyzer, "prefetch", True)
+        for e in files
+        if e.is_file and e.data_location[0] >= 0 and e.size <= PREFETCH_MAX_BYTES and not e.sparse
+    ]
+
+
+@attrs.define
+class _Found:
+    """What the analyzers yielded, sorted by kind; each item stamped with its analyzer."""
+
+    packages: list[Package] = attrs.Factory(list)
+    findings: list[Finding] = attrs.Factory(list)
+    distros: list[Distro] = attrs.Factory(list)
+    datasets: dict[str, Dataset] = attrs.Factory(dict)
+    errors: list[AnalyzerError] = attrs.Factory(list)
+
+    def add(self, name: str, items: Iterable[Result]) -> None:
+        for item in items:
+            if isinstance(item, Package):
+                item = item if item.found_by else attrs.evolve(item, found_by=name)
+                self.packages.append(_with_valid_purl(item, self.errors))
+            elif isinstance(item, Finding):
+                self.findings.append(item if item.found_by else attrs.evolve(item, found_by=name))
+            elif isinstance(item, Distro):
+                self.distros.append(item)
+            elif isinstance(item, Dataset):
+                self.datasets[item.name] = item
+            elif isinstance(item, AnalyzerError):
+                self.errors.append(item)
+            else:
+                kind = type(item).__name__
+                self.errors.append(AnalyzerError(name, f"yielded {kind}, not a result"))
 
 
 OS_PACKAGE_TYPES = frozenset({"deb", "rpm", "apk"})
