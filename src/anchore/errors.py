@@ -50,6 +50,8 @@ with their subclasses; docs/errors.md lists every one.
 from __future__ import annotations
 
 import enum
+import errno
+from typing import Any
 
 __all__ = [
     "AnalyzerNotFoundError",
@@ -107,6 +109,10 @@ class ExitCode(enum.IntEnum):
 class AnchoreError(Exception):
     """Base class of every error anchore raises."""
 
+    #: set on the subclasses that are also a FileNotFoundError (as OSError has them)
+    errno: int | None
+    filename: Any
+
     def __init__(self, message: str, *, source: object = None, member: str | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -114,6 +120,9 @@ class AnchoreError(Exception):
         self.source = str(source) if source is not None else None
         #: The blob, layer member or image path the error is about, when known.
         self.member = member
+        if isinstance(self, FileNotFoundError):  # what code catching OSErrors reads
+            self.errno = errno.ENOENT
+            self.filename = member if member is not None else self.source
 
     def __str__(self) -> str:
         return self.message
@@ -227,9 +236,6 @@ class ImageFileError(AnchoreError):
 
 class PathNotFoundError(ImageFileError, FileNotFoundError):
     """The path does not exist in the image (or layer) it was looked up in."""
-
-    def __init__(self, message: str, *, source: object = None, member: str | None = None) -> None:
-        ImageFileError.__init__(self, message, source=source, member=member)
 
 
 class NotAFileError(ImageFileError):

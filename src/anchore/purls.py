@@ -14,12 +14,11 @@ nothing emits a made-up one instead.
 
 from __future__ import annotations
 
-import re
-
 import attrs
 from packageurl import PackageURL
 
 from anchore.analysis.model import Package
+from anchore.analyzers.common import normalize_python_name
 from anchore.errors import AnchoreError
 
 __all__ = [
@@ -128,10 +127,6 @@ def check_purl(purl: str) -> PackageURL:
     return PackageURL.from_string(purl)
 
 
-def _pep503(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def package_purl_problems(pkg: Package, *, known_types_only: bool = True) -> list[str]:
     """What is wrong with a package's purl, itself and as the identity of that package.
 
@@ -156,7 +151,7 @@ def package_purl_problems(pkg: Package, *, known_types_only: bool = True) -> lis
         if (parsed.namespace, parsed.name) != (group, pkg.name):
             problems.append(f"names {full!r}, the package is {group}:{pkg.name}")
     elif parsed.type == "pypi":
-        if parsed.name != _pep503(pkg.name):
+        if parsed.name != normalize_python_name(pkg.name):
             problems.append(f"names {parsed.name!r}, the package is {pkg.name!r}")
     elif parsed.type in ("golang", "npm", "composer", "generic"):
         # packageurl-python lowercases npm and composer names (legacy npm names

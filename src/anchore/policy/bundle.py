@@ -20,7 +20,6 @@ every object, since JSON has no comments.
 from __future__ import annotations
 
 import datetime
-import errno
 import fnmatch
 import os
 import re
@@ -65,11 +64,6 @@ class BundleError(AnchoreError, ValueError):
 
 class BundleNotFoundError(BundleError, FileNotFoundError):
     """The bundle file does not exist (also a :class:`FileNotFoundError`)."""
-
-    def __init__(self, message: str, *, source: object = None, member: str | None = None) -> None:
-        BundleError.__init__(self, message, source=source, member=member)
-        self.errno = errno.ENOENT
-        self.filename = self.source
 
 
 @attrs.frozen

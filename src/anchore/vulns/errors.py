@@ -26,7 +26,6 @@ alias for code that catches it.
 
 from __future__ import annotations
 
-import errno
 import sqlite3
 from collections.abc import Iterable
 
@@ -62,9 +61,6 @@ class StoreError(AnchoreError):
 class StoreNotFoundError(StoreError, FileNotFoundError):
     """No store exists at the path given (or the default path); ``anchore db load`` makes one."""
 
-    def __init__(self, message: str, *, source: object = None) -> None:
-        StoreError.__init__(self, message, source=source)
-
 
 class StoreFormatError(StoreError, sqlite3.DatabaseError):
     """The file is not an anchore advisory store: not SQLite, another schema, a newer version."""
@@ -80,9 +76,6 @@ class FeedError(AnchoreError):
 
 class FeedNotFoundError(FeedError, FileNotFoundError):
     """The feed path does not exist."""
-
-    def __init__(self, message: str, *, source: object = None) -> None:
-        FeedError.__init__(self, message, source=source)
 
 
 class EmptyFeedError(FeedError):
@@ -125,11 +118,6 @@ class IgnoreRuleError(AnchoreError, ValueError):
 class IgnoreFileNotFoundError(IgnoreRuleError, FileNotFoundError):
     """No ignore file at the path given (also a :class:`FileNotFoundError`)."""
 
-    def __init__(self, message: str, *, source: object = None) -> None:
-        IgnoreRuleError.__init__(self, message, source=source)
-        self.errno = errno.ENOENT
-        self.filename = self.source
-
 
 class VexError(AnchoreError, ValueError):
     """A VEX document that cannot be read; names the file and the statement."""
@@ -137,8 +125,3 @@ class VexError(AnchoreError, ValueError):
 
 class VexNotFoundError(VexError, FileNotFoundError):
     """No VEX file at the path given (also a :class:`FileNotFoundError`)."""
-
-    def __init__(self, message: str, *, source: object = None) -> None:
-        VexError.__init__(self, message, source=source)
-        self.errno = errno.ENOENT
-        self.filename = self.source

@@ -187,6 +187,13 @@ class Store:
             ) from None
         return db
 
+    def _refuse(self, message: str) -> StoreFormatError:
+        """Close a file that is not ours (nothing is written to it) and say why."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        return StoreFormatError(f"{self.path}: {message}", source=self.path)
+
     def _check(self) -> None:
         """Refuse a file that is not ours; migrate an older schema of ours."""
         assert self._db is not None
@@ -195,32 +202,23 @@ class Store:
                 r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }
         except sqlite3.DatabaseError as exc:
-            self._db.close()
-            self._db = None
-            raise StoreFormatError(
-                f"{self.path}: not an anchore vulnerability store ({exc}); give the file "
-                "'anchore db load' wrote, or a new path to load feeds into",
-                source=self.path,
+            raise self._refuse(
+                f"not an anchore vulnerability store ({exc}); give the file "
+                "'anchore db load' wrote, or a new path to load feeds into"
             ) from None
         if not tables:
             return  # an empty SQLite file: a store with nothing loaded yet
         if not tables >= _OUR_TABLES:
-            self._db.close()
-            self._db = None
-            raise StoreFormatError(
-                f"{self.path}: an SQLite database, but not an anchore vulnerability store "
-                f"(it has tables {sorted(tables)}); give the file 'anchore db load' wrote",
-                source=self.path,
+            raise self._refuse(
+                f"an SQLite database, but not an anchore vulnerability store "
+                f"(it has tables {sorted(tables)}); give the file 'anchore db load' wrote"
             )
         row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
-            self._db.close()
-            self._db = None
-            raise StoreFormatError(
-                f"{self.path}: written by a newer anchore (store schema {version}; this version "
-                f"reads up to {SCHEMA_VERSION}): upgrade anchore, or load feeds into a new file",
-                source=self.path,
+            raise self._refuse(
+                f"written by a newer anchore (store schema {version}; this version "
+                f"reads up to {SCHEMA_VERSION}): upgrade anchore, or load feeds into a new file"
             )
         self._migrate(version)
 
