@@ -18,6 +18,9 @@ _MIB = 1024 * _KIB
 _GIB = 1024 * _MIB
 
 
+#: fields that may be fractional
+_FLOATS = ("max_compression_ratio", "max_query_seconds", "max_analyzer_seconds")
+
 #: fields where 0 would stop all work or divide by zero
 _POSITIVE = ("max_compression_ratio", "gzip_checkpoint_interval")
 
@@ -26,18 +29,24 @@ _POSITIVE = ("max_compression_ratio", "gzip_checkpoint_interval")
 class Limits:
     """Configurable limits; exceeding one raises :class:`anchore.errors.LimitExceededError`.
 
-    Every field is a number of at least 0 (``max_compression_ratio`` and
-    ``gzip_checkpoint_interval`` above 0); anything else raises
+    Every field is a whole number of at least 0 (``max_compression_ratio`` and the
+    ``*_seconds`` fields may be fractional; ``max_compression_ratio`` and
+    ``gzip_checkpoint_interval`` are above 0); anything else raises
     :class:`anchore.errors.InvalidLimitError` here, not a ``TypeError`` deep
     inside a layer read.
     """
 
     #: Largest manifest, index or config JSON document we parse.
     max_json_bytes: int = 16 * _MIB
+    #: Deepest nesting of arrays and objects in one of those documents.
+    max_json_depth: int = 64
     #: Most layers in one image.
     max_layers: int = 1000
     #: How deep image indexes may nest inside each other.
     max_index_depth: int = 8
+    #: Most descriptors read across an index and the indexes it nests, a blob
+    #: named twice counted twice (a fan-out of reused indexes is a bomb too).
+    max_index_manifests: int = 10_000
     #: Largest uncompressed size of one layer.
     max_layer_bytes: int = 64 * _GIB
     #: Most tar members in one layer.
@@ -50,6 +59,10 @@ class Limits:
     max_path_bytes: int = 4096
     #: Largest pax extended header or GNU long name record.
     max_extended_header_bytes: int = 1 * _MIB
+    #: Most keys in one pax extended header (per member or global).
+    max_pax_keys: int = 10_000
+    #: Most whiteouts (``.wh.`` members, opaque markers included) in one layer.
+    max_whiteouts_per_layer: int = 1_000_000
     #: Most symlinks followed while resolving one path (Linux allows 40).
     max_symlink_follows: int = 40
     #: Largest file :meth:`anchore.Image.read_bytes` returns in one piece
@@ -59,6 +72,25 @@ class Limits:
     #: the most an image's inflated compressed layers may take in the spool that lets
     #: every later read skip inflating them again (0: no layer spool; see docs/image.md).
     max_spool_bytes: int = 256 * _GIB
+    #: Most lines in one text file an analyzer parses (dpkg status, METADATA...).
+    max_text_lines: int = 10_000_000
+    #: Longest line in such a file, in bytes.
+    max_line_bytes: int = 1 * _MIB
+    #: Most records in one package database (dpkg status, rpmdb, apk installed...).
+    max_db_records: int = 1_000_000
+    #: Most rows one query of an image's SQLite database (rpmdb.sqlite) may return.
+    max_query_rows: int = 1_000_000
+    #: Longest one query of an image's SQLite database may run, in seconds.
+    max_query_seconds: float = 60.0
+    #: Deepest nesting of archives inside archives (a jar in a war in an ear).
+    max_archive_depth: int = 5
+    #: Most archives (outer and nested) one analyzer opens in one analysis.
+    max_archives_opened: int = 50_000
+    #: Most bytes of file content the shared prefetch pass keeps at once.
+    max_prefetch_bytes: int = 512 * _MIB
+    #: Longest one analyzer may run on one image, in seconds (checked between
+    #: files and records; past it the analyzer's remaining files are errors).
+    max_analyzer_seconds: float = 900.0
     #: Distance, in uncompressed bytes, between the restart points we keep for
     #: gzip layers: smaller means faster random reads and more memory.
     gzip_checkpoint_interval: int = 1 * _MIB
@@ -66,7 +98,7 @@ class Limits:
     def __attrs_post_init__(self) -> None:
         for field in attrs.fields(type(self)):
             value = getattr(self, field.name)
-            floats = field.name == "max_compression_ratio"
+            floats = field.name in _FLOATS
             kinds = (int, float) if floats else (int,)
             if isinstance(value, bool) or not isinstance(value, kinds):
                 kind = "a number" if floats else "a whole number"
