@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import time
 from pathlib import Path
 
 import pytest
 
 import anchore
 from anchore import Package
-from anchore.analysis.kit import FileAnalyzer
+from anchore.analysis.analyzer import FileInput
+from anchore.analysis.context import AnalysisContext
+from anchore.analysis.kit import FileAnalyzer, problem
+from anchore.errors import LimitExceededError
 from imagebuilder import build, f, oci_archive
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "python-plugin" / "src"
@@ -64,7 +68,10 @@ def test_kit_locations_are_the_builtins_and_errors_name_the_file(rewritten):
     (error,) = ours.errors
     assert error.analyzer == "third-party-npm"
     assert error.path == "/app/node_modules/bad/package.json"
-    assert error.message.startswith("/app/node_modules/bad/package.json: JSONDecodeError")
+    assert error.message == (
+        "/app/node_modules/bad/package.json: not valid JSON "
+        "(Expecting property name enclosed in double quotes at line 1 column 2)"
+    )
     assert not ours.failed_analyzers
 
 
@@ -135,3 +142,261 @@ def test_example_dist_info_names_and_purls_packages_as_the_builtin(example, tmp_
     assert (mine.type, mine.name, mine.version, mine.purl, mine.locations) == (
         theirs.type, theirs.name, theirs.version, theirs.purl, theirs.locations,
     )  # fmt: skip
+
+
+# ---- the kit's guards: plain words, bounded text, per-record isolation, time ----
+
+
+def _image(tmp_path, layers, **limits):
+    return anchore.open_image(
+        oci_archive(tmp_path / "img.tar", build(layers)), limits=anchore.Limits(**limits)
+    )
+
+
+@pytest.mark.parametrize(
+    ("exc", "words"),
+    [
+        (KeyError("Version"), "missing field 'Version'"),
+        (TypeError("'int' object is not subscriptable"),
+         "unexpected structure ('int' object is not subscriptable)"),
+        (AttributeError("'list' object has no attribute 'get'"),
+         "unexpected structure ('list' object has no attribute 'get')"),
+        (IndexError("list index out of range"), "unexpected structure (list index out of range)"),
+        (RecursionError("maximum recursion depth exceeded"), "nested too deeply"),
+        (OverflowError("Python int too large to convert to C int"),
+         "a number out of range (Python int too large to convert to C int)"),
+        (MemoryError(), "too large to hold in memory"),
+        (ValueError("bad version 'x'"), "bad version 'x'"),
+        (ValueError(), "unexpected ValueError"),
+    ],
+)  # fmt: skip
+def test_problem_says_what_an_exception_means(exc, words):
+    assert problem(exc) == words
+
+
+def test_problem_of_undecodable_bytes_json_and_anchore_errors():
+    with pytest.raises(UnicodeDecodeError) as raised:
+        b"abc\xff".decode("utf-8")
+    assert problem(raised.value) == "not valid UTF-8 at byte 3"
+    with pytest.raises(json.JSONDecodeError) as bad_json:
+        json.loads('{"a": ')
+    assert problem(bad_json.value).startswith("not valid JSON (Expecting value at line 1 column")
+    limit = LimitExceededError("x: too big", limit="max_read_bytes")
+    assert problem(limit) == "x: too big"
+    assert len(problem(ValueError("v" * 10_000))) == 300  # image content is not echoed whole
+
+
+def _collect(kit, image):
+    result = anchore.analyze(image, analyzers=[kit])
+    return result, [e.message for e in result.errors]
+
+
+def test_file_input_knows_its_analyzer_and_limits(tmp_path):
+    seen = []
+
+    def parse(file):
+        seen.append((file.analyzer, file.limits.max_text_lines))
+        return ()
+
+    kit = FileAnalyzer("who").with_parser(parse, "a.txt")
+    with _image(tmp_path, [[f("a.txt", "x")]], max_text_lines=7) as image:
+        anchore.analyze(image, analyzers=[kit])
+    assert seen == [("who", 7)]
+
+
+def test_analyze_passes_limits_to_open_image(tmp_path):
+    src = oci_archive(tmp_path / "img.tar", build([[f("a.txt", "x" * 100)]]))
+    seen = []
+    kit = FileAnalyzer("lim").with_parser(lambda file: seen.append(file.limits) or (), "a.txt")
+    anchore.analyze(src, analyzers=[kit], limits=anchore.Limits(max_read_bytes=10))
+    assert seen[0].max_read_bytes == 10
+
+
+def _lines_kit(out):
+    def parse(file):
+        out.append(list(file.lines()))
+        return ()
+
+    return FileAnalyzer("lines").with_parser(parse, "*.txt")
+
+
+@pytest.mark.parametrize(
+    ("content", "limits", "limit"),
+    [
+        ("a\n" * 11, {"max_text_lines": 10}, "max_text_lines"),
+        ("a\r" * 11, {"max_text_lines": 10}, "max_text_lines"),  # other line breaks count
+        ("a\x0c" * 11, {"max_text_lines": 10}, "max_text_lines"),
+        ("short\n" + "x" * 101 + "\n", {"max_line_bytes": 100}, "max_line_bytes"),
+        ("short\n" + "é" * 51, {"max_line_bytes": 100}, "max_line_bytes"),  # bytes, not chars
+    ],
+)
+def test_lines_are_bounded(tmp_path, content, limits, limit):
+    out: list[list[str]] = []
+    with _image(tmp_path, [[f("db.txt", content)]], **limits) as image:
+        result, messages = _collect(_lines_kit(out), image)
+    assert out == []
+    (message,) = messages
+    assert message.startswith("/db.txt: ") and f"Limits.{limit}" in message
+    assert result.errors[0].path == "/db.txt"
+
+
+def test_lines_within_bounds_are_splitlines(tmp_path):
+    out: list[list[str]] = []
+    text = "one\r\ntwo\n\nthree é\xff"
+    with _image(tmp_path, [[f("db.txt", text.encode("utf-8")[:-2] + b"\xff")]],
+                max_text_lines=4, max_line_bytes=12) as image:  # fmt: skip
+        _, messages = _collect(_lines_kit(out), image)
+    assert messages == []
+    assert out == [["one", "two", "", "three é\ufffd"]]
+
+
+def _records_kit(records, build, describe=None):
+    def parse(file):
+        return file.each(records, build, describe=describe)
+
+    return FileAnalyzer("records").with_parser(parse, "db")
+
+
+def _pkg(name):
+    return Package(type="npm", name=name, version="1", purl=f"pkg:npm/{name}@1")
+
+
+def test_each_isolates_a_bad_record(tmp_path):
+    records = [{"name": "good"}, {"name": 3}, {}, {"name": "also-good"}]
+
+    def make(record):
+        return _pkg(record["name"].strip())
+
+    kit = _records_kit(records, make, describe=lambda r: f"package {r['name']!r}")
+    with _image(tmp_path, [[f("db", "x")]]) as image:
+        result, messages = _collect(kit, image)
+    assert [p.name for p in result.packages] == ["also-good", "good"]
+    assert messages == [
+        "/db: package 3: unexpected structure ('int' object has no attribute 'strip')",
+        "/db: record 3: missing field 'name'",  # describe itself failed: the record's number
+    ]
+    assert {e.analyzer for e in result.errors} == {"records"}
+    assert {e.path for e in result.errors} == {"/db"}
+    assert not result.failed_analyzers
+
+
+def test_each_takes_none_one_or_many_results_and_nothing_half_built(tmp_path):
+    def make(n):
+        if n == 0:
+            return None
+        if n == 1:
+            return _pkg("one")
+        return (_pkg(f"many-{i}") if i < 2 else {}["version"] for i in range(3))  # fails third
+
+    with _image(tmp_path, [[f("db", "x")]]) as image:
+        result, messages = _collect(_records_kit([0, 1, 2], make), image)
+    assert [p.name for p in result.packages] == ["one"]  # nothing of record 3
+    assert len(messages) == 1 and messages[0].startswith("/db: record 3: ")
+
+
+def test_each_stops_at_max_db_records_and_at_broken_records(tmp_path):
+    with _image(tmp_path, [[f("db", "x")]], max_db_records=2) as image:
+        result, messages = _collect(_records_kit(["a", "b", "c", "d"], _pkg), image)
+    assert [p.name for p in result.packages] == ["a", "b"]
+    assert messages == ["/db: more than Limits.max_db_records (2) records; the rest were not read"]
+
+    def broken():
+        yield "a"
+        raise ValueError("truncated header at offset 40")
+
+    with _image(tmp_path, [[f("db", "x")]]) as image:
+        result, messages = _collect(_records_kit(broken(), _pkg), image)
+    assert [p.name for p in result.packages] == ["a"]
+    assert messages == ["/db: after record 1: truncated header at offset 40; the rest was not read"]
+
+
+def test_each_stops_at_the_analyzer_deadline(tmp_path):
+    def slow(name):
+        time.sleep(0.3)
+        return _pkg(name)
+
+    with _image(tmp_path, [[f("db", "x")]], max_analyzer_seconds=0.5) as image:
+        result, messages = _collect(_records_kit(["a", "b", "c", "d", "e"], slow), image)
+    assert 1 <= len(result.packages) < 5
+    (message,) = messages
+    assert message.startswith("/db: analyzer records ran past Limits.max_analyzer_seconds (0.5 s)")
+    assert result.failed_analyzers == ("records",)
+
+
+def test_files_past_the_deadline_are_one_error(tmp_path):
+    def slow(file):
+        file.check_time()
+        time.sleep(0.25)
+        return [_pkg(file.path.strip("/"))]
+
+    kit = FileAnalyzer("slow").with_parser(slow, "*.db")
+    layers = [[f(f"{i}.db", "x") for i in range(8)]]
+    with _image(tmp_path, layers, max_analyzer_seconds=0.4) as image:
+        result, messages = _collect(kit, image)
+    assert 1 <= len(result.packages) <= 3
+    (message,) = messages
+    left = 8 - len(result.packages)
+    assert f"and {left - 1} more file(s): not analyzed: analyzer slow ran past" in message
+    assert result.failed_analyzers == ("slow",)
+
+
+def test_check_time_raises_the_limit(tmp_path):
+    caught = []
+
+    def parse(file):
+        try:
+            file.check_time()
+        except LimitExceededError as exc:
+            caught.append((exc.limit, exc.member))
+        return ()
+
+    with _image(tmp_path, [[f("a", "x")]], max_analyzer_seconds=0) as image:
+        context = AnalysisContext(image)
+        (entry,) = [e for e in image.files() if e.path == "/a"]
+        parse(FileInput(entry, context, "t"))
+    assert caught == [("max_analyzer_seconds", "/a")]
+
+
+class _Raising:
+    name = "raising"
+    patterns = ("a",)
+
+    def analyze(self, files, context):
+        yield _pkg("kept")
+        raise TypeError("'NoneType' object is not iterable")
+
+
+class _Endless:
+    name = "endless"
+    patterns = ("a",)
+
+    def analyze(self, files, context):
+        n = 0
+        while True:
+            n += 1
+            time.sleep(0.01)
+            yield _pkg(f"p{n}")
+
+
+def test_engine_keeps_what_a_failing_analyzer_yielded_and_says_why(tmp_path):
+    with _image(tmp_path, [[f("a", "x")]]) as image:
+        result = anchore.analyze(image, analyzers=[_Raising()])
+    assert [p.name for p in result.packages] == ["kept"]
+    (error,) = result.errors
+    assert error.analyzer == "raising"
+    assert error.message == "unexpected structure ('NoneType' object is not iterable)"
+    assert result.failed_analyzers == ("raising",)
+
+
+def test_engine_stops_an_analyzer_past_its_deadline(tmp_path):
+    with _image(tmp_path, [[f("a", "x")]], max_analyzer_seconds=0.2) as image:
+        start = time.monotonic()
+        result = anchore.analyze(image, analyzers=[_Endless()])
+    assert time.monotonic() - start < 3  # the deadline and a second's grace
+    (error,) = result.errors
+    assert error.message == (
+        "analyzer endless ran past Limits.max_analyzer_seconds (0.2 s); "
+        "the rest of its work was not done"
+    )
+    assert result.failed_analyzers == ("endless",)
+    assert result.packages

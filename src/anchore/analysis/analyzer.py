@@ -13,20 +13,24 @@ are made with the kit (:mod:`anchore.analysis.kit`): they supply only
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
+from anchore.analysis import budget
 from anchore.analysis.model import AnalyzerError, Dataset, Distro, Finding, Location, Package
 from anchore.image.filetree import FileEntry
 
 if TYPE_CHECKING:
     from anchore.analysis.context import AnalysisContext
+    from anchore.limits import Limits
 
 __all__ = ["Analyzer", "FileInput", "Result"]
 
 Result = Package | Finding | Distro | Dataset | AnalyzerError
+
+R = TypeVar("R")
 
 
 @runtime_checkable
@@ -60,10 +64,17 @@ class Analyzer(Protocol):
 
 @attrs.define(eq=False)
 class FileInput:
-    """A file offered to an analyzer: its entry, its content on demand, its location."""
+    """A file offered to an analyzer: its entry, its content on demand, its location.
+
+    Built per offered file, so it holds only references; the bounded readers
+    (:meth:`lines`, :meth:`each`, :meth:`check_time`) are the kit's guards
+    against hostile content (:mod:`anchore.analysis.budget`).
+    """
 
     entry: FileEntry
     _context: AnalysisContext = attrs.field(repr=False)
+    #: the analyzer the file was offered to (set by the engine): error entries name it
+    analyzer: str = ""
 
     @property
     def path(self) -> str:
@@ -84,6 +95,46 @@ class FileInput:
     def open(self) -> BinaryIO:
         """A seekable stream, for large files (archives, binaries) read in parts."""
         return self._context.open(self.entry)
+
+    @property
+    def limits(self) -> Limits:
+        """The image's limits (:class:`anchore.Limits`): what parsing this file may take."""
+        return self._context.limits
+
+    def lines(self, errors: str = "replace") -> Iterator[str]:
+        """The content as UTF-8 text split into lines (no line ends), within the limits.
+
+        Raises :class:`~anchore.errors.LimitExceededError` (``max_text_lines`` or
+        ``max_line_bytes``) naming this file when it has too many or too long lines:
+        parsers of text databases use it instead of ``read_text().splitlines()``.
+        """
+        return iter(budget.split_lines(self.read(), self.path, self.limits, errors))
+
+    def each(
+        self,
+        records: Iterable[R],
+        build: Callable[[R], Result | Iterable[Result] | None],
+        *,
+        describe: Callable[[R], str] | None = None,
+    ) -> Iterator[Result]:
+        """What ``build(record)`` gives for each record, a record that fails costing only itself.
+
+        A record whose ``build`` raises becomes one :class:`AnalyzerError`
+        ``"<path>: <describe(record)>: <problem>"`` (``describe`` names it, e.g.
+        ``package 'musl'``; default ``record N``) and the next record goes on. Past
+        ``max_db_records`` records or the analyzer's ``max_analyzer_seconds``, one
+        error names the limit and the rest of the records are not read.
+        """
+        return budget.each(self, records, build, describe)
+
+    def check_time(self) -> None:
+        """Raise :class:`~anchore.errors.LimitExceededError` (``max_analyzer_seconds``) when
+        the analyzer has run past its time; for long inner loops (nested archives)."""
+        self._context.check_time(self.analyzer, self.path)
+
+    def error(self, message: str) -> AnalyzerError:
+        """An error entry of this file's analyzer naming this file: ``"<path>: <message>"``."""
+        return AnalyzerError(self.analyzer, f"{self.path}: {message}", self.path)
 
     @property
     def location(self) -> Location:

@@ -13,11 +13,13 @@ from typing import BinaryIO
 
 from anchore.analysis import attribution
 from anchore.analysis.analyzer import FileInput
+from anchore.analysis.budget import Deadlines
 from anchore.analysis.distro import RELEASE_FILES, detect_distro
 from anchore.analysis.model import Distro, Location
 from anchore.errors import AnchoreError
 from anchore.image.filetree import FileEntry
 from anchore.image.image import Image
+from anchore.limits import Limits
 
 __all__ = ["PREFETCH_MAX_BYTES", "AnalysisContext"]
 
@@ -36,6 +38,18 @@ class AnalysisContext:
         self.image = image
         self._cache: dict[tuple[int, int], bytes] = {}
         self._introduced: dict[tuple[str, int], int] = {}
+        #: when each analyzer must stop (``limits.max_analyzer_seconds`` from its start)
+        self.deadlines = Deadlines(image.limits.max_analyzer_seconds)
+
+    @property
+    def limits(self) -> Limits:
+        """The image's limits: what the analysis of it may take."""
+        return self.image.limits
+
+    def check_time(self, analyzer: str, path: str | None = None) -> None:
+        """Raise :class:`~anchore.errors.LimitExceededError` (``max_analyzer_seconds``)
+        when ``analyzer`` has run past its time."""
+        self.deadlines.check(analyzer, path)
 
     @functools.cached_property
     def distro(self) -> Distro | None:

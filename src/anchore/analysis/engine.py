@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from anchore.analysis.analyzer import Analyzer, FileInput, Result
+from anchore.analysis.budget import OVERRUN, problem
 from anchore.analysis.context import PREFETCH_MAX_BYTES, AnalysisContext
 from anchore.analysis.inventory import inventory
 from anchore.analysis.merge import Found, merge, ownership, without_os_owned_declarations
@@ -27,6 +28,7 @@ from anchore.analysis.paths import PathMatcher
 from anchore.errors import AnchoreError
 from anchore.image.filetree import FileEntry
 from anchore.image.image import Image, open_image
+from anchore.limits import Limits
 from anchore.plugins import Registry, default_registry
 
 __all__ = ["PREFETCH_MAX_BYTES", "AnalysisContext", "PathMatcher", "analyze"]
@@ -44,6 +46,7 @@ def analyze(
     workers: int = 2,
     digests: Sequence[str] = (),
     registry: Registry | None = None,
+    limits: Limits | None = None,
 ) -> Analysis:
     """Analyze an image with every registered analyzer (or those named).
 
@@ -54,11 +57,13 @@ def analyze(
     ``progress(stage, done, total)`` is called as work completes. ``digests``
     (``"sha256"``, ``"md5"``...) adds content digests to the file inventory;
     they cost a read of every file, so none are computed unless asked.
+    ``limits`` are passed to :func:`anchore.open_image` when ``image`` is a
+    path (an opened image keeps the limits it was opened with).
     """
     if not isinstance(image, Image):
         if not isinstance(image, (str, os.PathLike)):
             raise TypeError(f"analyze() takes an Image or a path, not {type(image).__name__}")
-        with open_image(image) as opened:
+        with open_image(image, limits=limits) as opened:
             return analyze(
                 opened,
                 analyzers=analyzers,
@@ -66,6 +71,7 @@ def analyze(
                 workers=workers,
                 digests=digests,
                 registry=registry,
+                limits=limits,
             )
     chosen = (registry or default_registry()).select_analyzers(analyzers)
     context = AnalysisContext(image)
@@ -139,17 +145,14 @@ def _run(
 
     def run(i: int) -> None:
         analyzer = chosen[i]
+        name = analyzer.name
         start = time.perf_counter()
-        inputs = [FileInput(e, context) for e in offered[i] if e.is_file]
-        try:
-            # needs_files=False: called with no file too, to record what it looked for
-            if inputs or not analyzer.patterns or not getattr(analyzer, "needs_files", True):
-                results[i] = list(analyzer.analyze(inputs, context))
-        except Exception as exc:
-            log.exception("analyzer %s failed", analyzer.name)
-            results[i] = [AnalyzerError(analyzer.name, f"{type(exc).__name__}: {exc}")]
-            failed[i] = True
-        timings[analyzer.name] = time.perf_counter() - start
+        context.deadlines.start(name)
+        inputs = [FileInput(e, context, name) for e in offered[i] if e.is_file]
+        # needs_files=False: called with no file too, to record what it looked for
+        if inputs or not analyzer.patterns or not getattr(analyzer, "needs_files", True):
+            results[i], failed[i] = _collect(analyzer, inputs, context)
+        timings[name] = time.perf_counter() - start
 
     done = 0
     with ThreadPoolExecutor(
@@ -160,3 +163,42 @@ def _run(
             if progress:
                 progress("analyze", done, len(chosen))
     return results, timings, failed
+
+
+def _collect(
+    analyzer: Analyzer, inputs: list[FileInput], context: AnalysisContext
+) -> tuple[list[Result], bool]:
+    """What one analyzer yields, and whether it failed.
+
+    One that raises keeps what it yielded before (each a fact on its own) and
+    gets an error entry in plain words. Past ``max_analyzer_seconds`` the kit
+    stops an analyzer between files and records and says so; one that does not
+    stop (its own loops) is stopped here, at its next result after a grace
+    period, with an error naming the limit. Either way its evidence is
+    incomplete, and it is listed as failed.
+    """
+    name = analyzer.name
+    deadlines = context.deadlines
+    grace = max(1.0, deadlines.seconds / 10)
+    results: list[Result] = []
+    overrun = False  # an error naming the deadline is in the results
+    try:
+        for result in analyzer.analyze(inputs, context):
+            if _is_overrun(result):
+                if overrun:  # one such error per analyzer is enough
+                    continue
+                overrun = True
+            results.append(result)
+            if deadlines.expired(name, grace):
+                if not overrun:
+                    results.append(AnalyzerError(name, problem(deadlines.exceeded(name))))
+                return results, True
+    except Exception as exc:
+        log.warning("analyzer %s failed", name, exc_info=True)
+        results.append(AnalyzerError(name, problem(exc)))
+        return results, True
+    return results, overrun
+
+
+def _is_overrun(result: Result) -> bool:
+    return isinstance(result, AnalyzerError) and OVERRUN in result.message

@@ -10,10 +10,17 @@ the rest, the same for built-ins and third parties:
 - reading: small files come from the engine's shared prefetch pass unless
   ``prefetch=False`` (for archives read by seeking);
 - errors: a file whose parser raises yields one
-  :class:`~anchore.analysis.model.AnalyzerError` naming the file, nothing
-  half-parsed from it, and the other files go on. The analyzer's evidence is
-  then incomplete: policy rules that need it are not evaluated
-  (:mod:`anchore.policy.coverage`), since what the file says is unknown.
+  :class:`~anchore.analysis.model.AnalyzerError` naming the analyzer, the file
+  and the problem in plain words (:func:`problem`), nothing half-parsed from
+  it, and the other files go on. The analyzer's evidence is then incomplete:
+  policy rules that need it are not evaluated (:mod:`anchore.policy.coverage`),
+  since what the file says is unknown;
+- bounds: ``file.lines()`` splits text within ``max_text_lines`` and
+  ``max_line_bytes``; ``file.each(records, build)`` builds one record at a time,
+  a record that raises costing only itself (an error naming the file and the
+  record), within ``max_db_records``; the analyzer's ``max_analyzer_seconds`` is
+  checked between files and records (``file.check_time()`` in longer loops),
+  the files left when it runs out being one error naming the limit.
 
 Either build one (syft's ``generic.NewCataloger(name).WithParserByGlobs(...)``
 is the model)::
@@ -29,17 +36,18 @@ or subclass it, with ``name``, ``patterns`` and a ``parse`` method.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from anchore.analysis.analyzer import FileInput, Result
+from anchore.analysis.budget import about, problem
 from anchore.analysis.model import AnalyzerError
 from anchore.analysis.paths import PathMatcher
 
 if TYPE_CHECKING:
     from anchore.analysis.context import AnalysisContext
 
-__all__ = ["FileAnalyzer", "Parse"]
+__all__ = ["FileAnalyzer", "Parse", "out_of_time", "problem", "within_time"]
 
 
 #: a parser: what one file (its path, read(), read_text(), open(), location, context)
@@ -96,9 +104,12 @@ class FileAnalyzer:
         return [self.parse]
 
     def analyze(self, files: Sequence[FileInput], context: AnalysisContext) -> Iterable[Result]:
-        """Each file through its parsers, in the order offered."""
-        for file in files:
-            yield from self.parse_file(file)
+        """Each file through its parsers, in the order offered, within the analyzer's time."""
+        for file in within_time(files, context, self.name):
+            if isinstance(file, AnalyzerError):
+                yield file
+            else:
+                yield from self.parse_file(file)
 
     def parse_file(self, file: FileInput, parse: Parse | None = None) -> list[Result]:
         """What ``file`` says through ``parse`` (its registered parsers by default).
@@ -116,5 +127,31 @@ class FileAnalyzer:
         return results
 
     def error(self, file: FileInput, exc: BaseException) -> AnalyzerError:
-        """The error for a file whose parsing raised ``exc``."""
-        return AnalyzerError(self.name, f"{file.path}: {type(exc).__name__}: {exc}", file.path)
+        """The error for a file whose parsing raised ``exc``: the file and the problem."""
+        return AnalyzerError(self.name, about(file.path, exc), file.path)
+
+
+def within_time(
+    files: Sequence[FileInput], context: AnalysisContext, analyzer: str
+) -> Iterator[FileInput | AnalyzerError]:
+    """The files, in order, until ``analyzer`` runs past ``max_analyzer_seconds``; then one
+    error naming the limit and the files left (:func:`out_of_time`), and no more files."""
+    deadlines = context.deadlines
+    for number, file in enumerate(files):
+        if deadlines.expired(analyzer):
+            yield out_of_time(context, analyzer, files[number:])
+            return
+        yield file
+
+
+def out_of_time(
+    context: AnalysisContext, analyzer: str, left: Sequence[FileInput]
+) -> AnalyzerError:
+    """The one error for the files an analyzer had no time left for."""
+    first = left[0].path if left else None
+    more = f" and {len(left) - 1} more file(s)" if len(left) > 1 else ""
+    return AnalyzerError(
+        analyzer,
+        f"{first}{more}: not analyzed: {problem(context.deadlines.exceeded(analyzer))}",
+        first,
+    )
