@@ -1,4 +1,4 @@
-"""Development sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``bench``."""
+"""Development sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``bench``, ``fuzz``."""
 
 from __future__ import annotations
 
@@ -80,3 +80,16 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_open.py", corpus, *session.posargs)
     session.run("python", "benchmarks/bench_analyze.py", corpus)
     session.run("python", "benchmarks/bench_vulns.py", corpus, str(ROOT / "tests" / "data"))
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """Each fuzz target (tests/fuzz/targets.py) for N seconds under atheris: ``nox -s fuzz``
+    (60 s each), ``nox -s fuzz -- 600``, ``nox -s fuzz -- 60 --targets dpkg,layer --keep``.
+    Exits non-zero when something was found; docs/development.md, Fuzzing."""
+    session.install("-e", ".[fuzz]")
+    args = list(session.posargs)
+    seconds = args.pop(0) if args and args[0].isdigit() else "60"
+    # the real images' manifests and configs are seeds too, when the corpus is built
+    env = {"ANCHORE_CORPUS": str(CORPUS_DIR)} if CORPUS_DIR.exists() else {}
+    session.run("python", "tests/fuzz/run.py", "--seconds", seconds, *args, env=env)

@@ -1,0 +1,1 @@
+"""Fuzz targets for anchore's readers and parsers; see docs/development.md (Fuzzing)."""
