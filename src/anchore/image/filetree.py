@@ -322,6 +322,10 @@ class FileTree:
         """Insert ``entry`` at its path, whose parent must already be a directory here."""
         path = entry.path
         entries = self._entries
+        if path == "/" and entry.type is not FileType.DIRECTORY:
+            raise UnsafeImageError(
+                f"/: a {entry.type.value} cannot replace the image root", member=path
+            )
         if _parent(path) not in self._children:
             raise PathNotFoundError(
                 f"{path}: its parent is not a directory in this tree (ensure_parent() makes it)",

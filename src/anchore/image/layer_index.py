@@ -56,6 +56,30 @@ class LayerIndex:
     size: int
     uncompressed_size: int
     checkpoints: list[Checkpoint]
+    _deleted: tuple[frozenset[str], frozenset[str]] | None = attrs.field(
+        default=None, init=False, repr=False, eq=False
+    )
+
+    def deletes(self, path: str) -> bool:
+        """Whether this layer deletes ``path`` (a normalised path) from the layers below.
+
+        True when a whiteout names ``path`` or one of its ancestors, or an opaque
+        marker hides an ancestor directory. O(depth of ``path``): the sets are
+        built once, so a layer of many whiteouts over many files stays linear.
+        """
+        if self._deleted is None:
+            self._deleted = (frozenset(self.whiteouts), frozenset(self.opaque_dirs))
+        gone, opaque = self._deleted
+        if not gone and not opaque:
+            return False
+        if path in gone:
+            return True
+        head = path
+        while head != "/":
+            head = head.rpartition("/")[0] or "/"
+            if head in opaque or head in gone:
+                return True
+        return False
 
 
 def index_layer(
@@ -134,6 +158,7 @@ def _index_members(
     where = stream.blob.name
     max_path = limits.max_path_bytes
     max_entries = limits.max_layer_entries
+    max_whiteouts = limits.max_whiteouts_per_layer
     intern = sys.intern
     count = 0
     for h in iter_headers(source, where, limits):
@@ -158,6 +183,13 @@ def _index_members(
             raise UnsafeImageError(f"{where}: member {name!r}: {exc}", member=name) from None
         base = path.rpartition("/")[2]
         if base.startswith(WHITEOUT_PREFIX) and base != WHITEOUT_PREFIX:
+            if len(whiteouts) + len(opaque) >= max_whiteouts:
+                raise LimitExceededError(
+                    f"{where}: layer has more than max_whiteouts_per_layer={max_whiteouts} "
+                    f"whiteouts (at {name[:200]!r})",
+                    limit="max_whiteouts_per_layer",
+                    member=where,
+                )
             parent = path.rpartition("/")[0] or "/"
             if base == OPAQUE_MARKER:
                 opaque.append(parent)
@@ -170,6 +202,12 @@ def _index_members(
                 whiteouts.append(parent + "/" + target if parent != "/" else "/" + target)
             continue
         ftype = _TYPES.get(h.typeflag, FileType.FILE)  # POSIX: unknown types read as files
+        if path == "/" and ftype is not FileType.DIRECTORY:
+            # ./, /, . or an empty pax path: the root stays a directory, whatever a layer says
+            raise UnsafeImageError(
+                f"{where}: member {name!r} would replace the image root with a {ftype.value}",
+                member=name or "/",
+            )
         link_target: str | None = None
         data_layer, data_offset, size = layer_index, h.data_offset, h.size
         if ftype is FileType.SYMLINK:

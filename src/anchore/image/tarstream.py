@@ -10,6 +10,7 @@ old sparse headers) and pax (extended and global headers, xattrs) archives.
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from collections.abc import Iterator
@@ -102,6 +103,8 @@ class ChunkSource:
         return b"".join(parts)
 
     def skip(self, n: int) -> int:
+        if n <= 0:
+            return 0  # forward only: a negative count must never step back onto a header
         remaining = len(self._buf) - self._pos
         if n <= remaining:
             self._pos += n
@@ -201,6 +204,52 @@ def _number(field: bytes, what: str, where: str, offset: int, cache: bool = True
     return value
 
 
+#: the ranges a member's numeric fields may take: a mode what the octal field holds
+#: (archivers may add type bits; we keep the 12 permission bits), Linux ids and
+#: device numbers 32 bits, mtimes what a ``datetime`` can show (years 1 to 9999)
+_MAX_MODE = 0o7777777
+_MAX_U32 = (1 << 32) - 1
+_MIN_MTIME = -62135596800
+_MAX_MTIME = 253402300799
+_PAX_UINT = re.compile(r"[0-9]{1,20}")
+_PAX_TIME = re.compile(r"-?[0-9]{1,20}(?:\.[0-9]{0,20})?")
+
+
+def _bad_field(
+    where: str, offset: int, name: str, what: str, value: object, allowed: str
+) -> ImageFormatError:
+    return ImageFormatError(
+        f"{where} (tar header at offset {offset}): member {name!r}: {what} is {value!r}, "
+        f"outside {allowed}"
+    )
+
+
+def _check_numbers(
+    where: str, offset: int, name: str, mode: int, uid: int, gid: int, mtime: float
+) -> None:
+    """Refuse values no tar or Linux allows, so that nothing downstream meets them."""
+    if not 0 <= mode <= _MAX_MODE:
+        raise _bad_field(where, offset, name, "mode", mode, "0..0o7777777")
+    if not 0 <= uid <= _MAX_U32:
+        raise _bad_field(where, offset, name, "uid", uid, "0..2**32-1")
+    if not 0 <= gid <= _MAX_U32:
+        raise _bad_field(where, offset, name, "gid", gid, "0..2**32-1")
+    if not _MIN_MTIME <= mtime <= _MAX_MTIME:
+        raise _bad_field(where, offset, name, "mtime", mtime, "years 1..9999")
+
+
+def _pax_number(meta: dict[str, str], key: str, where: str, offset: int) -> int | float:
+    """A pax numeric record, strictly decimal (no signs, spaces, '_' or non-ASCII digits)."""
+    text = meta[key]
+    pattern = _PAX_TIME if key == "mtime" else _PAX_UINT
+    if pattern.fullmatch(text) is None:
+        raise ImageFormatError(
+            f"{where} (tar header at offset {offset}): pax record {key}={text[:40]!r} "
+            "is not a decimal number in range"
+        )
+    return float(text) if key == "mtime" else int(text)
+
+
 def _checksum_matches(header: bytes, stored: int) -> bool:
     """Check a header's checksum; old archivers summed signed bytes, so accept that too."""
     # adler32's low half is 1 + sum(bytes) mod 65521: one C call instead of a Python sum()
@@ -213,11 +262,16 @@ def _checksum_matches(header: bytes, stored: int) -> bool:
     return stored in (sum(rest) + 256, sum(b - 256 if b > 127 else b for b in rest) + 256)
 
 
-def _parse_pax(data: bytes, where: str) -> dict[str, str | bytes]:
+def _parse_pax(data: bytes, where: str, max_keys: int) -> dict[str, str | bytes]:
     """Parse pax records (``"%d %s=%s\\n"``); xattr values stay bytes."""
     records: dict[str, str | bytes] = {}
     pos = 0
     while pos < len(data):
+        if len(records) >= max_keys:
+            raise LimitExceededError(
+                f"{where}: pax header has more than max_pax_keys={max_keys} keys",
+                limit="max_pax_keys",
+            )
         if data[pos] == 0:
             break
         space = data.find(b" ", pos)
@@ -242,23 +296,63 @@ def _parse_pax(data: bytes, where: str) -> dict[str, str | bytes]:
     return records
 
 
+#: pax keys that set a member's fields; other keys are kept only as xattrs or ignored
+_FIELD_KEYS = frozenset(
+    {"path", "linkpath", "uname", "gname", "size", "uid", "gid", "mtime"}
+    | {"GNU.sparse.name", "GNU.sparse.major", "GNU.sparse.map"}
+)
+_XATTR_PREFIXES = ("SCHILY.xattr.", "LIBARCHIVE.xattr.")
+
+
+def _split_pax(
+    records: dict[str, str | bytes], fields: dict[str, str], xattrs: dict[str, bytes] | None
+) -> dict[str, bytes] | None:
+    """Sort pax records into ``fields`` (updated in place) and xattrs (returned, a new dict)."""
+    if any(key.startswith(_XATTR_PREFIXES) for key in records):
+        xattrs = dict(xattrs) if xattrs is not None else {}  # a new dict: the old one is shared
+    for key, value in records.items():
+        if key.startswith(_XATTR_PREFIXES):
+            assert xattrs is not None
+            xattrs[key.split(".xattr.", 1)[1]] = (
+                value if isinstance(value, bytes) else value.encode()
+            )
+        elif key in _FIELD_KEYS:
+            fields[key] = (
+                value if isinstance(value, str) else value.decode("utf-8", "surrogateescape")
+            )
+    return xattrs
+
+
 def iter_headers(source: ByteSource, where: str, limits: Limits) -> Iterator[TarHeader]:
     """Yield every member's header; the caller must not read the source meanwhile.
 
     ``where`` names the archive in error messages. Member data is skipped. The
     iteration ends at the end-of-archive marker or at a clean end of stream.
+    Every numeric field is range-checked here (a negative size, mode, uid or
+    mtime is an :class:`ImageFormatError` naming the member and the field), so
+    the reader always moves forward and nothing downstream meets such values.
+    A global pax header costs O(its keys) once, not once per member.
     """
-    global_pax: dict[str, str | bytes] = {}
-    pax: dict[str, str | bytes] = {}
+    # fields and xattrs set by global pax headers (for every later member), and by
+    # the extended headers of the next member only
+    global_fields: dict[str, str] = {}
+    global_xattrs: dict[str, bytes] | None = None
+    fields: dict[str, str] = {}
+    own_xattrs: dict[str, bytes] | None = None
+    pending_ext = False
     long_name: str | None = None
     long_link: str | None = None
     max_ext = limits.max_extended_header_bytes
+    max_keys = limits.max_pax_keys
+    # xattrs of global headers copied into members that have their own: bounded, so that
+    # a global header of many keys before many members costs no more than its size
+    inherit_budget = max_keys * 100
     unpack = _HEADER.unpack
     while True:
         offset = source.tell()
         header = source.read(BLOCK)
         if len(header) < BLOCK:
-            if not header and not pax and long_name is None and long_link is None:
+            if not header and not pending_ext:
                 return  # ended without the end-of-archive marker: tolerated, as GNU tar does
             raise TruncatedBlobError(
                 f"{where}: archive ends inside a tar header at offset {offset}"
@@ -303,13 +397,32 @@ def iter_headers(source: ByteSource, where: str, limits: Limits) -> Iterator[Tar
                 raise TruncatedBlobError(f"{here}: archive ends inside an extended header")
             source.skip(-size % BLOCK)
             if typeflag == "x":
-                pax.update(_parse_pax(data, here))
+                own_xattrs = _split_pax(_parse_pax(data, here, max_keys), fields, own_xattrs)
+                if own_xattrs is not None and len(own_xattrs) > max_keys:
+                    raise LimitExceededError(
+                        f"{here}: pax headers of one member carry more than "
+                        f"max_pax_keys={max_keys} keys",
+                        limit="max_pax_keys",
+                    )
+                pending_ext = True
             elif typeflag == "g":
-                global_pax.update(_parse_pax(data, here))
+                before = global_xattrs
+                global_xattrs = _split_pax(
+                    _parse_pax(data, here, max_keys), global_fields, global_xattrs
+                )
+                if before is not None and global_xattrs is not before:
+                    inherit_budget -= len(before)  # copied, since members share the old one
+                if global_xattrs is not None and len(global_xattrs) > max_keys:
+                    raise LimitExceededError(
+                        f"{here}: global pax headers carry more than max_pax_keys={max_keys} keys",
+                        limit="max_pax_keys",
+                    )
             elif typeflag == "L":
                 long_name = _text(data)
+                pending_ext = True
             else:
                 long_link = _text(data)
+                pending_ext = True
             continue
         is_gnu = magic_f == b"ustar "
         name = _text(name_f)
@@ -324,47 +437,67 @@ def iter_headers(source: ByteSource, where: str, limits: Limits) -> Iterator[Tar
                     raise TruncatedBlobError(f"{where}: archive ends inside a sparse header")
                 if not ext[504]:
                     break
-        meta = {**global_pax, **pax} if global_pax else pax
         linkname = _text(link_f) if link_f[0] else ""
         uname = _cached_text(uname_f)
         gname = _cached_text(gname_f)
         mtime: float = _number(mtime_f, "mtime", where, offset)
         uid = _number(uid_f, "uid", where, offset)
         gid = _number(gid_f, "gid", where, offset)
-        xattrs: dict[str, bytes] | None = None
+        mode = _number(mode_f, "mode", where, offset)
         if long_name is not None:
             name = long_name
         if long_link is not None:
             linkname = long_link
-        if meta:
-            name = str(meta.get("GNU.sparse.name", meta.get("path", name)))
-            linkname = str(meta.get("linkpath", linkname))
-            uname = str(meta.get("uname", uname))
-            gname = str(meta.get("gname", gname))
-            try:
-                if "size" in meta:
-                    size = int(str(meta["size"]))
-                if "uid" in meta:
-                    uid = int(str(meta["uid"]))
-                if "gid" in meta:
-                    gid = int(str(meta["gid"]))
-                if "mtime" in meta:
-                    mtime = float(str(meta["mtime"]))
-            except ValueError:
-                raise ImageFormatError(f"{where}: malformed numeric pax record") from None
+        if fields or global_fields:
+            meta = {**global_fields, **fields} if global_fields else fields
+            name = meta.get("GNU.sparse.name", meta.get("path", name))
+            linkname = meta.get("linkpath", linkname)
+            uname = meta.get("uname", uname)
+            gname = meta.get("gname", gname)
+            if "size" in meta:
+                size = int(_pax_number(meta, "size", where, offset))
+            if "uid" in meta:
+                uid = int(_pax_number(meta, "uid", where, offset))
+            if "gid" in meta:
+                gid = int(_pax_number(meta, "gid", where, offset))
+            if "mtime" in meta:
+                mtime = _pax_number(meta, "mtime", where, offset)
             if "GNU.sparse.major" in meta or "GNU.sparse.map" in meta:
                 sparse = True
-            for key, value in meta.items():
-                if key.startswith(("SCHILY.xattr.", "LIBARCHIVE.xattr.")):
-                    if xattrs is None:
-                        xattrs = {}
-                    attr = key.split(".xattr.", 1)[1]
-                    xattrs[attr] = value if isinstance(value, bytes) else value.encode()
+        if not (
+            0 <= mode <= _MAX_MODE
+            and 0 <= uid <= _MAX_U32
+            and 0 <= gid <= _MAX_U32
+            and _MIN_MTIME <= mtime <= _MAX_MTIME
+        ):
+            _check_numbers(where, offset, name, mode, uid, gid, mtime)
+        xattrs = own_xattrs
+        if global_xattrs is not None:
+            if xattrs is None:
+                xattrs = global_xattrs  # shared, never changed
+            else:
+                inherit_budget -= len(global_xattrs)
+                xattrs = {**global_xattrs, **xattrs}
+            if inherit_budget < 0:
+                raise LimitExceededError(
+                    f"{where} (tar header at offset {offset}): members with their own "
+                    f"xattrs inherit more than max_pax_keys*100={max_keys * 100} xattrs "
+                    "from global pax headers",
+                    limit="max_pax_keys",
+                )
+        devmajor = devminor = 0
+        if typeflag in ("3", "4"):
+            devmajor = _number(major_f, "devmajor", where, offset)
+            devminor = _number(minor_f, "devminor", where, offset)
+            if not (0 <= devmajor <= _MAX_U32 and 0 <= devminor <= _MAX_U32):
+                raise _bad_field(
+                    where, offset, name, "device number", (devmajor, devminor), "0..2**32-1"
+                )
         data_offset = source.tell()
         yield TarHeader(
             name,
             typeflag,
-            mode if (mode := _number(mode_f, "mode", where, offset)) <= 0o7777 else mode & 0o7777,
+            mode & 0o7777,
             uid,
             gid,
             uname,
@@ -372,14 +505,17 @@ def iter_headers(source: ByteSource, where: str, limits: Limits) -> Iterator[Tar
             size,
             mtime,
             linkname,
-            _number(major_f, "devmajor", where, offset) if typeflag in ("3", "4") else 0,
-            _number(minor_f, "devminor", where, offset) if typeflag in ("3", "4") else 0,
+            devmajor,
+            devminor,
             data_offset,
             xattrs,
             sparse,
         )
-        pax = {}
-        long_name = long_link = None
+        if pending_ext:
+            fields = {}
+            own_xattrs = None
+            long_name = long_link = None
+            pending_ext = False
         # hard links, symlinks, dirs, devices and fifos carry no data, whatever size says
         stored = size if typeflag not in ("1", "2", "3", "4", "5", "6") else 0
         if stored and source.skip(stored + (-stored % BLOCK)) < stored:
