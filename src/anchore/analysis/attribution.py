@@ -6,42 +6,104 @@ layer that rewrites it (``chmod -R``, a re-install) did not introduce it:
 writing the path. A package database is one file listing many packages:
 :func:`first_layers` reads every layer's copy and gives each record the first
 layer that listed it.
+
+Both are bounded for hostile images: whether a layer deletes a path is a few
+set lookups (:class:`Deletions`, built once per layer and analysis), not a scan
+of the layer's whiteouts, so 200k whiteouts below thousands of package files
+stay linear; and the copies of a database are read one at a time, each blob
+once (layers naming the same blob share its content and its keys), never held
+together.
 """
 
 from __future__ import annotations
 
 import logging
-import struct
-from collections.abc import Callable, Hashable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 
 from anchore.errors import AnchoreError
 from anchore.image.filetree import FileEntry
 from anchore.image.image import Layer
 
-__all__ = ["deleted_by", "first_layers", "introduced_in", "layer_copies"]
+__all__ = [
+    "Deletions",
+    "deleted_by",
+    "first_layers",
+    "introduced_in",
+    "layer_copies",
+    "read_copies",
+]
 
 log = logging.getLogger(__name__)
 
 
 def deleted_by(whiteouts: Sequence[str], opaque: Sequence[str], path: str) -> bool:
-    """Whether a layer with these whiteouts and opaque directories deletes ``path``."""
-    for gone in whiteouts:
-        if path == gone or path.startswith(gone + "/"):
+    """Whether a layer with these whiteouts and opaque directories deletes ``path``.
+
+    For one question; :class:`Deletions` answers many in O(depth of the path) each.
+    """
+    return _LayerDeletions(whiteouts, opaque).deletes(path)
+
+
+class _LayerDeletions:
+    """One layer's whiteouts and opaque directories, as sets."""
+
+    __slots__ = ("gone", "opaque")
+
+    def __init__(self, whiteouts: Iterable[str], opaque: Iterable[str]) -> None:
+        self.gone = frozenset(whiteouts)
+        self.opaque = frozenset(d.rstrip("/") or "/" for d in opaque)
+
+    def deletes(self, path: str) -> bool:
+        """A whiteout names ``path`` or an ancestor, or an ancestor is opaque."""
+        gone, opaque = self.gone, self.opaque
+        if not gone and not opaque:
+            return False
+        if path in gone:
             return True
-    return any(path.startswith(d.rstrip("/") + "/") for d in opaque)
+        head = path
+        while head not in ("/", ""):
+            head = head.rpartition("/")[0] or "/"
+            if head in gone or head in opaque:
+                return True
+        return False
 
 
-def introduced_in(layers: Sequence[Layer], entry: FileEntry) -> int:
+class Deletions:
+    """What each layer of an image deletes from the layers below: sets built once per
+    layer (lazily, on first use) and shared by every question of one analysis."""
+
+    def __init__(self, layers: Sequence[Layer]) -> None:
+        self._layers = layers
+        self._built: dict[int, _LayerDeletions] = {}
+        self._lock = threading.Lock()
+
+    def deletes(self, index: int, path: str) -> bool:
+        """Whether layer ``index`` deletes ``path`` (or an ancestor of it)."""
+        found = self._built.get(index)
+        if found is None:
+            with self._lock:
+                found = self._built.get(index)
+                if found is None:
+                    layer = self._layers[index]
+                    found = self._built[index] = _LayerDeletions(layer.whiteouts, layer.opaque_dirs)
+        return found.deletes(path)
+
+
+def introduced_in(
+    layers: Sequence[Layer], entry: FileEntry, deletions: Deletions | None = None
+) -> int:
     """The first layer of the unbroken run of layers that kept writing ``entry.path``.
 
     A later layer that rewrites a file does not take the credit from the layer
-    that first put it there, unless the path was deleted in between.
+    that first put it there, unless the path was deleted in between. Pass the
+    analysis' ``deletions`` when asking about many files.
     """
+    deletions = deletions or Deletions(layers)
     path = entry.path
     first = entry.layer_index
     for index in range(entry.layer_index - 1, -1, -1):
-        later = layers[index + 1]
-        if deleted_by(later.whiteouts, later.opaque_dirs, path):
+        if deletions.deletes(index + 1, path):
             break
         try:
             layers[index].stat(path)
@@ -51,14 +113,15 @@ def introduced_in(layers: Sequence[Layer], entry: FileEntry) -> int:
     return first
 
 
-def layer_copies(
+def read_copies(
     layers: Sequence[Layer], path: str, read: Callable[[FileEntry], bytes]
-) -> list[tuple[int, bytes]]:
-    """Every layer's own copy of ``path``, oldest first: how a database grew.
+) -> Iterator[tuple[int, tuple[int, int], bytes]]:
+    """Every layer's own copy of ``path``, oldest first, one at a time, each with where its
+    content is (``data_location``): layers naming the same blob name the same place.
 
-    A copy that cannot be read is left out (and logged).
+    A copy that cannot be read is left out (and logged). Only the copy being
+    looked at is held: a database of 100 MiB in a thousand layers costs 100 MiB.
     """
-    copies = []
     for layer in layers:
         try:
             entry = layer.stat(path)
@@ -66,32 +129,62 @@ def layer_copies(
             continue
         if entry.is_file:
             try:
-                copies.append((layer.index, read(entry)))
+                data = read(entry)
             except AnchoreError as exc:
                 log.warning("cannot read layer %d copy of %s: %s", layer.index, path, exc)
+                continue
+            yield layer.index, entry.data_location, data
+            del data  # not held while the next copy is read
+
+
+def layer_copies(
+    layers: Sequence[Layer], path: str, read: Callable[[FileEntry], bytes]
+) -> list[tuple[int, bytes]]:
+    """Every layer's own copy of ``path``, oldest first: how a database grew.
+
+    Copies at the same place (layers naming one blob) are one bytes object.
+    A copy that cannot be read is left out (and logged).
+    """
+    seen: dict[tuple[int, int], bytes] = {}
+    copies = []
+    for index, where, data in read_copies(layers, path, read):
+        copies.append((index, seen.setdefault(where, data)))
     return copies
 
 
 def first_layers(
-    copies: Iterable[tuple[int, bytes]], keys: Callable[[bytes], Iterable[Hashable]]
+    copies: Iterable[tuple[int, bytes]] | Iterable[tuple[int, tuple[int, int], bytes]],
+    keys: Callable[[bytes], Iterable[Hashable]],
 ) -> dict[Hashable, int]:
     """For each record of a package database: the first layer whose copy lists it.
 
-    ``copies`` are (layer, content) oldest first; ``keys(data)`` gives the
-    identities (name, version...) one copy lists. A record that disappears from
-    a later copy and comes back counts from its return. A copy that ``keys``
-    cannot read is skipped (the current copy's own errors are the analyzer's to
-    report).
+    ``copies`` are (layer, content) or (layer, place, content) oldest first
+    (:func:`read_copies`: the keys of a place are computed once); ``keys(data)``
+    gives the identities (name, version...) one copy lists. A record that
+    disappears from a later copy and comes back counts from its return. A copy
+    that ``keys`` cannot read is skipped (the current copy's own errors are the
+    analyzer's to report).
     """
     first: dict[Hashable, int] = {}
-    for layer, data in copies:
-        try:
-            present = set(keys(data))
-        except (ValueError, KeyError, struct.error):
+    known: dict[object, frozenset[Hashable] | None] = {}
+    for copy in copies:
+        layer: int = copy[0]
+        data: bytes = copy[-1]
+        where: object = copy[1] if len(copy) == 3 else None
+        present = known.get(where) if where is not None else None
+        if where is None or where not in known:
+            try:
+                present = frozenset(keys(data))
+            except Exception as exc:  # an unreadable older copy: skipped, not fatal
+                log.debug("layer %d copy not read for attribution: %s", layer, exc)
+                present = None
+            if where is not None:
+                known[where] = present
+        del copy, data
+        if present is None:
             continue
         for key in present:
             first.setdefault(key, layer)
-        for key in list(first):
-            if key not in present:
-                del first[key]
+        for key in [k for k in first if k not in present]:
+            del first[key]
     return first

@@ -37,7 +37,9 @@ class AnalysisContext:
     def __init__(self, image: Image) -> None:
         self.image = image
         self._cache: dict[tuple[int, int], bytes] = {}
+        self._cached_bytes = 0  # what the cache holds, within limits.max_prefetch_bytes
         self._introduced: dict[tuple[str, int], int] = {}
+        self._deletions = attribution.Deletions(image.layers)
         #: when each analyzer must stop (``limits.max_analyzer_seconds`` from its start)
         self.deadlines = Deadlines(image.limits.max_analyzer_seconds)
 
@@ -66,10 +68,26 @@ class AnalysisContext:
 
     # ---- content ----
     def prefetch(self, entries: Iterable[FileEntry]) -> None:
-        """Read these files now, in one forward pass per layer, and keep them for the analysis."""
-        wanted = {e.data_location: e for e in entries if e.data_location not in self._cache}
+        """Read these files now, in one forward pass per layer, and keep them for the analysis.
+
+        Within ``limits.max_prefetch_bytes`` in all: files past the budget are
+        not read now, and are read on demand (and not kept) when an analyzer asks,
+        so an image of a thousand 4 MiB ``package.json`` files holds at most the
+        budget, never all of them.
+        """
+        budget = self.limits.max_prefetch_bytes - self._cached_bytes
+        wanted: dict[tuple[int, int], FileEntry] = {}
+        for e in entries:
+            where = e.data_location
+            if where in self._cache or where in wanted:
+                continue
+            if e.size > budget:
+                continue  # a smaller one further on may still fit
+            budget -= e.size
+            wanted[where] = e
         for entry, data in self.image.read_many(wanted.values()):
             self._cache[entry.data_location] = data
+            self._cached_bytes += len(data)
 
     def stream(self, entries: Iterable[FileEntry]) -> Iterator[tuple[FileEntry, bytes]]:
         """Contents of many files, one forward pass per layer, not kept afterwards.
@@ -119,7 +137,9 @@ class AnalysisContext:
         key = (entry.path, entry.layer_index)
         found = self._introduced.get(key)
         if found is None:
-            found = self._introduced[key] = attribution.introduced_in(self.image.layers, entry)
+            found = self._introduced[key] = attribution.introduced_in(
+                self.image.layers, entry, self._deletions
+            )
         return found
 
     def layer_copies(self, path: str) -> list[tuple[int, bytes]]:
@@ -136,4 +156,6 @@ class AnalysisContext:
         return. A copy that ``keys`` cannot read is skipped (the current copy's
         own errors are the analyzer's to report).
         """
-        return attribution.first_layers(self.layer_copies(path), keys)
+        return attribution.first_layers(
+            attribution.read_copies(self.image.layers, path, self.read), keys
+        )

@@ -14,12 +14,21 @@ from collections.abc import Iterable
 import attrs
 
 from anchore.analysis.analyzer import Result
-from anchore.analysis.model import AnalyzerError, Dataset, Distro, Finding, Package, Relationship
+from anchore.analysis.model import (
+    AnalyzerError,
+    Dataset,
+    Distro,
+    Finding,
+    Location,
+    Package,
+    Relationship,
+)
 from anchore.ecosystems import OS_PACKAGE_TYPES
 from anchore.purls import package_purl_problems
 
 __all__ = [
     "Found",
+    "malformed",
     "merge",
     "ownership",
     "usrmerge",
@@ -40,6 +49,13 @@ class Found:
 
     def add(self, name: str, items: Iterable[Result]) -> None:
         for item in items:
+            wrong = malformed(item)
+            if wrong is not None:  # sorting, merging or serializing it would fail later
+                path = _first_path(item)
+                where = f"{path}: " if path else ""
+                kind = type(item).__name__.lower()
+                self.errors.append(AnalyzerError(name, f"{where}{kind} dropped: {wrong}", path))
+                continue
             if isinstance(item, Package):
                 item = item if item.found_by else attrs.evolve(item, found_by=name)
                 self.packages.append(with_valid_purl(item, self.errors))
@@ -54,6 +70,48 @@ class Found:
             else:
                 kind = type(item).__name__
                 self.errors.append(AnalyzerError(name, f"yielded {kind}, not a result"))
+
+
+_TEXT_FIELDS = {
+    Package: ("type", "name", "version", "purl"),
+    Finding: ("kind", "rule", "message"),
+    Dataset: ("name",),
+    AnalyzerError: ("analyzer", "message"),
+}
+
+
+def malformed(item: object) -> str | None:
+    """What is wrong with a result whose fields are not of the types the model says
+    (a name read from an image's JSON as a number, a list of files holding a list):
+    checked once here, so no later sort, merge or ``to_dict`` meets it."""
+    fields = _TEXT_FIELDS.get(type(item))
+    if fields is None:
+        return None
+    for field in fields:
+        value = getattr(item, field)
+        if not isinstance(value, str):
+            return f"its {field} is {type(value).__name__} {_cut(value)}, not text"
+    if isinstance(item, (Package, Finding)) and not all(
+        isinstance(loc, Location) for loc in item.locations
+    ):
+        return "its locations are not Location values"
+    if isinstance(item, Package):
+        for field in ("licenses", "files", "cpes"):
+            if not all(isinstance(x, str) for x in getattr(item, field)):
+                return f"its {field} are not all text"
+    return None
+
+
+def _cut(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _first_path(item: object) -> str | None:
+    locations = getattr(item, "locations", ())
+    first = locations[0] if locations else None
+    path = getattr(first, "path", None) if first is not None else getattr(item, "path", None)
+    return path if isinstance(path, str) else None
 
 
 def with_valid_purl(pkg: Package, errors: list[AnalyzerError]) -> Package:

@@ -12,8 +12,23 @@ from collections.abc import Mapping
 from packageurl import PackageURL
 
 from anchore.ecosystems import ecosystem, normalize_python_name
+from anchore.errors import AnchoreError
 
-__all__ = ["make_cpe", "make_purl", "normalize_python_name", "package_purl", "parse_rfc822"]
+__all__ = [
+    "PurlError",
+    "make_cpe",
+    "make_purl",
+    "normalize_python_name",
+    "package_purl",
+    "parse_rfc822",
+]
+
+
+class PurlError(AnchoreError, ValueError):
+    """A package's name, version or qualifiers make no package URL (a name ``/``, an
+    empty name, a field that is not text). The message names the package; with
+    :meth:`FileInput.each <anchore.analysis.analyzer.FileInput.each>` it costs only
+    that package's record, never the database's other packages."""
 
 
 def make_purl(
@@ -25,18 +40,33 @@ def make_purl(
     qualifiers: Mapping[str, str | None] | None = None,
     subpath: str | None = None,
 ) -> str:
-    """A package URL string (packageurl-python does the escaping)."""
-    clean = {k: v for k, v in (qualifiers or {}).items() if v}
-    return str(
-        PackageURL(
-            type=ptype,
-            namespace=namespace or None,
-            name=name,
-            version=version or None,
-            qualifiers=clean or None,
-            subpath=subpath,
-        ).to_string()
-    )
+    """A package URL string (packageurl-python does the escaping).
+
+    Raises :class:`PurlError` naming the package when its fields make none.
+    """
+    try:
+        clean = {k: v for k, v in (qualifiers or {}).items() if v}
+        return str(
+            PackageURL(
+                type=ptype,
+                namespace=namespace or None,
+                name=name,
+                version=version or None,
+                qualifiers=clean or None,
+                subpath=subpath,
+            ).to_string()
+        )
+    except Exception as exc:  # packageurl raises TypeError/ValueError/AttributeError
+        raise PurlError(
+            f"{ptype} package {name!r} version {version!r} makes no package URL ({_reason(exc)})"
+        ) from exc
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    if isinstance(exc, ValueError) and text.startswith("Invalid purl: "):
+        return text[len("Invalid purl: ") :].rstrip(".")
+    return "a field it cannot spell"
 
 
 def package_purl(

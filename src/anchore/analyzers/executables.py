@@ -32,9 +32,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from anchore.analysis.analyzer import FileInput, Result
+from anchore.analysis.kit import problem
 from anchore.analysis.model import AnalyzerError, Finding, Package
 from anchore.analyzers.common import make_purl, package_purl
 from anchore.ecosystems import find
+from anchore.errors import AnchoreError
 from anchore.plugins import PluginError, hookimpl
 
 if TYPE_CHECKING:
@@ -114,10 +116,15 @@ class ExecutableAnalyzer:
         listing = []
         for f in files:
             target = os.path.join(root, "rootfs", f.path.lstrip("/"))
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with open(target, "wb") as out:
-                out.write(f.read())
-            os.chmod(target, 0o444)
+            try:  # one file that cannot be given (too large, a path clash) costs only itself
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as out:
+                    out.write(f.read())
+                os.chmod(target, 0o444)
+            except (AnchoreError, OSError) as exc:
+                yield AnalyzerError(self.name, f"{f.path}: not given to the plugin: {problem(exc)}",
+                                    f.path)  # fmt: skip
+                continue
             by_path[f.path] = f
             listing.append(
                 {
@@ -163,7 +170,7 @@ class ExecutableAnalyzer:
 
         try:
             item = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             return bad(f"not JSON: {line[:120]!r}")
         if not isinstance(item, dict):
             return bad("not a JSON object")
@@ -202,8 +209,8 @@ class ExecutableAnalyzer:
                     severity=str(item.get("severity") or "info"),
                     found_by=self.name,
                 )
-        except (KeyError, TypeError, ValueError) as exc:
-            return bad(f"missing or malformed field: {exc}")
+        except Exception as exc:  # the plugin's output is data: any field may be wrong
+            return bad(f"malformed: {problem(exc)}")
         return bad(f"'type' must be 'package' or 'finding', not {kind!r}")
 
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from anchore.analysis.analyzer import FileInput, Result
-from anchore.analysis.kit import FileAnalyzer
-from anchore.analysis.model import Finding
+from anchore.analysis.kit import FileAnalyzer, within_time
+from anchore.analysis.model import AnalyzerError, Finding
 from anchore.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -30,6 +30,9 @@ class PermissionsAnalyzer(FileAnalyzer):
 
     A finding's location is the layer that set the mode (``written_location``),
     not the one that first wrote the file: ``chmod u+s`` is the later layer's doing.
+    Each file is on its own: one whose metadata cannot be read as a mode (a
+    hostile tar header) is one error naming it, and every other file's findings
+    stand, so one bad entry cannot hide the image's setuid files.
     """
 
     name = "file-permissions"
@@ -37,11 +40,22 @@ class PermissionsAnalyzer(FileAnalyzer):
     prefetch = False  # metadata only: no content is read
 
     def analyze(self, files: Sequence[FileInput], context: AnalysisContext) -> Iterable[Result]:
-        for f in files:  # no parse_file per file: nothing here raises, and files are many
-            yield from self.parse(f)
+        # no parse_file per file (files are many, findings few): a try per file is free
+        for f in within_time(files, context, self.name):
+            if isinstance(f, AnalyzerError):
+                yield f
+                continue
+            try:
+                yield from self.parse(f)
+            except Exception as exc:
+                yield self.error(f, exc)
 
-    def parse(self, f: FileInput) -> Iterable[Result]:
+    def parse(self, f: FileInput) -> list[Result]:
+        """The findings of one file, all or none (a file that raises gives none)."""
         e = f.entry
+        if not isinstance(e.mode, int) or not 0 <= e.mode <= 0o7777:
+            raise ValueError(f"mode {e.mode!r} is not a file mode (0 to 07777)")
+        found: list[Result] = []
         checks: tuple[tuple[Any, str, str, dict[str, int]], ...] = (
             (e.mode & stat.S_ISUID, "setuid", f"setuid (owner uid {e.uid}", {"uid": e.uid}),
             (e.mode & stat.S_ISGID and e.mode & 0o010, "setgid",
@@ -51,14 +65,15 @@ class PermissionsAnalyzer(FileAnalyzer):
         )  # fmt: skip
         for fired, kind, what, extra in checks:
             if fired:
-                yield Finding(
+                found.append(Finding(
                     kind=kind,
                     rule=f"{kind}-file",
                     message=f"{e.path} is {what}{', ' if extra else ''}{e.permissions})",
                     locations=(f.written_location,),
                     severity="warning",
                     data={"mode": f"{e.mode:04o}", **extra},
-                )
+                ))  # fmt: skip
+        return found
 
 
 @hookimpl

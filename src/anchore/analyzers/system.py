@@ -16,6 +16,8 @@ from anchore.plugins import hookimpl
 
 __all__ = ["CONFIG_FILES", "SystemFilesAnalyzer", "parse_group", "parse_passwd"]
 
+_MAX_ID_DIGITS = 20  # uids and gids are 32-bit; a longer "number" is not one
+
 #: files read as "key value" (or "key=value") settings; the last value of a key wins
 CONFIG_FILES = (
     "/etc/ssh/sshd_config",
@@ -28,9 +30,9 @@ CONFIG_FILES = (
 )
 
 
-def parse_passwd(text: str) -> list[dict[str, Any]]:
+def parse_passwd(text: str | Iterable[str]) -> list[dict[str, Any]]:
     entries = []
-    for line in text.splitlines():
+    for line in _lines(text):
         if not line.strip() or line.startswith("#"):
             continue
         f = line.split(":")
@@ -41,9 +43,9 @@ def parse_passwd(text: str) -> list[dict[str, Any]]:
     return entries
 
 
-def parse_group(text: str) -> list[dict[str, Any]]:
+def parse_group(text: str | Iterable[str]) -> list[dict[str, Any]]:
     entries = []
-    for line in text.splitlines():
+    for line in _lines(text):
         if not line.strip() or line.startswith("#"):
             continue
         f = line.split(":")
@@ -54,9 +56,9 @@ def parse_group(text: str) -> list[dict[str, Any]]:
     return entries
 
 
-def parse_settings(text: str) -> dict[str, list[str]]:
+def parse_settings(text: str | Iterable[str]) -> dict[str, list[str]]:
     settings: dict[str, list[str]] = {}
-    for raw in text.splitlines():
+    for raw in _lines(text):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
@@ -68,8 +70,13 @@ def parse_settings(text: str) -> dict[str, list[str]]:
     return settings
 
 
+def _lines(text: str | Iterable[str]) -> Iterable[str]:
+    return text.splitlines() if isinstance(text, str) else text
+
+
 def _int(text: str) -> int | None:
-    return int(text) if text.strip().lstrip("-").isdigit() else None
+    digits = text.strip().lstrip("-")
+    return int(text) if digits.isdigit() and len(digits) <= _MAX_ID_DIGITS else None
 
 
 class SystemFilesAnalyzer(FileAnalyzer):
@@ -84,7 +91,7 @@ class SystemFilesAnalyzer(FileAnalyzer):
     patterns: Sequence[str] = ("/etc/passwd", "/etc/group", *CONFIG_FILES)
 
     def parse(self, f: FileInput) -> Iterable[Result]:
-        text = f.read_text()
+        text = f.lines()  # within max_text_lines and max_line_bytes
         where = (f.written_location,)
         if f.path == "/etc/passwd":
             yield Dataset("passwd", parse_passwd(text), where)
