@@ -535,15 +535,24 @@ def test_wrong_types_anywhere_in_the_metadata_are_anchore_errors(tmp_path):
 @pytest.mark.parametrize(
     ("where", "value", "problem"),
     [
-        ("config", {"variant": 5}, "platform field 'variant'"),
-        ("config", {"os": ["linux"]}, "platform field 'os'"),
-        ("config", {"author": 5}, "'author'"),
-        ("descriptor", {"platform": {"os": "linux", "architecture": 64}}, "platform field"),
-        ("descriptor", {"mediaType": ["x"]}, "mediaType must be a string"),
+        ("config", {"variant": 5}, r"[0-9a-f]{64}: variant is the number 5, not a string"),
+        ("config", {"os": ["linux"]}, r"[0-9a-f]{64}: os is a list, not a string"),
+        ("config", {"author": 5}, r"[0-9a-f]{64}: author is the number 5, not a string"),
+        (
+            "descriptor",
+            {"platform": {"os": "linux", "architecture": 64}},
+            r"index\.json: manifests\[0\]\.platform\.architecture is the number 64",
+        ),
+        (
+            "descriptor",
+            {"mediaType": ["x"]},
+            r"index\.json: manifests\[0\]\.mediaType is a list, not a string",
+        ),
         (
             "descriptor",
             {"annotations": {"org.opencontainers.image.ref.name": 5}},
-            "name annotation",
+            r'manifests\[0\]\.annotations\["org\.opencontainers\.image\.ref\.name"\] is the '
+            "number 5, not a string",
         ),
     ],
 )

@@ -23,7 +23,18 @@ from anchore.errors import (
 )
 from anchore.image.blobs import BlobRef, parse_digest
 from anchore.image.model import Platform, platform_of
-from anchore.image.sources import ArchiveSource, Source, parse_json
+from anchore.image.schema import (
+    CONFIG,
+    INDEX,
+    LAYOUT,
+    MANIFEST,
+    SAVE_MANIFEST,
+    SAVE_REPOSITORIES,
+    Shape,
+    load_document,
+    parse_json,
+)
+from anchore.image.sources import ArchiveSource, Source
 from anchore.limits import Limits
 
 __all__ = ["ImageParts", "LayerBlob", "read_docker_archive", "read_oci_layout", "sniff_format"]
@@ -101,13 +112,9 @@ def _check_digest(data: bytes, expected: str, where: str, source: Source) -> Non
         )
 
 
-def _rootfs_diff_ids(config: Any, where: str, layer_count: int) -> list[str]:
-    if not isinstance(config, dict):
-        raise ImageFormatError(f"{where}: the image config must be a JSON object")
-    rootfs = config.get("rootfs")
-    diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
-    if not isinstance(diff_ids, list):
-        raise ImageFormatError(f"{where}: the image config has no rootfs.diff_ids list")
+def _rootfs_diff_ids(config: dict[str, Any], where: str, layer_count: int) -> list[str]:
+    """The config's diff_ids (its shape already checked: a list of strings)."""
+    diff_ids: list[str] = config["rootfs"]["diff_ids"]
     for d in diff_ids:
         parse_digest(d, f"{where} rootfs.diff_ids")
     if len(diff_ids) != layer_count:
@@ -156,21 +163,11 @@ def _tag_forms(tag: str) -> set[str]:
 def read_docker_archive(
     source: Source, tag: str | None, platform: Platform | None, limits: Limits
 ) -> ImageParts:
-    manifest = source.read_json("manifest.json", limits)
+    manifest = source.read_document("manifest.json", limits, SAVE_MANIFEST)
     where = f"{source.label}!manifest.json"
-    if not isinstance(manifest, list) or not manifest:
+    if not manifest:
         raise ImageFormatError(f"{where}: expected a non-empty list of images")
-    images = []
-    for i, item in enumerate(manifest):
-        if not isinstance(item, dict) or not isinstance(item.get("Config"), str):
-            raise ImageFormatError(f"{where}: image {i} has no Config")
-        layers = item.get("Layers")
-        if not isinstance(layers, list) or not all(isinstance(x, str) for x in layers):
-            raise ImageFormatError(f"{where}: image {i} has no Layers list")
-        tags = item.get("RepoTags") or []
-        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            raise ImageFormatError(f"{where}: image {i} RepoTags must be a list of strings")
-        images.append((item, list(tags)))
+    images = [(item, list(item.get("RepoTags") or [])) for item in manifest]
     legacy = _legacy_repositories(source, limits)
     every_tag = [t for _, tags in images for t in tags]
     if tag is not None:
@@ -217,7 +214,7 @@ def read_docker_archive(
             source=source.label,
             member=config_name,
         )
-    config = parse_json(config_bytes, config_where)
+    config = load_document(config_bytes, config_where, limits, CONFIG)
     layer_names = item["Layers"]
     _check_layer_count(len(layer_names), limits, where)
     diff_ids = _rootfs_diff_ids(config, config_where, len(layer_names))
@@ -228,9 +225,7 @@ def read_docker_archive(
         blob = source.blob(name)
         named = re.search(r"(?:^|/)blobs/sha256/([0-9a-f]{64})$", name)
         digest = f"sha256:{named.group(1)}" if named else None
-        media_type = None
-        if isinstance(layer_sources, dict) and isinstance(layer_sources.get(diff_id), dict):
-            media_type = layer_sources[diff_id].get("mediaType")
+        media_type = (layer_sources.get(diff_id) or {}).get("mediaType")
         layers.append(LayerBlob(blob, media_type, digest, diff_id))
     return ImageParts(
         format="docker-archive",
@@ -248,15 +243,8 @@ def _legacy_repositories(source: Source, limits: Limits) -> dict[str, str]:
     """``repositories`` ({repo: {tag: top layer id}}) as {"repo:tag": id}."""
     if not source.exists("repositories"):
         return {}
-    raw = source.read_json("repositories", limits)
-    found: dict[str, str] = {}
-    if isinstance(raw, dict):
-        for repo, tags in raw.items():
-            if isinstance(tags, dict):
-                for t, layer_id in tags.items():
-                    if isinstance(layer_id, str):
-                        found[f"{repo}:{t}"] = layer_id
-    return found
+    raw = source.read_document("repositories", limits, SAVE_REPOSITORIES)
+    return {f"{repo}:{t}": layer_id for repo, tags in raw.items() for t, layer_id in tags.items()}
 
 
 # ---- OCI layout ----
@@ -267,82 +255,98 @@ class _Candidate:
     ref_name: str | None
 
 
-def _blob_name(descriptor: Any, where: str) -> tuple[str, str, int]:
-    if not isinstance(descriptor, dict):
-        raise ImageFormatError(f"{where}: descriptor must be an object")
-    digest = descriptor.get("digest")
+def _blob_name(descriptor: dict[str, Any], where: str) -> tuple[str, str, int]:
+    """A descriptor's blob path, digest and size (its shape already checked)."""
+    digest = descriptor["digest"]
     algorithm, hexdigest = parse_digest(digest, where)
-    size = descriptor.get("size")
-    if not isinstance(size, int) or size < 0:
-        raise ImageFormatError(f"{where}: descriptor for {digest} has no valid size")
-    return f"blobs/{algorithm}/{hexdigest}", str(digest), size
+    return f"blobs/{algorithm}/{hexdigest}", digest, descriptor["size"]
 
 
-def _read_descriptor_json(
-    source: Source, descriptor: dict[str, Any], where: str, limits: Limits
-) -> Any:
-    name, digest, size = _blob_name(descriptor, where)
-    if size > limits.max_json_bytes:
-        raise LimitExceededError(
-            f"{source.label}!{name}: {size} bytes exceeds max_json_bytes", limit="max_json_bytes"
-        )
-    data = source.read_bytes(name, limits)
-    blob_where = f"{source.label}!{name}"
-    if len(data) != size:
-        raise DigestMismatchError(
-            f"{blob_where}: {len(data)} bytes, but its descriptor says {size}",
-            expected=digest,
-            actual=_digest_of(data),
-            source=source.label,
-            member=name,
-        )
-    _check_digest(data, digest, blob_where, source)
-    return parse_json(data, blob_where)
+class _Documents:
+    """Reads the JSON blobs descriptors name, each read, verified and parsed once.
+
+    An index may name one nested index many times (and indexes nest): each blob
+    is read and hashed on first use, later references take the parsed document.
+    Every descriptor visited counts against ``max_index_manifests``, reused ones
+    each time, so a fan-out of reused indexes stops at the limit.
+    """
+
+    def __init__(self, source: Source, limits: Limits) -> None:
+        self.source = source
+        self.limits = limits
+        self._parsed: dict[str, Any] = {}
+        self.visited = 0
+
+    def count(self, descriptors: int, where: str) -> None:
+        self.visited += descriptors
+        limit = self.limits.max_index_manifests
+        if self.visited > limit:
+            raise LimitExceededError(
+                f"{where}: the index and the indexes it nests name more than "
+                f"max_index_manifests={limit} manifests (a reused one counted each time)",
+                limit="max_index_manifests",
+                source=self.source.label,
+                member=where,
+            )
+
+    def read(self, descriptor: dict[str, Any], where: str, shape: Shape | None) -> Any:
+        """The document ``descriptor`` names, checked against ``shape`` (None: not yet)."""
+        name, digest, size = _blob_name(descriptor, where)
+        blob_where = f"{self.source.label}!{name}"
+        key = f"{digest}/{size}"
+        if key not in self._parsed:
+            if size > self.limits.max_json_bytes:
+                raise LimitExceededError(
+                    f"{blob_where}: {size} bytes exceeds max_json_bytes", limit="max_json_bytes"
+                )
+            data = self.source.read_bytes(name, self.limits)
+            if len(data) != size:
+                raise DigestMismatchError(
+                    f"{blob_where}: {len(data)} bytes, but its descriptor says {size}",
+                    expected=digest,
+                    actual=_digest_of(data),
+                    source=self.source.label,
+                    member=name,
+                )
+            _check_digest(data, digest, blob_where, self.source)
+            self._parsed[key] = parse_json(data, blob_where, self.limits)
+        document = self._parsed[key]
+        if shape is not None:
+            shape.check(document, "", blob_where)
+        return document
 
 
 def _descriptor_platform(descriptor: dict[str, Any], where: str) -> Platform | None:
     raw = descriptor.get("platform")
-    if not isinstance(raw, dict):
+    if raw is None:
         return None
     return platform_of(raw, f"{where} platform")
 
 
 def _leaves(
-    source: Source,
-    index: Any,
-    where: str,
-    limits: Limits,
-    depth: int,
-    ref_name: str | None,
+    docs: _Documents, index: dict[str, Any], where: str, depth: int, ref_name: str | None
 ) -> list[_Candidate]:
-    """Every image manifest reachable from an index, with its platform and tag."""
-    if depth > limits.max_index_depth:
+    """Every image manifest reachable from an index (its shape checked), with platform and tag."""
+    if depth > docs.limits.max_index_depth:
         raise LimitExceededError(
-            f"{where}: image indexes nest deeper than max_index_depth={limits.max_index_depth}",
+            f"{where}: image indexes nest deeper than "
+            f"max_index_depth={docs.limits.max_index_depth}",
             limit="max_index_depth",
         )
-    if not isinstance(index, dict) or not isinstance(index.get("manifests"), list):
-        raise ImageFormatError(f"{where}: an image index needs a 'manifests' list")
+    docs.count(len(index["manifests"]), where)
     found: list[_Candidate] = []
     for i, descriptor in enumerate(index["manifests"]):
         dwhere = f"{where} manifests[{i}]"
-        if not isinstance(descriptor, dict):
-            raise ImageFormatError(f"{dwhere}: descriptor must be an object")
         annotations = descriptor.get("annotations") or {}
-        name = ref_name
-        if isinstance(annotations, dict):
-            name = annotations.get(REF_NAME) or annotations.get(CONTAINERD_NAME) or ref_name
-            if name is not None and not isinstance(name, str):
-                raise ImageFormatError(f"{dwhere}: the image's name annotation must be a string")
-            if annotations.get("vnd.docker.reference.type") == "attestation-manifest":
-                continue  # buildkit's provenance/SBOM attestations are not images
+        name = annotations.get(REF_NAME) or annotations.get(CONTAINERD_NAME) or ref_name
+        if annotations.get("vnd.docker.reference.type") == "attestation-manifest":
+            continue  # buildkit's provenance/SBOM attestations are not images
         media_type = descriptor.get("mediaType")
-        if media_type is not None and not isinstance(media_type, str):
-            raise ImageFormatError(f"{dwhere}: mediaType must be a string")
         if media_type in _INDEX_TYPES:
-            name_, _, _ = _blob_name(descriptor, dwhere)
-            child = _read_descriptor_json(source, descriptor, dwhere, limits)
-            found += _leaves(source, child, f"{source.label}!{name_}", limits, depth + 1, name)
+            child_name, _, _ = _blob_name(descriptor, dwhere)
+            child = docs.read(descriptor, dwhere, INDEX)
+            child_where = f"{docs.source.label}!{child_name}"
+            found += _leaves(docs, child, child_where, depth + 1, name)
         elif media_type in _MANIFEST_TYPES or media_type is None:
             found.append(_Candidate(descriptor, _descriptor_platform(descriptor, dwhere), name))
         # other artifact types (signatures, helm charts...) are not images: skip them
@@ -360,11 +364,10 @@ def read_oci_layout(
 ) -> ImageParts:
     where = f"{source.label}!index.json"
     if source.exists("oci-layout"):
-        layout = source.read_json("oci-layout", limits)
-        if not isinstance(layout, dict) or "imageLayoutVersion" not in layout:
-            raise ImageFormatError(f"{source.label}!oci-layout: no imageLayoutVersion")
-    index = source.read_json("index.json", limits)
-    candidates = _leaves(source, index, where, limits, 0, None)
+        source.read_document("oci-layout", limits, LAYOUT)
+    index = source.read_document("index.json", limits, INDEX)
+    docs = _Documents(source, limits)
+    candidates = _leaves(docs, index, where, 0, None)
     if not candidates:
         raise ImageFormatError(f"{where}: the index holds no image manifests")
     names = sorted({c.ref_name for c in candidates if c.ref_name})
@@ -385,22 +388,17 @@ def read_oci_layout(
         )
     chosen = _choose_platform(candidates, platform, source.label)
     descriptor = chosen.descriptor
-    dwhere = f"{where} manifest {descriptor.get('digest')}"
-    manifest = _read_descriptor_json(source, descriptor, dwhere, limits)
+    dwhere = f"{where} manifest {descriptor['digest']}"
     manifest_name, manifest_digest, _ = _blob_name(descriptor, dwhere)
     mwhere = f"{source.label}!{manifest_name}"
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("layers"), list):
-        raise ImageFormatError(f"{mwhere}: an image manifest needs a 'layers' list")
-    if not isinstance(manifest.get("mediaType", ""), str):
-        raise ImageFormatError(f"{mwhere}: mediaType must be a string")
-    if manifest.get("mediaType") in _INDEX_TYPES:
+    manifest = docs.read(descriptor, dwhere, None)
+    if isinstance(manifest, dict) and str(manifest.get("mediaType")) in _INDEX_TYPES:
         raise ImageFormatError(f"{mwhere}: an index where an image manifest was expected")
-    config_descriptor = manifest.get("config")
-    if not isinstance(config_descriptor, dict):
-        raise ImageFormatError(f"{mwhere}: an image manifest needs a 'config' descriptor")
-    config = _read_descriptor_json(source, config_descriptor, f"{mwhere} config", limits)
+    MANIFEST.check(manifest, "", mwhere)
+    config_descriptor = manifest["config"]
     config_name, config_digest, _ = _blob_name(config_descriptor, f"{mwhere} config")
     cwhere = f"{source.label}!{config_name}"
+    config = docs.read(config_descriptor, f"{mwhere} config", CONFIG)
     _check_layer_count(len(manifest["layers"]), limits, mwhere)
     diff_ids = _rootfs_diff_ids(config, cwhere, len(manifest["layers"]))
     if chosen.platform is None:
@@ -417,10 +415,7 @@ def read_oci_layout(
                 source=source.label,
                 member=name,
             )
-        media_type = layer.get("mediaType")
-        layers.append(
-            LayerBlob(blob, media_type if isinstance(media_type, str) else None, digest, diff_id)
-        )
+        layers.append(LayerBlob(blob, layer.get("mediaType"), digest, diff_id))
     ref = chosen.ref_name
     return ImageParts(
         format="oci-archive" if isinstance(source, ArchiveSource) else "oci-layout",

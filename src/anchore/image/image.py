@@ -440,7 +440,14 @@ class Layer:
         """What this layer adds or changes, sorted by path (deletions: see ``whiteouts``)."""
         entries = self._tar_index.entries
         for path in sorted(entries):
-            yield entries[path]
+            yield self._own(entries[path])
+
+    def _own(self, entry: FileEntry) -> FileEntry:
+        """The entry as this layer's: a layer reusing another's blob shares its index, whose
+        entries name the first layer with that blob (their content is the same bytes)."""
+        if entry.layer_index == self.index:
+            return entry
+        return attrs.evolve(entry, layer_index=self.index)
 
     def __len__(self) -> int:
         return len(self._tar_index.entries)
@@ -460,7 +467,7 @@ class Layer:
         entry = self._tar_index.entries.get(normalize_path(path))
         if entry is None:
             raise PathNotFoundError(f"{path}: not in layer {self.index}", member=path)
-        return entry
+        return self._own(entry)
 
     def open(self, path: str) -> BinaryIO:
         """This layer's own copy of a file, even if a later layer replaced or deleted it."""
@@ -710,6 +717,69 @@ def _verified_index(
     return index
 
 
+def _index_layers(
+    blobs: tuple[LayerBlob, ...],
+    limits: Limits,
+    source_label: str,
+    verify: bool,
+    spool: LayerSpool,
+    workers: int | None,
+) -> list[tuple[LayerIndex, BlobRef | None]]:
+    """Index and verify every layer; a blob named by several layers is read once.
+
+    Layers naming the same bytes (the same member or file range) share one
+    index and one spooled copy: a blob listed as a thousand layers costs one
+    inflate and one hash, not a thousand. Each layer's digests are still
+    compared with the shared index's. On the first failure, layers not yet
+    started are not started.
+    """
+    first: dict[tuple[str, int, int], int] = {}
+    for i, layer in enumerate(blobs):
+        first.setdefault((layer.blob.path, layer.blob.offset, layer.blob.size), i)
+    unique = sorted(first.values())
+    jobs = max(1, min(workers or os.cpu_count() or 1, len(unique)))
+    results: dict[int, tuple[LayerIndex, BlobRef | None]] = {}
+    if jobs == 1:
+        for i in unique:
+            results[i] = _index_one(blobs[i], i, limits, source_label, verify, spool)
+    else:
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="anchore-layer") as pool:
+            futures = {
+                i: pool.submit(_index_one, blobs[i], i, limits, source_label, verify, spool)
+                for i in unique
+            }
+            try:
+                results = {i: future.result() for i, future in futures.items()}
+            except BaseException:
+                for future in futures.values():
+                    future.cancel()
+                raise
+    done = []
+    for i, layer in enumerate(blobs):
+        shared = first[(layer.blob.path, layer.blob.offset, layer.blob.size)]
+        if shared != i:
+            _check_shared(layer, results[shared][0], source_label)
+        done.append(results[shared])
+    return done
+
+
+def _check_shared(layer: LayerBlob, index: LayerIndex, source_label: str) -> None:
+    """A layer reusing another's blob must name the digests that blob was verified to have."""
+    for what, named, actual in (
+        ("the config's diff_id", layer.diff_id, index.diff_id),
+        ("its digest", layer.digest, index.digest),
+    ):
+        if named is not None and named != actual:
+            raise DigestMismatchError(
+                f"{layer.blob.name}: a layer reusing this blob names {what} {named}, "
+                f"but the blob verified as {actual}",
+                expected=named,
+                actual=actual,
+                source=source_label,
+                member=layer.blob.name,
+            )
+
+
 def _split_reference(source: str) -> tuple[str, str | None]:
     """Split ``path:tag`` (skopeo's ``oci:path:tag``) when ``path`` exists and ``source`` not."""
     if os.path.exists(source) or ":" not in source:
@@ -743,7 +813,14 @@ def open_image(
     than read and hashed (manifests, configs and compressed layers are still
     checked, since reading them costs the same either way).
     """
-    limits = limits or Limits()
+    limits = Limits() if limits is None else limits
+    # wrong argument types are the caller's mistake: TypeError, never an AnchoreError
+    if not isinstance(limits, Limits):
+        raise TypeError(f"limits must be an anchore.Limits, not {type(limits).__name__}")
+    if not isinstance(platform, str | Platform | None):
+        raise TypeError(f"platform must be a str or a Platform, not {type(platform).__name__}")
+    if not isinstance(tag, str | None):
+        raise TypeError(f"tag must be a str, not {type(tag).__name__}")
     path = os.fspath(source)
     path, path_tag = _split_reference(path)
     tag = tag or path_tag
@@ -772,19 +849,7 @@ def _open(
         fmt = sniff_format(src)
         reader = read_docker_archive if fmt == "docker-archive" else read_oci_layout
         parts = reader(src, tag, wanted, limits)
-        n = len(parts.layers)
-        jobs = max(1, min(workers or os.cpu_count() or 1, n))
-        if jobs == 1:
-            done = [
-                _index_one(b, i, limits, path, verify, spool) for i, b in enumerate(parts.layers)
-            ]
-        else:
-            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="anchore-layer") as pool:
-                futures = [
-                    pool.submit(_index_one, b, i, limits, path, verify, spool)
-                    for i, b in enumerate(parts.layers)
-                ]
-                done = [f.result() for f in futures]
+        done = _index_layers(parts.layers, limits, path, verify, spool, workers)
         indexes = [index for index, _ in done]
         spooled = [blob for _, blob in done]
         content = _Content([b.blob for b in parts.layers], indexes, limits, spooled, spool)

@@ -7,12 +7,12 @@ the source only; a name that escapes it is an :class:`UnsafeImageError`.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 import weakref
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import zstandard
@@ -27,10 +27,14 @@ from anchore.errors import (
 from anchore.image.blobs import BlobRef
 from anchore.image.compression import Compression, inflate, sniff
 from anchore.image.filetree import normalize_path
+from anchore.image.schema import Shape, load_document
 from anchore.image.tarstream import FileSource, iter_headers
 from anchore.limits import Limits
 
 __all__ = ["ArchiveSource", "DirectorySource", "Source", "open_source"]
+
+#: what the zstd reader takes from the file at a time (small: the ratio check counts it)
+_ZSTD_READ = 64 * 1024
 
 
 class Source:
@@ -63,15 +67,9 @@ class Source:
             raise TruncatedBlobError(f"{ref.name}: truncated ({len(data)} of {ref.size} bytes)")
         return data
 
-    def read_json(self, name: str, limits: Limits) -> Any:
-        return parse_json(self.read_bytes(name, limits), f"{self.label}!{name}")
-
-
-def parse_json(data: bytes, where: str) -> Any:
-    try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ImageFormatError(f"{where}: malformed JSON ({exc})") from None
+    def read_document(self, name: str, limits: Limits, shape: Shape) -> Any:
+        """A JSON document of the layout, parsed within the limits and checked against ``shape``."""
+        return load_document(self.read_bytes(name, limits), f"{self.label}!{name}", limits, shape)
 
 
 def _clean_name(name: str, where: str) -> str:
@@ -178,35 +176,64 @@ class _SpooledArchive(ArchiveSource):
 
 
 def _decompress_file(src: str, dst: str, compression: Compression, limits: Limits) -> None:
+    """Inflate ``src`` into ``dst``, bounded as a layer is: a bomb stops before the disk fills.
+
+    The output may take at most ``max_spool_bytes`` and half the free space of the
+    temporary directory, and once past ``ratio_check_after_bytes`` at most
+    ``max_compression_ratio`` times the compressed bytes read so far.
+    """
+    budget = min(limits.max_spool_bytes, shutil.disk_usage(os.path.dirname(dst)).free // 2)
+    ratio, check_after = limits.max_compression_ratio, limits.ratio_check_after_bytes
     written = 0
+    read = [0]  # compressed bytes the decompressor has consumed
     with open(src, "rb") as fin, open(dst, "wb") as fout:
         if compression is Compression.GZIP:
-            chunks = _gzip_chunks(fin, src)
+            chunks = _gzip_chunks(fin, src, read)
         else:
-            chunks = _zstd_chunks(fin, src)
+            chunks = _zstd_chunks(fin, src, read)
         for out in chunks:
             written += len(out)
-            if written > limits.max_spool_bytes:
+            if written > budget:
+                whole = budget == limits.max_spool_bytes
                 raise LimitExceededError(
-                    f"{src}: decompresses to more than max_spool_bytes={limits.max_spool_bytes}",
+                    f"{src}: decompresses to more than "
+                    + (
+                        f"max_spool_bytes={limits.max_spool_bytes}"
+                        if whole
+                        else f"half the free space of the temporary directory ({budget} bytes; "
+                        f"max_spool_bytes={limits.max_spool_bytes})"
+                    ),
                     limit="max_spool_bytes",
+                    source=src,
+                )
+            if written > check_after and written > ratio * max(read[0], 1):
+                raise LimitExceededError(
+                    f"{src}: compression ratio above max_compression_ratio={ratio} after "
+                    f"{written} bytes (decompression bomb?)",
+                    limit="max_compression_ratio",
                     source=src,
                 )
             fout.write(out)
 
 
-def _gzip_chunks(fin: Any, where: str) -> Any:
-    def raw() -> Any:
+def _gzip_chunks(fin: Any, where: str, read: list[int]) -> Iterator[bytes]:
+    def raw() -> Iterator[bytes]:
         while chunk := fin.read(1 << 20):
             yield chunk
 
-    return inflate(raw(), zlib.decompressobj(31), where)
+    def progress(consumed: int, _d: Any, _fresh: bool) -> None:
+        read[0] = consumed
+
+    return inflate(raw(), zlib.decompressobj(31), where, progress)
 
 
-def _zstd_chunks(fin: Any, where: str) -> Any:
-    reader = zstandard.ZstdDecompressor().stream_reader(fin, read_across_frames=True)
+def _zstd_chunks(fin: Any, where: str, read: list[int]) -> Iterator[bytes]:
+    reader = zstandard.ZstdDecompressor().stream_reader(
+        fin, read_size=_ZSTD_READ, read_across_frames=True
+    )
     try:
         while out := reader.read(1 << 20):
+            read[0] = fin.tell()
             yield out
     except zstandard.ZstdError as exc:
         raise TruncatedBlobError(f"{where}: corrupt zstd stream: {exc}") from None
