@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from packageurl import PackageURL
 
 from anchore.ecosystems import ecosystem, normalize_python_name
-from anchore.errors import AnchoreError
+from anchore.purls import PurlError
 
 __all__ = [
     "PurlError",
@@ -22,13 +22,6 @@ __all__ = [
     "package_purl",
     "parse_rfc822",
 ]
-
-
-class PurlError(AnchoreError, ValueError):
-    """A package's name, version or qualifiers make no package URL (a name ``/``, an
-    empty name, a field that is not text). The message names the package; with
-    :meth:`FileInput.each <anchore.analysis.analyzer.FileInput.each>` it costs only
-    that package's record, never the database's other packages."""
 
 
 def make_purl(
@@ -42,7 +35,9 @@ def make_purl(
 ) -> str:
     """A package URL string (packageurl-python does the escaping).
 
-    Raises :class:`PurlError` naming the package when its fields make none.
+    Raises :class:`anchore.purls.PurlError` naming the package when its fields make
+    none (a name ``/``, an empty name, a field that is not text): with
+    ``FileInput.each`` it costs only that package's record.
     """
     try:
         clean = {k: v for k, v in (qualifiers or {}).items() if v}
