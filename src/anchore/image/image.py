@@ -37,7 +37,7 @@ from anchore.image.compression import (
     restart_point,
     stream_from,
 )
-from anchore.image.filetree import FileEntry, FileTree, FileType, normalize_path
+from anchore.image.filetree import FileEntry, FileTree, FileType, gc_paused, normalize_path
 from anchore.image.formats import (
     ImageParts,
     LayerBlob,
@@ -607,6 +607,11 @@ class Image(FileSystemView):
 
 def squash(indexes: list[LayerIndex], limits: Limits) -> FileTree:
     """Apply layers in order, as the OCI spec's changeset rules say."""
+    with gc_paused():
+        return _squash(indexes, limits)
+
+
+def _squash(indexes: list[LayerIndex], limits: Limits) -> FileTree:
     tree = FileTree()
     follows = limits.max_symlink_follows
     for i, index in enumerate(indexes):

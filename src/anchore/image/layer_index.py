@@ -14,7 +14,7 @@ import attrs
 
 from anchore.errors import LimitExceededError, UnsafeImageError
 from anchore.image.compression import Checkpoint, Compression, LayerStream
-from anchore.image.filetree import FileEntry, FileType, normalize_path
+from anchore.image.filetree import FileEntry, FileType, gc_paused, normalize_path
 from anchore.image.tarstream import ChunkSource, FileSource, iter_headers
 from anchore.limits import Limits
 
@@ -146,6 +146,20 @@ def index_layer(
 
 
 def _index_members(
+    source: ChunkSource | FileSource,
+    stream: LayerStream,
+    layer_index: int,
+    limits: Limits,
+    entries: dict[str, FileEntry],
+    whiteouts: list[str],
+    opaque: list[str],
+    external: list[str],
+) -> None:
+    with gc_paused():
+        _index_loop(source, stream, layer_index, limits, entries, whiteouts, opaque, external)
+
+
+def _index_loop(
     source: ChunkSource | FileSource,
     stream: LayerStream,
     layer_index: int,

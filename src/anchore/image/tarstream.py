@@ -167,6 +167,7 @@ class FileSource:
 _CACHE_LIMIT = 1 << 16
 _NUMBERS: dict[bytes, int] = {}
 _TEXTS: dict[bytes, str] = {}
+_OWNERS: dict[bytes, tuple[int, int, int]] = {}
 
 
 def _text(raw: bytes) -> str:
@@ -441,9 +442,16 @@ def iter_headers(source: ByteSource, where: str, limits: Limits) -> Iterator[Tar
         uname = _cached_text(uname_f)
         gname = _cached_text(gname_f)
         mtime: float = _number(mtime_f, "mtime", where, offset)
-        uid = _number(uid_f, "uid", where, offset)
-        gid = _number(gid_f, "gid", where, offset)
-        mode = _number(mode_f, "mode", where, offset)
+        owner = _OWNERS.get(header[100:124])  # mode, uid and gid fields, parsed together
+        if owner is None:
+            owner = (
+                _number(mode_f, "mode", where, offset, False),
+                _number(uid_f, "uid", where, offset, False),
+                _number(gid_f, "gid", where, offset, False),
+            )
+            if len(_OWNERS) < _CACHE_LIMIT:
+                _OWNERS[header[100:124]] = owner
+        mode, uid, gid = owner
         if long_name is not None:
             name = long_name
         if long_link is not None:
@@ -497,7 +505,7 @@ def iter_headers(source: ByteSource, where: str, limits: Limits) -> Iterator[Tar
         yield TarHeader(
             name,
             typeflag,
-            mode & 0o7777,
+            mode if mode <= 0o7777 else mode & 0o7777,  # the cached int, not a new one
             uid,
             gid,
             uname,
