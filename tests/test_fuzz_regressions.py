@@ -23,14 +23,20 @@ TESTS = Path(__file__).resolve().parent
 REGRESSIONS = sorted((TESTS / "fuzz" / "regressions").glob("*/*.bin*"))
 
 CASE = """
-import gzip, sys
+import gzip, sys, time
 sys.path.insert(0, TESTS)
 from fuzz.targets import TARGETS
-data = open(INPUT, "rb").read()
-if INPUT.endswith(".gz"):
-    data = gzip.decompress(data)
-TARGETS[TARGET].run(data)
-result = len(data)
+result = {}
+for path in INPUTS:
+    data = open(path, "rb").read()
+    if path.endswith(".gz"):
+        data = gzip.decompress(data)
+    start = time.perf_counter()
+    try:
+        TARGETS[TARGET].run(data)
+    except BaseException as exc:
+        raise AssertionError(f"{path}: {exc}") from exc
+    result[path] = time.perf_counter() - start
 """
 
 
@@ -40,22 +46,21 @@ def load(path: Path) -> bytes:
 
 
 def test_regressions_name_their_targets():
+    assert REGRESSIONS, "the fuzzer's finds are kept here"
     assert {p.parent.name for p in REGRESSIONS} <= set(TARGETS)
 
 
-@pytest.mark.parametrize("path", REGRESSIONS, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_kept_fuzz_input(path: Path):
-    out = run_confined(
-        CASE,
-        seconds=60,
-        memory_mib=2048,
-        watch=[path.parent],
-        TESTS=str(TESTS),
-        TARGET=path.parent.name,
-        INPUT=str(path),
-    )
+@pytest.mark.parametrize("target", sorted({p.parent.name for p in REGRESSIONS}))
+def test_kept_fuzz_inputs(target: str):
+    """One confined child per target runs each of its kept inputs (a child each would
+    cost a second of start-up per input); a failure names the input."""
+    inputs = [str(p) for p in REGRESSIONS if p.parent.name == target]
+    out = run_confined(CASE, seconds=120, memory_mib=2048, watch=[TESTS / "fuzz" / "regressions"],
+                       TESTS=str(TESTS), TARGET=target, INPUTS=inputs)  # fmt: skip
     out.assert_no_error()
-    assert out.result == len(load(path))
+    assert sorted(out.result) == sorted(inputs)
+    slow = {Path(p).name: round(t, 1) for p, t in out.result.items() if t > 30}
+    assert not slow, f"kept inputs that take more than 30 s: {slow}"
 
 
 @pytest.mark.parametrize("name", sorted(TARGETS))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -243,12 +244,23 @@ def mutate_text(tokens: list[str] = ()) -> Mutator:  # type: ignore[assignment]
         "&a",
     ] + list(tokens)
 
+    own = [t.encode("utf-8", "surrogatepass") for t in tokens] or [b"/"]
+    every = [w.encode("utf-8", "surrogatepass") for w in words]
+    field = re.compile(rb"^\s*[\w.-]+\s*[:=]")
+
     def mutate(data: bytes, rng: random.Random, max_size: int) -> bytes:
         lines = data.split(b"\n")
         i = rng.randrange(len(lines))
         line = lines[i]
-        op = rng.randrange(8)
-        if op == 0:  # a line repeated
+        op = rng.randrange(11)
+        if op >= 8:  # a field's value: the format's own words, or any
+            fields = [j for j, x in enumerate(lines[:5000]) if field.match(x)]
+            if fields:
+                i = rng.choice(fields)
+                key = field.match(lines[i]).group(0)  # type: ignore[union-attr]
+                value = rng.choice(own if rng.random() < 0.5 else every)
+                lines[i] = key + value.split(b":", 1)[-1] if value[:1].isalpha() else key + value
+        elif op == 0:  # a line repeated
             lines[i:i] = [line] * times(rng, (2, 100, 10_000, 100_000), len(line) + 1, max_size)
         elif op == 1:  # continuation lines
             lines[i + 1 : i + 1] = [b" " + line.lstrip()[:40] or b" ."] * times(
@@ -375,7 +387,18 @@ PAX_VALUES = [
 
 
 def mutate_tar(data: bytes, rng: random.Random, max_size: int) -> bytes:
-    """Edit a member's header fields (checksum kept right), add pax records, repeat members."""
+    """Edit a member's header fields, add pax records, repeat members; then (mostly) make
+    every header's checksum right again, so that the reader looks further than the checksum."""
+    out = _mutate_tar(data, rng, max_size)
+    if rng.random() < 0.9:
+        buf = bytearray(out)
+        for at in headers(out):
+            buf[at : at + images.BLOCK] = images.checksummed(buf[at : at + images.BLOCK])
+        out = bytes(buf)
+    return out
+
+
+def _mutate_tar(data: bytes, rng: random.Random, max_size: int) -> bytes:
     offsets = headers(data)
     if not offsets:
         return flip(data, rng, max_size)
@@ -421,8 +444,6 @@ def mutate_tar(data: bytes, rng: random.Random, max_size: int) -> bytes:
         ]
     else:
         return flip(data, rng, max_size)
-    if rng.random() < 0.9:
-        block = bytearray(images.checksummed(block))
     return (data[:at] + bytes(block) + data[at + images.BLOCK :])[:max_size]
 
 

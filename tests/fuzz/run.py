@@ -22,6 +22,7 @@ time allows), and anything it finds is a real bug, not noise.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import hashlib
 import json
@@ -191,7 +192,7 @@ def _lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-def run_target(name: str, args: argparse.Namespace) -> dict[str, object]:
+def run_target(name: str, args: argparse.Namespace) -> dict[str, Any]:
     """One target for ``args.seconds``, restarted after a hang or OOM with the time left."""
     out = Path(args.out) / name
     out.mkdir(parents=True, exist_ok=True)
@@ -223,9 +224,13 @@ def run_target(name: str, args: argparse.Namespace) -> dict[str, object]:
             "--work",
             args.work,
         ] + (["--runs", str(args.runs)] if args.runs else [])
+        # the library's own temporary files (spools) stay in the runner's directory too
+        tmp = Path(args.work) / f"tmp-{name}"
+        tmp.mkdir(exist_ok=True)
+        env = dict(os.environ, TMPDIR=str(tmp))
         with open(log, "a") as fh:
             proc = subprocess.run(
-                cmd, stdout=fh, stderr=subprocess.STDOUT, timeout=left + args.timeout + 60
+                cmd, stdout=fh, stderr=subprocess.STDOUT, timeout=left + args.timeout + 60, env=env
             )
         runs += _executed(log, logged, out)
         current = Path(args.work) / f"current-{name}.bin"
@@ -252,25 +257,48 @@ def run_target(name: str, args: argparse.Namespace) -> dict[str, object]:
             (out / artifact).unlink()
         if proc.returncode == 0:
             break
+        if not set(os.listdir(out)) - before - {log.name}:  # ended with nothing to show for it
+            finding = {
+                "target": name,
+                "kind": "runner",
+                "signature": f"exit {proc.returncode}",
+                "input": "",
+                "detail": log.read_text(errors="replace")[-3000:],
+                "area": "",
+            }
+            with open(out / "findings.jsonl", "a") as fh:
+                fh.write(json.dumps(finding) + "\n")
         restarts += 1
         seed += 1  # not the same path into the same hang
     findings = [json.loads(line) for line in _lines(out / "findings.jsonl")]
     return {"target": name, "runs": runs, "seconds": args.seconds, "findings": findings}
 
 
-def keep(name: str, findings: list[dict[str, object]], args: argparse.Namespace) -> None:
+def keep(name: str, findings: list[dict[str, Any]], args: argparse.Namespace) -> None:
     """Copy found inputs into tests/fuzz/regressions/<target>/ (gzipped when large)."""
     import gzip
 
     dest = HERE / "regressions" / name
     dest.mkdir(parents=True, exist_ok=True)
     for finding in findings:
+        if not finding["input"]:
+            continue
         data = (Path(args.out) / name / str(finding["input"])).read_bytes()
         sha = hashlib.sha256(data).hexdigest()[:16]
         if len(data) > 32 * 1024:
             (dest / f"{sha}.bin.gz").write_bytes(gzip.compress(data, mtime=0))
         else:
             (dest / f"{sha}.bin").write_bytes(data)
+
+
+def report(result: dict[str, Any], args: argparse.Namespace) -> None:
+    name, found = result["target"], result["findings"]
+    rate = result["runs"] / max(1, result["seconds"])
+    print(f"{name:16} {result['runs']:>8} inputs  {rate:8.1f}/s  {len(found)} found", flush=True)
+    for f in found:
+        print(f"    {f['kind']}: {f['signature']}  -> {args.out}/{name}/{f['input']}", flush=True)
+    if args.keep and found:
+        keep(name, found, args)
 
 
 def main() -> int:
@@ -284,6 +312,7 @@ def main() -> int:
     parser.add_argument("--rss-mb", type=int, default=2048)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=0, help="stop a target after this many inputs")
+    parser.add_argument("--jobs", type=int, default=1, help="targets run side by side")
     parser.add_argument("--keep", action="store_true", help="copy found inputs into regressions/")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--work", default="", help=argparse.SUPPRESS)
@@ -304,28 +333,17 @@ def main() -> int:
     os.environ["ANCHORE_FUZZ_SCRATCH"] = args.work
     results = []
     try:
-        for name in names:
-            result = run_target(name, args)
-            results.append(result)
-            found = result["findings"]
-            rate = result["runs"] / max(1, result["seconds"])  # type: ignore[operator]
-            print(
-                f"{name:16} {result['runs']:>8} inputs  {rate:8.1f}/s  {len(found)} found",
-                flush=True,
-            )  # type: ignore[arg-type]
-            for f in found:  # type: ignore[union-attr]
-                print(
-                    f"    {f['kind']}: {f['signature']}  -> {args.out}/{name}/{f['input']}",
-                    flush=True,
-                )
-            if args.keep and found:
-                keep(name, found, args)  # type: ignore[arg-type]
+        # targets side by side (--jobs): each is one process, CPU-bound
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            for result in pool.map(lambda name: run_target(name, args), names):
+                results.append(result)
+                report(result, args)
     finally:
         shutil.rmtree(args.work, ignore_errors=True)
     (Path(args.out) / "summary.json").write_text(json.dumps(results, indent=1))
-    total = sum(len(r["findings"]) for r in results)  # type: ignore[arg-type, misc]
+    total = sum(len(r["findings"]) for r in results)
     print(
-        f"{sum(r['runs'] for r in results)} inputs over {len(results)} targets; {total} found; "  # type: ignore[misc]
+        f"{sum(r['runs'] for r in results)} inputs over {len(results)} targets; {total} found; "
         f"details in {args.out}"
     )
     return 1 if total else 0

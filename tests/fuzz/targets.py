@@ -143,7 +143,7 @@ def scratch() -> str:
 
 def open_and_walk(archive: bytes, analyzers: list[str], *, expect_open: bool = False) -> None:
     """Write ``archive``, open it, walk and read it, analyze it: only AnchoreErrors may escape."""
-    path = os.path.join(scratch(), "image.tar")
+    path = os.path.join(scratch(), f"image-{os.getpid()}.tar")  # targets may run side by side
     with open(path, "wb") as fh:
         fh.write(archive)
     try:
