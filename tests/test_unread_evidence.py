@@ -194,7 +194,10 @@ def test_one_unreadable_nested_jar_costs_only_itself(tmp_path):
     ]
     (error,) = analysis.errors
     assert error.path == "/opt/app.jar"
-    assert "/opt/app.jar:BOOT-INF/lib/bad-3.0.jar: ValueError" in error.message
+    assert (
+        "/opt/app.jar:BOOT-INF/lib/bad-3.0.jar: META-INF/MANIFEST.MF is larger than"
+        in error.message
+    )
 
 
 def test_a_nested_jar_that_does_not_inflate_is_one_error(tmp_path):
@@ -211,7 +214,10 @@ def test_a_nested_jar_that_does_not_inflate_is_one_error(tmp_path):
     analysis = anchore.analyze(oci_archive(tmp_path / "img.tar", built), analyzers=["java"])
     assert {p.name for p in analysis.packages} >= {"app", "good-lib"}
     assert [e.path for e in analysis.errors] == ["/opt/app.jar"]
-    assert "/opt/app.jar:lib/corrupt-1.0.jar: error: Error -3" in analysis.errors[0].message
+    assert (
+        "/opt/app.jar:lib/corrupt-1.0.jar: corrupt compressed data (Error -3"
+        in analysis.errors[0].message
+    )
 
 
 def test_an_executable_plugins_findings_are_the_writers_and_packages_the_introducers(tmp_path):

@@ -301,7 +301,7 @@ ECOSYSTEMS: tuple[Ecosystem, ...] = (
     Ecosystem(package_type="php-composer", purl_type="composer", kind=LANGUAGE,
               osv_ecosystem="Packagist", version_scheme=None, declared_scheme="composer",
               version_syntax=r"(?i)^v?\d+(?:\.\d+){0,3}"
-                             r"(?:[._-]?(?:stable|beta|b|rc|alpha|a|patch|pl|p)(?:[.-]?\d+)*)?$",
+                             r"(?:[._-]?(?:stable|beta|b|rc|alpha|a|patch|pl|p)(?:[.-]?\d+(?:[.-]\d+)*)?)?$",
               analyzers=("php-composer",),
               purl=PurlRule(namespace=REQUIRED, in_name=True, lowercase=PURL_PARTS,
                             note="the vendor")),

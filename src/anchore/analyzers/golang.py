@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import attrs
 
 from anchore.analysis.analyzer import FileInput, Result
+from anchore.analysis.budget import about
+from anchore.analysis.kit import out_of_time
 from anchore.analysis.model import AnalyzerError, Location, Package
 from anchore.analyzers.common import make_cpe, package_purl
 from anchore.analyzers.ecosystems import crate_package
 from anchore.analyzers.lockfiles import installed_package_root, is_version, unversioned_error
 from anchore.image.compression import Compression
-from anchore.image.filetree import FileEntry
 from anchore.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -259,9 +260,35 @@ def _go_string(
     return at(data_ptr, min(length, _MAX_BUILDINFO)).decode("utf-8", "replace")
 
 
-_LDFLAGS_VERSION = re.compile(
-    r"-X\s*=?\s*['\"]?[\w./-]*?\.(?:version|Version|gitVersion)=['\"]?v?([0-9][^'\"\s]*)"
-)
+#: after ``-X``: the separator, then the ``importpath.name`` it sets
+_LDFLAGS_KEY = re.compile(r"\s*(?:=\s*)?['\"]?([\w./-]*)")
+#: after the ``=``: the value, a version
+_LDFLAGS_VALUE = re.compile(r"['\"]?v?([0-9][^'\"\s]*)")
+_VERSION_NAMES = (".version", ".Version", ".gitVersion")
+
+
+def ldflags_version(ldflags: str) -> str | None:
+    """The version the first ``-X importpath.version=VALUE`` (``.Version``,
+    ``.gitVersion``) of ``ldflags`` sets, if VALUE is a version (``v``, then a digit).
+
+    One pass: the name after each ``-X`` is the run of name characters there, and
+    it must end in ``.version=``; an ``-X`` inside a name that did not is not
+    looked at again (the same run would end the same way), so a long run of
+    ``-X-X-X...`` costs its length once, not its square (a regex search rescans
+    it from every ``-X``). Only an ``-X`` that ends a name is looked at again:
+    after it may come ``=`` and a name of its own.
+    """
+    at = ldflags.find("-X")
+    while at >= 0:
+        key = _LDFLAGS_KEY.match(ldflags, at + 2)
+        end = key.end() if key else at + 2
+        if key and key.group(1).endswith(_VERSION_NAMES) and ldflags.startswith("=", end):
+            value = _LDFLAGS_VALUE.match(ldflags, end + 1)
+            if value:
+                return "v" + value.group(1)
+        # the next -X: past this name, but one ending the name starts a name of its own
+        at = ldflags.find("-X", end - 2 if end - 2 > at and key and key.group(1) else end)
+    return None
 
 
 def main_version(info: BuildInfo) -> str | None:
@@ -271,10 +298,7 @@ def main_version(info: BuildInfo) -> str | None:
     version = info.main[1]
     if version and version != "(devel)":
         return version
-    match = _LDFLAGS_VERSION.search(info.settings.get("-ldflags", ""))
-    if match:
-        return "v" + match.group(1)
-    return version or None
+    return ldflags_version(info.settings.get("-ldflags", "")) or version or None
 
 
 def _go_package(path: str, version: str, location: Location, **metadata: Any) -> Package:
@@ -320,10 +344,7 @@ class GoAnalyzer:
             if f.path.endswith("/go.mod"):
                 if installed_package_root(f.path) is not None:
                     continue  # a dependency's own go.mod (module cache, vendor/, GOROOT)
-                try:
-                    yield from self._go_mod(f, context)
-                except Exception as exc:
-                    yield AnalyzerError(self.name, f"{f.path}: {exc}", f.path)
+                yield from self.parse_go_mod(f)
             elif (
                 f.entry.size >= 1024
                 and (f.entry.mode & 0o111 or f.path.lower().endswith((".exe", ".dll")))
@@ -339,90 +360,131 @@ class GoAnalyzer:
                 whole.append(f)
             else:
                 large.append(f)
+        # past the analyzer's time the binaries left are one error naming the limit
+        late = functools.partial(context.deadlines.expired, self.name)
+        left: list[FileInput] = []
         done: dict[int, list[Result]] = {}
+        by_entry = {id(f.entry): f for f in whole}
         for entry, data in context.stream([f.entry for f in whole]):
-            if _is_binary(data[:4]):
+            f = by_entry[id(entry)]
+            if late():
+                left.append(f)
+            elif _is_binary(data[:4]):
                 opener = functools.partial(io.BytesIO, data)
-                done[id(entry)] = list(self._binary(entry, opener, context))
+                done[id(entry)] = list(self._binary(f, opener))
         # results in layer and archive order, wherever each binary was read
         for f in sorted(executables, key=lambda f: f.entry.data_location):
             if id(f.entry) in done:
                 yield from done[id(f.entry)]
             elif id(f) in in_place:
-                yield from self._binary(f.entry, f.open, context)
-        heads = context.read_heads([f.entry for f in large], 4)
+                if late():
+                    left.append(f)
+                else:
+                    yield from self._binary(f, f.open)
+        heads = context.read_heads([f.entry for f in large], 4) if not late() else {}
         for f in large:
-            if _is_binary(heads.get(f.path, b"")):
-                yield from self._binary(f.entry, f.open, context)
+            if late():
+                left.append(f)
+            elif _is_binary(heads.get(f.path, b"")):
+                yield from self._binary(f, f.open)
+        if left:
+            yield out_of_time(context, self.name, left)
 
-    def _binary(
-        self, entry: FileEntry, opener: Callable[[], BinaryIO], context: AnalysisContext
-    ) -> Iterator[Result]:
-        """What one executable's build info lists (nothing when it is not a binary)."""
+    def parse_go_mod(self, f: FileInput) -> list[Result]:
+        """A go.mod's packages, or one error naming it and the problem."""
+        try:
+            return list(self._go_mod(f))
+        except Exception as exc:
+            return [AnalyzerError(self.name, about(f.path, exc), f.path)]
+
+    def _binary(self, f: FileInput, opener: Callable[[], BinaryIO]) -> Iterator[Result]:
+        """What one executable's build info lists (nothing when it is not a binary).
+
+        Each module and crate on its own (:meth:`FileInput.each`): one the build info
+        spells wrongly (no path, a path no purl can hold) is one error naming it.
+        """
         try:
             with opener() as fh:
                 sections = binary_sections(fh)
                 info = read_buildinfo(fh, sections) if sections else None
                 crates = read_rust_audit(fh, sections)
         except Exception as exc:
-            yield AnalyzerError(self.name, f"{entry.path}: {type(exc).__name__}: {exc}", entry.path)
+            yield AnalyzerError(self.name, about(f.path, exc), f.path)
             return
+        if info is not None or crates:
+            location = f.location
         if info is not None:
-            yield from self._packages(info, entry, context)
+            yield from self._packages(info, f, location)
         if crates:
-            location = context.location(entry, context.introduced_in(entry))
-            for crate in crates:
-                name, version = crate.get("name"), crate.get("version")
-                if isinstance(name, str) and isinstance(version, str):
-                    yield crate_package(
-                        name,
-                        version,
-                        location,
-                        source=crate.get("source"),
-                        evidence="cargo-auditable",
-                    )
 
-    def _packages(
-        self, info: BuildInfo, entry: FileEntry, context: AnalysisContext
-    ) -> Iterator[Package]:
-        location = context.location(entry, context.introduced_in(entry))
+            def crate(item: dict[str, Any]) -> Package | None:
+                name, version = item.get("name"), item.get("version")
+                if not isinstance(name, str) or not isinstance(version, str):
+                    return None
+                source = item.get("source")
+                return crate_package(
+                    name,
+                    version,
+                    location,
+                    source=source if isinstance(source, str) else None,
+                    evidence="cargo-auditable",
+                )
+
+            yield from f.each(crates, crate, describe=lambda c: f"crate {c.get('name')!r}")
+
+    def _packages(self, info: BuildInfo, f: FileInput, location: Location) -> Iterator[Result]:
         arch = info.settings.get("GOARCH")
         if info.main is not None and info.main[0]:
-            version = main_version(info)
-            if version:
-                yield _go_package(
-                    info.main[0],
+
+            def main(module: tuple[str, str, str]) -> Package | None:
+                version = main_version(info)
+                if not version:
+                    return None
+                return _go_package(
+                    module[0],
                     version,
                     location,
                     go_version=info.go_version,
                     main=True,
-                    h1_digest=info.main[2],
+                    h1_digest=module[2],
                     architecture=arch,
                     settings=info.settings,
                 )
-        for path, version, digest in info.deps:
-            yield _go_package(path, version, location, go_version=info.go_version, h1_digest=digest)
-        if info.go_version.startswith("go"):
-            stdlib_version = info.go_version.split()[0]
-            yield Package(
-                type="go-module",
-                name="stdlib",
-                version=stdlib_version,
-                purl=package_purl("go-module", "stdlib", stdlib_version[2:]),
-                locations=(location,),
-                cpes=(make_cpe("golang", "go", stdlib_version[2:]),),
-                metadata={"go_version": info.go_version},
+
+            yield from f.each([info.main], main, describe=lambda m: f"main module {m[0]!r}")
+
+        def dep(module: tuple[str, str, str]) -> Package:
+            path, version, digest = module
+            return _go_package(
+                path, version, location, go_version=info.go_version, h1_digest=digest
             )
+
+        yield from f.each(info.deps, dep, describe=lambda m: f"module {m[0]!r}")
+        if info.go_version.startswith("go"):
+
+            def stdlib(go_version: str) -> Package:
+                stdlib_version = go_version.split()[0]
+                return Package(
+                    type="go-module",
+                    name="stdlib",
+                    version=stdlib_version,
+                    purl=package_purl("go-module", "stdlib", stdlib_version[2:]),
+                    locations=(location,),
+                    cpes=(make_cpe("golang", "go", stdlib_version[2:]),),
+                    metadata={"go_version": go_version},
+                )
+
+            yield from f.each([info.go_version], stdlib, describe=lambda v: f"toolchain {v!r}")
 
     _REQUIRE = re.compile(r"^\s*(?:require\s+)?([^\s()]+)\s+(v[^\s/]+)(?:\s*//.*)?$")
 
-    def _go_mod(self, f: FileInput, context: AnalysisContext) -> Iterator[Result]:
+    def _go_mod(self, f: FileInput) -> Iterator[Result]:
         """A go.mod's requirements, declared: a manifest, not what a binary was built with
         (binaries report that, and an installed module beats a declared one)."""
         in_block = False
         replaced: dict[str, tuple[str, str]] = {}
         required: list[tuple[str, str]] = []
-        for raw in f.read_text().splitlines():
+        for raw in f.lines():
             line = raw.split("//", 1)[0].strip() if "// indirect" not in raw else raw.strip()
             if line.startswith(("require (", "require(")):
                 in_block = True
@@ -432,23 +494,26 @@ class GoAnalyzer:
                 continue
             if line.startswith("replace ") and "=>" in line:
                 left, right = line[len("replace ") :].split("=>", 1)
-                parts = right.split()
-                if len(parts) == 2:
-                    replaced[left.split()[0]] = (parts[0], parts[1])
+                parts, old = right.split(), left.split()
+                if len(parts) == 2 and old:
+                    replaced[old[0]] = (parts[0], parts[1])
                 continue
             if in_block or line.startswith("require "):
                 match = self._REQUIRE.match(line.split("//", 1)[0])
                 if match:
                     required.append((match.group(1), match.group(2)))
-        location = context.location(f.entry, context.introduced_in(f.entry))
+        location = f.location
         bad = []
-        for path, version in required:
-            path, version = replaced.get(path, (path, version))
-            if is_version("go", version):
-                pkg = _go_package(path, version, location, source="go.mod", lock=f.path)
-                yield attrs.evolve(pkg, declared=True)
-            else:
+
+        def requirement(required: tuple[str, str]) -> Package | None:
+            path, version = replaced.get(required[0], required)
+            if not is_version("go", version):
                 bad.append(f"{path}@{version}")
+                return None
+            pkg = _go_package(path, version, location, source="go.mod", lock=f.path)
+            return attrs.evolve(pkg, declared=True)
+
+        yield from f.each(required, requirement, describe=lambda r: f"requirement {r[0]!r}")
         error = unversioned_error(self.name, f.path, bad)
         if error is not None:
             yield error

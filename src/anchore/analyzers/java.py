@@ -14,8 +14,13 @@ why.
 
 Further ``pom.properties`` inside an archive (shaded or bundled artifacts) are
 packages of their own, located at ``outer.jar:groupId:artifactId``. Nested
-archives are read into memory up to ``NESTED_MAX_BYTES`` and ``MAX_DEPTH``
-levels deep.
+archives are read into memory, each up to ``NESTED_MAX_BYTES``, and only so
+far (:class:`anchore.Limits`): ``max_archive_depth`` levels (the outer archive
+is the first), ``max_archives_opened`` archives in one analysis, and
+``max_read_bytes`` inflated from the members of one outer archive and the
+archives inside it; past each, one error entry names the limit and the archive.
+Nothing is extracted to disk. A ``pom.xml`` that declares entities is not read
+(no entity expansion, internal or external).
 """
 
 from __future__ import annotations
@@ -30,11 +35,13 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 
 from anchore.analysis.analyzer import FileInput, Result
-from anchore.analysis.kit import FileAnalyzer
+from anchore.analysis.budget import about
+from anchore.analysis.kit import FileAnalyzer, within_time
 from anchore.analysis.model import AnalyzerError, Location, Package
 from anchore.analyzers.common import package_purl
 from anchore.analyzers.maven_groups import ORGANISATION_VENDOR_IDS, known_group
-from anchore.errors import AnchoreError
+from anchore.errors import AnchoreError, LimitExceededError
+from anchore.limits import Limits
 from anchore.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -50,29 +57,35 @@ __all__ = [
 ]
 
 ARCHIVE_SUFFIXES = (".jar", ".war", ".ear", ".par", ".sar", ".jpi", ".hpi", ".nar", ".kar")
-MAX_DEPTH = 4
 NESTED_MAX_BYTES = 64 * 1024 * 1024
 MAX_META_BYTES = 4 * 1024 * 1024
-_FILENAME = re.compile(r"^(?P<name>.+?)(?:[-_](?P<version>\d[\w.+~-]*?))?(?:\.[a-z]+)$", re.I)
+#: an archive's extension, the version characters of its file name, where a version starts
+_EXTENSION = re.compile(r"[a-z]+", re.I)
+_VERSION_RUN = re.compile(r"[\w.+~-]*")
+_VERSION_START = re.compile(r"[-_]\d")
 
 
 def parse_manifest(text: str) -> dict[str, str]:
-    """The main section of a MANIFEST.MF (72-byte lines continued by a leading space)."""
-    main: dict[str, str] = {}
-    last = None
+    """The main section of a MANIFEST.MF (72-byte lines continued by a leading space).
+
+    Linear: a value's continuation lines are collected and joined once.
+    """
+    main: dict[str, list[str]] = {}
+    last: list[str] | None = None
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if not line.strip():
             if main:
                 break  # the main section ends at the first blank line
             continue
-        if line.startswith(" ") and last:
-            main[last] += line[1:]
+        if line.startswith(" ") and last is not None:
+            last.append(line[1:])
             continue
         key, sep, value = line.partition(":")
         if sep:
-            last = key.strip()
-            main[last] = value.strip()
-    return main
+            key = key.strip()
+            main[key] = [value.strip()]
+            last = main[key] if key else None
+    return {key: "".join(parts) for key, parts in main.items()}
 
 
 def parse_pom_properties(text: str) -> dict[str, str]:
@@ -87,9 +100,17 @@ def parse_pom_properties(text: str) -> dict[str, str]:
     return props
 
 
+#: a ``${property}`` reference; without ``$`` in the name, each ``$`` starts at most one
+#: scan to the next ``$`` (``[^}]+`` rescanned to the end from every ``${``: quadratic)
+_PROPERTY = re.compile(r"\$\{([^}$]+)\}")
+
+
 def _pom_xml(data: bytes) -> dict[str, Any]:
     """The coordinates a pom.xml states; a value that is a property the pom does not define
     (``${revision}`` set by a parent) is None, never the parent's own coordinate."""
+    if b"<!ENTITY" in data:
+        # a pom has no use for entities: refused before expat sees them (billion laughs)
+        raise ET.ParseError("a pom.xml that declares entities is not read")
     root = ET.fromstring(data)
     ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
 
@@ -113,7 +134,7 @@ def _pom_xml(data: bytes) -> dict[str, Any]:
     def resolved(value: str | None) -> str | None:
         if value is None:
             return None
-        value = re.sub(r"\$\{([^}]+)\}", lambda m: defined.get(m.group(1)) or m.group(0), value)
+        value = _PROPERTY.sub(lambda m: defined.get(m.group(1)) or m.group(0), value)
         return None if "${" in value or not value else value
 
     licenses = [
@@ -134,11 +155,26 @@ def _pom_xml(data: bytes) -> dict[str, Any]:
 
 
 def _from_filename(path: str) -> tuple[str | None, str | None]:
+    """(name, version) of ``NAME[-_]VERSION.EXT``: the shortest name whose rest is a
+    version (a digit after ``-`` or ``_``, then word characters, ``.+~-``); else the
+    whole stem and no version.
+
+    Found in one pass, not by a regex with two lazy parts, which backtracks
+    quadratically on a long name (an archive member's name may be 64 KiB).
+    """
     base = path.rsplit("/", 1)[-1]
-    match = _FILENAME.match(base)
-    if not match:
+    if base.endswith("\n"):
+        base = base[:-1]  # as a regex's ``$`` would allow
+    dot = base.rfind(".")
+    if dot < 1 or "\n" in base or not _EXTENSION.fullmatch(base, dot + 1):
         return None, None
-    return match.group("name"), match.group("version")
+    # the version, if any, lies in the run of version characters that ends at the dot
+    run = _VERSION_RUN.match(base[dot - 1 :: -1])  # read backwards from the dot
+    start = max(1, dot - run.end()) if run else dot
+    cut = _VERSION_START.search(base, start, dot)
+    if cut is None:
+        return base[:dot], None
+    return base[: cut.start()], base[cut.start() + 1 : dot]
 
 
 _GROUP_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -284,6 +320,58 @@ def _maven_package(
     )
 
 
+@attrs.define
+class _Walk:
+    """What reading one analysis' archives has cost, against the image's limits.
+
+    ``opened`` counts the archives opened in the analysis, outer and nested
+    (``max_archives_opened``: nested jars 40 wide and 4 deep are 2.5 million);
+    ``inflated`` the bytes read from the members of the current outer archive and
+    the archives inside it (``max_read_bytes``: overlapping members make a small
+    archive inflate without end); ``stopped`` says a limit ended the current outer
+    archive's nested reading (reported once). Each check also checks the
+    analyzer's time.
+    """
+
+    limits: Limits
+    file: FileInput | None = None
+    opened: int = 0
+    inflated: int = 0
+    stopped: bool = False
+
+    @property
+    def exhausted(self) -> bool:
+        return self.opened >= self.limits.max_archives_opened
+
+    def start(self, file: FileInput) -> None:
+        """A new outer archive."""
+        self.file, self.inflated, self.stopped = file, 0, False
+
+    def open(self, name: str) -> None:
+        if self.file is not None:
+            self.file.check_time()
+        most = self.limits.max_archives_opened
+        if self.opened >= most:
+            raise LimitExceededError(
+                f"{name}: not read: more than Limits.max_archives_opened ({most}) archives "
+                "were opened in this analysis",
+                limit="max_archives_opened",
+                member=name,
+            )
+        self.opened += 1
+
+    def take(self, name: str, size: int) -> None:
+        most = self.limits.max_read_bytes
+        if self.inflated + size > most:
+            raise LimitExceededError(
+                f"{name}: not read: more than Limits.max_read_bytes ({most}) bytes would be "
+                "inflated from one archive and the archives inside it",
+                limit="max_read_bytes",
+                member=name,
+            )
+        self.inflated += size
+
+
 def _artifact_like(value: str | None) -> bool:
     return bool(value) and not any(c.isspace() for c in value or "")
 
@@ -301,14 +389,36 @@ class JavaAnalyzer(FileAnalyzer):
         poms = [f for f in files if f.path.endswith(".pom")]
         repo, errors = maven_repo_poms(poms, context) if poms else ({}, [])
         yield from errors
-        for f in files:
-            if not f.path.endswith(".pom"):
-                yield from self.parse_file(f, lambda f: self._archive_file(f, repo.get(f.path)))
+        archives = [f for f in files if not f.path.endswith(".pom")]
+        walk = _Walk(context.limits)
+        for number, f in enumerate(within_time(archives, context, self.name)):
+            if isinstance(f, AnalyzerError):
+                yield f
+            elif walk.exhausted:
+                yield self._not_opened(archives[number:], walk)
+                return
+            else:
+                yield from self.parse_file(
+                    f, lambda f: self._archive_file(f, repo.get(f.path), walk)
+                )
 
-    def _archive_file(self, f: FileInput, repo_pom: RepoPom | None) -> Iterator[Result]:
+    def _not_opened(self, left: Sequence[FileInput], walk: _Walk) -> AnalyzerError:
+        """The one error for the archives left once ``max_archives_opened`` were opened."""
+        more = f" and {len(left) - 1} more archive(s)" if len(left) > 1 else ""
+        return AnalyzerError(
+            self.name,
+            f"{left[0].path}{more}: not read: more than Limits.max_archives_opened "
+            f"({walk.limits.max_archives_opened}) archives were opened in this analysis",
+            left[0].path,
+        )
+
+    def _archive_file(
+        self, f: FileInput, repo_pom: RepoPom | None, walk: _Walk
+    ) -> Iterator[Result]:
+        walk.start(f)
         try:
             with f.open() as fh:
-                yield from self._archive(fh, f.path, f.location, 0, repo_pom)
+                yield from self._archive(fh, f.path, f.location, 1, walk, repo_pom)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
             yield AnalyzerError(self.name, f"{f.path}: not a readable archive: {exc}", f.path)
 
@@ -317,9 +427,12 @@ class JavaAnalyzer(FileAnalyzer):
         fh: IO[bytes],
         virtual_path: str,
         location: Location,
-        depth: int,
+        level: int,
+        walk: _Walk,
         repo_pom: RepoPom | None = None,
     ) -> Iterator[Result]:
+        """What one archive says, at ``level`` (the outer archive is level 1)."""
+        walk.open(virtual_path)
         with zipfile.ZipFile(fh) as archive:
             infos = {i.filename: i for i in archive.infolist()}
 
@@ -327,7 +440,8 @@ class JavaAnalyzer(FileAnalyzer):
                 info = infos[name]
                 if info.file_size > MAX_META_BYTES:
                     raise ValueError(f"{name} is larger than {MAX_META_BYTES} bytes")
-                return archive.read(info)
+                walk.take(f"{virtual_path}:{name}", info.file_size)
+                return archive.read(info)  # never more than file_size: zipfile stops there
 
             manifest = {}
             if "META-INF/MANIFEST.MF" in infos:
@@ -375,33 +489,63 @@ class JavaAnalyzer(FileAnalyzer):
                     identity="pom.properties",
                     group_source="pom.properties",
                 )
-            if depth < MAX_DEPTH:
-                for name, info in infos.items():
-                    if name.lower().endswith(ARCHIVE_SUFFIXES) and not info.is_dir():
-                        if info.file_size > NESTED_MAX_BYTES:
-                            yield AnalyzerError(
-                                self.name,
-                                f"{virtual_path}:{name}: nested archive of "
-                                f"{info.file_size} bytes skipped (limit {NESTED_MAX_BYTES})",
-                                location.path,
-                            )
-                            continue
-                        # each nested archive all or nothing, on its own: one that cannot be
-                        # read (corrupt, an unsupported compression, a limit) is one error
-                        # naming it, and the outer archive and its siblings still count
-                        try:
-                            nested = io.BytesIO(archive.read(info))
-                            found = list(
-                                self._archive(nested, f"{virtual_path}:{name}", location, depth + 1)
-                            )
-                        except Exception as exc:
-                            yield AnalyzerError(
-                                self.name,
-                                f"{virtual_path}:{name}: {type(exc).__name__}: {exc}",
-                                location.path,
-                            )
-                        else:
-                            yield from found
+            yield from self._nested(archive, infos, virtual_path, location, level, walk)
+
+    def _nested(
+        self,
+        archive: zipfile.ZipFile,
+        infos: dict[str, zipfile.ZipInfo],
+        virtual_path: str,
+        location: Location,
+        level: int,
+        walk: _Walk,
+    ) -> Iterator[Result]:
+        """The archives inside ``archive``, each all or nothing, on its own.
+
+        One that cannot be read (corrupt, an unsupported compression, too large) is one
+        error naming it, and the outer archive and its siblings still count. Past a
+        limit of the walk (archives opened, bytes inflated, the analyzer's time) one
+        error names it, and no further nested archive of this outer archive is read;
+        below ``max_archive_depth`` levels, one error names the archive whose nested
+        archives were not read.
+        """
+        nested = [
+            (name, info)
+            for name, info in infos.items()
+            if name.lower().endswith(ARCHIVE_SUFFIXES) and not info.is_dir()
+        ]
+        deepest = walk.limits.max_archive_depth
+        if nested and level >= deepest:
+            yield AnalyzerError(
+                self.name,
+                f"{virtual_path}: {len(nested)} nested archive(s) not read: deeper than "
+                f"Limits.max_archive_depth ({deepest})",
+                location.path,
+            )
+            return
+        for name, info in nested:
+            if walk.stopped:
+                return
+            inner = f"{virtual_path}:{name}"
+            if info.file_size > NESTED_MAX_BYTES:
+                yield AnalyzerError(
+                    self.name,
+                    f"{inner}: nested archive of {info.file_size} bytes skipped "
+                    f"(limit {NESTED_MAX_BYTES})",
+                    location.path,
+                )
+                continue
+            try:
+                walk.take(inner, info.file_size)
+                data = archive.read(info)  # at most file_size bytes (checked above)
+                found = list(self._archive(io.BytesIO(data), inner, location, level + 1, walk))
+            except LimitExceededError as exc:
+                walk.stopped = True
+                yield AnalyzerError(self.name, about(inner, exc), location.path)
+            except Exception as exc:
+                yield AnalyzerError(self.name, about(inner, exc), location.path)
+            else:
+                yield from found
 
     def _own_package(
         self,

@@ -26,8 +26,9 @@ applies, in this order (docs/analysis.md, "Installed and declared packages"):
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from types import MappingProxyType
+from typing import Any
 
 from anchore import versions
 from anchore.analysis.model import AnalyzerError
@@ -36,10 +37,12 @@ from anchore.ecosystems import ECOSYSTEMS, ecosystem
 __all__ = [
     "INSTALLED_PACKAGE_DIRS",
     "VERSION_SYNTAX",
+    "Each",
     "declared_scheme",
     "installed_package_root",
     "is_version",
     "mostly_installed",
+    "strict_each",
     "unversioned_error",
 ]
 
@@ -118,6 +121,22 @@ def mostly_installed(
     if not pins:
         return False
     return 2 * sum(1 for pin in set(pins) if pin in installed) >= len(set(pins))
+
+
+#: how a lock file's records are built: ``each(records, build, describe=...)`` yields the
+#: errors of the records whose ``build`` raised. :meth:`FileInput.each
+#: <anchore.analysis.analyzer.FileInput.each>` makes a bad record cost only itself
+#: (one error naming the file and the record); :func:`strict_each` lets it raise.
+Each = Callable[..., Iterable[AnalyzerError | Any]]
+
+
+def strict_each(
+    records: Iterable[Any], build: Callable[[Any], object], *, describe: object = None
+) -> Iterable[AnalyzerError]:
+    """Build every record; the first that fails fails the whole file (outside an analysis)."""
+    for record in records:
+        build(record)
+    return ()
 
 
 def unversioned_error(analyzer: str, path: str, entries: Iterable[str]) -> AnalyzerError | None:

@@ -14,7 +14,7 @@ import json
 import posixpath
 import re
 import urllib.parse
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -24,9 +24,11 @@ from anchore.analysis.kit import FileAnalyzer
 from anchore.analysis.model import Location, Package
 from anchore.analyzers.common import package_purl
 from anchore.analyzers.lockfiles import (
+    Each,
     declared_scheme,
     installed_package_root,
     is_version,
+    strict_each,
     unversioned_error,
 )
 from anchore.plugins import hookimpl
@@ -100,63 +102,118 @@ def _split_descriptor(descriptor: str) -> tuple[str, str]:
     return (descriptor, "") if at < 0 else (descriptor[:at], descriptor[at + 1 :])
 
 
-def parse_package_lock(text: str) -> Iterator[Entry]:
+#: the records of one lock file, how one record becomes an entry (None: not a dependency;
+#: raises: a bad record), and how a record is named in an error
+Records = tuple[Iterable[Any], Callable[[Any], Entry | None], Callable[[Any], str]]
+
+
+def _text(value: Any, field: str) -> str | None:
+    """A field that must be a string when present."""
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError(f"{field} is a {type(value).__name__}, not a string")
+
+
+def package_lock_records(text: str) -> Records:
     """``package-lock.json`` / ``npm-shrinkwrap.json``, lockfileVersion 1 to 3.
 
     v2/v3 ``packages`` keys are install paths: the root (``""``) and workspace
     members (paths without ``node_modules/``) are the application itself, and
     ``link`` entries point at one of those. An alias (``"name": "real"``, or v1's
-    ``npm:real@1.2.3``) is reported under the real name.
+    ``npm:real@1.2.3``) is reported under the real name. A record whose fields have
+    the wrong JSON types is a bad record.
     """
     doc = json.loads(text)
     if not isinstance(doc, dict):
         raise ValueError("not a JSON object")
     packages = doc.get("packages")
     if isinstance(packages, dict):  # lockfileVersion 2 and 3
-        for key, spec in packages.items():
-            if "node_modules/" not in key or not isinstance(spec, dict) or spec.get("link"):
-                continue
-            name = spec.get("name") or key.rsplit("node_modules/", 1)[-1]
-            version = spec.get("version")
-            yield (
-                str(name),
-                version if isinstance(version, str) else str(spec.get("resolved") or ""),
-                {
-                    "path": key,
-                    "resolved": spec.get("resolved"),
-                    "integrity": spec.get("integrity"),
-                    "dev": spec.get("dev"),
-                    "licenses": _license_list(spec),
-                },
-            )
-        return
-
-    def walk(deps: Any) -> Iterator[Entry]:  # lockfileVersion 1
-        if not isinstance(deps, dict):
-            return
-        for name, spec in deps.items():
-            if not isinstance(spec, dict) or not isinstance(spec.get("version"), str):
-                continue
-            version = spec["version"]
-            name = name.rsplit("node_modules/", 1)[-1]  # some v1 files key by install path
-            if version.startswith("npm:"):  # an alias: npm:real-name@version
-                name, version = _split_descriptor(version[4:])
-            if not version.startswith(_LOCAL):
-                meta = {k: spec.get(k) for k in ("resolved", "integrity", "dev")}
-                yield name, version, meta
-            yield from walk(spec.get("dependencies"))
-
-    yield from walk(doc.get("dependencies"))
+        return packages.items(), _v2_entry, lambda item: f"package {item[0]!r}"
+    return _v1_records(doc.get("dependencies")), _v1_entry, lambda item: f"dependency {item[0]!r}"
 
 
-_YARN_FIELD = re.compile(r'^  ("?)([^\s":]+)\1:?\s+"?([^"]*)"?\s*$')
+def _v2_entry(item: tuple[str, Any]) -> Entry | None:
+    key, spec = item
+    if "node_modules/" not in key:
+        return None  # the application and its workspace members
+    if not isinstance(spec, dict):
+        raise ValueError(f"a {type(spec).__name__}, not an object")
+    if spec.get("link"):
+        return None
+    name = _text(spec.get("name"), "name") or key.rsplit("node_modules/", 1)[-1]
+    version = spec.get("version")
+    resolved = _text(spec.get("resolved"), "resolved")
+    return (
+        name,
+        version if isinstance(version, str) else resolved or "",
+        {
+            "path": key,
+            "resolved": resolved,
+            "integrity": _text(spec.get("integrity"), "integrity"),
+            "dev": spec.get("dev"),
+            "licenses": _license_list(spec),
+        },
+    )
 
 
-def _yarn_blocks(text: str) -> Iterator[tuple[list[str], dict[str, str]]]:
+def _v1_records(deps: Any) -> Iterator[tuple[str, Any]]:
+    """Every (name, spec) of a lockfileVersion 1 ``dependencies`` tree, depth first, with
+    a stack of our own (the tree is as deep as the image says); the dependencies of a
+    spec without a string version are not looked at."""
+    stack = [iter(deps.items())] if isinstance(deps, dict) else []
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+            continue
+        yield item
+        spec = item[1]
+        if isinstance(spec, dict) and isinstance(spec.get("version"), str):
+            children = spec.get("dependencies")
+            if isinstance(children, dict):
+                stack.append(iter(children.items()))
+
+
+def _v1_entry(item: tuple[str, Any]) -> Entry | None:
+    name, spec = item
+    if not isinstance(spec, dict):
+        raise ValueError(f"a {type(spec).__name__}, not an object")
+    version = _text(spec.get("version"), "version")
+    if version is None:
+        return None
+    name = name.rsplit("node_modules/", 1)[-1]  # some v1 files key by install path
+    if version.startswith("npm:"):  # an alias: npm:real-name@version
+        name, version = _split_descriptor(version[4:])
+    if version.startswith(_LOCAL):
+        return None
+    meta = {k: spec.get(k) for k in ("resolved", "integrity", "dev")}
+    return name, version, meta
+
+
+#: a yarn.lock field: two-space indent, key (quoted or not), value (quoted or not). Each
+#: quantifier stops where the next part's first character must be, so no line backtracks
+#: more than its length (``\s+"?([^"]*)"?\s*$`` rescans a run of spaces from every split)
+_YARN_FIELD = re.compile(r'^  ("?)([^\s":]+)\1:?\s+(.*)$')
+_YARN_VALUE = re.compile(r'"?([^"]*)"?')
+
+
+def _yarn_field(line: str) -> tuple[str, str] | None:
+    """(key, value) of a two-space-indented field line of a yarn.lock block."""
+    match = _YARN_FIELD.match(line)
+    if not match:
+        return None
+    rest = match.group(3)
+    value = _YARN_VALUE.match(rest)
+    if value is None or rest[value.end() :].strip():
+        return None  # something after the closing quote
+    return match.group(2), value.group(1)
+
+
+def _yarn_blocks(text: str | Iterable[str]) -> Iterator[tuple[list[str], dict[str, str]]]:
     """(descriptors, two-space-indented fields) of each top-level block of a yarn.lock."""
     descriptors: list[str] | None = None
     fields: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in text.splitlines() if isinstance(text, str) else text:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         if not line[0].isspace():
@@ -166,15 +223,15 @@ def _yarn_blocks(text: str) -> Iterator[tuple[list[str], dict[str, str]]]:
             descriptors = [d.strip().strip('"') for d in header.split(",") if d.strip()]
             fields = {}
         elif descriptors is not None:
-            match = _YARN_FIELD.match(line)
-            if match:
-                fields[match.group(2)] = match.group(3)
+            field = _yarn_field(line)
+            if field:
+                fields[field[0]] = field[1]
     if descriptors is not None:
         yield descriptors, fields
 
 
-def parse_yarn_lock(text: str) -> Iterator[Entry]:
-    """yarn.lock, classic (v1) and berry (v2+).
+def yarn_lock_records(text: str | Iterable[str]) -> Records:
+    """yarn.lock, classic (v1) and berry (v2+), from its text or its lines.
 
     Classic: the name is the descriptor's (``alias@npm:real@^1`` names ``real``),
     the version its ``version`` field. Berry: ``resolution`` says what was
@@ -182,30 +239,33 @@ def parse_yarn_lock(text: str) -> Iterator[Entry]:
     package); ``workspace:``, ``link:``, ``portal:`` and ``file:`` ones are the
     application's own code; git and URL ones take the ``version`` field.
     """
-    for descriptors, fields in _yarn_blocks(text):
-        if descriptors == ["__metadata"]:
-            continue
-        resolution = fields.get("resolution")
-        meta: dict[str, Any] = {
-            "resolved": fields.get("resolved"),
-            "integrity": fields.get("integrity") or fields.get("checksum"),
-        }
-        if resolution:  # berry
-            name, ref = _split_descriptor(resolution)
-            if ref.startswith("patch:"):  # patch:real@npm%3A1.2.3#...: the patched package
-                name, ref = _split_descriptor(urllib.parse.unquote(ref[6:].split("#", 1)[0]))
-            if ref.startswith(_LOCAL):
-                continue
-            meta["resolution"] = resolution
-            version = ref[4:] if ref.startswith("npm:") else fields.get("version", ref)
-            yield name, version, meta
-            continue
-        name, spec = _split_descriptor(descriptors[0])
-        if spec.startswith("npm:") and "@" in spec[5:]:  # an alias
-            name, _ = _split_descriptor(spec[4:])
-        if spec.startswith(_LOCAL):
-            continue
-        yield name, fields.get("version", ""), meta
+    return _yarn_blocks(text), _yarn_entry, lambda block: f"entry {', '.join(block[0])!r}"
+
+
+def _yarn_entry(block: tuple[list[str], dict[str, str]]) -> Entry | None:
+    descriptors, fields = block
+    if descriptors == ["__metadata"] or not descriptors:
+        return None
+    resolution = fields.get("resolution")
+    meta: dict[str, Any] = {
+        "resolved": fields.get("resolved"),
+        "integrity": fields.get("integrity") or fields.get("checksum"),
+    }
+    if resolution:  # berry
+        name, ref = _split_descriptor(resolution)
+        if ref.startswith("patch:"):  # patch:real@npm%3A1.2.3#...: the patched package
+            name, ref = _split_descriptor(urllib.parse.unquote(ref[6:].split("#", 1)[0]))
+        if ref.startswith(_LOCAL):
+            return None
+        meta["resolution"] = resolution
+        version = ref[4:] if ref.startswith("npm:") else fields.get("version", ref)
+        return name, version, meta
+    name, spec = _split_descriptor(descriptors[0])
+    if spec.startswith("npm:") and "@" in spec[5:]:  # an alias
+        name, _ = _split_descriptor(spec[4:])
+    if spec.startswith(_LOCAL):
+        return None
+    return name, fields.get("version", ""), meta
 
 
 def _pnpm_key(key: str) -> tuple[str, str]:
@@ -232,7 +292,7 @@ def _pnpm_key(key: str) -> tuple[str, str]:
 _PNPM_DEPENDENCIES = {"dependencies", "devDependencies", "optionalDependencies"}
 
 
-def parse_pnpm_lock(text: str) -> Iterator[Entry]:
+def pnpm_lock_records(text: str) -> Records:
     """pnpm-lock.yaml v5, v6 and v9 (and multi-document files).
 
     A document whose importers list only ``configDependencies`` or
@@ -240,6 +300,10 @@ def parse_pnpm_lock(text: str) -> Iterator[Entry]:
     manager), not the application's. Entries with ``name``/``version`` fields
     (tarball and git dependencies) use them.
     """
+    return _pnpm_records(text), _pnpm_entry, lambda item: f"package {item[0]!r}"
+
+
+def _pnpm_records(text: str) -> Iterator[tuple[Any, Any]]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     for doc in yaml.load_all(text, Loader=loader):  # a safe loader
         if not isinstance(doc, dict) or not isinstance(doc.get("packages"), dict):
@@ -254,43 +318,59 @@ def parse_pnpm_lock(text: str) -> Iterator[Entry]:
             )
         ):
             continue
-        for key, spec in doc["packages"].items():
-            spec = spec if isinstance(spec, dict) else {}
-            name, version = _pnpm_key(str(key))
-            if isinstance(spec.get("name"), str):
-                name = spec["name"]
-            if isinstance(spec.get("version"), str):
-                version = spec["version"]
-            resolution = spec.get("resolution")
-            resolution = resolution if isinstance(resolution, dict) else {}
-            if version.startswith(_LOCAL) or resolution.get("type") == "directory":
-                continue
-            yield name, version, {"integrity": resolution.get("integrity"),
-                                              "resolved": resolution.get("tarball"),
-                                              "dev": spec.get("dev")}  # fmt: skip
+        yield from doc["packages"].items()
 
 
-_PARSERS = {
-    "package-lock.json": parse_package_lock,
-    "npm-shrinkwrap.json": parse_package_lock,
-    "yarn.lock": parse_yarn_lock,
-    "pnpm-lock.yaml": parse_pnpm_lock,
+def _pnpm_entry(item: tuple[Any, Any]) -> Entry | None:
+    key, spec = item
+    spec = spec if isinstance(spec, dict) else {}
+    name, version = _pnpm_key(str(key))
+    if isinstance(spec.get("name"), str):
+        name = spec["name"]
+    if isinstance(spec.get("version"), str):
+        version = spec["version"]
+    resolution = spec.get("resolution")
+    resolution = resolution if isinstance(resolution, dict) else {}
+    if version.startswith(_LOCAL) or resolution.get("type") == "directory":
+        return None
+    return name, version, {"integrity": resolution.get("integrity"),
+                           "resolved": resolution.get("tarball"),
+                           "dev": spec.get("dev")}  # fmt: skip
+
+
+_PARSERS: dict[str, Callable[[str], Records]] = {
+    "package-lock.json": package_lock_records,
+    "npm-shrinkwrap.json": package_lock_records,
+    "yarn.lock": yarn_lock_records,
+    "pnpm-lock.yaml": pnpm_lock_records,
 }
 
 
-def parse_lock(basename: str, text: str) -> tuple[list[Entry], list[str]]:
-    """A lock file's entries with real (semver) versions, one per (name, version), and
-    the entries without one (``name@what-was-written``)."""
+def parse_lock(
+    basename: str, text: str, each: Each = strict_each
+) -> tuple[list[Entry], list[str], list[Result]]:
+    """A lock file's entries with real (semver) versions, one per (name, version), the
+    entries without one (``name@what-was-written``), and the errors of its bad records
+    (``each`` is :meth:`FileInput.each <anchore.analysis.analyzer.FileInput.each>`;
+    by default a bad record raises)."""
     good: dict[tuple[str, str], Entry] = {}
     bad: list[str] = []
-    for name, version, meta in _PARSERS[basename](text):
-        if not name:
-            continue
+    records, entry, describe = _PARSERS[basename](text)
+
+    def build(record: Any) -> None:
+        found = entry(record)
+        if found is None or not found[0]:
+            return
+        name, version, meta = found
+        if not isinstance(name, str) or not isinstance(version, str):
+            raise ValueError("name or version is not a string")
         if is_version(_DECLARED, version):
             good.setdefault((name, version), (name, version, meta))
         else:
             bad.append(f"{name}@{version or '?'}")
-    return list(good.values()), bad
+
+    errors = list(each(records, build, describe=describe))
+    return list(good.values()), bad, errors
 
 
 class NpmAnalyzer(FileAnalyzer):
@@ -312,31 +392,40 @@ class NpmAnalyzer(FileAnalyzer):
                 )
 
     def _lock(self, f: FileInput, sources: dict[str, dict[str, Any]]) -> Iterator[Result]:
+        """A lock file's packages (or, installed, its sources), each record on its own: a
+        bad one (a name no purl can hold, a field of the wrong JSON type) is one error
+        naming it, and the others still count."""
         base = f.path.rsplit("/", 1)[1]
         directory = posixpath.dirname(f.path)
         if f.context.image.exists(posixpath.join(directory, "node_modules")):
             # installed: the package.json files are the answer; an npm lock adds their sources
             if base not in ("package-lock.json", "npm-shrinkwrap.json"):
                 return
-            entries, _ = parse_lock(base, f.read_text())
+            entries, _, errors = parse_lock(base, f.read_text(), f.each)
+            yield from errors
             for _, _, meta in entries:
                 if meta.get("path"):
                     sources[posixpath.join(directory, meta["path"], "package.json")] = {
                         k: meta[k] for k in ("resolved", "integrity") if meta.get(k)
                     }
             return
-        entries, bad = parse_lock(base, f.read_text())
+        entries, bad, errors = parse_lock(base, f.read_text(), f.each)
+        yield from errors
         location = f.location
-        for name, version, meta in entries:
-            yield npm_package(
+
+        def package(entry: Entry) -> Package:
+            name, version, meta = entry
+            return npm_package(
                 name,
                 version,
                 location,
-                meta.pop("licenses", ()),
+                meta.get("licenses", ()),
                 declared=True,
                 lock=f.path,
-                **{k: v for k, v in meta.items() if k != "path"},
+                **{k: v for k, v in meta.items() if k not in ("path", "licenses")},
             )
+
+        yield from f.each(entries, package, describe=lambda e: f"package {e[0]!r}")
         error = unversioned_error(self.name, f.path, bad)
         if error is not None:
             yield error

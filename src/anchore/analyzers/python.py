@@ -18,23 +18,27 @@ import json
 import posixpath
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
 from anchore.analysis.analyzer import FileInput, Result
-from anchore.analysis.kit import FileAnalyzer
+from anchore.analysis.budget import split_lines
+from anchore.analysis.kit import FileAnalyzer, problem
 from anchore.analysis.model import Package
-from anchore.analyzers.common import normalize_python_name, package_purl, parse_rfc822
+from anchore.analyzers.common import normalize_python_name, package_purl
 from anchore.analyzers.lockfiles import (
+    Each,
     declared_scheme,
     installed_package_root,
     is_version,
     mostly_installed,
+    strict_each,
     unversioned_error,
 )
+from anchore.errors import AnchoreError
 from anchore.plugins import hookimpl
 
 if sys.version_info >= (3, 11):
@@ -48,11 +52,32 @@ if TYPE_CHECKING:
 __all__ = ["LOCK_FILES", "PythonAnalyzer", "parse_lock", "parse_metadata", "parse_requirements"]
 
 
-def parse_metadata(text: str) -> dict[str, str]:
-    """The header of a METADATA / PKG-INFO file (the body is the description)."""
-    header = text.split("\n\n", 1)[0]
-    stanzas = parse_rfc822(header)
-    return stanzas[0] if stanzas else {}
+def parse_metadata(lines: str | Iterable[str]) -> dict[str, str]:
+    """The header of a METADATA / PKG-INFO file (the body, the description, is not read),
+    from its text or its lines.
+
+    ``Key: value`` lines with indented continuations; a repeated key's values and a
+    value's continuations are joined by newlines. Linear in the header: each value's
+    parts are collected and joined once, so a million continuation lines cost a
+    million appends, not a million copies of a growing string.
+    """
+    values: dict[str, list[str]] = {}
+    last: list[str] | None = None
+    for line in lines.splitlines() if isinstance(lines, str) else lines:
+        if not line.strip():
+            if values or not line:
+                break  # the header ends at the first blank line
+            last = None
+            continue
+        if line[0] in " \t":
+            if last is not None:
+                last.append(line.strip())
+            continue
+        key, sep, value = line.partition(":")
+        if sep:
+            last = values.setdefault(key.strip(), [])
+            last.append(value.strip())
+    return {key: "\n".join(parts) for key, parts in values.items()}
 
 
 def _licenses(meta: dict[str, str]) -> list[str]:
@@ -105,8 +130,13 @@ _COMMENT = re.compile(r"(^|\s)#.*$")
 _LOCAL_PATH = re.compile(r"^(?:\.|/|file:)")
 
 
-def parse_requirements(text: str) -> Iterator[Entry]:
-    """Pinned lines of a pip requirements file.
+#: the records of one lock file, how one record becomes an entry (None: not a dependency;
+#: raises: a bad record), and how a record is named in an error
+Records = tuple[Iterable[Any], Callable[[Any], Entry | None], Callable[[Any], str]]
+
+
+def parse_requirements(text: str | Iterable[str]) -> Iterator[Entry]:
+    """Pinned lines of a pip requirements file (its text or its lines).
 
     A line pins when its one specifier is ``==X`` (no wildcard) or ``===X``;
     extras and environment markers are kept as metadata, ``--hash`` options
@@ -115,111 +145,161 @@ def parse_requirements(text: str) -> Iterator[Entry]:
     local editable paths (the application's own code) neither. URL and VCS
     requirements, and lines that do not parse, are entries without a version.
     """
-    logical: list[tuple[int, str]] = []
-    buffer, first = "", 0
-    for number, raw in enumerate(text.splitlines(), 1):
+    for line in _logical_lines(text):
+        entry = _requirement(line)
+        if entry is not None:
+            yield entry
+
+
+def _logical_lines(text: str | Iterable[str]) -> Iterator[tuple[int, str]]:
+    """(first line number, text) of each line of a requirements file, ``\\``
+    continuations joined (each line's parts collected and joined once: linear)."""
+    buffer: list[str] = []
+    first = 0
+    for number, raw in enumerate(text.splitlines() if isinstance(text, str) else text, 1):
         line = _COMMENT.sub("", raw).rstrip()
         if not buffer:
             first = number
         if line.endswith("\\"):
-            buffer += line[:-1] + " "
+            buffer.append(line[:-1])
             continue
-        logical.append((first, (buffer + line).strip()))
-        buffer = ""
-    if buffer.strip():
-        logical.append((first, buffer.strip()))
-    for number, line in logical:
-        if not line:
-            continue
-        if line.startswith("-"):
-            option, _, value = line.partition(" ")
-            value = value.strip()
-            if option in ("-e", "--editable") and value and not _LOCAL_PATH.match(value):
-                egg = re.search(r"[#&]egg=([A-Za-z0-9._-]+)", value)
-                yield (egg.group(1) if egg else value), "", {"url": value}
-            continue
-        line = re.split(r"\s--?[a-z]", " " + line, maxsplit=1)[0].strip()  # per-line options
-        try:
-            req = Requirement(line)
-        except InvalidRequirement:
-            yield f"line {number}: {line}", "", {}
-            continue
-        meta: dict[str, Any] = {"extras": sorted(req.extras), "markers": str(req.marker or "")}
-        if req.url:
-            yield req.name, "", {"url": req.url}
-            continue
-        specs = list(req.specifier)
-        if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
-            yield req.name, specs[0].version, meta
+        buffer.append(line)
+        yield first, " ".join(buffer).strip()
+        buffer = []
+    if buffer and " ".join(buffer).strip():
+        yield first, " ".join(buffer).strip()
 
 
-def _toml_entries(text: str) -> Iterator[Entry]:
-    """``[[package]]`` of poetry.lock, uv.lock and pdm.lock.
+def _requirement(numbered: tuple[int, str]) -> Entry | None:
+    number, line = numbered
+    if not line:
+        return None
+    if line.startswith("-"):
+        option, _, value = line.partition(" ")
+        value = value.strip()
+        if option in ("-e", "--editable") and value and not _LOCAL_PATH.match(value):
+            egg = re.search(r"[#&]egg=([A-Za-z0-9._-]+)", value)
+            return (egg.group(1) if egg else value), "", {"url": value}
+        return None
+    line = re.split(r"\s--?[a-z]", " " + line, maxsplit=1)[0].strip()  # per-line options
+    try:
+        req = Requirement(line)
+    except InvalidRequirement:
+        return f"line {number}: {line}", "", {}
+    meta: dict[str, Any] = {"extras": sorted(req.extras), "markers": str(req.marker or "")}
+    if req.url:
+        return req.name, "", {"url": req.url}
+    specs = list(req.specifier)
+    if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
+        return req.name, specs[0].version, meta
+    return None
 
-    The project itself and local directories (uv ``virtual``/``editable``/
-    ``directory``/``path``, poetry ``directory``) are the application's own code.
-    """
-    doc = tomllib.loads(text)
-    for item in doc.get("package", []):
-        if not isinstance(item, dict) or not item.get("name"):
-            continue
-        source = item.get("source")
-        if isinstance(source, dict) and (
-            {"virtual", "editable", "directory", "path"} & set(source)
-            or source.get("type") == "directory"
-        ):
-            continue
-        meta: dict[str, Any] = {}
-        if isinstance(source, dict) and source.get("type") not in (None, "legacy"):
-            meta["source"] = source.get("url") or source.get("git") or source.get("type")
-        elif isinstance(source, dict) and source.get("git"):
-            meta["source"] = source["git"]
-        if item.get("category") == "dev" or item.get("groups") == ["dev"]:
-            meta["dev"] = True
-        yield str(item["name"]), str(item.get("version") or ""), meta
+
+def _requirements_records(text: str | Iterable[str]) -> Records:
+    return _logical_lines(text), _requirement, lambda numbered: f"line {numbered[0]}"
 
 
-def _pipfile_entries(text: str) -> Iterator[Entry]:
+def _toml_records(text: str | Iterable[str]) -> Records:
+    """``[[package]]`` of poetry.lock, uv.lock and pdm.lock."""
+    doc = tomllib.loads(text if isinstance(text, str) else "\n".join(text))
+    packages = doc.get("package", [])
+    if not isinstance(packages, list):
+        raise ValueError(f"'package' is a {type(packages).__name__}, not an array of tables")
+    return packages, _toml_entry, _describe_table
+
+
+def _describe_table(item: Any) -> str:
+    name = item.get("name") if isinstance(item, dict) else None
+    return f"package {name!r}" if isinstance(name, str) else "a package"
+
+
+def _toml_entry(item: Any) -> Entry | None:
+    """One ``[[package]]``. The project itself and local directories (uv ``virtual``/
+    ``editable``/``directory``/``path``, poetry ``directory``) are the application's own
+    code."""
+    if not isinstance(item, dict):
+        raise ValueError(f"a {type(item).__name__}, not a table")
+    name, version = item.get("name"), item.get("version") or ""
+    if not name:
+        return None
+    if not isinstance(name, str) or not isinstance(version, str):
+        raise ValueError("its name or version is not a string")
+    source = item.get("source")
+    if isinstance(source, dict) and (
+        {"virtual", "editable", "directory", "path"} & set(source)
+        or source.get("type") == "directory"
+    ):
+        return None
+    meta: dict[str, Any] = {}
+    if isinstance(source, dict) and source.get("type") not in (None, "legacy"):
+        meta["source"] = source.get("url") or source.get("git") or source.get("type")
+    elif isinstance(source, dict) and source.get("git"):
+        meta["source"] = source["git"]
+    if item.get("category") == "dev" or item.get("groups") == ["dev"]:
+        meta["dev"] = True
+    return name, version, meta
+
+
+def _pipfile_records(text: str | Iterable[str]) -> Records:
     """``default`` and ``develop`` of a Pipfile.lock (``"version": "==1.2.3"``)."""
-    doc = json.loads(text)
+    doc = json.loads(text if isinstance(text, str) else "\n".join(text))
     if not isinstance(doc, dict):
         raise ValueError("not a JSON object")
+    records: list[tuple[str, str, Any]] = []
     for section in ("default", "develop"):
-        for name, spec in (doc.get(section) or {}).items():
-            if not isinstance(spec, dict):
-                continue
-            if spec.get("path") or (spec.get("editable") and not spec.get("git")):
-                continue  # the application's own code
-            version = spec.get("version", "")
-            meta: dict[str, Any] = {"dev": section == "develop" or None}
-            if isinstance(version, str) and version.startswith("==="):
-                yield name, version[3:], meta
-            elif isinstance(version, str) and version.startswith("=="):
-                yield name, version[2:], meta
-            else:
-                source = spec.get("git") or spec.get("file") or spec.get("ref") or ""
-                yield name, "", {"url": source}
+        entries = doc.get(section) or {}
+        if not isinstance(entries, dict):
+            raise ValueError(f"{section!r} is a {type(entries).__name__}, not an object")
+        records.extend((section, name, spec) for name, spec in entries.items())
+    return records, _pipfile_entry, lambda record: f"package {record[1]!r}"
 
 
-def parse_lock(base: str, text: str) -> tuple[list[Entry], list[str]]:
+def _pipfile_entry(record: tuple[str, str, Any]) -> Entry | None:
+    section, name, spec = record
+    if not isinstance(spec, dict):
+        raise ValueError(f"a {type(spec).__name__}, not an object")
+    if spec.get("path") or (spec.get("editable") and not spec.get("git")):
+        return None  # the application's own code
+    version = spec.get("version", "")
+    meta: dict[str, Any] = {"dev": section == "develop" or None}
+    if isinstance(version, str) and version.startswith("==="):
+        return name, version[3:], meta
+    if isinstance(version, str) and version.startswith("=="):
+        return name, version[2:], meta
+    source = spec.get("git") or spec.get("file") or spec.get("ref") or ""
+    return name, "", {"url": source if isinstance(source, str) else ""}
+
+
+def parse_lock(
+    base: str, text: str | Iterable[str], each: Each = strict_each
+) -> tuple[list[Entry], list[str], list[Result]]:
     """A lock or requirements file's entries with PEP 440 versions (one per normalized name
-    and version), and the entries without one (``name@what-was-written``)."""
+    and version), the entries without one (``name@what-was-written``), and the errors of
+    its bad records (``each`` is :meth:`FileInput.each
+    <anchore.analysis.analyzer.FileInput.each>`; by default a bad record raises)."""
     if _is_requirements(base):
-        parsed = parse_requirements(text)
+        records, entry, describe = _requirements_records(text)
     elif base == "Pipfile.lock":
-        parsed = _pipfile_entries(text)
+        records, entry, describe = _pipfile_records(text)
     else:
-        parsed = _toml_entries(text)
+        records, entry, describe = _toml_records(text)
     good: dict[tuple[str, str], Entry] = {}
     bad: list[str] = []
-    for name, version, meta in parsed:
+
+    def build(record: Any) -> None:
+        found = entry(record)
+        if found is None:
+            return
+        name, version, meta = found
         if version and is_version(_DECLARED, version):
             key = (normalize_python_name(name), _canonical(version))
             good.setdefault(key, (name, version, meta))
         else:
             source = meta.get("url") or version or "?"
             bad.append(name if name.startswith("line ") or name == source else f"{name}@{source}")
-    return list(good.values()), bad
+
+    errors = list(each(records, build, describe=describe))
+    return list(good.values()), bad, errors
 
 
 class PythonAnalyzer(FileAnalyzer):
@@ -266,21 +346,33 @@ class PythonAnalyzer(FileAnalyzer):
         inside = directory.rstrip("/") + "/"
         if any(venv == directory or venv.startswith(inside) for venv in venvs):
             return  # installed into a virtualenv of its own: the dist-infos are the answer
-        entries, bad = parse_lock(f.path.rsplit("/", 1)[1], f.read_text("strict"))
+        base = f.path.rsplit("/", 1)[1]
+        text = f.lines("strict") if _is_requirements(base) else f.read_text("strict")
+        entries, bad, errors = parse_lock(base, text, f.each)
+        yield from errors
         pins = {(normalize_python_name(n), _canonical(v)) for n, v, _ in entries}
         if mostly_installed(pins, installed):
             return  # installed into the image's Python: the dist-infos are the answer
         location = f.location
-        for name, version, meta in entries:
+
+        def package(entry: Entry) -> Package:
+            name, version, meta = entry
             metadata = {k: v for k, v in meta.items() if v not in (None, "", [], {})}
-            yield _package(name, version, locations=(location,), declared=True,
-                           metadata={"lock": f.path, **metadata})  # fmt: skip
+            return _package(name, version, locations=(location,), declared=True,
+                            metadata={"lock": f.path, **metadata})  # fmt: skip
+
+        yield from f.each(entries, package, describe=lambda e: f"package {e[0]!r}")
         error = unversioned_error(self.name, f.path, bad)
         if error is not None:
             yield error
 
-    def _installed(self, f: FileInput, by_path: dict[str, FileInput]) -> Iterator[Package]:
-        meta = parse_metadata(f.read_text())
+    def _installed(self, f: FileInput, by_path: dict[str, FileInput]) -> Iterator[Result]:
+        """One distribution: its METADATA's header (bounded: ``file.lines`` limits), and the
+        files its RECORD lists; a RECORD that cannot be read is an error of its own, the
+        distribution still reported."""
+        data = f.read()
+        cut = data.find(b"\n\n")  # the header ends at the first blank line
+        meta = parse_metadata(split_lines(data if cut < 0 else data[:cut], f.path, f.limits))
         if not meta.get("Name") or not meta.get("Version"):
             return
         locations = [f.location]
@@ -295,20 +387,30 @@ class PythonAnalyzer(FileAnalyzer):
             metadata["requires_dist"] = meta["Requires-Dist"].splitlines()
         record = by_path.get(directory + "/RECORD")
         if record is not None:
-            locations.append(record.location)
-            for line in record.read_text().splitlines():
-                path = line.split(",", 1)[0].strip().strip('"')
-                if path:
-                    owned.append(posixpath.normpath(posixpath.join(site, path)))
+            try:
+                lines = record.lines()
+            except AnchoreError as exc:
+                yield record.error(problem(exc))
+            else:
+                locations.append(record.location)
+                for line in lines:
+                    path = line.split(",", 1)[0].strip().strip('"')
+                    if path:
+                        owned.append(posixpath.normpath(posixpath.join(site, path)))
         installed = by_path.get(directory + "/installed-files.txt")
         if installed is not None:
-            locations.append(installed.location)
-            for line in installed.read_text().splitlines():
-                if line.strip():
-                    owned.append(posixpath.normpath(posixpath.join(directory, line.strip())))
+            try:
+                lines = installed.lines()
+            except AnchoreError as exc:
+                yield installed.error(problem(exc))
+            else:
+                locations.append(installed.location)
+                for line in lines:
+                    if line.strip():
+                        owned.append(posixpath.normpath(posixpath.join(directory, line.strip())))
         direct = by_path.get(directory + "/direct_url.json")
         if direct is not None:
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(ValueError, RecursionError):
                 metadata["direct_url"] = json.loads(direct.read())
         metadata["site_packages"] = site
         yield _package(

@@ -106,6 +106,13 @@ _CONFIG_FILES = (
 )
 
 
+#: Every built-in rule costs time linear in the file, so a file of long
+#: lines or of many newlines cannot stall the scan. Python's regex engine backtracks: a
+#: pattern is linear when no two of its parts can match the same text, or when a part
+#: that could is consumed whole, as ``(?=(X))\1`` does (an atomic group that also works
+#: before Python 3.11). ``^\s*`` under ``(?m)`` was the trap: from every line start of a
+#: run of blank lines it rescanned the run (quadratic), and reported the first blank
+#: line instead of the secret's. Rules given by users are theirs to keep linear.
 BUILTIN_RULES: tuple[Rule, ...] = (
     Rule(
         "aws-access-key-id",
@@ -152,7 +159,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "generic-password",
-        rb"(?im)^\s*[\"']?[\w.-]*(?:password|passwd|pwd|secret)[\w.-]*[\"']?\s*[=:]\s*[\"']?(?P<secret>[^\s\"'#]{6,})",
+        # linear (see above BUILTIN_RULES): the key is matched once, as the whole run of name
+        # characters at the line's start (captured in a lookahead, then consumed), after a
+        # lookahead saw a keyword in it
+        rb"(?im)^[^\S\n]*[\"']?(?=[\w.-]*?(?:password|passwd|pwd|secret))(?=([\w.-]*))\1"
+        rb"[\"']?\s*[=:]\s*[\"']?(?P<secret>[^\s\"'#]{6,})",
         severity="medium",
         description="password in configuration",
         files=_CONFIG_FILES,
