@@ -70,7 +70,7 @@ def pax(records: dict[str, str] | Sequence[tuple[str, str]], kind: bytes = b"x")
     items = records.items() if isinstance(records, dict) else records
     body = b""
     for key, value in items:
-        rec = f" {key}={value}\n".encode()
+        rec = f" {key}={value}\n".encode("utf-8", "surrogateescape")
         n = len(rec) + 1
         while len(str(n)) + len(rec) != n:
             n = len(str(n)) + len(rec)

@@ -14,6 +14,7 @@ import io
 import json
 import random
 import re
+import warnings
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -483,7 +484,8 @@ def mutate_zip(text: Mutator) -> Mutator:
 def _zip(entries: list[tuple[str, bytes]], rng: random.Random) -> bytes:
     out = io.BytesIO()
     method = zipfile.ZIP_DEFLATED if rng.random() < 0.5 else zipfile.ZIP_STORED
-    with zipfile.ZipFile(out, "w", method) as zf:
+    with zipfile.ZipFile(out, "w", method) as zf, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # duplicate names are the point
         for name, body in entries:
             zf.writestr(name, body)
     return out.getvalue()
