@@ -12,124 +12,243 @@ Three database formats hold the same thing, one RPM header blob per package:
 from __future__ import annotations
 
 import functools
+import itertools
 import os
+import pathlib
+import re
 import sqlite3
 import struct
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from anchore.analysis.analyzer import FileInput, Result
-from anchore.analysis.model import AnalyzerError, Package
-from anchore.analyzers.common import package_purl
+from anchore.analysis.budget import problem
+from anchore.analysis.model import Package
+from anchore.analyzers.osdb import os_purl
+from anchore.errors import AnchoreError, LimitExceededError
+from anchore.limits import Limits
 from anchore.plugins import hookimpl
 
 if TYPE_CHECKING:
     from anchore.analysis.engine import AnalysisContext
 
-__all__ = ["RpmAnalyzer", "RpmDatabaseError", "parse_header", "read_bdb", "read_ndb", "read_sqlite"]
+__all__ = [
+    "RpmAnalyzer",
+    "RpmDatabaseError",
+    "bdb_records",
+    "ndb_records",
+    "parse_header",
+    "read_bdb",
+    "read_ndb",
+    "read_sqlite",
+    "sqlite_records",
+]
 
 DB_DIRS = ("/var/lib/rpm/", "/usr/lib/sysimage/rpm/", "/usr/share/rpm/")
+#: rpm's own bounds on one header (HEADER_TAGS_MAX, HEADER_DATA_MAX)
 MAX_HEADER_ENTRIES = 65536
 MAX_HEADER_BYTES = 256 * 1024 * 1024
 
-TAGS = {
-    1000: "name",
-    1001: "version",
-    1002: "release",
-    1003: "epoch",
-    1004: "summary",
-    1009: "size",
-    1011: "vendor",
-    1014: "license",
-    1022: "arch",
-    1044: "sourcerpm",
-    1028: "filesizes",
-    1030: "filemodes",
-    1035: "filedigests",
-    1116: "dirindexes",
-    1117: "basenames",
-    1118: "dirnames",
-    5011: "filedigestalgo",
-    5096: "modularitylabel",
+_STRING, _STRING_ARRAY, _I18NSTRING = 6, 8, 9
+_INTS = {3: "H", 4: "I", 5: "Q"}  # INT16, INT32, INT64: struct codes
+_TEXT = (_STRING, _I18NSTRING)
+
+#: the tags we use, and the types rpm writes them with (another type is a malformed header)
+TAGS: dict[int, tuple[str, tuple[int, ...]]] = {
+    1000: ("name", _TEXT),
+    1001: ("version", _TEXT),
+    1002: ("release", _TEXT),
+    1003: ("epoch", (4,)),
+    1004: ("summary", _TEXT),
+    1009: ("size", (4,)),
+    1011: ("vendor", _TEXT),
+    1014: ("license", _TEXT),
+    1022: ("arch", _TEXT),
+    1044: ("sourcerpm", _TEXT),
+    1028: ("filesizes", (4,)),
+    1030: ("filemodes", (3,)),
+    1035: ("filedigests", (_STRING_ARRAY,)),
+    1116: ("dirindexes", (4,)),
+    1117: ("basenames", (_STRING_ARRAY,)),
+    1118: ("dirnames", (_STRING_ARRAY,)),
+    5011: ("filedigestalgo", (4,)),
+    5096: ("modularitylabel", _TEXT),
 }
+#: what layer attribution reads of a header: its identity only
+KEY_TAGS = frozenset((1000, 1001, 1002, 1003))
+#: integer tags kept as lists even when they hold one value
+_LISTS = ("filesizes", "filemodes", "dirindexes")
 
 
-class RpmDatabaseError(ValueError):
-    """The database or a header blob in it is malformed."""
+class RpmDatabaseError(AnchoreError, ValueError):
+    """The database or a header blob in it is malformed (also a ``ValueError``)."""
 
 
-def parse_header(blob: bytes) -> dict[str, Any]:
-    """Decode the tags we use from an RPM header blob (as databases store it)."""
+def parse_header(blob: bytes, tags: Container[int] | None = None) -> dict[str, Any]:
+    """Decode the tags we use (or only ``tags``) from an RPM header blob (as databases store it).
+
+    Every count the header claims is checked against the bytes its data store
+    holds before anything is built: a string array of a billion strings in a
+    store of a thousand bytes is refused, not iterated.
+    """
     if len(blob) < 8:
         raise RpmDatabaseError("header blob shorter than its preamble")
     count, data_len = struct.unpack_from(">ii", blob, 0)
     if not 0 < count <= MAX_HEADER_ENTRIES or not 0 <= data_len <= MAX_HEADER_BYTES:
         raise RpmDatabaseError(f"implausible header: {count} entries, {data_len} bytes")
-    store_start = 8 + 16 * count
-    if len(blob) < store_start + data_len:
+    base = 8 + 16 * count
+    end = base + data_len
+    if len(blob) < end:
         raise RpmDatabaseError("header blob is truncated")
-    store = blob[store_start : store_start + data_len]
     out: dict[str, Any] = {}
-    for i in range(count):
-        tag, kind, offset, n = struct.unpack_from(">iiii", blob, 8 + 16 * i)
-        name = TAGS.get(tag)
-        if name is None:
+    for tag, kind, offset, n in struct.iter_unpack(">iiii", blob[8:base]):
+        known = TAGS.get(tag)
+        if known is None or (tags is not None and tag not in tags):
             continue
-        if not 0 <= offset <= len(store):
-            raise RpmDatabaseError(f"tag {tag} points outside the data store")
-        if kind == 6 or kind == 9:  # STRING, I18NSTRING (first translation)
-            end = store.find(b"\0", offset)
-            out[name] = store[offset : end if end >= 0 else None].decode("utf-8", "replace")
-        elif kind == 8:  # STRING_ARRAY
-            values, pos = [], offset
-            for _ in range(min(n, len(store))):
-                end = store.find(b"\0", pos)
-                if end < 0:
-                    raise RpmDatabaseError(f"tag {tag}: unterminated string array")
-                values.append(store[pos:end].decode("utf-8", "replace"))
-                pos = end + 1
-            out[name] = values
-        elif kind in (3, 4, 5):  # INT16, INT32, INT64
-            size = {3: 2, 4: 4, 5: 8}[kind]
-            fmt = {3: ">H", 4: ">I", 5: ">Q"}[kind]
-            if offset + size * n > len(store):
-                raise RpmDatabaseError(f"tag {tag}: integers overrun the data store")
-            values = [struct.unpack_from(fmt, store, offset + size * j)[0] for j in range(n)]
-            out[name] = (
-                values if n != 1 or name in ("filesizes", "filemodes", "dirindexes") else values[0]
-            )
+        name, kinds = known
+        if kind not in kinds:
+            raise RpmDatabaseError(f"tag {name} has type {kind}, not {kinds[0]}")
+        if not 0 <= offset <= data_len:
+            raise RpmDatabaseError(f"tag {name} points outside the data store")
+        start = base + offset
+        if kind in _TEXT:  # I18NSTRING: the first translation
+            stop = blob.find(b"\0", start, end)
+            out[name] = blob[start : stop if stop >= 0 else end].decode("utf-8", "replace")
+        elif kind == _STRING_ARRAY:
+            # each string takes at least its terminating NUL
+            if not 0 <= n <= end - start:
+                raise RpmDatabaseError(
+                    f"tag {name} claims {n} strings; its data store holds {end - start} bytes"
+                )
+            parts = blob[start:end].split(b"\0", n)
+            if len(parts) <= n:
+                raise RpmDatabaseError(f"tag {name}: unterminated string array")
+            del parts[n]
+            out[name] = [part.decode("utf-8", "replace") for part in parts]
+        else:
+            code = _INTS[kind]
+            if not 0 <= n <= (end - start) // struct.calcsize(code):
+                raise RpmDatabaseError(f"tag {name}: {n} integers overrun the data store")
+            values = list(struct.unpack_from(f">{n}{code}", blob, start))
+            out[name] = values if n != 1 or name in _LISTS else values[0]
     return out
 
 
-def read_sqlite(data: bytes) -> Iterator[bytes]:
-    """Header blobs from an rpmdb.sqlite file's bytes."""
+#: a record of a database: where it is (for error entries), and its header blob, or what
+#: was wrong with that one record (the reader goes on to the next)
+Record = tuple[str, "bytes | RpmDatabaseError"]
+
+
+# ---- SQLite ----
+_PLAIN_TABLE = re.compile(r"\s*CREATE\s+TABLE\b", re.IGNORECASE)
+#: sqlite3.SQLITE_LIMIT_LENGTH (named in Python 3.11+): the longest string or blob
+_SQLITE_LIMIT_LENGTH = 0
+#: the tables our queries may read: the schema, and the Packages table itself
+_READABLE = frozenset(("packages", "sqlite_master", "sqlite_schema"))
+
+
+def sqlite_records(data: bytes, limits: Limits | None = None) -> Iterator[Record]:
+    """Header blobs from an rpmdb.sqlite file's bytes, executing nothing the file defines.
+
+    The database is the image's: its ``Packages`` could be a view over a
+    recursive query, a virtual table or hold generated columns, all code that
+    SQLite would run. So it is opened read-only and immutable with
+    ``query_only`` and ``trusted_schema=OFF``; ``Packages`` must be a plain
+    table; an authorizer lets our query read only that table (no view, function
+    or recursion gets through); a progress handler stops a query past
+    ``limits.max_query_seconds``, and rows past ``max_query_rows`` are refused.
+    Nothing is written but the copy of the file in a private temporary directory.
+    """
+    limits = limits or Limits()
     if not data.startswith(b"SQLite format 3\0"):
         raise RpmDatabaseError("not an SQLite database")
     with tempfile.TemporaryDirectory(prefix="anchore-rpmdb-") as tmp:
         path = os.path.join(tmp, "rpmdb.sqlite")
         with open(path, "wb") as out:
             out.write(data)
-        connection = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        connection = sqlite3.connect(f"{pathlib.Path(path).as_uri()}?mode=ro&immutable=1", uri=True)
         try:
-            rows = connection.execute("SELECT blob FROM Packages ORDER BY hnum").fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise RpmDatabaseError(f"cannot read the Packages table: {exc}") from None
+            yield from _query_packages(connection, limits)
         finally:
             connection.close()
-    for (blob,) in rows:
-        if isinstance(blob, bytes):
-            yield blob
+
+
+def _query_packages(connection: sqlite3.Connection, limits: Limits) -> Iterator[Record]:
+    deadline = time.monotonic() + limits.max_query_seconds
+    connection.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
+    try:
+        for pragma in ("query_only=ON", "trusted_schema=OFF", "temp_store=MEMORY"):
+            connection.execute(f"PRAGMA {pragma}")
+        if hasattr(connection, "setlimit"):  # Python 3.11+: no value over what a header may be
+            connection.setlimit(_SQLITE_LIMIT_LENGTH, MAX_HEADER_BYTES + 4096)
+        schema = connection.execute(
+            "SELECT type, sql FROM sqlite_master WHERE name = 'Packages' COLLATE NOCASE"
+        ).fetchall()
+        if not schema:
+            raise RpmDatabaseError("the database has no Packages table")
+        if len(schema) != 1 or schema[0][0] != "table":
+            kinds = " and ".join(str(kind) for kind, _ in schema)
+            raise RpmDatabaseError(f"Packages is a {kinds}, not a plain table; not queried")
+        if not _PLAIN_TABLE.match(str(schema[0][1] or "")):
+            raise RpmDatabaseError("Packages is a virtual table, not a plain table; not queried")
+        columns = connection.execute("PRAGMA table_xinfo(Packages)").fetchall()
+        if any(column[-1] not in (0, 1) for column in columns):  # hidden: 2, 3 generated
+            raise RpmDatabaseError("Packages has generated columns; not queried")
+        connection.set_authorizer(_authorize)
+        rows = connection.execute("SELECT hnum, blob FROM Packages ORDER BY hnum")
+        for count, (hnum, blob) in enumerate(rows, 1):
+            if count > limits.max_query_rows:
+                raise LimitExceededError(
+                    f"the Packages query returned more than Limits.max_query_rows "
+                    f"({limits.max_query_rows}) rows",
+                    limit="max_query_rows",
+                )
+            if isinstance(blob, bytes):
+                yield f"row hnum {hnum}", blob
+    except sqlite3.OperationalError as exc:
+        if time.monotonic() > deadline:
+            raise LimitExceededError(
+                f"the Packages query ran past Limits.max_query_seconds "
+                f"({limits.max_query_seconds:g} s)",
+                limit="max_query_seconds",
+            ) from None
+        raise RpmDatabaseError(f"cannot read the Packages table: {exc}") from None
+    except sqlite3.DatabaseError as exc:
+        raise RpmDatabaseError(f"cannot read the Packages table: {exc}") from None
+
+
+def _authorize(
+    action: int, arg1: str | None, arg2: str | None, db: str | None, inner: str | None
+) -> int:
+    """Let a statement read columns of the tables we expect, directly; deny the rest."""
+    if action == sqlite3.SQLITE_SELECT:
+        return sqlite3.SQLITE_OK
+    if (
+        action == sqlite3.SQLITE_READ
+        and inner is None  # not through a view or trigger
+        and db == "main"
+        and (arg1 or "").lower() in _READABLE
+    ):
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
 
 
 # ---- Berkeley DB hash ----
 _HASH_MAGIC = 0x061561
 _P_OVERFLOW, _P_HASH_UNSORTED, _P_HASH = 7, 2, 13
 _H_KEYDATA, _H_OFFPAGE = 1, 3
+_PAGE_HEADER = 26
 
 
-def read_bdb(data: bytes) -> Iterator[bytes]:
-    """Header blobs (the values) of a Berkeley DB hash file, as rpm < 4.16 wrote them."""
+def bdb_records(data: bytes, limits: Limits | None = None) -> Iterator[Record]:
+    """Header blobs (the values) of a Berkeley DB hash file, as rpm < 4.16 wrote them.
+
+    An overflow chain (a value spread over pages) is bounded by the pages its
+    claimed size needs, and every page belongs to one chain: a chain that
+    loops, runs long, or reuses another value's pages is that value's error.
+    """
     if len(data) < 512:
         raise RpmDatabaseError("too short for a Berkeley DB file")
     for endian in ("<", ">"):
@@ -142,6 +261,7 @@ def read_bdb(data: bytes) -> Iterator[bytes]:
     if page_size not in (512, 1024, 2048, 4096, 8192, 16384, 32768, 65536):
         raise RpmDatabaseError(f"implausible page size {page_size}")
     pages = min(last_page + 1, len(data) // page_size)
+    used: set[int] = set()  # overflow pages already part of a value
 
     def page(n: int) -> bytes:
         if not 0 <= n < pages:
@@ -149,18 +269,25 @@ def read_bdb(data: bytes) -> Iterator[bytes]:
         return data[n * page_size : (n + 1) * page_size]
 
     def overflow(first: int, total: int) -> bytes:
+        room = page_size - _PAGE_HEADER
+        if total > (pages - 1) * room:
+            raise RpmDatabaseError(f"value claims {total} bytes, more than the file holds")
         parts: list[bytes] = []
-        n, seen = first, set()
-        while n and len(b"".join(parts)) < total:
-            if n in seen:
-                raise RpmDatabaseError("overflow page chain loops")
-            seen.add(n)
+        n, have, most = first, 0, -(-total // room)
+        while n and have < total:
+            if n in used or len(parts) >= most:
+                raise RpmDatabaseError(
+                    f"overflow chain from page {first} loops, runs past the {most} pages "
+                    "its size needs or reuses another value's pages"
+                )
+            used.add(n)
             p = page(n)
-            (next_page,) = struct.unpack_from(endian + "I", p, 16)
-            (used,) = struct.unpack_from(endian + "H", p, 22)
             if p[25] != _P_OVERFLOW:
                 raise RpmDatabaseError(f"page {n} is not an overflow page")
-            parts.append(p[26 : 26 + used])
+            (next_page,) = struct.unpack_from(endian + "I", p, 16)
+            (length,) = struct.unpack_from(endian + "H", p, 22)
+            parts.append(p[_PAGE_HEADER : _PAGE_HEADER + length])
+            have += min(length, room)
             n = next_page
         return b"".join(parts)[:total]
 
@@ -169,20 +296,28 @@ def read_bdb(data: bytes) -> Iterator[bytes]:
         if p[25] not in (_P_HASH, _P_HASH_UNSORTED):
             continue
         (entries,) = struct.unpack_from(endian + "H", p, 20)
-        offsets = struct.unpack_from(f"{endian}{entries}H", p, 26) if entries else ()
+        if _PAGE_HEADER + 2 * entries > page_size:
+            yield f"page {n}", RpmDatabaseError(f"page {n}: {entries} items overrun the page")
+            continue
+        offsets = struct.unpack_from(f"{endian}{entries}H", p, _PAGE_HEADER)
         for i in range(1, len(offsets), 2):  # odd slots hold values
+            where = f"page {n} item {i // 2}"
             off = offsets[i]
-            if off >= page_size:
-                raise RpmDatabaseError(f"page {n}: item offset outside the page")
-            kind = p[off]
+            kind = p[off] if off < page_size else None
+            if kind is None or (kind == _H_OFFPAGE and off + 12 > page_size):
+                yield where, RpmDatabaseError(f"{where}: offset outside the page")
+                continue
             if kind == _H_OFFPAGE:
                 first, total = struct.unpack_from(endian + "II", p, off + 4)
-                yield overflow(first, total)
+                try:
+                    yield where, overflow(first, total)
+                except (RpmDatabaseError, struct.error) as exc:
+                    yield where, RpmDatabaseError(f"{where}: {exc}")
             elif kind == _H_KEYDATA:
                 end = offsets[i - 1] if offsets[i - 1] > off else page_size
                 value = p[off + 1 : end]
                 if len(value) > 8:  # record 0 holds rpm's 4-byte instance counter, not a header
-                    yield value
+                    yield where, value
 
 
 # ---- NDB ----
@@ -193,42 +328,107 @@ _NDB_PAGE = 4096
 _NDB_BLOCK = 16
 
 
-def read_ndb(data: bytes) -> Iterator[bytes]:
-    """Header blobs of rpm's NDB ``Packages.db`` (SUSE)."""
+def ndb_records(data: bytes, limits: Limits | None = None) -> Iterator[Record]:
+    """Header blobs of rpm's NDB ``Packages.db`` (SUSE).
+
+    Each blob is read once, however many slots name it, and blobs may not
+    overlap: what the records hold together is bounded by the file's size.
+    """
     if len(data) < 32 or data[:4] != _NDB_MAGIC:
         raise RpmDatabaseError("not an rpm NDB database")
     _version, _generation, slot_pages = struct.unpack_from("<III", data, 4)
     if not 0 < slot_pages <= len(data) // _NDB_PAGE:
         raise RpmDatabaseError(f"implausible slot page count {slot_pages}")
     slots_end = slot_pages * _NDB_PAGE
+    taken: dict[int, int] = {}  # blob start -> end, of the blobs read
+    packages: set[int] = set()
+    held = 0
     for pos in range(32, slots_end, 16):  # the first 32 bytes are the database header
         if data[pos : pos + 4] != _SLOT_MAGIC:
             continue
         pkg_index, block_offset, block_count = struct.unpack_from("<III", data, pos + 4)
         if not pkg_index:
             continue
+        where = f"package {pkg_index}"
         start = block_offset * _NDB_BLOCK
+        if pkg_index in packages or start in taken:
+            yield where, RpmDatabaseError(f"{where}: a second slot names the same package or blob")
+            continue
         if start + 16 > len(data) or data[start : start + 4] != _BLOB_MAGIC:
-            raise RpmDatabaseError(f"slot for package {pkg_index} points at no blob")
+            yield where, RpmDatabaseError(f"slot for {where} points at no blob")
+            continue
         blob_index, _gen, length = struct.unpack_from("<III", data, start + 4)
         if blob_index != pkg_index or start + 16 + length > len(data):
-            raise RpmDatabaseError(f"blob of package {pkg_index} is malformed or truncated")
+            yield where, RpmDatabaseError(f"blob of {where} is malformed or truncated")
+            continue
         if length > block_count * _NDB_BLOCK:
-            raise RpmDatabaseError(f"blob of package {pkg_index} overruns its blocks")
-        yield data[start + 16 : start + 16 + length]
+            yield where, RpmDatabaseError(f"blob of {where} overruns its blocks")
+            continue
+        held += 16 + length
+        if held > len(data):
+            yield where, RpmDatabaseError(f"blob of {where} overlaps the blobs before it")
+            continue
+        packages.add(pkg_index)
+        taken[start] = start + 16 + length
+        yield where, data[start + 16 : start + 16 + length]
 
 
-def _reader(path: str) -> Any:
+def read_sqlite(data: bytes, limits: Limits | None = None) -> Iterator[bytes]:
+    """Header blobs of an rpmdb.sqlite file (see :func:`sqlite_records`)."""
+    return _blobs(sqlite_records(data, limits))
+
+
+def read_bdb(data: bytes, limits: Limits | None = None) -> Iterator[bytes]:
+    """Header blobs of a Berkeley DB ``Packages`` file (see :func:`bdb_records`)."""
+    return _blobs(bdb_records(data, limits))
+
+
+def read_ndb(data: bytes, limits: Limits | None = None) -> Iterator[bytes]:
+    """Header blobs of an NDB ``Packages.db`` file (see :func:`ndb_records`)."""
+    return _blobs(ndb_records(data, limits))
+
+
+def _blobs(records: Iterator[Record]) -> Iterator[bytes]:
+    """The blobs of ``records``; the first record that is an error raises it."""
+    for _where, blob in records:
+        if isinstance(blob, RpmDatabaseError):
+            raise blob
+        yield blob
+
+
+def _reader(path: str) -> Callable[[bytes, Limits | None], Iterator[Record]]:
     base = path.rsplit("/", 1)[-1]
-    return {"rpmdb.sqlite": read_sqlite, "Packages": read_bdb, "Packages.db": read_ndb}[base]
+    return {"rpmdb.sqlite": sqlite_records, "Packages": bdb_records, "Packages.db": ndb_records}[
+        base
+    ]
+
+
+def _text(h: dict[str, Any], name: str) -> str:
+    value = h.get(name, "")
+    return value if isinstance(value, str) else str(value)
 
 
 def _key(h: dict[str, Any]) -> tuple[str, str, str, str]:
-    return (h.get("name", ""), str(h.get("epoch", "")), h.get("version", ""), h.get("release", ""))
+    return (_text(h, "name"), _text(h, "epoch"), _text(h, "version"), _text(h, "release"))
 
 
-def _keys(reader: Any, data: bytes) -> list[tuple[str, str, str, str]]:
-    return [_key(parse_header(blob)) for blob in reader(data)]
+def _keys(path: str, limits: Limits, data: bytes) -> list[tuple[str, str, str, str]]:
+    """The identities a layer's copy of the database lists (a header that cannot be read
+    is left out); a copy past ``max_db_records`` is skipped, as ``first_layers`` skips a
+    copy raising ``ValueError``."""
+    keys: list[tuple[str, str, str, str]] = []
+    try:
+        for _where, blob in _reader(path)(data, limits):
+            if len(keys) >= limits.max_db_records:
+                raise ValueError(f"{path}: more than Limits.max_db_records records")
+            if isinstance(blob, bytes):
+                try:
+                    keys.append(_key(parse_header(blob, KEY_TAGS)))
+                except (RpmDatabaseError, struct.error):
+                    continue
+    except AnchoreError as exc:  # past a query limit: this copy is skipped
+        raise ValueError(str(exc)) from exc
+    return keys
 
 
 def _files(h: dict[str, Any]) -> list[str]:
@@ -237,8 +437,6 @@ def _files(h: dict[str, Any]) -> list[str]:
         h.get("dirnames") or [],
         h.get("dirindexes") or [],
     )
-    if isinstance(indexes, int):
-        indexes = [indexes]
     return [dirs[i] + n for n, i in zip(names, indexes, strict=False) if 0 <= i < len(dirs)]
 
 
@@ -249,27 +447,40 @@ class RpmAnalyzer:
     )
 
     def analyze(self, files: Sequence[FileInput], context: AnalysisContext) -> Iterable[Result]:
-        distro = context.distro
         for f in files:
             try:
-                headers = [parse_header(b) for b in _reader(f.path)(f.read())]
-            except (RpmDatabaseError, struct.error) as exc:
-                yield AnalyzerError(self.name, f"{f.path}: unreadable rpm database: {exc}", f.path)
+                records = _reader(f.path)(f.read(), f.limits)
+                first_record = next(records, None)  # a file that is no database says so here
+            except Exception as exc:
+                yield f.error(f"unreadable rpm database: {problem(exc)}")
                 continue
-            first = context.first_layers(f.path, functools.partial(_keys, _reader(f.path)))
-            for h in headers:
-                if not h.get("name") or not h.get("version"):
-                    continue
-                yield self._package(h, f, first, distro, context)
+            if first_record is None:
+                continue
+            try:
+                first = context.first_layers(f.path, functools.partial(_keys, f.path, f.limits))
+            except Exception as exc:  # attribution is a refinement: its failure costs only it
+                yield f.error(f"layer attribution: {problem(exc)}")
+                first = {}
+            build = functools.partial(self._package, f=f, first=first, context=context)
+            yield from f.each(
+                itertools.chain((first_record,), records), build, describe=lambda r: r[0]
+            )
 
     def _package(
         self,
-        h: dict[str, Any],
+        record: Record,
         f: FileInput,
         first: dict[Any, int],
-        distro: Any,
         context: AnalysisContext,
-    ) -> Package:
+    ) -> Package | None:
+        """One header's package (None for a header without name or version)."""
+        _where, blob = record
+        if isinstance(blob, RpmDatabaseError):
+            raise blob
+        h = parse_header(blob)
+        if not h.get("name") or not h.get("version"):
+            return None
+        distro = context.distro
         name, version, release = h["name"], h["version"], h.get("release", "")
         epoch = h.get("epoch")
         full = f"{version}-{release}" if release else version
@@ -293,7 +504,7 @@ class RpmAnalyzer:
             type="rpm",
             name=name,
             version=full,
-            purl=package_purl(
+            purl=os_purl(
                 "rpm",
                 name,
                 f"{version}-{release}" if release else version,
