@@ -262,7 +262,9 @@ def resolve(docs: list[bytes]) -> list[bytes]:
 
     def fill(m: re.Match[bytes]) -> bytes:
         key = m.group(1) or m.group(3)
-        hexdigest, size = digests.get(key) or (images.sha256(docs[min(int(key), len(docs) - 1)]), 0)
+        if key not in digests:  # a pointer back: the unfilled document's digest, hashed once
+            digests[key] = (images.sha256(docs[min(int(key), len(docs) - 1)]), 0)
+        hexdigest, size = digests[key]
         if m.group(1):
             return str(size).encode()
         return (b"sha256:" if m.group(2) == b"sha" else b"") + hexdigest.encode()
