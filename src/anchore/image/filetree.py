@@ -14,9 +14,9 @@ import enum
 import gc
 import stat
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import attrs
 
@@ -62,7 +62,7 @@ def _hex(xattrs: Mapping[str, bytes] | None) -> dict[str, str]:
 _NOT_JSON = as_json(omit=True)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, weakref_slot=False)
 class FileEntry:
     """One file as a layer's tar records it (or as the squashed view shows it)."""
 
@@ -188,6 +188,72 @@ def gc_paused() -> Iterator[None]:
             _gc_holders -= 1
             if _gc_holders == 0 and _gc_was_enabled:
                 gc.enable()
+
+
+class _Unfrozen:
+    """FileEntry's slots without its frozen ``__setattr__``: the layer index makes
+    millions of entries, and attrs' frozen ``__init__`` sets each field through
+    ``object.__setattr__`` at four times the cost of a plain store."""
+
+    __slots__ = tuple(field.name for field in attrs.fields(FileEntry))
+
+    def __init__(
+        self,
+        path: str,
+        type: FileType,
+        mode: int,
+        uid: int,
+        gid: int,
+        user: str,
+        group: str,
+        size: int,
+        mtime: float,
+        link_target: str | None,
+        layer_index: int,
+        devmajor: int,
+        devminor: int,
+        xattrs: dict[str, bytes] | None,
+        data_layer: int,
+        data_offset: int,
+        sparse: bool,
+    ) -> None:
+        self.path = path
+        self.type = type
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+        self.user = user
+        self.group = group
+        self.size = size
+        self.mtime = mtime
+        self.link_target = link_target
+        self.layer_index = layer_index
+        self.devmajor = devmajor
+        self.devminor = devminor
+        self.xattrs = xattrs
+        self._data_layer = data_layer
+        self._data_offset = data_offset
+        self.sparse = sparse
+        # the same slots: the entry becomes a (frozen) FileEntry
+        self.__class__ = FileEntry  # type: ignore[assignment]
+
+
+def _fast_entries() -> bool:
+    """Whether ``_Unfrozen`` makes entries equal to FileEntry's own (same layout)."""
+    args = ("/x", FileType.FILE, 0o644, 0, 0, "", "", 0, 0.0, None, 0, 0, 0, None, 0, 0, False)
+    try:
+        made: object = _Unfrozen(*args)
+    except TypeError:  # a layout attrs no longer shares with a plain slotted class
+        return False
+    return type(made) is FileEntry and made == FileEntry(*args)
+
+
+#: ``new_entry(path, type, mode, uid, gid, user, group, size, mtime, link_target,
+#: layer_index, devmajor, devminor, xattrs, data_layer, data_offset, sparse)``: a
+#: FileEntry, made the fast way when the layouts allow it
+new_entry: Callable[..., FileEntry] = cast(
+    "Callable[..., FileEntry]", _Unfrozen if _fast_entries() else FileEntry
+)
 
 
 def normalize_path(name: str) -> str:
@@ -377,6 +443,26 @@ class FileTree:
             self._children.setdefault(path, set())
         elif old is not None and old.type is FileType.DIRECTORY:
             self._children.pop(path, None)
+
+    def add(self, entry: FileEntry, layer_index: int, max_follows: int) -> FileEntry:
+        """Put ``entry`` where a runtime unpacking its layer would (see :meth:`ensure_parent`).
+
+        Returns the entry as stored (its path moved when a parent is a symlink).
+        The common case, a new path under an existing directory, takes one pass.
+        """
+        path = entry.path
+        kids = self._children.get(path.rpartition("/")[0] or "/")
+        if kids is not None and path != "/" and path not in self._entries:
+            kids.add(path)  # only directories have children sets: the parent is one
+            self._entries[path] = entry
+            if entry.type is FileType.DIRECTORY:
+                self._children[path] = set()
+            return entry
+        where = self.ensure_parent(path, layer_index, max_follows) if path != "/" else "/"
+        if where != path:
+            entry = attrs.evolve(entry, path=where)
+        self.put(entry)
+        return entry
 
     def ensure_parent(self, path: str, layer_index: int, max_follows: int) -> str:
         """Make ``path``'s parent an existing directory; return the path to write to.

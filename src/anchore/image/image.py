@@ -625,13 +625,16 @@ def _squash(indexes: list[LayerIndex], limits: Limits) -> FileTree:
             if resolved_parent is not None:
                 tree.remove(resolved_parent.rstrip("/") + "/" + name)
         external = set(index.external_hardlinks)
+        hardlink = FileType.HARDLINK
+        add = tree.add
         for entry in index.entries.values():
+            if entry.type is not hardlink:
+                add(entry, i, follows)
+                continue
             path = tree.ensure_parent(entry.path, i, follows) if entry.path != "/" else "/"
             if path != entry.path:
                 entry = attrs.evolve(entry, path=path)
-            if entry.path in external or (
-                entry.type is FileType.HARDLINK and entry.data_location[0] < 0
-            ):
+            if entry.path in external or entry.data_location[0] < 0:
                 entry = _bind_hardlink(tree, entry, follows)
             tree.put(entry)
     return tree

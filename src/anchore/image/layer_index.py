@@ -14,7 +14,7 @@ import attrs
 
 from anchore.errors import LimitExceededError, UnsafeImageError
 from anchore.image.compression import Checkpoint, Compression, LayerStream
-from anchore.image.filetree import FileEntry, FileType, gc_paused, normalize_path
+from anchore.image.filetree import FileEntry, FileType, gc_paused, new_entry, normalize_path
 from anchore.image.tarstream import ChunkSource, FileSource, iter_headers
 from anchore.limits import Limits
 
@@ -242,7 +242,7 @@ def _index_loop(
         elif ftype is not FileType.FILE:
             data_layer, data_offset, size = -1, -1, 0
         entries.pop(path, None)  # keep archive order: the later copy goes to the end
-        entries[path] = FileEntry(
+        entries[path] = new_entry(
             path,
             ftype,
             h.mode,

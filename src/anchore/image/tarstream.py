@@ -349,6 +349,7 @@ def iter_headers(source: ByteSource, where: str, limits: Limits) -> Iterator[Tar
     # a global header of many keys before many members costs no more than its size
     inherit_budget = max_keys * 100
     unpack = _HEADER.unpack
+    new_header = tuple.__new__
     while True:
         offset = source.tell()
         header = source.read(BLOCK)
@@ -502,22 +503,25 @@ def iter_headers(source: ByteSource, where: str, limits: Limits) -> Iterator[Tar
                     where, offset, name, "device number", (devmajor, devminor), "0..2**32-1"
                 )
         data_offset = source.tell()
-        yield TarHeader(
-            name,
-            typeflag,
-            mode if mode <= 0o7777 else mode & 0o7777,  # the cached int, not a new one
-            uid,
-            gid,
-            uname,
-            gname,
-            size,
-            mtime,
-            linkname,
-            devmajor,
-            devminor,
-            data_offset,
-            xattrs,
-            sparse,
+        yield new_header(  # tuple.__new__ itself: NamedTuple's __new__ is a Python frame more
+            TarHeader,
+            (
+                name,
+                typeflag,
+                mode if mode <= 0o7777 else mode & 0o7777,  # the cached int, not a new one
+                uid,
+                gid,
+                uname,
+                gname,
+                size,
+                mtime,
+                linkname,
+                devmajor,
+                devminor,
+                data_offset,
+                xattrs,
+                sparse,
+            ),
         )
         if pending_ext:
             fields = {}
