@@ -27,8 +27,8 @@ from imagebuilder import build, f, oci_archive
 #: analyze the image at PATH with the analyzers NAMES (and LIMITS, Limits fields)
 ANALYZE = """
 import anchore
-limits = anchore.Limits(**LIMITS)
-a = anchore.analyze(PATH, analyzers=NAMES, limits=limits)
+with anchore.open_image(PATH, limits=anchore.Limits(**LIMITS)) as image:
+    a = anchore.analyze(image, analyzers=NAMES)
 result = {
     "packages": sorted([p.type, p.name, p.version] for p in a.packages),
     "errors": [[e.analyzer, e.path, e.message] for e in a.errors],
