@@ -410,3 +410,19 @@ def test_tarfile_members_still_read(tmp_path):
         "result = [e.mode, e.uid, e.gid]\n"
     )
     assert confined(path, code).assert_no_error() == [0o4755, 70000, 5]
+
+
+def test_old_gnu_sparse_extension_blocks_move_the_data_offset():
+    """Extension blocks of an old GNU sparse member sit between its header and its data."""
+    from anchore.image.tarstream import ChunkSource, iter_headers
+    from anchore.limits import Limits
+
+    head = bytearray(raw_header(b"sparse", typeflag=b"S", size=5))
+    head[257:265] = b"ustar  \0"  # GNU magic
+    head[482] = 1  # an extension block follows
+    head[148:156] = b" " * 8
+    head[148:156] = f"{sum(head):06o}\0 ".encode()
+    ext = bytes(BLOCK)  # its last flag byte is 0: no further block
+    tar = bytes(head) + ext + b"hello".ljust(BLOCK, b"\0") + member(b"x", name=b"next") + end()
+    got = [(h.name, h.data_offset) for h in iter_headers(ChunkSource(iter([tar])), "t", Limits())]
+    assert got == [("sparse", 2 * BLOCK), ("next", 4 * BLOCK)]

@@ -431,12 +431,14 @@ def iter_headers(source: ByteSource, where: str, limits: Limits) -> Iterator[Tar
         if not is_gnu and prefix_f[0]:
             name = _text(prefix_f) + "/" + name
         sparse = typeflag == "S"
+        data_offset = offset + BLOCK
         if sparse and is_gnu and header[482]:
             # old GNU sparse: extension blocks follow the header, before the data
             while True:
                 ext = source.read(BLOCK)
                 if len(ext) < BLOCK:
                     raise TruncatedBlobError(f"{where}: archive ends inside a sparse header")
+                data_offset += BLOCK
                 if not ext[504]:
                     break
         linkname = _text(link_f) if link_f[0] else ""
@@ -502,7 +504,6 @@ def iter_headers(source: ByteSource, where: str, limits: Limits) -> Iterator[Tar
                 raise _bad_field(
                     where, offset, name, "device number", (devmajor, devminor), "0..2**32-1"
                 )
-        data_offset = source.tell()
         yield new_header(  # tuple.__new__ itself: NamedTuple's __new__ is a Python frame more
             TarHeader,
             (
