@@ -17,6 +17,7 @@ which, with the exception's class names (its MRO) and message::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -86,10 +87,8 @@ class Outcome:
 def _snapshot(dirs: list[Path]) -> set[str]:
     seen: set[str] = set()
     for d in dirs:
-        try:
+        with contextlib.suppress(OSError):
             seen.update(str(d / name) for name in os.listdir(d))
-        except OSError:
-            pass
     return seen
 
 
@@ -151,4 +150,3 @@ def run_confined(
         peak_mib=out.get("peak_mib", 0.0),
         stderr=done.stderr[-4000:],
     )
-

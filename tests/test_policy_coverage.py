@@ -92,9 +92,7 @@ def test_an_analyzer_that_raises_ran_but_failed(secret_image):
     rule = {"gate": "passwd_file", "trigger": "denied_users", "params": {"usernames": ["toor"]}}
     with pytest.raises(MissingEvidenceError) as err:
         evaluate(analysis, bundle_of(rule))
-    assert "'system-files' analyzer, which failed on the analysis (boom)" in str(
-        err.value
-    )
+    assert "'system-files' analyzer, which failed on the analysis (boom)" in str(err.value)
 
 
 def test_secret_rules_are_recorded_even_with_no_file_to_search(tmp_path):
