@@ -51,6 +51,9 @@ class Limits:
     max_layer_bytes: int = 64 * _GIB
     #: Most tar members in one layer.
     max_layer_entries: int = 20_000_000
+    #: Most tar members squashed across all the layers of one image, a layer whose
+    #: blob is named twice counted twice.
+    max_image_entries: int = 60_000_000
     #: Largest uncompressed/compressed ratio of a layer, checked once the layer
     #: has produced ``ratio_check_after_bytes``; catches decompression bombs early.
     max_compression_ratio: float = 1000.0
@@ -86,6 +89,8 @@ class Limits:
     max_archive_depth: int = 5
     #: Most archives (outer and nested) one analyzer opens in one analysis.
     max_archives_opened: int = 50_000
+    #: Most members one archive (a jar, a wheel) may list in its directory.
+    max_archive_entries: int = 1_000_000
     #: Most bytes of file content the shared prefetch pass keeps at once.
     max_prefetch_bytes: int = 512 * _MIB
     #: Longest one analyzer may run on one image, in seconds (checked between
