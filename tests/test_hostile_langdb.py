@@ -55,6 +55,7 @@ def analyze(tmp_path, files, names, *, seconds=60, memory_mib=1536, **limits):
     )
     result = out.assert_no_error()
     result["seconds"] = out.seconds
+    result["peak_mib"] = out.peak_mib
     return result
 
 
@@ -363,6 +364,76 @@ def test_nested_jars_declaring_huge_sizes_are_skipped_or_bounded(tmp_path):
     assert any("lib/n0.jar: nested archive of 3221225472 bytes skipped" in m for m in errors)
     assert any("max_read_bytes" in m for m in errors)
     assert len(errors) == 2  # the limit reported once, then the nested reading stops
+
+
+# ---------------------------------------------------------------- zip directories
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
+
+
+def _directory_zip(count: int, *, stated: int | None = None, name: bytes = b"a") -> bytes:
+    """A zip that is only a central directory of ``count`` entries named ``name`` (zip64
+    records past 65535; ``stated`` is the count its end records claim): all zipfile
+    parses when it opens one, 47 bytes an entry, a 64 MiB one lists 1.4 million."""
+    entry = _CENTRAL.pack(
+        b"PK\x01\x02", 20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0, len(name), 0, 0, 0, 0, 0, 0
+    )
+    directory = (entry + name) * count
+    stated = count if stated is None else stated
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, min(stated, 0xFFFF),
+                      min(stated, 0xFFFF), min(len(directory), 0xFFFFFFFF), 0, 0)  # fmt: skip
+    if stated <= 0xFFFF and count <= 0xFFFF:
+        return directory + end
+    zip64 = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, stated, stated,
+                        len(directory), 0)  # fmt: skip
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, len(directory), 1)
+    return directory + zip64 + locator + end
+
+
+def test_an_archive_listing_more_than_max_archive_entries_is_one_error(tmp_path):
+    """Before: any number of entries was parsed (a ZipInfo each). Now, past the limit, one
+    error names the archive and the limit; the other archives still count."""
+    files = {
+        "/opt/big-1.0.jar": _directory_zip(1001),
+        "/opt/fine-1.0.jar": _directory_zip(1000),
+        "/opt/victim-1.0.jar": _jar(_props("org.v", "victim", "1.0")),
+    }
+    result = analyze(tmp_path, files, ["java"], max_archive_entries=1000)
+    assert packages(result) == {("fine", "1.0"), ("victim", "1.0")}
+    (message,) = messages(result)
+    assert message.startswith("/opt/big-1.0.jar: not read: its directory lists 1001 members")
+    assert "Limits.max_archive_entries (1000)" in message
+
+
+@pytest.mark.parametrize("stated", [None, 1], ids=["stated", "understated"])
+def test_a_nested_archive_listing_a_million_entries_is_refused_in_bounded_memory(tmp_path, stated):
+    """A 64 MiB nested jar listing 1.4 million entries (its end record saying so, or
+    claiming one: zipfile parses the directory whatever it states). Before: every entry
+    parsed, past 400 MiB (the outer jar lost too when it claimed one). Now it is refused
+    before zipfile reads it, and the outer jar counts."""
+    inner = _directory_zip(1_400_000, stated=stated)
+    outer = _jar({**_props("org.v", "victim", "1.0"), "lib/inner.jar": inner})
+    assert len(outer) < 1 << 20
+    result = analyze(tmp_path, {"/opt/victim-1.0.jar": outer}, ["java"], memory_mib=400)
+    assert packages(result) == {("victim", "1.0")}
+    (message,) = messages(result)
+    assert message.startswith("/opt/victim-1.0.jar:lib/inner.jar: not read: its directory")
+    assert "1400000 members" in message and "max_archive_entries" in message
+    assert result["peak_mib"] < 350, result["peak_mib"]  # ~60 at rest, the 64 MiB member read
+
+
+def test_nested_archives_count_the_entries_of_the_archives_they_are_inside(tmp_path):
+    """The ZipInfos held at once (an archive and those it is inside) stay within the
+    limit, whatever the depth; a refused archive costs only itself."""
+    inner = _jar({**{f"pad/{i}": b"" for i in range(600)}, **_props("org.i", "deep", "2")})
+    fine = _jar(_props("org.s", "sibling", "3"))
+    outer = _jar({**_props("org.v", "victim", "1.0"), "lib/a.jar": inner, "lib/b.jar": fine})
+    outer = _jar({f"pad/{i}": b"" for i in range(500)} | {"lib/outer.jar": outer})
+    result = analyze(tmp_path, {"/opt/app.jar": outer}, ["java"], max_archive_entries=1000)
+    assert {"victim", "sibling"} <= {name for name, _ in packages(result)}
+    assert "deep" not in {name for name, _ in packages(result)}
+    (message,) = messages(result)
+    assert message.startswith("/opt/app.jar:lib/outer.jar:lib/a.jar: not read")
+    assert "(with the 504 of the archives it is inside)" in message
 
 
 def test_entry_names_with_dotdot_are_never_extracted(tmp_path):

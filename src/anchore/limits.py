@@ -89,7 +89,8 @@ class Limits:
     max_archive_depth: int = 5
     #: Most archives (outer and nested) one analyzer opens in one analysis.
     max_archives_opened: int = 50_000
-    #: Most members one archive (a jar, a wheel) may list in its directory.
+    #: Most members one archive (a jar, a wheel) may list in its directory, counting
+    #: those of the archives it is nested in (the ZipInfos held at once).
     max_archive_entries: int = 1_000_000
     #: Most bytes of file content the shared prefetch pass keeps at once.
     max_prefetch_bytes: int = 512 * _MIB

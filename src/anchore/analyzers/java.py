@@ -18,7 +18,10 @@ archives are read into memory, each up to ``NESTED_MAX_BYTES``, and only so
 far (:class:`anchore.Limits`): ``max_archive_depth`` levels (the outer archive
 is the first), ``max_archives_opened`` archives in one analysis, and
 ``max_read_bytes`` inflated from the members of one outer archive and the
-archives inside it; past each, one error entry names the limit and the archive.
+archives inside it, and ``max_archive_entries`` listed by the directories of an
+archive and those it is inside (counted before zipfile parses them,
+:func:`anchore.analysis.archives.open_zip`); past each, one error entry names the
+limit and the archive.
 Nothing is extracted to disk. A ``pom.xml`` that declares entities is not read
 (no entity expansion, internal or external).
 """
@@ -35,6 +38,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 
 from anchore.analysis.analyzer import FileInput, Result
+from anchore.analysis.archives import open_zip
 from anchore.analysis.budget import about
 from anchore.analysis.kit import FileAnalyzer, within_time
 from anchore.analysis.model import AnalyzerError, Location, Package
@@ -328,7 +332,9 @@ class _Walk:
     (``max_archives_opened``: nested jars 40 wide and 4 deep are 2.5 million);
     ``inflated`` the bytes read from the members of the current outer archive and
     the archives inside it (``max_read_bytes``: overlapping members make a small
-    archive inflate without end); ``stopped`` says a limit ended the current outer
+    archive inflate without end); ``held`` the directory entries of the archives
+    open at once, an archive and those it is inside (``max_archive_entries``: each
+    is a ZipInfo in memory); ``stopped`` says a limit ended the current outer
     archive's nested reading (reported once). Each check also checks the
     analyzer's time.
     """
@@ -337,6 +343,7 @@ class _Walk:
     file: FileInput | None = None
     opened: int = 0
     inflated: int = 0
+    held: int = 0
     stopped: bool = False
 
     @property
@@ -345,7 +352,7 @@ class _Walk:
 
     def start(self, file: FileInput) -> None:
         """A new outer archive."""
-        self.file, self.inflated, self.stopped = file, 0, False
+        self.file, self.inflated, self.held, self.stopped = file, 0, 0, False
 
     def open(self, name: str) -> None:
         if self.file is not None:
@@ -433,63 +440,78 @@ class JavaAnalyzer(FileAnalyzer):
     ) -> Iterator[Result]:
         """What one archive says, at ``level`` (the outer archive is level 1)."""
         walk.open(virtual_path)
-        with zipfile.ZipFile(fh) as archive:
-            infos = {i.filename: i for i in archive.infolist()}
+        archive, entries = open_zip(fh, virtual_path, walk.limits, walk.held)
+        walk.held += entries
+        try:
+            with archive:
+                yield from self._contents(archive, virtual_path, location, level, walk, repo_pom)
+        finally:
+            walk.held -= entries
 
-            def read(name: str) -> bytes:
-                info = infos[name]
-                if info.file_size > MAX_META_BYTES:
-                    raise ValueError(f"{name} is larger than {MAX_META_BYTES} bytes")
-                walk.take(f"{virtual_path}:{name}", info.file_size)
-                return archive.read(info)  # never more than file_size: zipfile stops there
+    def _contents(
+        self,
+        archive: zipfile.ZipFile,
+        virtual_path: str,
+        location: Location,
+        level: int,
+        walk: _Walk,
+        repo_pom: RepoPom | None,
+    ) -> Iterator[Result]:
+        """What one open archive says (its directory within the limits)."""
+        infos = {i.filename: i for i in archive.infolist()}
 
-            manifest = {}
-            if "META-INF/MANIFEST.MF" in infos:
-                manifest = parse_manifest(read("META-INF/MANIFEST.MF").decode("utf-8", "replace"))
-            poms = sorted(
-                n
-                for n in infos
-                if n.startswith("META-INF/maven/") and n.endswith("/pom.properties")
-            )
-            pom_xmls = sorted(
-                n for n in infos if n.startswith("META-INF/maven/") and n.endswith("/pom.xml")
-            )
-            properties = [parse_pom_properties(read(n).decode("utf-8", "replace")) for n in poms]
-            properties = [p for p in properties if p.get("artifactId") and p.get("version")]
-            file_name, file_version = _from_filename(virtual_path.rsplit(":", 1)[-1])
+        def read(name: str) -> bytes:
+            info = infos[name]
+            if info.file_size > MAX_META_BYTES:
+                raise ValueError(f"{name} is larger than {MAX_META_BYTES} bytes")
+            walk.take(f"{virtual_path}:{name}", info.file_size)
+            return archive.read(info)  # never more than file_size: zipfile stops there
 
-            # which pom.properties is the archive's own artifact?
-            own = None
-            for props in properties:
-                if props["artifactId"] == file_name or (
-                    manifest.get("Implementation-Title") == props["artifactId"]
-                ):
-                    own = props
-                    break
-            if own is None and len(properties) == 1:
-                own = properties[0]
-            licenses = (
-                [manifest["Bundle-License"]] if manifest.get("Bundle-License", "").strip() else []
+        manifest = {}
+        if "META-INF/MANIFEST.MF" in infos:
+            manifest = parse_manifest(read("META-INF/MANIFEST.MF").decode("utf-8", "replace"))
+        poms = sorted(
+            n for n in infos if n.startswith("META-INF/maven/") and n.endswith("/pom.properties")
+        )
+        pom_xmls = sorted(
+            n for n in infos if n.startswith("META-INF/maven/") and n.endswith("/pom.xml")
+        )
+        properties = [parse_pom_properties(read(n).decode("utf-8", "replace")) for n in poms]
+        properties = [p for p in properties if p.get("artifactId") and p.get("version")]
+        file_name, file_version = _from_filename(virtual_path.rsplit(":", 1)[-1])
+
+        # which pom.properties is the archive's own artifact?
+        own = None
+        for props in properties:
+            if props["artifactId"] == file_name or (
+                manifest.get("Implementation-Title") == props["artifactId"]
+            ):
+                own = props
+                break
+        if own is None and len(properties) == 1:
+            own = properties[0]
+        licenses = (
+            [manifest["Bundle-License"]] if manifest.get("Bundle-License", "").strip() else []
+        )
+        yield from self._own_package(
+            own, properties, pom_xmls, read, manifest, repo_pom, licenses,
+            file_name, file_version, location, virtual_path,
+        )  # fmt: skip
+        # bundled artifacts: every other pom.properties is a package of its own
+        for props in properties:
+            if props is own:
+                continue
+            inner = f"{virtual_path}:{props.get('groupId')}:{props['artifactId']}"
+            yield _maven_package(
+                props.get("groupId"),
+                props["artifactId"],
+                props["version"],
+                location,
+                inner,
+                identity="pom.properties",
+                group_source="pom.properties",
             )
-            yield from self._own_package(
-                own, properties, pom_xmls, read, manifest, repo_pom, licenses,
-                file_name, file_version, location, virtual_path,
-            )  # fmt: skip
-            # bundled artifacts: every other pom.properties is a package of its own
-            for props in properties:
-                if props is own:
-                    continue
-                inner = f"{virtual_path}:{props.get('groupId')}:{props['artifactId']}"
-                yield _maven_package(
-                    props.get("groupId"),
-                    props["artifactId"],
-                    props["version"],
-                    location,
-                    inner,
-                    identity="pom.properties",
-                    group_source="pom.properties",
-                )
-            yield from self._nested(archive, infos, virtual_path, location, level, walk)
+        yield from self._nested(archive, infos, virtual_path, location, level, walk)
 
     def _nested(
         self,
@@ -540,7 +562,8 @@ class JavaAnalyzer(FileAnalyzer):
                 data = archive.read(info)  # at most file_size bytes (checked above)
                 found = list(self._archive(io.BytesIO(data), inner, location, level + 1, walk))
             except LimitExceededError as exc:
-                walk.stopped = True
+                # a limit of the walk ends it; one archive's too long directory costs only it
+                walk.stopped = exc.limit != "max_archive_entries"
                 yield AnalyzerError(self.name, about(inner, exc), location.path)
             except Exception as exc:
                 yield AnalyzerError(self.name, about(inner, exc), location.path)
