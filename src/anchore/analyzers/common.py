@@ -20,7 +20,6 @@ __all__ = [
     "make_purl",
     "normalize_python_name",
     "package_purl",
-    "parse_rfc822",
 ]
 
 
@@ -96,33 +95,3 @@ def make_cpe(vendor: str, product: str, version: str, part: str = "a") -> str:
     """A CPE 2.3 name. We only make these from facts, never by guessing vendors."""
     fields = ":".join(_cpe_part(x) for x in (vendor, product, version))
     return f"cpe:2.3:{part}:{fields}:*:*:*:*:*:*:*"
-
-
-def parse_rfc822(text: str) -> list[dict[str, str]]:
-    """Stanzas of ``Key: value`` lines with indented continuations (dpkg, METADATA).
-
-    Keys keep their case; a repeated key's values are joined by newlines.
-    """
-    stanzas: list[dict[str, str]] = []
-    current: dict[str, str] = {}
-    last: str | None = None
-    for line in text.splitlines():
-        if not line.strip():
-            if current:
-                stanzas.append(current)
-            current, last = {}, None
-            continue
-        if line[0] in " \t":
-            if last is not None:
-                current[last] += "\n" + line.strip()
-            continue
-        key, sep, value = line.partition(":")
-        if not sep:
-            continue
-        key = key.strip()
-        value = value.strip()
-        current[key] = f"{current[key]}\n{value}" if key in current else value
-        last = key
-    if current:
-        stanzas.append(current)
-    return stanzas
