@@ -3,18 +3,21 @@
 A version is digits separated by dots, an optional letter, suffixes
 (``_alpha`` ``_beta`` ``_pre`` ``_rc`` before the release; ``_cvs`` ``_svn``
 ``_git`` ``_hg`` ``_p`` after it) each with an optional number, and ``-rN``.
-This is a token-by-token port of apk-tools 2's ``apk_version_compare``.
+This is a token-by-token port of apk-tools 2's ``apk_version_compare``, with C's
+``isdigit``/``islower`` (ASCII only) and each digit run converted once.
 """
 
 from __future__ import annotations
 
-from anchore.versions.errors import bad
+from anchore.versions.errors import bad, bounded
 
 __all__ = ["compare", "validate"]
 
 INVALID, DIGIT_OR_ZERO, DIGIT, LETTER, SUFFIX, SUFFIX_NO, REVISION_NO, END = range(-1, 7)
 _PRE = ("alpha", "beta", "pre", "rc")
 _POST = ("cvs", "svn", "git", "hg", "p")
+_DIGITS = frozenset("0123456789")
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 
 class _Cursor:
@@ -30,11 +33,11 @@ def _next_token(kind: int, c: _Cursor) -> int:
     n = INVALID
     if c.left() <= 0 or c.s[c.i] == "\0":
         n = END
-    elif kind in (DIGIT, DIGIT_OR_ZERO) and c.s[c.i].islower():
+    elif kind in (DIGIT, DIGIT_OR_ZERO) and c.s[c.i] in _LOWER:
         n = LETTER
-    elif kind == LETTER and c.s[c.i].isdigit():
+    elif kind == LETTER and c.s[c.i] in _DIGITS:
         n = DIGIT
-    elif kind == SUFFIX and c.s[c.i].isdigit():
+    elif kind == SUFFIX and c.s[c.i] in _DIGITS:
         n = SUFFIX_NO
     else:
         ch = c.s[c.i]
@@ -72,21 +75,20 @@ def _get_token(kind: int, c: _Cursor) -> tuple[int, int]:
         nt = DIGIT
         v = -i
     elif kind in (DIGIT_OR_ZERO, DIGIT, SUFFIX_NO, REVISION_NO):
-        while i < c.left() and s[start + i].isdigit():
-            v = v * 10 + int(s[start + i])
+        while i < c.left() and s[start + i] in _DIGITS:
             i += 1
+        v = int(s[start : start + i]) if i else 0
     elif kind == LETTER:
         v = ord(s[start])
         i = 1
     elif kind == SUFFIX:
-        rest = s[start:]
         for n, name in enumerate(_PRE):
-            if rest.startswith(name):
+            if s.startswith(name, start):
                 v, i = n - len(_PRE), len(name)
                 break
         else:
             for n, name in enumerate(_POST):
-                if rest.startswith(name):
+                if s.startswith(name, start):
                     v, i = n, len(name)
                     break
             else:
@@ -102,6 +104,8 @@ def _get_token(kind: int, c: _Cursor) -> tuple[int, int]:
 
 
 def validate(version: str) -> None:
+    """A :class:`VersionError` unless ``version`` is an apk version."""
+    bounded("apk", version)
     kind = DIGIT
     c = _Cursor(version)
     while kind not in (END, INVALID):

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import re
 
-from anchore.versions.errors import bad
+from anchore.versions.errors import bad, parser
 
 __all__ = ["compare", "parse"]
 
 _UPSTREAM = re.compile(r"^[0-9A-Za-z.+~:-]*$")
 
 
-@functools.lru_cache(maxsize=4096)
+@parser("dpkg")
 def parse(version: str) -> tuple[int, str, str]:
     """(epoch, upstream, revision); dpkg's rules, errors where dpkg errors."""
     text = version.strip()
@@ -21,7 +20,7 @@ def parse(version: str) -> tuple[int, str, str]:
     epoch = 0
     if ":" in text:
         head, text = text.split(":", 1)
-        if not head.isdigit():
+        if not (head.isascii() and head.isdigit()):  # '²'.isdigit(), but int('²') fails
             raise bad("dpkg", version, "epoch is not a number")
         epoch = int(head)
     upstream, sep, revision = text.rpartition("-")

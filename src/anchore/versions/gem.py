@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import re
 
-from anchore.versions.errors import bad
+from anchore.versions.errors import bad, parser
 
 __all__ = ["compare", "segments"]
 
 _VALID = re.compile(r"^\s*[0-9]+(?:\.[0-9a-zA-Z]+)*(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?\s*$")
 
 
-@functools.lru_cache(maxsize=4096)
+@parser("gem")
 def segments(version: str) -> tuple[int | str, ...]:
     """Canonical segments: numbers and strings, trailing zeros of each group dropped."""
     text = version.strip()

@@ -4,13 +4,13 @@ A port of its algorithm: the version splits into a tree of lists at ``.``,
 ``-`` and digit/letter transitions; items are integers, qualifiers
 (``alpha`` < ``beta`` < ``milestone`` < ``rc`` = ``cr`` < ``snapshot`` <
 release < ``sp``; others after, alphabetically), and sub-lists.
+Every ``-`` opens a sub-list, so a hostile version nests as deep as it is long:
+the comparison walks the trees with its own stack, not Python's.
 """
 
 from __future__ import annotations
 
-import functools
-
-from anchore.versions.errors import bad
+from anchore.versions.errors import bad, parser
 
 __all__ = ["compare", "parse"]
 
@@ -63,7 +63,7 @@ def _normalize(items: list[object]) -> None:
         i -= 1
 
 
-@functools.lru_cache(maxsize=4096)
+@parser("maven")
 def _parse_cached(version: str) -> list[object]:
     text = version.lower()
     if not text.strip():
@@ -87,7 +87,7 @@ def _parse_cached(version: str) -> list[object]:
             start = i + 1
             if c == "-":
                 open_list()
-        elif c.isdigit():
+        elif c.isdecimal():  # Java's Character.isDigit ('²' is not one; int() refuses it)
             if not is_digit and i > start:
                 # a qualifier directly followed by a digit ('rc1'): Maven treats '.X' as
                 # '-X', so the qualifier opens a sub-list when the list has items
@@ -122,12 +122,14 @@ def parse(version: str) -> list[object]:
     return _parse_cached(version)
 
 
-def _cmp_items(a: object, b: object) -> int:
-    """Item.compareTo, with None standing for 'nothing here'."""
+def _cmp_leaf(a: object, b: object) -> int:
+    """Item.compareTo for a pair that is not two lists; None stands for 'nothing here'."""
     if a is None:
-        if b is None:
+        return -_cmp_leaf(b, None) if b is not None else 0
+    while isinstance(a, list) and b is None:  # a list against nothing: its first item decides
+        if not a:
             return 0
-        return -_cmp_items(b, None)
+        a = a[0]
     if isinstance(a, _Int):
         if b is None:
             return 0 if a == 0 else 1
@@ -145,19 +147,23 @@ def _cmp_items(a: object, b: object) -> int:
             return (ka > kb) - (ka < kb)
         return -1  # a string is less than a list
     assert isinstance(a, list)
-    if b is None:
-        if not a:
-            return 0
-        return _cmp_items(a[0], None)
-    if isinstance(b, _Int):
-        return -1
-    if isinstance(b, _Str):
-        return 1
-    assert isinstance(b, list)
-    for i in range(max(len(a), len(b))):
-        left = a[i] if i < len(a) else None
-        right = b[i] if i < len(b) else None
-        result = -_cmp_items(right, left) if left is None else _cmp_items(left, right)
+    return -1 if isinstance(b, _Int) else 1  # a list is less than an int, greater than a string
+
+
+def _cmp_items(a: list[object], b: list[object]) -> int:
+    """ListItem.compareTo, item by item, descending into pairs of sub-lists on a stack."""
+    stack = [(a, b, 0)]
+    while stack:
+        left_list, right_list, i = stack.pop()
+        if i >= max(len(left_list), len(right_list)):
+            continue  # equal so far: the enclosing lists go on
+        stack.append((left_list, right_list, i + 1))
+        left = left_list[i] if i < len(left_list) else None
+        right = right_list[i] if i < len(right_list) else None
+        if isinstance(left, list) and isinstance(right, list):
+            stack.append((left, right, 0))
+            continue
+        result = _cmp_leaf(left, right)
         if result:
             return result
     return 0

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import re
 
 from packaging.version import InvalidVersion, Version
 
-from anchore.versions.errors import VersionError, bad
+from anchore.versions.errors import VersionError, bad, bounded, parser
 
 __all__ = ["compare", "compare_pypi", "parse"]
 
 
-@functools.lru_cache(maxsize=4096)
+@parser("pep440")
 def parse(version: str) -> Version:
     try:
         return Version(version)
@@ -52,6 +51,8 @@ def _legacy_key(version: str) -> tuple[int, tuple[str, ...]]:
 def compare_pypi(a: str, b: str) -> int:
     """PyPI's order: PEP 440 versions as PEP 440; others (``0.1-bulbasaur``) by the legacy
     rules packaging used before 22.0, all before any PEP 440 version."""
+    bounded("pypi", a)
+    bounded("pypi", b)
     try:
         va: Version | None = parse(a)
     except VersionError:

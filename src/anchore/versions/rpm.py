@@ -5,15 +5,16 @@ A missing epoch counts as 0 (rpm's own rule, and what advisories that omit it me
 
 from __future__ import annotations
 
-import functools
 import re
 
-from anchore.versions.errors import bad
+from anchore.versions.errors import bad, parser
 
 __all__ = ["compare", "parse", "rpmvercmp"]
 
+_EPOCH = re.compile(r"^([0-9]+):")  # ASCII digits, as rpm's risdigit
 
-@functools.lru_cache(maxsize=4096)
+
+@parser("rpm")
 def parse(version: str) -> tuple[int, str, str | None]:
     """(epoch, version, release) as rpm's parseEVR splits them.
 
@@ -24,7 +25,7 @@ def parse(version: str) -> tuple[int, str, str | None]:
     """
     if not version:
         raise bad("rpm", version, "empty")
-    epoch_match = re.match(r"^(\d+):", version)
+    epoch_match = _EPOCH.match(version)
     epoch = int(epoch_match.group(1)) if epoch_match else 0
     rest = version[epoch_match.end() :] if epoch_match else version
     ver, sep, release = rest.rpartition("-")

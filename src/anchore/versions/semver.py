@@ -9,23 +9,23 @@ comparator names a pre-release of the same major.minor.patch.
 
 from __future__ import annotations
 
-import functools
 import re
 
-from anchore.versions.errors import bad
+from anchore.versions.errors import bad, bounded, parser
 
 __all__ = ["Version", "compare", "parse", "satisfies"]
 
 _SEMVER = re.compile(
     r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?"
-    r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$"
+    r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$",
+    re.ASCII,  # node's semver reads ASCII digits only; int() would take any Unicode digit
 )
 
 Version = tuple[int, int, int, tuple[int | str, ...]]
 
 
-@functools.lru_cache(maxsize=4096)
+@parser("semver")
 def parse(version: str) -> Version:
     match = _SEMVER.match(version.strip())
     if not match:
@@ -72,7 +72,7 @@ _XR = (
     r"(?:[vV=\s]*)(\d+|[xX*])(?:\.(\d+|[xX*])(?:\.(\d+|[xX*])"
     r"(?:-?([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?)?)?"
 )
-_PART = re.compile(r"^\s*(<=|>=|<|>|=|~>|~|\^)?\s*" + _XR + r"\s*$")
+_PART = re.compile(r"^\s*(<=|>=|<|>|=|~>|~|\^)?\s*" + _XR + r"\s*$", re.ASCII)
 _HYPHEN = re.compile(r"^\s*(\S+)\s+-\s+(\S+)\s*$")
 
 Comparator = tuple[str, Version]
@@ -134,8 +134,8 @@ def _expand(op: str, groups: tuple[str | None, ...], text: str) -> list[Comparat
 def _comparators(text: str) -> list[Comparator]:
     hyphen = _HYPHEN.match(text)
     if hyphen:
-        low = _PART.match(hyphen.group(1))
-        high = _PART.match(hyphen.group(2))
+        low = _PART.match(bounded("semver", hyphen.group(1)))
+        high = _PART.match(bounded("semver", hyphen.group(2)))
         if not low or not high or low.group(1) or high.group(1):
             raise bad("semver", text, "malformed hyphen range")
         lows = _expand(">=", low.groups()[1:], text)
@@ -145,7 +145,7 @@ def _comparators(text: str) -> list[Comparator]:
     # operators may be separated from their versions by spaces: glue them first
     tokens = re.sub(r"(<=|>=|<|>|=|~>|~|\^)\s+", r"\1", text.strip()).split()
     for token in tokens:
-        match = _PART.match(token)
+        match = _PART.match(bounded("semver", token))
         if not match:
             raise bad("semver", text, f"cannot read {token!r}")
         out += _expand(match.group(1) or "", match.groups()[1:], text)
@@ -168,4 +168,6 @@ def _test(version: Version, comparators: list[Comparator]) -> bool:
 def satisfies(version: str, range_expr: str) -> bool:
     """Whether ``version`` is in the npm range ``range_expr``."""
     v = parse(version)
+    if not isinstance(range_expr, str):
+        raise bad("semver", str(range_expr), "a range is a string")
     return any(_test(v, _comparators(part)) for part in range_expr.split("||"))
