@@ -30,6 +30,7 @@ from anchore.ecosystems import DISTROS, Ecosystem, find
 from anchore.plugins import Registry
 from anchore.serialize import as_json, to_dict
 from anchore.versions import VersionError, compare, semver
+from anchore.versions.errors import shown
 from anchore.versions.golang import normalize as go_semver
 from anchore.vulns.osv import Affected
 from anchore.vulns.severity import Severity, severity_of
@@ -413,13 +414,17 @@ def _match(
         try:
             _compare_for("ECOSYSTEM", scheme)(version, version)
         except VersionError as exc:
-            why = f"its version {version!r} does not parse: {exc}"
+            why = f"its version {shown(version)} does not parse: {exc}"
             checks.append(PackageCheck(pkg, ecosystem, UNCHECKED, why))
             continue
         key = ecosystem_key(ecosystem)
+        unreadable: list[str] = []
         if key in named:  # what the store has is matched, covered or not
-            found.extend(_advisories_for(pkg, ecosystem, name, scheme, version, store))
-        if key in covered:
+            found.extend(_advisories_for(pkg, ecosystem, name, scheme, version, store, unreadable))
+        if unreadable:  # some advisory's ranges could not be applied to this version
+            why = f"its version {shown(version)} cannot be ordered by {unreadable[0]}"
+            checks.append(PackageCheck(pkg, ecosystem, UNCHECKED, why))
+        elif key in covered:
             checks.append(PackageCheck(pkg, ecosystem, CHECKED))
         else:  # a clean answer would mean nothing: no whole feed for its ecosystem
             checks.append(
@@ -428,9 +433,30 @@ def _match(
     return MatchResult(tuple(found), tuple(checks))
 
 
+def _installed_unreadable(affected: Affected, version: str, scheme: str) -> str | None:
+    """Why ``version`` itself cannot be ordered by one of ``affected``'s ranges (a SEMVER
+    range of an ecosystem whose versions are not all semver), or None."""
+    for r in affected.ranges:
+        range_type = str(r.get("type"))
+        if range_type in ("SEMVER", "ECOSYSTEM"):
+            try:
+                _compare_for(range_type, scheme)(version, version)
+            except VersionError as exc:
+                return f"{range_type} ranges ({exc})"
+    return None
+
+
 def _advisories_for(
-    pkg: Package, ecosystem: str, name: str, scheme: str, version: str, store: Store
+    pkg: Package,
+    ecosystem: str,
+    name: str,
+    scheme: str,
+    version: str,
+    store: Store,
+    unreadable: list[str],
 ) -> Iterator[Match]:
+    """The matches of one package; an advisory whose ranges cannot order the installed
+    version adds why to ``unreadable`` (the package is then unchecked, not clean)."""
     seen_ids: set[str] = set()
     for advisory in store.for_package(ecosystem, name):
         if advisory.withdrawn:
@@ -444,7 +470,10 @@ def _advisories_for(
             try:
                 hit = affected_by(affected, version, scheme)
             except VersionError:
-                continue  # a range this ecosystem's order cannot read: not a match
+                why = _installed_unreadable(affected, version, scheme)
+                if why is not None:
+                    unreadable.append(f"advisory {advisory.id}'s {why}")
+                continue  # otherwise the advisory's own range is unreadable: not a match
             if hit is None:
                 continue
             matched, fixed = hit
