@@ -523,6 +523,31 @@ def test_a_bad_v1_lock_dependency_costs_only_itself(tmp_path):
     assert len(messages(result)) == 2
 
 
+PNPM = """lockfileVersion: '6.0'
+packages:
+  /left-pad@1.3.0:
+    resolution: {integrity: sha512-x}
+    dev: false
+"""
+
+
+@pytest.mark.parametrize(
+    "deep",
+    ["[" * 100_000, "- " * 100_000 + "x\n", "a: " + "{b: " * 100_000 + "c"],
+    ids=["flow-sequences", "block-sequences", "flow-mappings"],
+)
+def test_deeply_nested_yaml_is_an_error_naming_the_file_not_a_crash(tmp_path, deep):
+    """Before: PyYAML's C composer recursed once per level and the process died (SIGSEGV)
+    on a 200 KB pnpm-lock.yaml. Now its nesting is counted from the parser's events first:
+    one error names the file, and the other lock files count."""
+    files = {"/app/pnpm-lock.yaml": deep.encode(), "/ok/pnpm-lock.yaml": PNPM.encode()}
+    result = analyze(tmp_path, files, ["npm"])
+    assert packages(result) == {("left-pad", "1.3.0")}
+    (message,) = messages(result)
+    assert message.startswith("/app/pnpm-lock.yaml: ")
+    assert "nested deeper than 64 levels" in message
+
+
 def test_deeply_nested_json_is_an_error_naming_the_file(tmp_path):
     deep = b'{"packages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     files = {

@@ -303,9 +303,37 @@ def pnpm_lock_records(text: str) -> Records:
     return _pnpm_records(text), _pnpm_entry, lambda item: f"package {item[0]!r}"
 
 
-def _pnpm_records(text: str) -> Iterator[tuple[Any, Any]]:
+#: deepest nesting read in a pnpm-lock.yaml (pnpm writes 4 levels): PyYAML's C composer
+#: recurses in C once per level and crashes the process past some 10^4 (200 KB of ``[``)
+MAX_YAML_DEPTH = 64
+_YAML_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_YAML_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def _yaml_documents(text: str) -> Iterator[Any]:
+    """The documents of ``text`` (a safe loader: plain data), once its nesting is known to
+    be within ``MAX_YAML_DEPTH``: the parser's events (a loop, no recursion) are counted
+    first, at a sixth of the loading's cost."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    for doc in yaml.load_all(text, Loader=loader):  # a safe loader
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, _YAML_OPEN):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_YAML_DEPTH} levels")
+        elif isinstance(event, _YAML_CLOSE):
+            depth -= 1
+    yield from yaml.load_all(text, Loader=loader)
+
+
+def _scalar(value: Any) -> str | bool | None:
+    """A field kept in metadata: a string or a flag, else nothing (an alias may make any
+    value a structure of millions of shared references, costly to write out)."""
+    return value if isinstance(value, (str, bool)) else None
+
+
+def _pnpm_records(text: str) -> Iterator[tuple[Any, Any]]:
+    for doc in _yaml_documents(text):
         if not isinstance(doc, dict) or not isinstance(doc.get("packages"), dict):
             continue
         importers = doc.get("importers")
@@ -333,9 +361,9 @@ def _pnpm_entry(item: tuple[Any, Any]) -> Entry | None:
     resolution = resolution if isinstance(resolution, dict) else {}
     if version.startswith(_LOCAL) or resolution.get("type") == "directory":
         return None
-    return name, version, {"integrity": resolution.get("integrity"),
-                           "resolved": resolution.get("tarball"),
-                           "dev": spec.get("dev")}  # fmt: skip
+    return name, version, {"integrity": _scalar(resolution.get("integrity")),
+                           "resolved": _scalar(resolution.get("tarball")),
+                           "dev": _scalar(spec.get("dev"))}  # fmt: skip
 
 
 _PARSERS: dict[str, Callable[[str], Records]] = {
