@@ -10,12 +10,15 @@ at Limits.max_analyzer_seconds with one error naming the limit.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import io
 import tarfile
 
 import pytest
 
 from confine import run_confined
-from imagebuilder import build, f, oci_archive
+from imagebuilder import MEDIA, Built, build, f, oci_archive
 
 #: what every case imports in the child
 PRELUDE = """
@@ -311,6 +314,51 @@ result = [len(calls), len(first), min(first.values()), len({id(d) for _, d in co
     assert calls == 1 and distinct == 1
 
 
+@pytest.mark.parametrize(
+    "raises",
+    [
+        "LimitExceededError('too many lines', limit='max_text_lines')",
+        "TypeError(\"'int' object is not subscriptable\")",
+        "RecursionError('deep')",
+        "MemoryError()",
+    ],
+    ids=["limit", "type", "recursion", "memory"],
+)
+def test_a_key_function_failing_on_an_older_copy_costs_only_that_copy(tmp_path, raises):
+    """A plugin's key function raising anything on an older layer's copy of its database:
+    that copy is skipped (records count from the next copy that lists them); the analyzer
+    and its packages stand (before, only ValueError/KeyError/struct.error were skipped)."""
+    layers = [[f("db/installed", "old\nbroken")], [f("db/installed", "a\nb")],
+              [f("db/installed", "a\nb\nc")]]  # fmt: skip
+    src = oci_archive(tmp_path / "img.tar", build(layers))
+    code = (
+        PRELUDE
+        + """
+from anchore.errors import LimitExceededError
+from anchore.analyzers.common import package_purl
+def keys(data):
+    if b"broken" in data:
+        raise RAISES
+    return data.decode().split()
+def parse(file):
+    first = file.context.first_layers(file.path, keys)
+    def make(name):
+        layer = str(first.get(name))  # the layer that first listed it, as its version
+        return Package(type="apk", name=name, version=layer, locations=(file.location,),
+                       purl=package_purl("apk", name, layer, namespace="alpine"))
+    return file.each(file.lines(), make)
+kit = FileAnalyzer("db-like").with_parser(parse, "/db/installed")
+a = anchore.analyze(SRC, analyzers=[kit])
+result = {"packages": sorted([p.name, p.version] for p in a.packages),
+          "errors": [e.message for e in a.errors], "failed": list(a.failed_analyzers)}
+""".replace("RAISES", raises)
+    )
+    out = run_confined(code, seconds=30, memory_mib=1024, watch=[src], SRC=src)
+    result = out.assert_no_error()
+    assert result == {"packages": [["a", "1"], ["b", "1"], ["c", "2"]], "errors": [],
+                      "failed": []}  # fmt: skip
+
+
 # ---- time ----
 
 
@@ -334,3 +382,85 @@ result = {"errors": [[e.analyzer, e.path, e.message] for e in a.errors],
         "Limits.max_analyzer_seconds (0 s); the rest of its work was not done"
     )
     assert result["failed"] == ["file-permissions"] and result["findings"] == 0
+
+
+# ---- many large files of one kind: memory stays bounded, every file is parsed ----
+
+
+class _Hashing(io.RawIOBase):
+    """A writable that hashes what passes through it on its way to ``out``."""
+
+    def __init__(self, out):
+        self.out, self.digest = out, hashlib.sha256()
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        self.digest.update(data)
+        return self.out.write(data)
+
+
+def _streamed_image(tmp_path, files):
+    """An OCI archive of one gzip layer holding ``files`` ((path, bytes) made one at a time):
+    the uncompressed layer (here over a GiB) is never held, only its compressed blob."""
+    blob = io.BytesIO()
+    with gzip.GzipFile(fileobj=blob, mode="wb", compresslevel=6, mtime=0) as gz:
+        raw = _Hashing(gz)
+        with tarfile.open(fileobj=raw, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+            for path, data in files:
+                info = tarfile.TarInfo(path)
+                info.size, info.mode = len(data), 0o644
+                tar.addfile(info, io.BytesIO(data))
+    built = Built(
+        {"architecture": "amd64", "os": "linux",
+         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + raw.digest.hexdigest()]}},
+        [blob.getvalue()], [], [MEDIA["gzip"]],
+    )  # fmt: skip
+    return oci_archive(tmp_path / "img.tar", built)
+
+
+BIG_ANALYZE = """
+import anchore
+a = anchore.analyze(SRC, analyzers=NAMES)
+result = [sorted([p.name, p.version] for p in a.packages), [e.message for e in a.errors]]
+"""
+
+
+@pytest.mark.scale
+def test_hundreds_of_4_mib_package_jsons_are_parsed_in_bounded_memory(tmp_path):
+    """300 package.json of 4 MiB each (1.2 GiB in all): the prefetch pass kept them
+    together (killed at 1.5 GiB here). Now it holds max_prefetch_bytes (512 MiB) and the
+    rest are read one at a time: each is found, in a fraction of the total."""
+    pad = b"a" * ((4 << 20) - 100)  # just under PREFETCH_MAX_BYTES: each one prefetchable
+    files = (
+        (f"usr/lib/node_modules/p{i}/package.json",
+         b'{"name": "p%d", "version": "1.0.%d", "description": "%s"}' % (i, i, pad))
+        for i in range(300)
+    )  # fmt: skip
+    src = _streamed_image(tmp_path, files)
+    out = run_confined(BIG_ANALYZE, seconds=120, memory_mib=1500, watch=[src], SRC=src,
+                       NAMES=["npm"])  # fmt: skip
+    found, errors = out.assert_no_error()
+    assert errors == []
+    assert found == sorted([f"p{i}", f"1.0.{i}"] for i in range(300))
+    assert out.peak_mib < 800, out.peak_mib  # of 1,200 MiB of package.json
+
+
+@pytest.mark.scale
+def test_hundreds_of_large_python_metadata_files_are_parsed_in_bounded_memory(tmp_path):
+    """The same for 200 dist-info METADATA files of 4 MiB (a long description each)."""
+    site = "usr/lib/python3.11/site-packages"
+    body = b"long description line\n" * (((4 << 20) - 100) // 22)
+    files = (
+        (f"{site}/p{i}-1.{i}.dist-info/METADATA",
+         b"Metadata-Version: 2.1\nName: p%d\nVersion: 1.%d\n\n%s" % (i, i, body))
+        for i in range(200)
+    )  # fmt: skip
+    src = _streamed_image(tmp_path, files)
+    out = run_confined(BIG_ANALYZE, seconds=120, memory_mib=1500, watch=[src], SRC=src,
+                       NAMES=["python"])  # fmt: skip
+    found, errors = out.assert_no_error()
+    assert errors == []
+    assert found == sorted([f"p{i}", f"1.{i}"] for i in range(200))
+    assert out.peak_mib < 700, out.peak_mib  # of 800 MiB of METADATA
