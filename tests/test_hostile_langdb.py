@@ -548,6 +548,42 @@ def test_deeply_nested_yaml_is_an_error_naming_the_file_not_a_crash(tmp_path, de
     assert "nested deeper than 64 levels" in message
 
 
+YARN = 'left-pad@^1.3.0:\n  version "1.3.0"\n  resolved "https://r/left-pad.tgz"\n'
+
+
+@pytest.mark.parametrize(
+    ("lock", "limit", "limits"),
+    [
+        (YARN + "# " + "x" * 5000 + "\n", "max_line_bytes", {"max_line_bytes": 1000}),
+        (YARN + "\n" * 5000, "max_text_lines", {"max_text_lines": 1000}),
+    ],
+    ids=["long-line", "many-lines"],
+)
+def test_a_yarn_lock_past_the_text_limits_is_an_error_naming_it(tmp_path, lock, limit, limits):
+    """Before: a yarn.lock was split whole (read_text().splitlines()), past every text
+    limit. Now its lines come through the kit's bounded lines: one error names the file
+    and the limit, and the other lock files count."""
+    files = {"/app/yarn.lock": lock.encode(), "/ok/yarn.lock": YARN.encode()}
+    result = analyze(tmp_path, files, ["npm"], **limits)
+    assert packages(result) == {("left-pad", "1.3.0")}
+    (message,) = messages(result)
+    assert message.startswith("/app/yarn.lock") and limit in message
+
+
+def test_an_unreadable_direct_url_json_costs_only_itself(tmp_path):
+    """Before: only a ValueError from direct_url.json was ignored; one past a limit (or
+    any other failure reading it) cost the whole distribution."""
+    dist = f"{SITE}/victim-1.0.dist-info"
+    files = {
+        f"{dist}/METADATA": METADATA.encode(),
+        f"{dist}/direct_url.json": b'{"url": "' + b"x" * 5000 + b'"}',
+    }
+    result = analyze(tmp_path, files, ["python"], max_read_bytes=1000)
+    assert packages(result) == {("victim", "1.0")}
+    (message,) = messages(result)
+    assert message.startswith(f"{dist}/direct_url.json") and "max_read_bytes" in message
+
+
 def test_deeply_nested_json_is_an_error_naming_the_file(tmp_path):
     deep = b'{"packages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     files = {

@@ -366,7 +366,7 @@ def _pnpm_entry(item: tuple[Any, Any]) -> Entry | None:
                            "dev": _scalar(spec.get("dev"))}  # fmt: skip
 
 
-_PARSERS: dict[str, Callable[[str], Records]] = {
+_PARSERS: dict[str, Callable[[Any], Records]] = {
     "package-lock.json": package_lock_records,
     "npm-shrinkwrap.json": package_lock_records,
     "yarn.lock": yarn_lock_records,
@@ -375,7 +375,7 @@ _PARSERS: dict[str, Callable[[str], Records]] = {
 
 
 def parse_lock(
-    basename: str, text: str, each: Each = strict_each
+    basename: str, text: str | Iterable[str], each: Each = strict_each
 ) -> tuple[list[Entry], list[str], list[Result]]:
     """A lock file's entries with real (semver) versions, one per (name, version), the
     entries without one (``name@what-was-written``), and the errors of its bad records
@@ -429,7 +429,7 @@ class NpmAnalyzer(FileAnalyzer):
             # installed: the package.json files are the answer; an npm lock adds their sources
             if base not in ("package-lock.json", "npm-shrinkwrap.json"):
                 return
-            entries, _, errors = parse_lock(base, f.read_text(), f.each)
+            entries, _, errors = parse_lock(base, _text_of(f, base), f.each)
             yield from errors
             for _, _, meta in entries:
                 if meta.get("path"):
@@ -437,7 +437,7 @@ class NpmAnalyzer(FileAnalyzer):
                         k: meta[k] for k in ("resolved", "integrity") if meta.get(k)
                     }
             return
-        entries, bad, errors = parse_lock(base, f.read_text(), f.each)
+        entries, bad, errors = parse_lock(base, _text_of(f, base), f.each)
         yield from errors
         location = f.location
 
@@ -476,6 +476,12 @@ class NpmAnalyzer(FileAnalyzer):
             private=bool(doc.get("private")) or None,
             **sources,
         )
+
+
+def _text_of(f: FileInput, base: str) -> str | Iterator[str]:
+    """A lock file's text: a yarn.lock's lines within the kit's text limits; the JSON and
+    YAML files whole (parsed by C code: linear, their nesting bounded)."""
+    return f.lines() if base == "yarn.lock" else f.read_text()
 
 
 @hookimpl

@@ -13,7 +13,6 @@ are declared.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import posixpath
 import re
@@ -410,8 +409,13 @@ class PythonAnalyzer(FileAnalyzer):
                         owned.append(posixpath.normpath(posixpath.join(directory, line.strip())))
         direct = by_path.get(directory + "/direct_url.json")
         if direct is not None:
-            with contextlib.suppress(ValueError, RecursionError):
-                metadata["direct_url"] = json.loads(direct.read())
+            try:  # the distribution stands whatever its direct_url.json holds
+                found = json.loads(direct.read())
+            except Exception as exc:
+                yield direct.error(problem(exc))
+            else:
+                if isinstance(found, dict):
+                    metadata["direct_url"] = found
         metadata["site_packages"] = site
         yield _package(
             meta["Name"],
