@@ -426,3 +426,155 @@ def test_old_gnu_sparse_extension_blocks_move_the_data_offset():
     tar = bytes(head) + ext + b"hello".ljust(BLOCK, b"\0") + member(b"x", name=b"next") + end()
     got = [(h.name, h.data_offset) for h in iter_headers(ChunkSource(iter([tar])), "t", Limits())]
     assert got == [("sparse", 2 * BLOCK), ("next", 4 * BLOCK)]
+
+
+# ---- layers naming one blob: who wrote a path, and squash's work bounded ----
+def _blob_image(tmp_path, order: str, blobs: dict[str, bytes], how: str = "gzip") -> str:
+    """An OCI archive whose layers are ``blobs[c]`` for each letter ``c`` of ``order``:
+    a letter named twice is one blob file named by two layers (they share its index)."""
+    return image_of(tmp_path, *(blobs[c] for c in order), how=how)
+
+
+def _tar_of(*members) -> bytes:
+    from imagebuilder import layer_tar
+
+    return layer_tar(list(members))
+
+
+def test_layers_naming_one_blob_credit_the_last_that_wrote_a_path(tmp_path):
+    blobs = {
+        "a": _tar_of(d("etc"), f("etc/a", "a"), f("a", "top")),
+        "b": _tar_of(f("b", "b")),
+    }
+    path = _blob_image(tmp_path, "aaaba", blobs)
+    code = """
+import anchore
+image = anchore.open_image(PATH)
+view = image.squashed()
+result = [view.stat("/a").layer_index, view.stat("/etc/a").layer_index, view.stat("/etc").layer_index,
+          view.stat("/b").layer_index, image.squashed(2).stat("/a").layer_index,
+          image.squashed(1).stat("/etc/a").layer_index, image.stat("/a").layer_index,
+          [e.layer_index for e in image.layers[2].files()], image.layers[4].stat("/a").layer_index,
+          view.read_bytes("/a").decode(), image.squashed(2).read_bytes("/etc/a").decode()]
+"""
+    out = confined(path, code)
+    assert out.assert_no_error() == [4, 4, 4, 3, 2, 1, 4, [2, 2, 2], 4, "top", "a"]
+
+
+def test_analysis_locations_of_a_blob_named_by_three_layers(tmp_path):
+    os_release = 'ID=alpine\nVERSION_ID=3.19.0\nPRETTY_NAME="Alpine Linux v3.19"\n'
+    apk = "P:musl\nV:1.2.4-r2\nA:x86_64\nL:MIT\no:musl\nF:lib\nR:ld-musl-x86_64.so.1\n\n"
+    blob = _tar_of(
+        d("etc"), f("etc/os-release", os_release), d("lib"), d("lib/apk"), d("lib/apk/db"),
+        f("lib/apk/db/installed", apk), f("lib/ld-musl-x86_64.so.1", b"\x7fELF"),
+    )  # fmt: skip
+    path = _blob_image(tmp_path, "aaa", {"a": blob})
+    code = """
+import anchore
+image = anchore.open_image(PATH)
+sbom = anchore.analyze(image)
+musl = [p for p in sbom.packages if p.name == "musl"]
+files = {e.path: e.layer_index for e in image.files()}
+result = [[loc.layer_index for p in musl for loc in p.locations], files["/etc/os-release"],
+          files["/lib/apk/db/installed"]]
+"""
+    out = confined(path, code, seconds=60)
+    # the package came with the first layer; the files as they stand are the last layer's
+    assert out.assert_no_error() == [[0], 2, 2]
+
+
+# blobs whose second application right after the first could differ from the first
+TRICKY = {
+    "base": [d("bin"), f("bin/sh", "sh"), d("usr"), d("usr/bin"), f("usr/bin/env", "env"),
+             d("opt"), f("opt/x", "x"), sym("lnk", "/usr"), f("t", "target")],
+    "plain": [d("etc"), f("etc/hosts", "h"), f("deep/er/file", "no parents"), hard("hl", "etc/hosts")],
+    "link-after": [f("bin/sh", "new sh"), sym("bin", "usr/bin"), f("usr/bin/tool", "t")],
+    "link-before": [sym("bin", "usr/bin"), f("bin/sh", "via link")],
+    "through-lower": [f("lnk/bin/z", "z"), d("lnk")],
+    "file-over-dir": [f("opt/y", "y"), f("opt", "now a file"), f("opt/z/w", "w")],
+    "whiteouts": [whiteout("opt/x"), f("opt/new", "n"), whiteout("t")],
+    "opaque": [opaque("usr/bin"), f("usr/bin/only", "o"), d("usr/bin")],
+    "external-hardlink": [hard("h2", "t"), f("t", "replaced later")],
+    "dir-meta": [d("usr", mode=0o700), d("usr/bin", mode=0o711)],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tricky_indexes(tmp_path_factory):
+    import anchore
+
+    names = sorted(TRICKY)
+    blobs = [_tar_of(*TRICKY[n]) for n in names]
+    image = anchore.open_image(image_of(tmp_path_factory.mktemp("tricky"), *blobs))
+    return {n: layer._tar_index for n, layer in zip(names, image.layers, strict=True)}, image.limits
+
+
+def _tree_state(tree) -> dict:
+    return {e.path: (e.to_dict(), e.data_location) for e in tree.files()}
+
+
+@pytest.mark.parametrize("name", sorted(TRICKY))
+@pytest.mark.parametrize("times", [2, 3])
+@pytest.mark.parametrize("below", ["", "base", "base plain link-after"])
+def test_a_run_of_one_blob_squashes_as_each_layer_applied_in_turn(
+    tricky_indexes, name, times, below
+):
+    from anchore.image.filetree import FileTree
+    from anchore.image.image import _apply, squash
+
+    indexes, limits = tricky_indexes
+    seq = [indexes[n] for n in below.split()] + [indexes[name]] * times + [indexes["base"]]
+    for upto in (len(seq) - 1, len(seq)):  # ending with the run, and with a layer above it
+        naive = FileTree()
+        for i, index in enumerate(seq[:upto]):
+            _apply(naive, index, i, limits.max_symlink_follows)
+        assert _tree_state(squash(seq[:upto], limits)) == _tree_state(naive)
+
+
+def test_a_run_of_one_blob_is_applied_once(tmp_path):
+    blob = b"".join(member(name=f"d{i // 500}/f{i}".encode()) for i in range(50_000)) + end()
+    path = _blob_image(tmp_path, "a" * 400, {"a": blob}, how="none")
+    code = (
+        "import anchore, time\nimage = anchore.open_image(PATH)\nstart = time.monotonic()\n"
+        "view = image.squashed()\n"
+        "result = [len(view), view.stat('/d3/f1999').layer_index, time.monotonic() - start]\n"
+    )
+    out = confined(path, code, seconds=60)
+    count, layer, seconds = out.assert_no_error()
+    # 20 million puts applied layer by layer (~30 s and more); one application here
+    assert (count, layer) == (50_100, 399)
+    assert seconds < 5
+
+
+def test_members_squashed_across_layers_are_bounded(tmp_path):
+    a = b"".join(member(name=f"a/f{i}".encode()) for i in range(1_000)) + end()
+    b = b"".join(member(name=f"b/f{i}".encode()) for i in range(1_000)) + end()
+    path = _blob_image(tmp_path, "ab" * 50, {"a": a, "b": b}, how="none")
+    code = (
+        "import anchore\n"
+        "image = anchore.open_image(PATH, limits=anchore.Limits(max_image_entries=99_999))\n"
+        "result = len(image.squashed(98))\n"
+        "image.squashed()\n"
+    )
+    out = confined(path, code)
+    out.assert_raised("LimitExceededError", limit="max_image_entries")
+    assert "100 layers" in out.message and "100000 members" in out.message
+    assert path in out.message
+
+
+def test_alternating_shared_blobs_under_the_default_bound(tmp_path):
+    """Two blobs alternating (no run to apply once): the work is bounded by the members."""
+    a = b"".join(member(name=f"a/f{i}".encode()) for i in range(10_000)) + end()
+    b = b"".join(member(name=f"b/f{i}".encode()) for i in range(10_000)) + end()
+    path = _blob_image(tmp_path, "ab" * 100, {"a": a, "b": b}, how="none")
+    code = (
+        "import anchore, time\nimage = anchore.open_image(PATH)\nstart = time.monotonic()\n"
+        "view = image.squashed()\n"
+        "result = [len(view), view.stat('/a/f5').layer_index, view.stat('/b/f5').layer_index,"
+        " time.monotonic() - start]\n"
+    )
+    out = confined(path, code, seconds=60)
+    count, a_layer, b_layer, seconds = out.assert_no_error()
+    assert (count, a_layer, b_layer) == (20_002, 198, 199)
+    print(f"2M members alternating: {seconds:.1f} s ({seconds / 2e6 * 1e6:.2f} us each)")
+    assert seconds < 15  # ~1.5 us a member: the default bound (30M) is ~45 s of squashing

@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextlib
 import enum
 import gc
+import operator
 import stat
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import ClassVar, cast
 
@@ -23,7 +24,7 @@ import attrs
 from anchore.errors import PathNotFoundError, SymlinkLoopError, UnsafeImageError
 from anchore.serialize import as_json, to_dict
 
-__all__ = ["FileEntry", "FileTree", "FileType", "gc_paused", "normalize_path"]
+__all__ = ["FileEntry", "FileTree", "FileType", "gc_paused", "normalize_path", "relabeled"]
 
 
 class FileType(str, enum.Enum):
@@ -256,6 +257,22 @@ new_entry: Callable[..., FileEntry] = cast(
 )
 
 
+#: every field of an entry but the layer that wrote it
+_content = operator.attrgetter(
+    *(field.name for field in attrs.fields(FileEntry) if field.name != "layer_index")
+)
+
+
+def relabeled(entry: FileEntry, layer_index: int) -> FileEntry:
+    """``entry`` as written by layer ``layer_index`` (its content stays where it is):
+    layers naming one blob share its entries, which name the first such layer."""
+    e = entry
+    return new_entry(
+        e.path, e.type, e.mode, e.uid, e.gid, e.user, e.group, e.size, e.mtime, e.link_target,
+        layer_index, e.devmajor, e.devminor, e.xattrs, e._data_layer, e._data_offset, e.sparse,
+    )  # fmt: skip
+
+
 def normalize_path(name: str) -> str:
     """Make a member name absolute and canonical: ``./a//b/`` -> ``/a/b``.
 
@@ -301,6 +318,22 @@ class FileTree:
         #: each directory's children as full paths: the same str objects as the keys of
         #: ``_entries``, so that a child costs a set slot and no string of its own
         self._children: dict[str, set[str]] = {"/": set()}
+
+    def holds(self, entries: Mapping[str, FileEntry], layer_index: int) -> bool:
+        """Whether each of ``entries`` is stored at its path as written by layer
+        ``layer_index``: the same entry in all but its layer index."""
+        stored = self._entries
+        for path, entry in entries.items():
+            held = stored.get(path)
+            if held is None or held.layer_index != layer_index or _content(held) != _content(entry):
+                return False
+        return True
+
+    def relabel(self, paths: Iterable[str], layer_index: int) -> None:
+        """Credit the entries stored at ``paths`` to layer ``layer_index`` (see :meth:`holds`)."""
+        entries = self._entries
+        for path in paths:
+            entries[path] = relabeled(entries[path], layer_index)
 
     # ---- reading ----
     def __len__(self) -> int:
@@ -448,15 +481,22 @@ class FileTree:
         """Put ``entry`` where a runtime unpacking its layer would (see :meth:`ensure_parent`).
 
         Returns the entry as stored (its path moved when a parent is a symlink).
-        The common case, a new path under an existing directory, takes one pass.
+        The common cases, a new path under an existing directory or a path replaced
+        by one of the same kind (directory or not), take one pass.
         """
         path = entry.path
-        kids = self._children.get(path.rpartition("/")[0] or "/")
-        if kids is not None and path != "/" and path not in self._entries:
-            kids.add(path)  # only directories have children sets: the parent is one
-            self._entries[path] = entry
-            if entry.type is FileType.DIRECTORY:
-                self._children[path] = set()
+        entries = self._entries
+        old = entries.get(path)
+        if old is None:
+            kids = self._children.get(path.rpartition("/")[0] or "/")
+            if kids is not None:  # only directories have children sets: the parent is one
+                kids.add(path)
+                entries[path] = entry
+                if entry.type is FileType.DIRECTORY:
+                    self._children[path] = set()
+                return entry
+        elif (old.type is FileType.DIRECTORY) is (entry.type is FileType.DIRECTORY):
+            entries[path] = entry  # stored, so its parent is a directory; no subtree changes
             return entry
         where = self.ensure_parent(path, layer_index, max_follows) if path != "/" else "/"
         if where != path:

@@ -37,7 +37,14 @@ from anchore.image.compression import (
     restart_point,
     stream_from,
 )
-from anchore.image.filetree import FileEntry, FileTree, FileType, gc_paused, normalize_path
+from anchore.image.filetree import (
+    FileEntry,
+    FileTree,
+    FileType,
+    gc_paused,
+    normalize_path,
+    relabeled,
+)
 from anchore.image.formats import (
     ImageParts,
     LayerBlob,
@@ -447,7 +454,7 @@ class Layer:
         entries name the first layer with that blob (their content is the same bytes)."""
         if entry.layer_index == self.index:
             return entry
-        return attrs.evolve(entry, layer_index=self.index)
+        return relabeled(entry, self.index)
 
     def __len__(self) -> int:
         return len(self._tar_index.entries)
@@ -578,7 +585,8 @@ class Image(FileSystemView):
             if not 0 <= upto <= last:
                 raise _no_layer(self.source, layer, len(self.layers))
         if upto not in self._views:
-            tree = squash([lay._tar_index for lay in self.layers[: upto + 1]], self._content.limits)
+            indexes = [lay._tar_index for lay in self.layers[: upto + 1]]
+            tree = squash(indexes, self._content.limits, self.source)
             if upto != last:
                 self._views = {k: v for k, v in self._views.items() if k == last}
             self._views[upto] = FileSystemView(tree, self._content)
@@ -605,8 +613,22 @@ class Image(FileSystemView):
         return f"<Image {name} {self.platform} {len(self.layers)} layers from {self.source}>"
 
 
-def squash(indexes: list[LayerIndex], limits: Limits) -> FileTree:
-    """Apply layers in order, as the OCI spec's changeset rules say."""
+def squash(indexes: list[LayerIndex], limits: Limits, source: object = None) -> FileTree:
+    """Apply layers in order, as the OCI spec's changeset rules say.
+
+    Every member of every layer is a put, a layer named twice counted twice:
+    more than ``limits.max_image_entries`` is a LimitExceededError before any
+    work. Consecutive layers naming one blob are applied once when applying it
+    again would change nothing (see :func:`_apply_run`).
+    """
+    members = sum(len(ix.entries) + len(ix.whiteouts) + len(ix.opaque_dirs) for ix in indexes)
+    if members > limits.max_image_entries:
+        raise LimitExceededError(
+            f"{source}: {len(indexes)} layers hold {members} members to squash, more than "
+            f"max_image_entries={limits.max_image_entries}",
+            limit="max_image_entries",
+            source=source,
+        )
     with gc_paused():
         return _squash(indexes, limits)
 
@@ -614,30 +636,73 @@ def squash(indexes: list[LayerIndex], limits: Limits) -> FileTree:
 def _squash(indexes: list[LayerIndex], limits: Limits) -> FileTree:
     tree = FileTree()
     follows = limits.max_symlink_follows
-    for i, index in enumerate(indexes):
-        for directory in index.opaque_dirs:
-            target = _existing(tree, directory, follows)
-            if target is not None:
-                tree.clear_directory(target)
-        for path in index.whiteouts:
-            parent, _, name = path.rpartition("/")
-            resolved_parent = _existing(tree, parent or "/", follows)
-            if resolved_parent is not None:
-                tree.remove(resolved_parent.rstrip("/") + "/" + name)
-        external = set(index.external_hardlinks)
-        hardlink = FileType.HARDLINK
-        add = tree.add
-        for entry in index.entries.values():
-            if entry.type is not hardlink:
-                add(entry, i, follows)
-                continue
-            path = tree.ensure_parent(entry.path, i, follows) if entry.path != "/" else "/"
-            if path != entry.path:
-                entry = attrs.evolve(entry, path=path)
-            if entry.path in external or entry.data_location[0] < 0:
-                entry = _bind_hardlink(tree, entry, follows)
-            tree.put(entry)
+    first = 0
+    while first < len(indexes):
+        index = indexes[first]
+        last = first
+        while last + 1 < len(indexes) and indexes[last + 1] is index:
+            last += 1
+        _apply_run(tree, index, first, last, follows)
+        first = last + 1
     return tree
+
+
+def _apply_run(tree: FileTree, index: LayerIndex, first: int, last: int, follows: int) -> None:
+    """Apply layers ``first``..``last``, which all name the blob of ``index``.
+
+    Applying a changeset that deletes nothing (no whiteouts, opaque markers or
+    hard links bound to lower files) again, right after itself, changes nothing
+    when the first application left each of its entries standing at its own path:
+    each put lands on its own copy. Then the run is one application whose entries
+    are credited to its last layer (directories it had to make stay the first's,
+    as they would); otherwise every layer of the run is applied, as the spec says.
+    """
+    bound = _apply(tree, index, first, follows)
+    if first == last:
+        return
+    if (
+        not bound
+        and not index.whiteouts
+        and not index.opaque_dirs
+        and tree.holds(index.entries, first)
+    ):
+        tree.relabel(index.entries, last)
+        return
+    for i in range(first + 1, last + 1):
+        _apply(tree, index, i, follows)
+
+
+def _apply(tree: FileTree, index: LayerIndex, i: int, follows: int) -> bool:
+    """Apply one layer's changeset as layer ``i``; whether a hard link took a lower file's
+    content. Entries of a blob shared by several layers name the first of them: each is
+    credited to layer ``i`` as it goes in (one int compare for an entry of its own)."""
+    for directory in index.opaque_dirs:
+        target = _existing(tree, directory, follows)
+        if target is not None:
+            tree.clear_directory(target)
+    for path in index.whiteouts:
+        parent, _, name = path.rpartition("/")
+        resolved_parent = _existing(tree, parent or "/", follows)
+        if resolved_parent is not None:
+            tree.remove(resolved_parent.rstrip("/") + "/" + name)
+    external = set(index.external_hardlinks)
+    hardlink = FileType.HARDLINK
+    add = tree.add
+    bound = False
+    for entry in index.entries.values():
+        if entry.layer_index != i:
+            entry = relabeled(entry, i)
+        if entry.type is not hardlink:
+            add(entry, i, follows)
+            continue
+        path = tree.ensure_parent(entry.path, i, follows) if entry.path != "/" else "/"
+        if path != entry.path:
+            entry = attrs.evolve(entry, path=path)
+        if entry.path in external or entry.data_location[0] < 0:
+            entry = _bind_hardlink(tree, entry, follows)
+            bound = True
+        tree.put(entry)
+    return bound
 
 
 def _existing(tree: FileTree, path: str, follows: int) -> str | None:
