@@ -578,3 +578,28 @@ def test_alternating_shared_blobs_under_the_default_bound(tmp_path):
     assert (count, a_layer, b_layer) == (20_002, 198, 199)
     print(f"2M members alternating: {seconds:.1f} s ({seconds / 2e6 * 1e6:.2f} us each)")
     assert seconds < 15  # ~1.5 us a member: the default bound (30M) is ~45 s of squashing
+
+
+def test_a_spooled_gzip_layer_keeps_few_inflater_states(tmp_path):
+    """Reads of a spooled layer are positioned reads of the spool: the inflater copies
+    kept per MiB for reading from the blob are dropped but for one in 64, and reads after
+    close() (from the blob again) still find every file."""
+    import os
+
+    files = [
+        f(f"f{i}", os.urandom(1024) + bytes(i % 256 for _ in range(64 * 1024))) for i in range(300)
+    ]
+    path = image_of(tmp_path, _tar_of(*files))
+    code = """
+import anchore
+image = anchore.open_image(PATH)
+points = image.layers[0]._tar_index.checkpoints
+states = sum(1 for p in points if p.state is not None)
+before = [image.read_bytes(f"/f{i}")[:1100] for i in (0, 150, 299)]
+image.close()
+after = [image.read_bytes(f"/f{i}")[:1100] for i in (0, 150, 299)]
+result = [states, image.layers[0].uncompressed_size // 2**20, before == after, len(after[2])]
+"""
+    states, mib, same, length = confined(path, code).assert_no_error()
+    assert mib >= 19 and same and length == 1100
+    assert states <= mib // 64  # the old code kept one every MiB or so (5 here)

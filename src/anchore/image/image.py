@@ -31,6 +31,7 @@ from anchore.errors import (
 )
 from anchore.image.blobs import BlobRef
 from anchore.image.compression import (
+    Checkpoint,
     Compression,
     LayerStream,
     open_member,
@@ -740,9 +741,30 @@ def _index_one(
         if writer is not None:
             writer.abandon()
         raise
-    # the restart points stay: reads after close() inflate from the blob again
     spooled = writer.finish(index.uncompressed_size) if writer is not None else None
+    if spooled is not None:
+        index.checkpoints = _sparse(index.checkpoints)
     return index, spooled
+
+
+#: a spooled layer keeps one inflater state in this many (reads after close() only)
+_SPOOLED_CHECKPOINT_STRIDE = 64
+
+
+def _sparse(checkpoints: list[Checkpoint]) -> list[Checkpoint]:
+    """The restart points a spooled layer keeps: its reads are positioned reads of the
+    spool, so an inflater copy (32 KiB window and more) per interval would only serve
+    reads after close(), which inflate from the blob again; they keep one in 64 (and
+    every gzip member start, which holds no state)."""
+    kept = []
+    stateful = 0
+    for point in checkpoints:
+        if point.state is not None:
+            stateful += 1
+            if stateful % _SPOOLED_CHECKPOINT_STRIDE:
+                continue
+        kept.append(point)
+    return kept
 
 
 def _verified_index(
