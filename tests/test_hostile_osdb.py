@@ -618,3 +618,237 @@ def test_rpm_sqlite_reads_nothing_but_the_packages_table():
         (sqlite3.SQLITE_PRAGMA, "writable_schema", "1", None, None),
     ):
         assert _authorize(*denied) == sqlite3.SQLITE_DENY, denied
+
+
+# ---- rpm: header work is linear, and the analyzer's deadline bounds what is left ----
+
+_REPEATED = """
+import struct, time
+from anchore.analyzers.rpm import RpmDatabaseError, parse_header
+
+def header(entries, store):
+    index = b"".join(struct.pack(">iiii", *e) for e in entries)
+    return struct.pack(">ii", len(entries), len(store)) + index + store
+
+store = b"a" * ((1 << 20) - 1) + b"\\0"
+cases = {
+    # one tag 65,536 times at the start of a 1 MiB store: 35 s and 64 GiB read before
+    "basenames": header([(1117, 8, 0, 1)] * 65536, store),
+    "name": header([(1000, 6, 0, 1)] * 65536, store),
+    # every text tag once, all pointing at the same 16 MiB string: 9 x 16 MiB decoded
+    "overlap": header([(t, 6, 0, 1) for t in (1000, 1001, 1002, 1004, 1011, 1014, 1022, 1044,
+                                              5096)], b"a" * ((16 << 20) - 1) + b"\\0"),
+}
+result = {}
+for name, blob in cases.items():
+    start = time.perf_counter()
+    try:
+        parse_header(blob)
+        said = None
+    except RpmDatabaseError as exc:
+        said = str(exc)
+    result[name] = [said, time.perf_counter() - start]
+"""
+
+
+def test_rpm_header_repeated_or_overlapping_tags_are_refused_in_linear_time():
+    """A repeated tag (rpm writes each once) is refused; tags sharing their data read no
+    more than the data store holds in total."""
+    out = run_confined(_REPEATED, seconds=30, memory_mib=768)
+    result = out.assert_no_error()
+    assert result["basenames"][0] == "tag basenames appears twice in the header index", result
+    assert result["name"][0] == "tag name appears twice in the header index", result
+    assert "their data overlaps" in result["overlap"][0], result
+    assert all(seconds < 1 for _said, seconds in result.values()), result
+
+
+def _key_header(count: int = 65536, store_bytes: int = 1 << 19) -> bytes:
+    """The review's header: the name tag ``count`` times, its one string the whole store."""
+    store = b"a" * (store_bytes - 1) + b"\0"
+    index = struct.pack(">iiii", 1000, 6, 0, 1) * count
+    return struct.pack(">ii", count, len(store)) + index + store
+
+
+def test_rpm_ndb_of_repeated_tag_headers_in_many_layers_is_fast(tmp_path):
+    """The review's case: 3 such headers in 4 layers took 110 s under max_analyzer_seconds=5.
+    Each header is now its own error entry, at once, and the good header beside them stands."""
+    path = "usr/lib/sysimage/rpm/Packages.db"
+    evil = [_key_header()] * 3
+    layers = [{path: _ndb([*evil, _named(b"good")]) + b"\0" * (16 * i)} for i in range(4)]
+    image = _image(tmp_path, *layers)
+    result = _analyze(image, "rpm", seconds=20, memory_mib=1024, max_analyzer_seconds=5)
+    assert result["packages"] == ["good"], result
+    assert len(_errors_naming(result, f"/{path}", "appears twice")) == 3, result
+
+
+def test_layer_attribution_stops_at_the_analyzers_deadline(tmp_path):
+    """Reading every layer's copy is the analyzer's time: past its deadline attribution
+    stops with the time error, not after every copy (checked before each copy)."""
+    import time
+
+    from anchore.analysis import attribution
+    from anchore.analysis.budget import Deadlines
+    from anchore.errors import LimitExceededError
+
+    copies = [(i, (i, 0), b"x%d" % i) for i in range(40)]
+    keyed = []
+
+    def slow_keys(data):
+        keyed.append(data)
+        time.sleep(0.05)
+        return [data]
+
+    deadlines = Deadlines(0.2)
+    start = time.monotonic()
+    with deadlines.running("rpm"), pytest.raises(LimitExceededError) as caught:
+        attribution.first_layers(copies, slow_keys)
+    assert caught.value.limit == "max_analyzer_seconds"
+    assert time.monotonic() - start < 1 and len(keyed) < 10, len(keyed)
+    assert deadlines.overran("rpm")
+    # keys that itself runs out of time stops attribution too (it used to skip the copy)
+
+    def out_of_time(data):
+        raise deadlines.exceeded("rpm")
+
+    with deadlines.running("rpm"), pytest.raises(LimitExceededError):
+        attribution.first_layers([(0, (0, 0), b"x")], out_of_time)
+    # outside an analyzer run, nothing is checked
+    assert attribution.first_layers([(0, (0, 0), b"x")], lambda data: [data]) == {b"x": 0}
+
+
+def test_rpm_attribution_past_the_deadline_is_said_and_the_analyzer_failed(tmp_path):
+    path = "usr/lib/sysimage/rpm/Packages.db"
+    layers = [{path: _ndb([_named(b"p%d" % n) for n in range(i + 1)])} for i in range(3)]
+    image = _image(tmp_path, *layers)
+    code = _ANALYZE.replace("LIMITS", "dict(max_analyzer_seconds=0)")
+    out = run_confined(code, seconds=20, memory_mib=1024, watch=[image], PATH=image,
+                       ANALYZER="rpm")  # fmt: skip
+    result = out.assert_no_error()
+    assert result["failed"] == ["rpm"], result
+    said = _errors_naming(result, f"/{path}", "layer attribution", "Limits.max_analyzer_seconds")
+    assert said, result
+
+
+def test_rpm_sqlite_rows_without_a_blob_are_errors_naming_the_row(tmp_path):
+    """A row rpm did not write (its blob TEXT, an integer, NULL) is said, not skipped: an
+    all-such table used to give no package and no error (complete evidence to policy)."""
+    data = _sqlite(
+        tmp_path,
+        "DELETE FROM Packages",
+        "INSERT INTO Packages (hnum, blob) VALUES (1, 'text-not-blob')",
+        "INSERT INTO Packages (hnum, blob) VALUES (2, 12345)",
+    )
+    path = "/usr/lib/sysimage/rpm/rpmdb.sqlite"
+    image = _image(tmp_path, {path.lstrip("/"): data})
+    result = _analyze(image, "rpm", seconds=20, memory_mib=1024)
+    assert result["packages"] == [], result
+    assert [m for _a, p, m in result["errors"] if p == path] == [
+        f"{path}: row hnum 1: its blob is text, not a header",
+        f"{path}: row hnum 2: its blob is an integer, not a header",
+    ], result
+
+
+# ---- text: every line break splitlines honours is counted before splitting ----
+
+_LINES = """
+from anchore.analysis.budget import split_lines
+from anchore.errors import LimitExceededError
+from anchore.limits import Limits
+try:
+    split_lines(DATA.encode("latin-1") * COUNT, "/f", Limits(max_text_lines=1000))
+    result = [None]
+except LimitExceededError as exc:
+    result = [exc.limit]
+# this process' own peak (VmHWM starts again at exec; rusage keeps the forking parent's)
+with open("/proc/self/status") as status:
+    result += [int(line.split()[1]) // 1024 for line in status if line.startswith("VmHWM:")]
+"""
+
+
+@pytest.mark.parametrize(
+    ("data", "count"),
+    [
+        pytest.param(b"\x1c", 50_000_000, id="file-separator"),
+        pytest.param(b"\x0b", 50_000_000, id="vertical-tab"),
+        pytest.param("\u2028".encode(), 16_000_000, id="line-separator"),
+        pytest.param("\x85".encode(), 25_000_000, id="next-line"),
+        pytest.param(b"\r\n", 25_000_000, id="crlf"),
+    ],
+)
+def test_split_lines_counts_every_break_before_splitting(data, count):
+    """50 MB of \\x1c with max_text_lines=1000 peaked at 599 MiB (a 50 M-item list built
+    before the count refused it); now refused before anything is split."""
+    data = data.decode("latin-1")  # the child's globals are JSON
+    out = run_confined(_LINES, seconds=30, memory_mib=1024, DATA=data, COUNT=count)
+    limit, peak_mib = out.assert_no_error()
+    assert limit == "max_text_lines"
+    assert peak_mib < 150, peak_mib  # the 50 MB and the interpreter (b8409f9: 228-507 MiB)
+
+
+def test_line_breaks_are_a_lower_bound_of_splitlines():
+    from anchore.analysis.budget import line_breaks
+
+    pieces = ["a", "\n", "\r", "\r\n", "\x0b", "\x1e", "\x85", "\u2028", "\u2029", "é"]
+    raw = [b"\xa8", b"\xe2", b"\xc2", b"\xff"]
+    for i in range(len(pieces) ** 3):
+        text = "".join(pieces[i // len(pieces) ** k % len(pieces)] for k in range(3))
+        for junk in (b"", *raw):
+            data = text.encode().replace(b"\r", b"\r" + junk, 1)
+            for errors in ("replace", "ignore", "surrogateescape"):
+                lines = len(data.decode("utf-8", errors).splitlines())
+                assert line_breaks(data, errors) <= lines, (data, errors)
+                if errors != "ignore":
+                    assert lines <= line_breaks(data, errors) + 1, (data, errors)
+
+
+# ---- the engine: who ran out of time is a fact, not a phrase ----
+
+
+class _Quoting:
+    """An analyzer whose file's own error quotes the overrun phrase."""
+
+    name = "quoting"
+    patterns = ("a",)
+
+    def analyze(self, files, context):
+        from anchore.analysis.model import AnalyzerError
+
+        yield AnalyzerError(
+            self.name, "/a: says 'analyzer x ran past Limits.max_analyzer_seconds (1 s)'", "/a"
+        )
+
+
+class _SlowRecords:
+    """Records of its first file built slowly; the other files offered after the deadline."""
+
+    name = "slow-records"
+    patterns = ("*.db",)
+
+    def analyze(self, files, context):
+        import time
+
+        from anchore.analysis.analyzer import FileInput
+        from anchore.analysis.kit import within_time
+
+        for file in within_time(files, context, self.name):
+            if isinstance(file, FileInput):
+                yield from file.each(range(5), lambda n: time.sleep(0.15))
+            else:  # the error for the files left
+                yield file
+
+
+def test_engine_keeps_every_overrun_entry_and_ignores_quoted_phrases(tmp_path):
+    import anchore
+
+    layers = [[f("a", "x"), *(f(f"{i}.db", "x") for i in range(4))]]
+    image = anchore.open_image(
+        oci_archive(tmp_path / "img.tar", build(layers)),
+        limits=anchore.Limits(max_analyzer_seconds=0.3),
+    )
+    with image:
+        result = anchore.analyze(image, analyzers=[_Quoting(), _SlowRecords()])
+    assert result.failed_analyzers == ("slow-records",)  # the quoting one did not run out
+    messages = [e.message for e in result.errors if e.analyzer == "slow-records"]
+    assert len(messages) == 2, messages
+    assert messages[0].startswith("/0.db: analyzer slow-records ran past"), messages
+    assert messages[1].startswith("/1.db and 2 more file(s): not analyzed:"), messages

@@ -12,7 +12,10 @@ set lookups (:class:`Deletions`, built once per layer and analysis), not a scan
 of the layer's whiteouts, so 200k whiteouts below thousands of package files
 stay linear; and the copies of a database are read one at a time, each blob
 once (layers naming the same blob share its content and its keys), never held
-together.
+together. Reading every copy is the analyzer's time: the deadline of the
+analyzer running on the thread is checked before each copy is read and keyed
+(:func:`~anchore.analysis.budget.check_current`), and past it attribution
+stops with that analyzer's ``max_analyzer_seconds`` error.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import logging
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 
-from anchore.errors import AnchoreError
+from anchore.analysis.budget import check_current
+from anchore.errors import AnchoreError, LimitExceededError
 from anchore.image.filetree import FileEntry
 from anchore.image.image import Layer
 
@@ -123,6 +127,7 @@ def read_copies(
     looked at is held: a database of 100 MiB in a thousand layers costs 100 MiB.
     """
     for layer in layers:
+        check_current(path)
         try:
             entry = layer.stat(path)
         except AnchoreError:
@@ -163,11 +168,14 @@ def first_layers(
     gives the identities (name, version...) one copy lists. A record that
     disappears from a later copy and comes back counts from its return. A copy
     that ``keys`` cannot read is skipped (the current copy's own errors are the
-    analyzer's to report).
+    analyzer's to report). Past the running analyzer's deadline (checked before
+    each copy is keyed, and by ``keys`` if it checks) the
+    :class:`~anchore.errors.LimitExceededError` is raised, not skipped.
     """
     first: dict[Hashable, int] = {}
     known: dict[object, frozenset[Hashable] | None] = {}
     for copy in copies:
+        check_current()
         layer: int = copy[0]
         data: bytes = copy[-1]
         where: object = copy[1] if len(copy) == 3 else None
@@ -175,6 +183,11 @@ def first_layers(
         if where is None or where not in known:
             try:
                 present = frozenset(keys(data))
+            except LimitExceededError as exc:
+                if exc.limit == "max_analyzer_seconds":  # out of time: attribution stops
+                    raise
+                log.debug("layer %d copy not read for attribution: %s", layer, exc)
+                present = None
             except Exception as exc:  # an unreadable older copy: skipped, not fatal
                 log.debug("layer %d copy not read for attribution: %s", layer, exc)
                 present = None

@@ -4,12 +4,17 @@ An image chooses the content analyzers parse, so every parser is bounded and
 isolated the same way, built-in or third-party:
 
 - text: :func:`split_lines` splits a file into lines within ``max_text_lines``
-  and ``max_line_bytes`` (counted in C before anything is split);
+  and ``max_line_bytes`` (every line break ``str.splitlines`` honours is
+  counted in C before anything is split);
 - records: :func:`each` builds one record at a time, a record that raises
   costing only itself, within ``max_db_records`` and the analyzer's deadline;
 - time: :class:`Deadlines` gives each analyzer ``max_analyzer_seconds`` from
-  its start, checked between files and records (:func:`each`,
-  :meth:`anchore.analysis.analyzer.FileInput.check_time`);
+  its start. A Python thread cannot be stopped from outside, so the bound is
+  cooperative: it is checked between files, records and layer copies
+  (:func:`each`, :func:`check_current`,
+  :meth:`anchore.analysis.analyzer.FileInput.check_time`), and every built-in
+  loop over a count the image controls checks it; an analyzer that never
+  checks is stopped by the engine at its next result;
 - words: :func:`problem` says what an exception means for the file it came
   from, so an error entry reads "``/lib/apk/db/installed: package '/': ...``",
   not "``TypeError: 'int' object is not subscriptable``".
@@ -17,6 +22,7 @@ isolated the same way, built-in or third-party:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import struct
 import threading
@@ -31,15 +37,19 @@ from anchore.limits import Limits
 if TYPE_CHECKING:
     from anchore.analysis.analyzer import FileInput, Result
 
-__all__ = ["OVERRUN", "Deadlines", "about", "each", "problem", "split_lines"]
+__all__ = ["OVERRUN", "Deadlines", "about", "check_current", "each", "problem", "split_lines"]
 
 R = TypeVar("R")
 
 #: what every error entry of an analyzer that ran out of time says
 OVERRUN = "ran past Limits.max_analyzer_seconds"
 
-#: single-byte characters that ``str.splitlines`` splits on besides ``\n`` and ``\r``
-_OTHER_BREAKS = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e")
+#: what ``str.splitlines`` splits on besides ``\n`` and ``\r``, as UTF-8: the single-byte
+#: controls, and NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR (these three byte sequences
+#: decode to their character wherever they occur, whatever bytes surround them)
+_OTHER_BREAKS = (
+    b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\xc2\x85", b"\xe2\x80\xa8", b"\xe2\x80\xa9",
+)  # fmt: skip
 
 
 def problem(exc: BaseException) -> str:
@@ -94,12 +104,13 @@ def _short(exc: BaseException, limit: int = 300) -> str:
 def split_lines(data: bytes, path: str, limits: Limits, errors: str = "replace") -> list[str]:
     """``data`` decoded as UTF-8 and split into lines (as ``str.splitlines``), within limits.
 
-    The line count is bounded from below by counting line breaks in C before
-    anything is split, so a file of a billion newlines is refused without
-    building a billion strings; the longest line is measured in C too.
+    Every line break ``str.splitlines`` honours is counted in C before
+    anything is split (:func:`line_breaks`), so a file of a billion newlines,
+    or of a billion ``\x1c`` or U+2028, is refused without building a billion
+    strings; the longest line is measured in C too.
     """
     most = limits.max_text_lines
-    if max(data.count(b"\n"), data.count(b"\r")) > most:
+    if line_breaks(data, errors, most) > most:
         raise _too_many_lines(path, most)
     lines = data.decode("utf-8", errors).splitlines()
     if len(lines) > most:
@@ -118,6 +129,30 @@ def split_lines(data: bytes, path: str, limits: Limits, errors: str = "replace")
     return lines
 
 
+def line_breaks(data: bytes, errors: str = "replace", most: int | None = None) -> int:
+    """At least how many line breaks ``str.splitlines`` finds in ``data`` decoded as
+    UTF-8 with ``errors``, counted in C; counting stops once past ``most``.
+
+    A break is never part of an invalid sequence, so each is decoded as itself;
+    only ``errors="ignore"`` can join a ``\r`` and a ``\n`` that bytes stood
+    between, so then a ``\r`` counts only where it cannot be such a pair. The
+    lines are at least as many.
+    """
+    newlines = data.count(b"\n")
+    if most is not None and newlines > most:
+        return newlines
+    returns = data.count(b"\r")
+    if errors == "ignore":
+        breaks = max(newlines, returns)
+    else:
+        breaks = newlines + returns - (data.count(b"\r\n") if returns and newlines else 0)
+    for other in _OTHER_BREAKS:
+        if most is not None and breaks > most:
+            break
+        breaks += data.count(other)
+    return breaks
+
+
 def _too_many_lines(path: str, most: int) -> LimitExceededError:
     return LimitExceededError(
         f"{path}: more than Limits.max_text_lines ({most}) lines",
@@ -131,17 +166,35 @@ class Deadlines:
 
     The engine starts an analyzer's clock when it calls it; an analyzer whose
     clock was never started (a file read outside the engine) starts it at its
-    first check.
+    first check. Which analyzers ran out of time is kept here, as a fact
+    (:meth:`overran`), not read back from error messages an image may quote.
     """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._ends: dict[str, float] = {}
+        self._overran: set[str] = set()
         self._lock = threading.Lock()
 
     def start(self, analyzer: str) -> None:
         with self._lock:
             self._ends[analyzer] = time.monotonic() + self.seconds
+
+    @contextlib.contextmanager
+    def running(self, analyzer: str) -> Iterator[None]:
+        """Start ``analyzer``'s clock, and let code it calls on this thread (layer
+        attribution) check its deadline with :func:`check_current`."""
+        self.start(analyzer)
+        before = getattr(_current, "running", None)
+        _current.running = (self, analyzer)
+        try:
+            yield
+        finally:
+            _current.running = before
+
+    def overran(self, analyzer: str) -> bool:
+        """Whether the kit stopped ``analyzer`` (or said it stopped) at its deadline."""
+        return analyzer in self._overran
 
     def end(self, analyzer: str) -> float:
         found = self._ends.get(analyzer)
@@ -161,7 +214,10 @@ class Deadlines:
             raise self.exceeded(analyzer, path)
 
     def exceeded(self, analyzer: str, path: str | None = None) -> LimitExceededError:
-        """The error for ``analyzer``'s overrun."""
+        """The error for ``analyzer``'s overrun (which records that it overran)."""
+        if self.expired(analyzer):
+            with self._lock:
+                self._overran.add(analyzer)
         where = f"{path}: " if path else ""
         return LimitExceededError(
             f"{where}analyzer {analyzer or '(unnamed)'} {OVERRUN} "
@@ -169,6 +225,23 @@ class Deadlines:
             limit="max_analyzer_seconds",
             member=path,
         )
+
+
+#: the analyzer the engine runs on this thread, and its deadlines (:meth:`Deadlines.running`)
+_current = threading.local()
+
+
+def check_current(path: str | None = None) -> None:
+    """Raise :class:`~anchore.errors.LimitExceededError` (``max_analyzer_seconds``) when
+    the analyzer running on this thread is past its deadline; nothing outside one.
+
+    For loops in the analysis' own code that an analyzer calls without naming
+    itself (layer attribution reading every layer's copy of a database).
+    """
+    running = getattr(_current, "running", None)
+    if running is not None:
+        deadlines, analyzer = running
+        deadlines.check(analyzer, path)
 
 
 def each(

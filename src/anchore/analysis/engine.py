@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from anchore.analysis.analyzer import Analyzer, FileInput, Result
-from anchore.analysis.budget import OVERRUN, problem
+from anchore.analysis.budget import problem
 from anchore.analysis.context import PREFETCH_MAX_BYTES, AnalysisContext
 from anchore.analysis.inventory import inventory
 from anchore.analysis.merge import Found, merge, ownership, without_os_owned_declarations
@@ -147,11 +147,11 @@ def _run(
         analyzer = chosen[i]
         name = analyzer.name
         start = time.perf_counter()
-        context.deadlines.start(name)
-        inputs = [FileInput(e, context, name) for e in offered[i] if e.is_file]
-        # needs_files=False: called with no file too, to record what it looked for
-        if inputs or not analyzer.patterns or not getattr(analyzer, "needs_files", True):
-            results[i], failed[i] = _collect(analyzer, inputs, context)
+        with context.deadlines.running(name):
+            inputs = [FileInput(e, context, name) for e in offered[i] if e.is_file]
+            # needs_files=False: called with no file too, to record what it looked for
+            if inputs or not analyzer.patterns or not getattr(analyzer, "needs_files", True):
+                results[i], failed[i] = _collect(analyzer, inputs, context)
         timings[name] = time.perf_counter() - start
 
     done = 0
@@ -172,33 +172,27 @@ def _collect(
 
     One that raises keeps what it yielded before (each a fact on its own) and
     gets an error entry in plain words. Past ``max_analyzer_seconds`` the kit
-    stops an analyzer between files and records and says so; one that does not
+    stops an analyzer between files, records and layer copies and says so (every
+    such entry is kept: each names the files it did not read); one that does not
     stop (its own loops) is stopped here, at its next result after a grace
     period, with an error naming the limit. Either way its evidence is
-    incomplete, and it is listed as failed.
+    incomplete, and it is listed as failed. Whether it ran out of time is the
+    deadline's record (:meth:`~anchore.analysis.budget.Deadlines.overran`), never
+    an error message, which may quote the image.
     """
     name = analyzer.name
     deadlines = context.deadlines
     grace = max(1.0, deadlines.seconds / 10)
     results: list[Result] = []
-    overrun = False  # an error naming the deadline is in the results
     try:
         for result in analyzer.analyze(inputs, context):
-            if _is_overrun(result):
-                if overrun:  # one such error per analyzer is enough
-                    continue
-                overrun = True
             results.append(result)
             if deadlines.expired(name, grace):
-                if not overrun:
+                if not deadlines.overran(name):
                     results.append(AnalyzerError(name, problem(deadlines.exceeded(name))))
                 return results, True
     except Exception as exc:
         log.warning("analyzer %s failed", name, exc_info=True)
         results.append(AnalyzerError(name, problem(exc)))
         return results, True
-    return results, overrun
-
-
-def _is_overrun(result: Result) -> bool:
-    return isinstance(result, AnalyzerError) and OVERRUN in result.message
+    return results, deadlines.overran(name)

@@ -89,9 +89,13 @@ class RpmDatabaseError(AnchoreError, ValueError):
 def parse_header(blob: bytes, tags: Container[int] | None = None) -> dict[str, Any]:
     """Decode the tags we use (or only ``tags``) from an RPM header blob (as databases store it).
 
-    Every count the header claims is checked against the bytes its data store
-    holds before anything is built: a string array of a billion strings in a
-    store of a thousand bytes is refused, not iterated.
+    The work is linear in the blob's size, whatever it claims: every count is
+    checked against the bytes its data store holds before anything is built (a
+    string array of a billion strings in a store of a thousand bytes is
+    refused, not iterated); each tag we use is decoded once (rpm writes a tag
+    once: a repeated one is refused); and what the decoded values read is
+    counted against the data store, so entries pointing at the same bytes
+    cannot make a store of one MiB read as many GiB.
     """
     if len(blob) < 8:
         raise RpmDatabaseError("header blob shorter than its preamble")
@@ -103,37 +107,65 @@ def parse_header(blob: bytes, tags: Container[int] | None = None) -> dict[str, A
     if len(blob) < end:
         raise RpmDatabaseError("header blob is truncated")
     out: dict[str, Any] = {}
+    seen: set[int] = set()
+    left = data_len + len(TAGS)  # bytes the decoded values may still read (and a NUL each)
     for tag, kind, offset, n in struct.iter_unpack(">iiii", blob[8:base]):
         known = TAGS.get(tag)
-        if known is None or (tags is not None and tag not in tags):
+        if known is None:
             continue
         name, kinds = known
+        if tag in seen:
+            raise RpmDatabaseError(f"tag {name} appears twice in the header index")
+        seen.add(tag)
+        if tags is not None and tag not in tags:
+            continue
         if kind not in kinds:
             raise RpmDatabaseError(f"tag {name} has type {kind}, not {kinds[0]}")
         if not 0 <= offset <= data_len:
             raise RpmDatabaseError(f"tag {name} points outside the data store")
         start = base + offset
+        stop = min(end, start + left)  # nothing past what is left to read
         if kind in _TEXT:  # I18NSTRING: the first translation
-            stop = blob.find(b"\0", start, end)
-            out[name] = blob[start : stop if stop >= 0 else end].decode("utf-8", "replace")
+            nul = blob.find(b"\0", start, stop)
+            text_end = nul if nul >= 0 else stop
+            if nul < 0 and stop < end:
+                raise _overread(name, data_len)
+            out[name] = blob[start:text_end].decode("utf-8", "replace")
+            left -= text_end - start + 1
         elif kind == _STRING_ARRAY:
             # each string takes at least its terminating NUL
             if not 0 <= n <= end - start:
                 raise RpmDatabaseError(
                     f"tag {name} claims {n} strings; its data store holds {end - start} bytes"
                 )
-            parts = blob[start:end].split(b"\0", n)
+            if n > stop - start:
+                raise _overread(name, data_len)
+            parts = blob[start:stop].split(b"\0", n)
             if len(parts) <= n:
+                if stop < end:
+                    raise _overread(name, data_len)
                 raise RpmDatabaseError(f"tag {name}: unterminated string array")
+            left -= stop - start - len(parts[n])
             del parts[n]
             out[name] = [part.decode("utf-8", "replace") for part in parts]
         else:
             code = _INTS[kind]
-            if not 0 <= n <= (end - start) // struct.calcsize(code):
+            size = struct.calcsize(code)
+            if not 0 <= n <= (end - start) // size:
                 raise RpmDatabaseError(f"tag {name}: {n} integers overrun the data store")
+            if n * size > left:
+                raise _overread(name, data_len)
             values = list(struct.unpack_from(f">{n}{code}", blob, start))
             out[name] = values if n != 1 or name in _LISTS else values[0]
+            left -= n * size
     return out
+
+
+def _overread(name: str, data_len: int) -> RpmDatabaseError:
+    return RpmDatabaseError(
+        f"tag {name}: the tags read more than the {data_len} bytes of the data store "
+        "(their data overlaps)"
+    )
 
 
 #: a record of a database: where it is (for error entries), and its header blob, or what
@@ -149,7 +181,9 @@ _SQLITE_LIMIT_LENGTH = 0
 _READABLE = frozenset(("packages", "sqlite_master", "sqlite_schema"))
 
 
-def sqlite_records(data: bytes, limits: Limits | None = None) -> Iterator[Record]:
+def sqlite_records(
+    data: bytes, limits: Limits | None = None, check: Callable[[], object] | None = None
+) -> Iterator[Record]:
     """Header blobs from an rpmdb.sqlite file's bytes, executing nothing the file defines.
 
     The database is the image's: its ``Packages`` could be a view over a
@@ -160,6 +194,8 @@ def sqlite_records(data: bytes, limits: Limits | None = None) -> Iterator[Record
     or recursion gets through); a progress handler stops a query past
     ``limits.max_query_seconds``, and rows past ``max_query_rows`` are refused.
     Nothing is written but the copy of the file in a private temporary directory.
+    A row whose blob is not a blob is that row's error; ``check`` (the
+    analyzer's deadline) is called every few thousand rows.
     """
     limits = limits or Limits()
     if not data.startswith(b"SQLite format 3\0"):
@@ -170,12 +206,14 @@ def sqlite_records(data: bytes, limits: Limits | None = None) -> Iterator[Record
             out.write(data)
         connection = sqlite3.connect(f"{pathlib.Path(path).as_uri()}?mode=ro&immutable=1", uri=True)
         try:
-            yield from _query_packages(connection, limits)
+            yield from _query_packages(connection, limits, check)
         finally:
             connection.close()
 
 
-def _query_packages(connection: sqlite3.Connection, limits: Limits) -> Iterator[Record]:
+def _query_packages(
+    connection: sqlite3.Connection, limits: Limits, check: Callable[[], object] | None
+) -> Iterator[Record]:
     deadline = time.monotonic() + limits.max_query_seconds
     connection.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
     try:
@@ -205,8 +243,14 @@ def _query_packages(connection: sqlite3.Connection, limits: Limits) -> Iterator[
                     f"({limits.max_query_rows}) rows",
                     limit="max_query_rows",
                 )
+            if check is not None and not count % _CHECK_EVERY:
+                check()
+            where = f"row hnum {hnum}"
             if isinstance(blob, bytes):
-                yield f"row hnum {hnum}", blob
+                yield where, blob
+            else:  # a row rpm did not write: said, not skipped (coverage must see it)
+                kind = _sql_type(blob)
+                yield where, RpmDatabaseError(f"{where}: its blob is {kind}, not a header")
     except sqlite3.OperationalError as exc:
         if time.monotonic() > deadline:
             raise LimitExceededError(
@@ -217,6 +261,13 @@ def _query_packages(connection: sqlite3.Connection, limits: Limits) -> Iterator[
         raise RpmDatabaseError(f"cannot read the Packages table: {exc}") from None
     except sqlite3.DatabaseError as exc:
         raise RpmDatabaseError(f"cannot read the Packages table: {exc}") from None
+
+
+def _sql_type(value: object) -> str:
+    """What SQLite type a value read from a column is, in words."""
+    if value is None:
+        return "NULL"
+    return {str: "text", int: "an integer", float: "a real number"}.get(type(value), "not a blob")
 
 
 def _authorize(
@@ -235,6 +286,9 @@ def _authorize(
     return sqlite3.SQLITE_DENY
 
 
+#: loops over what a database claims (pages, slots) check the analyzer's deadline this often
+_CHECK_EVERY = 4096
+
 # ---- Berkeley DB hash ----
 _HASH_MAGIC = 0x061561
 _P_OVERFLOW, _P_HASH_UNSORTED, _P_HASH = 7, 2, 13
@@ -242,12 +296,15 @@ _H_KEYDATA, _H_OFFPAGE = 1, 3
 _PAGE_HEADER = 26
 
 
-def bdb_records(data: bytes, limits: Limits | None = None) -> Iterator[Record]:
+def bdb_records(
+    data: bytes, limits: Limits | None = None, check: Callable[[], object] | None = None
+) -> Iterator[Record]:
     """Header blobs (the values) of a Berkeley DB hash file, as rpm < 4.16 wrote them.
 
     An overflow chain (a value spread over pages) is bounded by the pages its
     claimed size needs, and every page belongs to one chain: a chain that
     loops, runs long, or reuses another value's pages is that value's error.
+    ``check`` (the analyzer's deadline) is called every few thousand pages.
     """
     if len(data) < 512:
         raise RpmDatabaseError("too short for a Berkeley DB file")
@@ -292,6 +349,8 @@ def bdb_records(data: bytes, limits: Limits | None = None) -> Iterator[Record]:
         return b"".join(parts)[:total]
 
     for n in range(1, pages):
+        if check is not None and not n % _CHECK_EVERY:
+            check()
         p = page(n)
         if p[25] not in (_P_HASH, _P_HASH_UNSORTED):
             continue
@@ -328,11 +387,15 @@ _NDB_PAGE = 4096
 _NDB_BLOCK = 16
 
 
-def ndb_records(data: bytes, limits: Limits | None = None) -> Iterator[Record]:
+def ndb_records(
+    data: bytes, limits: Limits | None = None, check: Callable[[], object] | None = None
+) -> Iterator[Record]:
     """Header blobs of rpm's NDB ``Packages.db`` (SUSE).
 
     Each blob is read once, however many slots name it, and blobs may not
     overlap: what the records hold together is bounded by the file's size.
+    The slots are found in C (``bytes.find``); ``check`` (the analyzer's
+    deadline) is called every few thousand candidates.
     """
     if len(data) < 32 or data[:4] != _NDB_MAGIC:
         raise RpmDatabaseError("not an rpm NDB database")
@@ -343,8 +406,15 @@ def ndb_records(data: bytes, limits: Limits | None = None) -> Iterator[Record]:
     taken: dict[int, int] = {}  # blob start -> end, of the blobs read
     packages: set[int] = set()
     held = 0
-    for pos in range(32, slots_end, 16):  # the first 32 bytes are the database header
-        if data[pos : pos + 4] != _SLOT_MAGIC:
+    pos = 16  # the first 32 bytes are the database header
+    for candidate in itertools.count(1):
+        if check is not None and not candidate % _CHECK_EVERY:
+            check()
+        pos = data.find(_SLOT_MAGIC, pos + 16, slots_end)
+        if pos < 0:
+            break
+        if pos % 16:  # not at a slot's start: look again from the next slot
+            pos -= pos % 16
             continue
         pkg_index, block_offset, block_count = struct.unpack_from("<III", data, pos + 4)
         if not pkg_index:
@@ -396,7 +466,10 @@ def _blobs(records: Iterator[Record]) -> Iterator[bytes]:
         yield blob
 
 
-def _reader(path: str) -> Callable[[bytes, Limits | None], Iterator[Record]]:
+Reader = Callable[[bytes, "Limits | None", "Callable[[], object] | None"], Iterator[Record]]
+
+
+def _reader(path: str) -> Reader:
     base = path.rsplit("/", 1)[-1]
     return {"rpmdb.sqlite": sqlite_records, "Packages": bdb_records, "Packages.db": ndb_records}[
         base
@@ -412,13 +485,17 @@ def _key(h: dict[str, Any]) -> tuple[str, str, str, str]:
     return (_text(h, "name"), _text(h, "epoch"), _text(h, "version"), _text(h, "release"))
 
 
-def _keys(path: str, limits: Limits, data: bytes) -> list[tuple[str, str, str, str]]:
+def _keys(
+    path: str, limits: Limits, check: Callable[[], object], data: bytes
+) -> list[tuple[str, str, str, str]]:
     """The identities a layer's copy of the database lists (a header that cannot be read
     is left out); a copy past ``max_db_records`` is skipped, as ``first_layers`` skips a
-    copy raising ``ValueError``."""
+    copy raising ``ValueError``. ``check`` (the analyzer's deadline) is called between
+    records: past it, the error stops attribution."""
     keys: list[tuple[str, str, str, str]] = []
     try:
-        for _where, blob in _reader(path)(data, limits):
+        for _where, blob in _reader(path)(data, limits, check):
+            check()
             if len(keys) >= limits.max_db_records:
                 raise ValueError(f"{path}: more than Limits.max_db_records records")
             if isinstance(blob, bytes):
@@ -427,6 +504,8 @@ def _keys(path: str, limits: Limits, data: bytes) -> list[tuple[str, str, str, s
                 except (RpmDatabaseError, struct.error):
                     continue
     except AnchoreError as exc:  # past a query limit: this copy is skipped
+        if isinstance(exc, LimitExceededError) and exc.limit == "max_analyzer_seconds":
+            raise
         raise ValueError(str(exc)) from exc
     return keys
 
@@ -449,7 +528,7 @@ class RpmAnalyzer:
     def analyze(self, files: Sequence[FileInput], context: AnalysisContext) -> Iterable[Result]:
         for f in files:
             try:
-                records = _reader(f.path)(f.read(), f.limits)
+                records = _reader(f.path)(f.read(), f.limits, f.check_time)
                 first_record = next(records, None)  # a file that is no database says so here
             except Exception as exc:
                 yield f.error(f"unreadable rpm database: {problem(exc)}")
@@ -457,7 +536,8 @@ class RpmAnalyzer:
             if first_record is None:
                 continue
             try:
-                first = context.first_layers(f.path, functools.partial(_keys, f.path, f.limits))
+                keys = functools.partial(_keys, f.path, f.limits, f.check_time)
+                first = context.first_layers(f.path, keys)
             except Exception as exc:  # attribution is a refinement: its failure costs only it
                 yield f.error(f"layer attribution: {problem(exc)}")
                 first = {}
@@ -474,9 +554,10 @@ class RpmAnalyzer:
         context: AnalysisContext,
     ) -> Package | None:
         """One header's package (None for a header without name or version)."""
-        _where, blob = record
-        if isinstance(blob, RpmDatabaseError):
-            raise blob
+        where, blob = record
+        if isinstance(blob, RpmDatabaseError):  # said after the record's name, not twice
+            message = blob.message.removeprefix(f"{where}: ")
+            raise RpmDatabaseError(message) if message != blob.message else blob
         h = parse_header(blob)
         if not h.get("name") or not h.get("version"):
             return None
