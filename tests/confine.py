@@ -49,8 +49,10 @@ except BaseException as exc:  # the outcome is the point
     out["message"] = str(exc)
     out["limit"] = getattr(exc, "limit", None)
     out["traceback"] = traceback.format_exc()[-4000:]
-import resource
-out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM is this process image's own peak (ru_maxrss would keep the forking parent's)
+with open("/proc/self/status") as status:
+    hwm = [line.split()[1] for line in status if line.startswith("VmHWM:")]
+out["peak_mib"] = int(hwm[0]) / 1024 if hwm else 0.0
 sys.stdout.write("\n@@OUTCOME@@" + json.dumps(out, default=repr))
 """
 
