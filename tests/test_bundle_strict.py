@@ -532,7 +532,7 @@ def test_a_missing_bundle_file(tmp_path):
          "duplicate key 'policies' (in the object with keys policies, mappings): the first would be silently replaced"),
         ("dup.yaml", b"policies: []\nmappings: []\npolicies: []\n", "duplicate key 'policies' (line 3)"),
         ("deep.yaml", b"mappings:\n- policy_ids: [p]\n  policy_ids: [q]\n", "duplicate key 'policy_ids' (line 3)"),
-        ("deep.json", b"[" * 100000 + b"]" * 100000, "nested too deeply"),
+        ("deep.json", b"[" * 100000 + b"]" * 100000, "nested deeper than 64 levels"),
     ],
 )  # fmt: skip
 def test_unusable_bundle_files_name_the_file(tmp_path, name, content, message):

@@ -17,8 +17,6 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from anchore.analysis.analyzer import FileInput, Result
 from anchore.analysis.kit import FileAnalyzer
 from anchore.analysis.model import Location, Package
@@ -31,6 +29,7 @@ from anchore.analyzers.lockfiles import (
     strict_each,
     unversioned_error,
 )
+from anchore.documents import MAX_DEPTH, load_yaml_all
 from anchore.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -305,25 +304,15 @@ def pnpm_lock_records(text: str) -> Records:
 
 #: deepest nesting read in a pnpm-lock.yaml (pnpm writes 4 levels): PyYAML's C composer
 #: recurses in C once per level and crashes the process past some 10^4 (200 KB of ``[``)
-MAX_YAML_DEPTH = 64
-_YAML_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
-_YAML_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+MAX_YAML_DEPTH = MAX_DEPTH
 
 
 def _yaml_documents(text: str) -> Iterator[Any]:
-    """The documents of ``text`` (a safe loader: plain data), once its nesting is known to
-    be within ``MAX_YAML_DEPTH``: the parser's events (a loop, no recursion) are counted
-    first, at a sixth of the loading's cost."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    depth = 0
-    for event in yaml.parse(text, Loader=loader):
-        if isinstance(event, _YAML_OPEN):
-            depth += 1
-            if depth > MAX_YAML_DEPTH:
-                raise ValueError(f"nested deeper than {MAX_YAML_DEPTH} levels")
-        elif isinstance(event, _YAML_CLOSE):
-            depth -= 1
-    yield from yaml.load_all(text, Loader=loader)
+    """The documents of ``text`` (a safe loader: plain data), once its nesting and aliases
+    are known to be within bounds (:func:`anchore.documents.load_yaml_all`: the parser's
+    events are counted first, at a sixth of the loading's cost); past them, a ValueError
+    (the record's error entry)."""
+    return load_yaml_all(text, ValueError, max_depth=MAX_YAML_DEPTH)
 
 
 def _scalar(value: Any) -> str | bool | None:

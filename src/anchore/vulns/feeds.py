@@ -10,7 +10,6 @@ never affected: no entry. Distro severities are kept as given.
 from __future__ import annotations
 
 import datetime
-import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -18,7 +17,13 @@ from typing import Any
 import yaml
 
 from anchore.ecosystems import distro_release
-from anchore.vulns.osv import Advisory, LoadReport, MalformedRecordError, parse_osv
+from anchore.vulns.osv import (
+    Advisory,
+    LoadReport,
+    MalformedRecordError,
+    load_feed_text,
+    parse_osv,
+)
 
 __all__ = ["DEBIAN_RELEASES", "read_alpine_secdb", "read_debian_tracker"]
 
@@ -28,8 +33,6 @@ _ALPINE = distro_release("alpine")
 
 #: Debian codenames to release numbers, as OSV's "Debian:<n>" ecosystems name them
 DEBIAN_RELEASES = dict(_DEBIAN.codenames)
-
-_YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 
 def _mtime(path: str) -> str:
@@ -62,7 +65,10 @@ def read_debian_tracker(
     path = os.fspath(path)
     try:
         with open(path, "rb") as fh:
-            data = json.load(fh)
+            data = load_feed_text(fh.read(), is_yaml=False)
+    except MalformedRecordError as exc:  # nested too deeply
+        report.skipped.append((path, str(exc)))
+        return
     except (OSError, ValueError) as exc:
         report.skipped.append((path, f"not valid JSON: {exc}"))
         return
@@ -127,8 +133,10 @@ def read_alpine_secdb(
     for name in files:
         try:
             with open(name, "rb") as fh:
-                raw = fh.read()
-            doc = json.loads(raw) if name.endswith(".json") else yaml.load(raw, Loader=_YAML_LOADER)
+                doc = load_feed_text(fh.read(), is_yaml=not name.endswith(".json"))
+        except MalformedRecordError as exc:  # nested too deeply, aliases past the bound
+            report.skipped.append((name, str(exc)))
+            continue
         except (OSError, ValueError, yaml.YAMLError) as exc:
             report.skipped.append((name, f"unreadable: {exc}"))
             continue

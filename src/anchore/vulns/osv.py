@@ -13,7 +13,6 @@ unchecked until a whole feed covers PyPI.
 
 from __future__ import annotations
 
-import json
 import os
 import zipfile
 from collections.abc import Iterator
@@ -22,6 +21,10 @@ from typing import Any
 import attrs
 import yaml
 
+from anchore.analysis.archives import open_zip
+from anchore.documents import load_json, load_yaml
+from anchore.errors import LimitExceededError
+from anchore.limits import Limits
 from anchore.vulns.errors import FeedError, MalformedRecordError
 from anchore.vulns.errors import MalformedRecord as MalformedRecord  # the old name
 
@@ -147,10 +150,73 @@ def parse_osv(doc: Any) -> Advisory:
     )
 
 
-def _load_text(name: str, data: bytes) -> Any:
-    if name.endswith((".yaml", ".yml")):
-        return yaml.load(data, Loader=_YAML_LOADER)
-    return json.loads(data)
+def load_feed_text(data: bytes, *, is_yaml: bool) -> Any:
+    """A feed file's JSON or YAML, its nesting and YAML aliases bounded
+    (:func:`anchore.documents.load_yaml`): past them, a :class:`MalformedRecordError`
+    saying so; a syntax error is a ValueError or :class:`yaml.YAMLError`."""
+    if is_yaml:
+        return load_yaml(data, MalformedRecordError, loader=_YAML_LOADER)
+    return load_json(data, MalformedRecordError)
+
+
+#: the zip archives of a feed are read within the default limits: the entries an
+#: archive lists (max_archive_entries), the inflated size of one record
+#: (max_json_bytes) and of them all (max_compression_ratio times the archive's size)
+_ZIP_LIMITS = Limits()
+
+
+def _zip_records(path: str, report: LoadReport) -> Iterator[tuple[str, bytes]]:
+    """(``path!member``, content) of each record file of an OSV zip archive.
+
+    An archive listing more than ``max_archive_entries`` members, or inflating past
+    ``max_compression_ratio`` times its own size, is a :class:`FeedError` naming it; a
+    member larger than ``max_json_bytes`` (as declared, and as inflated: zipfile stops
+    at the declared size) is skipped and reported.
+    """
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 (closed below: this is a generator)
+    except OSError as exc:
+        raise FeedError(f"{path}: cannot read: {exc.strerror or exc}", source=path) from None
+    with fh:
+        try:
+            archive, _ = open_zip(fh, path, _ZIP_LIMITS)
+        except LimitExceededError as exc:
+            raise FeedError(exc.message, source=path) from None
+        except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+            raise FeedError(f"{path}: not a readable zip archive: {exc}", source=path) from None
+        with archive:
+            yield from _zip_members(path, archive, fh.seek(0, 2), report)
+
+
+def _zip_members(
+    path: str, archive: zipfile.ZipFile, size: int, report: LoadReport
+) -> Iterator[tuple[str, bytes]]:
+    most = _ZIP_LIMITS.max_json_bytes
+    ratio = _ZIP_LIMITS.max_compression_ratio
+    budget = int(ratio * max(size, 1 << 20))
+    for info in archive.infolist():
+        if not info.filename.endswith((".json", ".yaml", ".yml")) or info.is_dir():
+            continue
+        name = f"{path}!{info.filename}"
+        if info.file_size > most:
+            why = f"{info.file_size} bytes inflated, more than Limits.max_json_bytes ({most})"
+            report.skipped.append((name, why))
+            continue
+        budget -= info.file_size
+        if budget < 0:
+            raise FeedError(
+                f"{path}: inflates to more than Limits.max_compression_ratio ({ratio:g}) "
+                f"times its size; not read from {info.filename} on",
+                source=path,
+                member=info.filename,
+            )
+        try:
+            with archive.open(info) as member:
+                data = member.read(most + 1)
+        except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+            report.skipped.append((name, f"unreadable: {exc}"))
+            continue
+        yield name, data
 
 
 def _normalize_times(doc: Any) -> Any:
@@ -186,7 +252,10 @@ def read_osv(path: str | os.PathLike[str], report: LoadReport | None = None) -> 
 
     def parse_records(name: str, data: bytes) -> Iterator[Advisory]:
         try:
-            doc = _normalize_times(_load_text(name, data))
+            doc = _normalize_times(load_feed_text(data, is_yaml=name.endswith((".yaml", ".yml"))))
+        except MalformedRecordError as exc:  # nested too deeply, aliases past the bound
+            report.skipped.append((name, str(exc)))
+            return
         except (ValueError, yaml.YAMLError) as exc:
             report.skipped.append((name, f"not valid {name.rsplit('.', 1)[-1].upper()}: {exc}"))
             return
@@ -210,19 +279,8 @@ def read_osv(path: str | os.PathLike[str], report: LoadReport | None = None) -> 
                         continue
                     yield from parse(full, data)
     elif path.endswith(".zip"):
-        try:
-            archive = zipfile.ZipFile(path)
-        except (OSError, zipfile.BadZipFile) as exc:
-            raise FeedError(f"{path}: not a readable zip archive: {exc}", source=path) from None
-        with archive:
-            for info in archive.infolist():
-                if info.filename.endswith((".json", ".yaml", ".yml")) and not info.is_dir():
-                    try:
-                        data = archive.read(info)
-                    except (OSError, zipfile.BadZipFile, EOFError) as exc:
-                        report.skipped.append((f"{path}!{info.filename}", f"unreadable: {exc}"))
-                        continue
-                    yield from parse(f"{path}!{info.filename}", data)
+        for name, data in _zip_records(path, report):
+            yield from parse(name, data)
     else:
         try:
             with open(path, "rb") as fh:
