@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from anchore.analysis.analyzer import FileInput, Result
 from anchore.analysis.budget import problem, split_lines
 from anchore.analysis.model import Package
-from anchore.analyzers.osdb import os_purl
+from anchore.analyzers.common import package_purl
 from anchore.errors import AnchoreError
 from anchore.limits import Limits
 from anchore.plugins import hookimpl
@@ -116,7 +116,7 @@ class ApkAnalyzer:
             type="apk",
             name=r["P"],
             version=r["V"],
-            purl=os_purl(
+            purl=package_purl(
                 "apk",
                 r["P"],
                 r["V"],

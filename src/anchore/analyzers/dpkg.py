@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from anchore.analysis.analyzer import FileInput, Result
 from anchore.analysis.budget import problem, split_lines
 from anchore.analysis.model import AnalyzerError, Finding, Package
-from anchore.analyzers.osdb import os_purl
+from anchore.analyzers.common import package_purl
 from anchore.errors import AnchoreError
 from anchore.limits import Limits
 from anchore.plugins import hookimpl
@@ -289,7 +289,7 @@ class DpkgAnalyzer:
                 type="deb",
                 name=name,
                 version=version,
-                purl=os_purl("deb", name, version, namespace=distro_id, qualifiers=qualifiers),
+                purl=package_purl("deb", name, version, namespace=distro_id, qualifiers=qualifiers),
                 locations=tuple(locations),
                 licenses=tuple(licenses),
                 source_name=source_name,

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from anchore.analysis.analyzer import FileInput, Result
 from anchore.analysis.budget import problem
 from anchore.analysis.model import Package
-from anchore.analyzers.osdb import os_purl
+from anchore.analyzers.common import package_purl
 from anchore.errors import AnchoreError, LimitExceededError
 from anchore.limits import Limits
 from anchore.plugins import hookimpl
@@ -585,7 +585,7 @@ class RpmAnalyzer:
             type="rpm",
             name=name,
             version=full,
-            purl=os_purl(
+            purl=package_purl(
                 "rpm",
                 name,
                 f"{version}-{release}" if release else version,
