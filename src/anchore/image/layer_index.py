@@ -107,25 +107,26 @@ def index_layer(
         # headers are then found by seeking, its member data left to that thread
         stream.hash_apart()
     try:
-        if uncompressed:
-            if blob.size > limits.max_layer_bytes:
-                raise LimitExceededError(
-                    f"{blob.name}: layer decompresses to more than "
-                    f"max_layer_bytes={limits.max_layer_bytes}",
-                    limit="max_layer_bytes",
-                    member=blob.name,
-                )
-            with FileSource(blob.path, blob.offset, blob.size) as files:
+        with gc_paused():  # entries hold no cycles: no collector passes over them
+            if uncompressed:
+                if blob.size > limits.max_layer_bytes:
+                    raise LimitExceededError(
+                        f"{blob.name}: layer decompresses to more than "
+                        f"max_layer_bytes={limits.max_layer_bytes}",
+                        limit="max_layer_bytes",
+                        member=blob.name,
+                    )
+                with FileSource(blob.path, blob.offset, blob.size) as files:
+                    _index_members(
+                        files, stream, layer_index, limits, entries, whiteouts, opaque, external
+                    )
+                stream.size = stream.uncompressed_size = blob.size
+            else:
+                chunks = ChunkSource(iter(stream))
                 _index_members(
-                    files, stream, layer_index, limits, entries, whiteouts, opaque, external
+                    chunks, stream, layer_index, limits, entries, whiteouts, opaque, external
                 )
-            stream.size = stream.uncompressed_size = blob.size
-        else:
-            chunks = ChunkSource(iter(stream))
-            _index_members(
-                chunks, stream, layer_index, limits, entries, whiteouts, opaque, external
-            )
-            chunks.drain()
+                chunks.drain()
     except BaseException:
         stream.cancel()
         raise
@@ -146,20 +147,6 @@ def index_layer(
 
 
 def _index_members(
-    source: ChunkSource | FileSource,
-    stream: LayerStream,
-    layer_index: int,
-    limits: Limits,
-    entries: dict[str, FileEntry],
-    whiteouts: list[str],
-    opaque: list[str],
-    external: list[str],
-) -> None:
-    with gc_paused():
-        _index_loop(source, stream, layer_index, limits, entries, whiteouts, opaque, external)
-
-
-def _index_loop(
     source: ChunkSource | FileSource,
     stream: LayerStream,
     layer_index: int,
