@@ -25,6 +25,7 @@ from typing import Any, cast
 
 import attrs
 
+from anchore.documents import load_json
 from anchore.errors import ImageFormatError, LimitExceededError
 from anchore.limits import Limits
 
@@ -42,37 +43,11 @@ __all__ = [
 
 
 # ---------------------------------------------------------------- parsing with a depth bound
-#: a JSON string literal (escapes included); its brackets are not nesting
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-#: every byte but the four brackets, deleted by bytes.translate
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_SQUARE = bytes.maketrans(b"{}", b"[]")
-
-
-def nesting_exceeds(data: bytes, depth: int) -> bool:
-    """Whether ``data`` nests arrays and objects deeper than ``depth`` (strings ignored).
-
-    C-speed passes only: strings are cut out by one regex, every other byte but
-    the brackets dropped by ``translate``, and each innermost ``[]`` pair peeled
-    off by ``replace``. After ``depth`` peels, a ``[]`` still left is a pair
-    nested deeper than ``depth``; at most ``depth + 1`` passes, each over what is left.
-    """
-    brackets = _STRING.sub(b"", data).translate(_SQUARE, _NOT_BRACKETS)
-    for _ in range(depth):
-        if not brackets:
-            return False
-        brackets = brackets.replace(b"[]", b"")
-    return b"[]" in brackets
-
-
 def parse_json(data: bytes, where: str, limits: Limits) -> Any:
-    """Parse one document, refusing nesting deeper than ``limits.max_json_depth``."""
-    if nesting_exceeds(data, limits.max_json_depth):
-        raise _too_deep(where, limits)
+    """Parse one document, refusing nesting deeper than ``limits.max_json_depth``
+    (counted by :func:`anchore.documents.load_json`, the bound every JSON anchore reads has)."""
     try:
-        return json.loads(data)
-    except RecursionError:  # a depth limit above what Python itself can parse
-        raise _too_deep(where, limits) from None
+        return load_json(data, lambda _: _too_deep(where, limits), max_depth=limits.max_json_depth)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ImageFormatError(f"{where}: malformed JSON ({exc})") from None
 
