@@ -17,7 +17,6 @@ from anchore.analysis.analyzer import FileInput, Result
 from anchore.analysis.budget import problem, split_lines
 from anchore.analysis.model import Package
 from anchore.analyzers.common import package_purl
-from anchore.errors import AnchoreError
 from anchore.limits import Limits
 from anchore.plugins import hookimpl
 
@@ -65,12 +64,8 @@ def parse_installed(text: str) -> list[dict[str, Any]]:
 
 def _installed_keys(limits: Limits, data: bytes) -> list[tuple[str, str]]:
     """The (name, version) a layer's copy of the database lists, read within ``limits``;
-    a copy past them is skipped (``first_layers`` skips a copy raising ``ValueError``)."""
-    try:
-        lines = split_lines(data, INSTALLED, limits)
-    except AnchoreError as exc:
-        raise ValueError(str(exc)) from exc
-    keys = [(r["P"], r.get("V", "")) for r in records(lines)]
+    a copy past them raises, and ``first_layers`` skips it."""
+    keys = [(r["P"], r.get("V", "")) for r in records(split_lines(data, INSTALLED, limits))]
     if len(keys) > limits.max_db_records:
         raise ValueError(f"{INSTALLED}: more than Limits.max_db_records records")
     return keys

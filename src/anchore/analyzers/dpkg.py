@@ -17,7 +17,6 @@ from anchore.analysis.analyzer import FileInput, Result
 from anchore.analysis.budget import problem, split_lines
 from anchore.analysis.model import AnalyzerError, Finding, Package
 from anchore.analyzers.common import package_purl
-from anchore.errors import AnchoreError
 from anchore.limits import Limits
 from anchore.plugins import hookimpl
 
@@ -329,10 +328,7 @@ _KEY_FIELDS = frozenset(("Package", "Version", "Architecture", "Status"))
 def _status_keys(limits: Limits, data: bytes) -> list[tuple[str, str, str]]:
     """The (name, version, arch) a layer's copy of the status file lists, read within
     ``limits`` (only the identity fields are kept); a copy past them is skipped."""
-    try:
-        lines = split_lines(data, STATUS, limits)
-    except AnchoreError as exc:
-        raise ValueError(str(exc)) from exc  # first_layers skips a copy it cannot read
+    lines = split_lines(data, STATUS, limits)  # past them, first_layers skips this copy
     keys = [
         (s["Package"], s.get("Version", ""), s.get("Architecture", ""))
         for s in installed(paragraphs(lines, _KEY_FIELDS))

@@ -489,24 +489,19 @@ def _keys(
     path: str, limits: Limits, check: Callable[[], object], data: bytes
 ) -> list[tuple[str, str, str, str]]:
     """The identities a layer's copy of the database lists (a header that cannot be read
-    is left out); a copy past ``max_db_records`` is skipped, as ``first_layers`` skips a
-    copy raising ``ValueError``. ``check`` (the analyzer's deadline) is called between
+    is left out); a copy past ``max_db_records`` or a query limit raises, and
+    ``first_layers`` skips it. ``check`` (the analyzer's deadline) is called between
     records: past it, the error stops attribution."""
     keys: list[tuple[str, str, str, str]] = []
-    try:
-        for _where, blob in _reader(path)(data, limits, check):
-            check()
-            if len(keys) >= limits.max_db_records:
-                raise ValueError(f"{path}: more than Limits.max_db_records records")
-            if isinstance(blob, bytes):
-                try:
-                    keys.append(_key(parse_header(blob, KEY_TAGS)))
-                except (RpmDatabaseError, struct.error):
-                    continue
-    except AnchoreError as exc:  # past a query limit: this copy is skipped
-        if isinstance(exc, LimitExceededError) and exc.limit == "max_analyzer_seconds":
-            raise
-        raise ValueError(str(exc)) from exc
+    for _where, blob in _reader(path)(data, limits, check):
+        check()
+        if len(keys) >= limits.max_db_records:
+            raise ValueError(f"{path}: more than Limits.max_db_records records")
+        if isinstance(blob, bytes):
+            try:
+                keys.append(_key(parse_header(blob, KEY_TAGS)))
+            except (RpmDatabaseError, struct.error):
+                continue
     return keys
 
 
