@@ -24,8 +24,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "limits", "documents", "ecosystems", "purls", "serialize", "plugins"),
     ("image", "versions"),
     ("analysis",),
-    ("analyzers", "vulns"),
-    ("policy",),
+    ("analyzers", "vulns", "sbom"),
+    ("policy", "query"),
     ("cli", "__main__"),
 )
 LEVEL = {f"anchore.{unit}": level for level, units in enumerate(LAYERS) for unit in units}

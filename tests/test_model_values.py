@@ -89,9 +89,10 @@ def test_to_dict_round_trips_to_json():
     assert data["packages"][0]["metadata"] == {"extras": ["pytest", "redis"],
                                                "direct_url": {"url": "x"}}  # fmt: skip
     assert data["distro"]["cpe"] == "cpe:2.3:o:debian:debian_linux:12:*:*:*:*:*:*:*"
-    assert list(data) == ["schema", "image", "distro", "packages", "findings", "files",
-                          "relationships", "datasets", "analyzers", "failed_analyzers",
-                          "errors"]  # fmt: skip
+    assert list(data) == ["schema", "origin", "image", "distro", "packages", "findings",
+                          "files_known", "files", "relationships", "datasets", "analyzers",
+                          "failed_analyzers", "errors", "layer_changes",
+                          "package_changes"]  # fmt: skip
     record = FileRecord("/bin/su", "file", 0o4755, 0, 0, 1, 0).to_dict()
     assert record["mode"] == "4755"
 

@@ -40,6 +40,11 @@ be shown to a user as it is.
     ├── FeedError                   anchore.vulns: a feed that is missing, unreadable or empty
     ├── VexError, IgnoreRuleError   anchore.vulns: unreadable VEX documents and ignore files
     ├── BundleError                 anchore.policy: a malformed (or missing) policy bundle
+    ├── QueryError                  anchore.query: an unknown query (QueryNotFoundError), a bad
+    │                               parameter (QueryParamError), or an analysis lacking what the
+    │                               query reads (UnanswerableQueryError)
+    ├── SbomError                   anchore.sbom: an SBOM that cannot be read (SbomFormatError)
+    │                               or a format that does not exist (UnknownSbomFormatError)
     ├── MissingEvidenceError        anchore.policy: a rule needs evidence the analysis lacks
     └── PluginError                 anchore.plugins: a plugin that cannot be used (an unknown
         │                           hook, a duplicate name, an item lacking what its hook needs)

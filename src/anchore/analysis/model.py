@@ -28,11 +28,13 @@ __all__ = [
     "AnalyzerError",
     "Dataset",
     "Distro",
+    "FileChange",
     "FileRecord",
     "Finding",
     "ImageInfo",
     "Location",
     "Package",
+    "PackageChange",
     "Relationship",
 ]
 
@@ -195,6 +197,42 @@ class FileRecord:
         return to_dict(self)
 
 
+@attrs.frozen(order=True)
+class FileChange:
+    """What one layer did to one path: ``added`` it, ``changed`` it (a layer below had
+    it), or ``removed`` it (a whiteout or opaque directory hid it; a deleted directory
+    is one change per path beneath it)."""
+
+    layer_index: int
+    path: str
+    #: ``added``, ``changed`` or ``removed``
+    change: str
+    #: the entry's type as FileRecord has it (``file``, ``dir``, ``symlink``...)
+    type: str
+    #: bytes this layer stored for the path; for ``removed``, bytes of the copy it hid
+    size: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+
+@attrs.frozen(order=True)
+class PackageChange:
+    """What one layer did to one package: ``added`` (first listed by this layer) or
+    ``removed`` (listed below, not by this layer's package database). An upgrade is the
+    old version removed and the new one added in the same layer."""
+
+    layer_index: int
+    type: str
+    name: str
+    version: str
+    #: ``added`` or ``removed``
+    change: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+
 @attrs.frozen
 class Dataset:
     """Structured data an analyzer read from the image (``/etc/passwd`` entries, a config file)."""
@@ -245,8 +283,9 @@ class Analysis:
     """Everything analyzers found in one image."""
 
     __json_keys__: ClassVar[tuple[str, ...]] = (
-        "schema", "image", "distro", "packages", "findings", "files", "relationships",
-        "datasets", "analyzers", "failed_analyzers", "errors",
+        "schema", "origin", "image", "distro", "packages", "findings", "files_known", "files",
+        "relationships", "datasets", "analyzers", "failed_analyzers", "errors",
+        "layer_changes", "package_changes",
     )  # fmt: skip
     #: the JSON's ``schema``: the version of its shape
     schema: ClassVar[str] = "anchore.analysis/1"
@@ -271,6 +310,17 @@ class Analysis:
     #: those of them that failed as a whole (raised; their results are one error entry):
     #: they ran, but their evidence is missing all the same
     failed_analyzers: tuple[str, ...] = attrs.field(converter=_tuple, factory=tuple)
+    #: where the analysis came from: ``image`` (analyzed here), or ``sbom:FORMAT`` for
+    #: one read back from an SBOM (``sbom:cyclonedx-json``, ``sbom:anchore-json``...)
+    origin: str = "image"
+    #: whether ``files`` is the image's whole file inventory; False for an SBOM that
+    #: lists no files: file queries are then unanswerable, not empty
+    files_known: bool = True
+    #: what each layer added, changed and removed, oldest layer first (None: not known,
+    #: as for an SBOM); see :class:`FileChange`
+    layer_changes: list[FileChange] | None = None
+    #: packages each layer added and removed (None: not known); see :class:`PackageChange`
+    package_changes: list[PackageChange] | None = None
 
     def ran(self, analyzer: str) -> bool:
         """Whether ``analyzer`` ran and did not fail as a whole: its evidence is here."""

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING, Any
 
 from anchore.errors import InvalidPlatformError
 from anchore.image import Image, Platform, open_image
 
-__all__ = ["UsageError", "image_args", "layer_number", "open_from", "platform_arg"]
+if TYPE_CHECKING:
+    from anchore.analysis.model import Analysis
+
+__all__ = ["UsageError", "image_args", "layer_number", "open_analysis", "open_from", "platform_arg"]
 
 
 class UsageError(Exception):
@@ -47,3 +51,16 @@ def image_args(p: argparse.ArgumentParser) -> None:
 
 def open_from(args: argparse.Namespace) -> Image:
     return open_image(args.image, platform=args.platform, tag=args.tag)
+
+
+def open_analysis(args: argparse.Namespace, **analyze_options: Any) -> Analysis:
+    """The analysis of ``args.image``: an SBOM file read back (any format anchore
+    reads, sniffed), or the image opened and analyzed with ``analyze_options``."""
+    from anchore.analysis.engine import analyze
+    from anchore.sbom import read, sniff
+
+    fmt = sniff(args.image)
+    if fmt is not None:
+        return read(args.image, format=fmt.name)
+    with open_from(args) as image:
+        return analyze(image, **analyze_options)

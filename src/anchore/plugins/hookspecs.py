@@ -39,6 +39,8 @@ from anchore.plugins.markers import hookspec
 if TYPE_CHECKING:  # annotations only: the plugin layer imports none of these at runtime
     from anchore.analysis.analyzer import Analyzer
     from anchore.policy.gate import Gate
+    from anchore.query.model import Query
+    from anchore.sbom.format import SbomFormat
     from anchore.vulns.load import Feed
 
 __all__ = [
@@ -46,6 +48,8 @@ __all__ = [
     "anchore_analyzers",
     "anchore_gates",
     "anchore_plugins",
+    "anchore_queries",
+    "anchore_sbom_formats",
     "anchore_vulnerability_feeds",
 ]
 
@@ -61,6 +65,14 @@ REQUIRED_MEMBERS: dict[str, dict[str, str]] = {
         "trigger": "method",
     },
     "anchore_vulnerability_feeds": {"name": "str", "detect": "method", "read": "method"},
+    "anchore_queries": {"name": "str", "description": "str", "function": "method"},
+    "anchore_sbom_formats": {
+        "name": "str",
+        "description": "str",
+        "write": "method",
+        "detect": "method",
+        "read": "method",
+    },
 }
 
 
@@ -137,6 +149,55 @@ def anchore_vulnerability_feeds() -> Sequence[Feed]:
       Add to ``report.covered`` the ecosystems the path is a whole feed for (only
       those count as checked when matching) and to ``report.skipped`` a
       ``(file, why)`` pair for each record it cannot read.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def anchore_queries() -> Sequence[Query]:
+    """Return the named queries this plugin provides.
+
+    Called when a query is run or listed (``anchore.query.run``, ``anchore.query.queries``,
+    ``anchore query NAME IMAGE...``, ``anchore query --list``). Our own queries
+    (``packages``, ``files``, ``diff``, ``efficiency``...) come this way too.
+
+    Returns: ``anchore.query.Query`` values:
+
+    - ``name`` (str): what ``run(name, ...)`` and ``anchore query NAME`` take; unique
+      among queries, ours included.
+    - ``description`` (str): one line, shown by ``--list``.
+    - ``function``: a plain function answering it, called as ``function(analysis,
+      **params)`` for a query over one image (``images="one"``), ``function(a, b,
+      **params)`` over two, ``function(analyses, **params)`` over many; with
+      ``store=`` too when ``needs_store``. It returns rows: attrs values of the
+      query's ``row`` class, whose fields are the documented columns.
+    - ``row``: the attrs class of its rows.
+    - ``params``: ``Param`` values, each with a name, a description and how a
+      command line's text becomes its value; a parameter not declared is refused.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def anchore_sbom_formats() -> Sequence[SbomFormat]:
+    """Return the SBOM formats this plugin writes and reads.
+
+    Called when an SBOM is written (``anchore.sbom.write``, ``anchore sbom -o NAME``)
+    or read (``anchore.sbom.read``, and every command given an SBOM file in place of
+    an image). Reading sniffs the file: the first format whose ``detect`` accepts it
+    reads it.
+
+    Returns: objects following ``anchore.sbom.format.SbomFormat``:
+
+    - ``name`` (str): what ``-o`` takes (``cyclonedx-json``), unique among formats.
+    - ``description`` (str): one line.
+    - ``media_type`` (str) and ``extension`` (str, ``.cdx.json``): for files and HTTP.
+    - ``write(analysis, fp)``: write the analysis to the binary file ``fp``.
+    - ``detect(head) -> bool``: whether a file starting with the bytes ``head``
+      (up to 1 MiB) is in this format.
+    - ``read(path, fp, limits) -> Analysis``: the analysis the SBOM in the binary
+      file ``fp`` (read from ``path``, for messages) describes; a malformed one is an
+      ``SbomFormatError`` naming the file and the place.
     """
     raise NotImplementedError
 

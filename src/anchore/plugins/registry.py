@@ -1,4 +1,4 @@
-"""The plugin registry: which analyzers, gates and feed readers exist.
+"""The plugin registry: which analyzers, gates, feed readers, queries and SBOM formats exist.
 
 A :class:`Registry` wraps one pluggy manager. ``analyze``, ``evaluate``, the
 bundle parser and the feed loader each take one (``registry=``) and otherwise
@@ -31,6 +31,8 @@ from anchore.plugins.markers import PROJECT
 if TYPE_CHECKING:
     from anchore.analysis.analyzer import Analyzer
     from anchore.policy.gate import Gate
+    from anchore.query.model import Query
+    from anchore.sbom.format import SbomFormat
     from anchore.vulns.load import Feed
 
 __all__ = [
@@ -65,6 +67,13 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "anchore.analyzers.executables",
     "anchore.policy.gates",
     "anchore.vulns.load",
+    "anchore.query.image",
+    "anchore.query.layers",
+    "anchore.query.compare",
+    "anchore.sbom.anchore_json",
+    "anchore.sbom.cyclonedx",
+    "anchore.sbom.spdx",
+    "anchore.sbom.syft_json",
 )
 
 BUILTIN = "builtin"
@@ -77,6 +86,8 @@ _COLLECTED = {
     "anchore_analyzers": "analyzers",
     "anchore_gates": "gates",
     "anchore_vulnerability_feeds": "vulnerability_feeds",
+    "anchore_queries": "queries",
+    "anchore_sbom_formats": "sbom_formats",
 }
 
 
@@ -98,6 +109,8 @@ class PluginInfo:
     analyzers: tuple[str, ...] = ()
     gates: tuple[str, ...] = ()
     vulnerability_feeds: tuple[str, ...] = ()
+    queries: tuple[str, ...] = ()
+    sbom_formats: tuple[str, ...] = ()
 
 
 def _problem(kind: str, value: Any) -> str | None:
@@ -250,6 +263,14 @@ class Registry:
         """Every registered vulnerability feed reader, ours first."""
         return self._collect("anchore_vulnerability_feeds")
 
+    def queries(self) -> list[Query]:
+        """Every registered query, ours first."""
+        return self._collect("anchore_queries")
+
+    def sbom_formats(self) -> list[SbomFormat]:
+        """Every registered SBOM format, ours first."""
+        return self._collect("anchore_sbom_formats")
+
     def select_analyzers(self, chosen: Sequence[Analyzer | str] | str | None) -> list[Analyzer]:
         """Analyzers by name (from this registry) or as objects; all of them for None.
 
@@ -318,6 +339,8 @@ _KINDS = {
     "anchore_analyzers": ("an analyzer", "analyzer names"),
     "anchore_gates": ("a gate", "gate names"),
     "anchore_vulnerability_feeds": ("a feed reader", "feed reader names"),
+    "anchore_queries": ("a query", "query names"),
+    "anchore_sbom_formats": ("an SBOM format", "SBOM format names"),
 }
 
 

@@ -1,0 +1,91 @@
+"""A named query: what it is called, the parameters it takes, the columns of its rows,
+and the plain function that answers it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import attrs
+
+from anchore.serialize import to_dict
+
+__all__ = ["IMAGE_COUNTS", "Param", "Query", "QueryResult", "columns_of"]
+
+#: how many analyses a query takes: exactly one, exactly two, one or more
+IMAGE_COUNTS = ("one", "two", "many")
+
+
+def _text(value: str) -> str:
+    return value
+
+
+@attrs.frozen
+class Param:
+    """One parameter of a query."""
+
+    name: str
+    description: str
+    #: how a command line's text (``--param name=TEXT``) becomes the value; a value
+    #: given from Python that is not a string is taken as it is
+    parse: Callable[[str], Any] = _text
+    #: the value when not given
+    default: Any = None
+    #: whether it must be given
+    required: bool = False
+
+
+def columns_of(row: type) -> tuple[str, ...]:
+    """The documented columns of a row class: its attrs fields, in order."""
+    return tuple(f.name for f in attrs.fields(row))
+
+
+@attrs.frozen
+class Query:
+    """A registered query (``anchore_queries`` hook): a plain function, its rows' class
+    and its parameters."""
+
+    name: str
+    description: str
+    #: called as ``function(analysis, **params)`` (``images="one"``), ``function(a, b,
+    #: **params)`` (``"two"``) or ``function(analyses, **params)`` (``"many"``); with
+    #: ``store=`` when ``needs_store``
+    function: Callable[..., Iterable[Any]]
+    #: the attrs class of its rows; its fields are the columns
+    row: type
+    images: str = attrs.field(default="one", validator=attrs.validators.in_(IMAGE_COUNTS))
+    params: tuple[Param, ...] = attrs.field(default=(), converter=tuple)
+    #: whether it reads the advisory store (``store=`` is then passed)
+    needs_store: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return columns_of(self.row)
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+@attrs.frozen
+class QueryResult(Sequence[Any]):
+    """The rows a query returned, with its name and columns."""
+
+    query: str
+    columns: tuple[str, ...]
+    rows: tuple[Any, ...] = attrs.field(converter=tuple)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.rows[index]
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """The rows as JSON-ready dicts, one key per column."""
+        return [to_dict(row) for row in self.rows]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"query": self.query, "columns": list(self.columns), "rows": self.to_records()}
