@@ -65,6 +65,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "anchore.analyzers.secrets",
     "anchore.analyzers.system",
     "anchore.analyzers.executables",
+    "anchore.analyzers.retrieve",
     "anchore.policy.gates",
     "anchore.vulns.load",
     "anchore.query.image",
