@@ -3,18 +3,27 @@ component, and the analysis an imported SBOM becomes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, BinaryIO
 
 from packageurl import PackageURL
 
 from anchore import ecosystems
 from anchore.analysis.model import Package
+from anchore.documents import load_json
+from anchore.errors import LimitExceededError
+from anchore.limits import Limits
+from anchore.sbom.errors import SbomFormatError
 
 __all__ = [
+    "SBOM_EVIDENCE_ANALYZERS",
     "TOOL_NAME",
     "TOOL_VENDOR",
+    "Fields",
     "analyzers_for",
+    "load_sbom_json",
     "package_type_of",
+    "read_bounded",
     "tool_version",
 ]
 
@@ -43,12 +52,21 @@ def package_type_of(purl: str, stated: str | None = None) -> str:
     return row.package_type if row is not None else purl_type
 
 
+#: the analyzers whose whole evidence an SBOM carries: the package analyzers and the
+#: distro's. An analysis we wrote names every analyzer that ran (secrets, setuid
+#: files...), but no SBOM format carries their findings: naming them on import would
+#: say they ran and found nothing.
+SBOM_EVIDENCE_ANALYZERS: frozenset[str] = frozenset(
+    {"distro"} | {a for row in ecosystems.ECOSYSTEMS for a in row.analyzers}
+)
+
+
 def analyzers_for(packages: Sequence[Package], stated: Iterable[str] = ()) -> tuple[str, ...]:
     """The analyzers an imported SBOM stands for: those it names (an SBOM we wrote records
-    them), else the built-in analyzers of the package types it lists. An SBOM is no
-    evidence of anything else (secrets, setuid files): policy rules on those are then
-    unchecked, not passed."""
-    named = tuple(dict.fromkeys(stated))
+    them) whose evidence an SBOM carries (:data:`SBOM_EVIDENCE_ANALYZERS`), else the
+    built-in analyzers of the package types it lists. An SBOM is no evidence of anything
+    else (secrets, setuid files): policy rules on those are then unchecked, not passed."""
+    named = tuple(a for a in dict.fromkeys(stated) if a in SBOM_EVIDENCE_ANALYZERS)
     if named:
         return named
     found: dict[str, None] = {}
@@ -57,3 +75,102 @@ def analyzers_for(packages: Sequence[Package], stated: Iterable[str] = ()) -> tu
         if row is not None:
             found.update(dict.fromkeys(row.analyzers))
     return tuple(found)
+
+
+def read_bounded(path: str, fp: BinaryIO, limits: Limits) -> bytes:
+    """The whole SBOM file, refused past ``limits.max_read_bytes`` (an SBOM is read whole:
+    an analysis's JSON with a file inventory is larger than image documents' bound)."""
+    data = fp.read(limits.max_read_bytes + 1)
+    if len(data) > limits.max_read_bytes:
+        raise LimitExceededError(
+            f"{path}: an SBOM larger than max_read_bytes ({limits.max_read_bytes} bytes)",
+            limit="max_read_bytes",
+            source=path,
+        )
+    return data
+
+
+def load_sbom_json(path: str, data: bytes, limits: Limits) -> Any:
+    """A JSON SBOM's document: depth-bounded (``limits.max_json_depth``); malformed JSON
+    is an :class:`SbomFormatError` naming the file and the line."""
+
+    def fail(problem: str) -> SbomFormatError:
+        return SbomFormatError(f"{path}: {problem}", source=path)
+
+    try:
+        return load_json(data, fail, max_depth=limits.max_json_depth)
+    except UnicodeDecodeError as exc:
+        raise fail(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except ValueError as exc:
+        if isinstance(exc, SbomFormatError):
+            raise
+        raise fail(f"not JSON: {exc}") from None
+
+
+class Fields:
+    """Strict reads of one JSON object of an SBOM, every error naming the file and the
+    JSON path (``$.components[3].purl``): a value of the wrong type is an
+    :class:`SbomFormatError`, a missing key is None (the caller decides whether that is
+    unknown or an error)."""
+
+    def __init__(self, path: str, raw: Any, where: str = "$") -> None:
+        if not isinstance(raw, Mapping):
+            raise SbomFormatError(
+                f"{path}: {where} must be an object, not {_kind(raw)}", source=path
+            )
+        self.path, self.raw, self.where = path, raw, where
+
+    def error(self, key: str | None, problem: str) -> SbomFormatError:
+        at = self.where if key is None else f"{self.where}.{key}"
+        return SbomFormatError(f"{self.path}: {at} {problem}", source=self.path)
+
+    def _get(self, key: str, types: type | tuple[type, ...], what: str) -> Any:
+        value = self.raw.get(key)
+        if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
+            raise self.error(key, f"is {_kind(value)}, not {what}")
+        return value
+
+    def text(self, key: str) -> str | None:
+        return self._get(key, str, "a string")  # type: ignore[no-any-return]
+
+    def required_text(self, key: str) -> str:
+        value = self.text(key)
+        if value is None:
+            raise self.error(key, "is missing")
+        return value
+
+    def integer(self, key: str) -> int | None:
+        return self._get(key, int, "an integer")  # type: ignore[no-any-return]
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        value = self.raw.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, f"is {_kind(value)}, not true or false")
+        return value
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self._get(key, list, "a list of strings") or []
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                raise self.error(f"{key}[{i}]", f"is {_kind(item)}, not a string")
+        return tuple(value)
+
+    def objects(self, key: str) -> list[Fields] | None:
+        """The objects of a list (None when the key is missing or null)."""
+        value = self._get(key, list, "a list")
+        if value is None:
+            return None
+        return [Fields(self.path, item, f"{self.where}.{key}[{i}]") for i, item in enumerate(value)]
+
+    def object(self, key: str) -> Fields | None:
+        value = self.raw.get(key)
+        return None if value is None else Fields(self.path, value, f"{self.where}.{key}")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    return {dict: "an object", list: "a list", str: "a string", int: "a number",
+            float: "a number"}.get(type(value), type(value).__name__)  # fmt: skip
