@@ -1,9 +1,226 @@
-"""The ``query`` command (being written for issue 11)."""
+"""The ``query`` command: run a named query over images or SBOM files.
+
+``anchore query NAME IMAGE... [--param k=v ...] [--json]`` and ``anchore query
+--list``. The query's name, its parameters and the number of images are checked
+before any image is analyzed: an unknown query, an unknown parameter, a value
+that does not parse or the wrong number of images is a bad command line (exit
+USAGE_ERROR, one line naming the problem). A query the analysis cannot answer
+(its analyzer did not run, an SBOM without files) is an unusable input
+(INPUT_ERROR), as every :class:`~anchore.errors.AnchoreError` is.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from anchore.cli.common import UsageError, open_analysis, platform_arg
+from anchore.errors import ExitCode
+
+if TYPE_CHECKING:
+    from anchore.analysis.model import Analysis
+    from anchore.query.model import Query, QueryResult
+
+__all__ = ["add_parsers", "cmd_query", "table"]
+
+_Parser = TypeVar("_Parser", bound=argparse.ArgumentParser)
+
+#: the width of the table when the output is not a terminal and $COLUMNS is not set
+DEFAULT_WIDTH = 100
+#: a column is never cut narrower than this (or its own widest cell, if narrower)
+MIN_COLUMN = 6
+_GAP = "  "
 
 
-def add_parsers(sub: Any) -> None:
-    pass
+def _width() -> int:
+    """$COLUMNS, else the terminal's width, else :data:`DEFAULT_WIDTH`."""
+    text = os.environ.get("COLUMNS", "")
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    try:
+        if sys.stdout.isatty():
+            return os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        pass
+    return DEFAULT_WIDTH
+
+
+def cell(value: Any) -> str:
+    """One value as table text: a list joined with commas, None as ``-``, line breaks
+    shown as ``\\n`` (a cell is one line)."""
+    if value is None:
+        return "-"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(cell(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={cell(v)}" for k, v in value.items())
+    return str(value).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def table(columns: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> list[str]:
+    """Lines of an aligned table at most ``width`` characters wide (while each column can
+    keep :data:`MIN_COLUMN` characters): the widest columns are cut first, a cut cell
+    ending in ``…``."""
+    natural = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)]
+    room = width - len(_GAP) * (len(columns) - 1)
+    widths = list(natural)
+    if sum(widths) > room:
+        # the largest cap such that every column cut to it fits: the widest give way first
+        lo, hi = MIN_COLUMN, max(natural)
+        while lo < hi:
+            cap = (lo + hi + 1) // 2
+            if sum(min(w, cap) for w in natural) <= room:
+                lo = cap
+            else:
+                hi = cap - 1
+        widths = [min(w, lo) for w in natural]
+    lines = []
+    for values in [list(columns), *rows]:
+        parts = [_cut(v, w).ljust(w) for v, w in zip(values, widths, strict=True)]
+        lines.append(_GAP.join(parts).rstrip())
+    return lines
+
+
+def _params(texts: Sequence[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for text in texts:
+        key, sep, value = text.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param {text!r}: expected NAME=VALUE")
+        if key.strip() in params:
+            raise UsageError(f"--param {key.strip()} given twice")
+        params[key.strip()] = value
+    return params
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from anchore import query as queries
+    from anchore.query import QueryNotFoundError, QueryParamError
+
+    if args.list:
+        if args.name or args.images:
+            raise UsageError("--list takes no query name or image")
+        return _list()
+    if not args.name or not args.images:
+        raise UsageError("give a query name and at least one image (or --list)")
+    params = _params(args.param or [])
+    try:
+        found = queries.find(args.name)
+        _precheck(found, params, len(args.images))
+    except (QueryNotFoundError, QueryParamError) as exc:
+        raise UsageError(str(exc)) from None
+    analyses = [_analysis(args, image) for image in args.images]
+    try:
+        result = _run(found, analyses, params, args)
+    except QueryParamError as exc:
+        raise UsageError(str(exc)) from None
+    _print(result, args.json)
+    return ExitCode.OK
+
+
+def _precheck(query: Query, params: dict[str, str], count: int) -> None:
+    from anchore.query import QueryParamError
+    from anchore.query.model import IMAGE_COUNTS
+
+    wanted = {"one": count == 1, "two": count == 2, "many": count >= 1}
+    if query.images in IMAGE_COUNTS and not wanted[query.images]:
+        what = {"one": "one image", "two": "two images", "many": "one image or more"}
+        raise QueryParamError(f"query {query.name!r} takes {what[query.images]}; {count} given")
+    names = [p.name for p in query.params]
+    for key in params:
+        if query.param(key) is None:
+            raise QueryParamError(
+                f"query {query.name!r} takes no parameter {key!r}; "
+                f"its parameters: {', '.join(names) or 'none'}"
+            )
+    for param in query.params:
+        if param.required and param.name not in params:
+            raise QueryParamError(
+                f"query {query.name!r} needs the parameter {param.name!r} "
+                f"({param.description}): --param {param.name}=VALUE"
+            )
+        if param.name in params and param.parse is not str:
+            try:
+                param.parse(params[param.name])
+            except ValueError as exc:
+                raise QueryParamError(
+                    f"query {query.name!r}: parameter {param.name}={params[param.name]!r} "
+                    f"does not parse: {exc}"
+                ) from None
+
+
+def _analysis(args: argparse.Namespace, image: str) -> Analysis:
+    one = argparse.Namespace(**vars(args))
+    one.image = image
+    return open_analysis(one)
+
+
+def _run(
+    query: Query, analyses: list[Analysis], params: dict[str, str], args: argparse.Namespace
+) -> QueryResult:
+    from anchore.query import run
+
+    if not query.needs_store:
+        return run(query, analyses, params)
+    from anchore.vulns.store import open_store
+
+    with open_store(args.db) as store:
+        store.require_data()
+        return run(query, analyses, params, store=store)
+
+
+def _print(result: QueryResult, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return
+    records = result.to_records()
+    rows = [[cell(r.get(c)) for c in result.columns] for r in records]
+    for line in table(result.columns, rows, _width()):
+        print(line)
+    if not rows:
+        print(f"anchore: query {result.query}: no rows", file=sys.stderr)
+
+
+def _list() -> int:
+    from anchore import query as queries
+
+    found = queries.queries()
+    rows = [
+        [q.name, q.images, " ".join(p.name for p in q.params) or "-", q.description] for q in found
+    ]
+    for line in table(["query", "images", "params", "description"], rows, _width()):
+        print(line)
+    return ExitCode.OK
+
+
+def add_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser(
+        "query",
+        help="answer a named question about images or SBOMs (anchore query --list)",
+        description="Run a named query (packages, files, diff...) over images or SBOM "
+        "files and print its rows as a table, or as JSON.",
+    )
+    p.add_argument("name", nargs="?", help="the query (anchore query --list shows them)")
+    p.add_argument(
+        "images",
+        nargs="*",
+        metavar="IMAGE",
+        help="docker-save archive, OCI layout or archive (path[:tag]), or an SBOM file",
+    )
+    p.add_argument("--param", "-p", action="append", metavar="NAME=VALUE",
+                   help="a parameter of the query (repeatable)")  # fmt: skip
+    p.add_argument("--json", action="store_true", help="the result as JSON: query, columns, rows")
+    p.add_argument("--list", action="store_true", help="list the queries and their parameters")
+    p.add_argument("--db", help="the vulnerability store, for queries that read advisories")
+    p.add_argument("--platform", type=platform_arg,
+                   help="os/arch[/variant] in a multi-platform index")  # fmt: skip
+    p.add_argument("--tag", help="which image, when a source holds several")
+    p.set_defaults(func=cmd_query)

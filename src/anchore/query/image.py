@@ -690,7 +690,7 @@ _PREFIX = Param(
 
 
 def _query(name: str, function: Callable[..., Iterable[Any]], row: type, *params: Param) -> Query:
-    doc = (function.__doc__ or "").strip().split("\n\n")[0]
+    doc = (function.__doc__ or "").strip().split("\n\n")[0].replace("``", "`")
     # Query.params converts with tuple(), a generic mypy cannot solve from the field
     return Query(name, " ".join(doc.split()), function, row=row, params=params)  # type: ignore[arg-type]
 
