@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TYPE_CHECKING, Any
 
 from anchore.errors import InvalidPlatformError
@@ -10,8 +11,18 @@ from anchore.image import Image, Platform, open_image
 
 if TYPE_CHECKING:
     from anchore.analysis.model import Analysis
+    from anchore.sbom.format import SbomFormat
 
-__all__ = ["UsageError", "image_args", "layer_number", "open_analysis", "open_from", "platform_arg"]
+__all__ = [
+    "UsageError",
+    "analysis_of",
+    "image_args",
+    "layer_number",
+    "open_analysis",
+    "open_from",
+    "platform_arg",
+    "sbom_of",
+]
 
 
 class UsageError(Exception):
@@ -42,7 +53,11 @@ def layer_number(text: str) -> int:
 
 
 def image_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("image", help="docker-save archive, OCI layout or OCI archive (path[:tag])")
+    p.add_argument(
+        "image",
+        help="docker-save archive, OCI layout or OCI archive (path[:tag]), or an SBOM file "
+        "(CycloneDX, SPDX, syft-json, anchore-json)",
+    )
     p.add_argument(
         "--platform", type=platform_arg, help="os/arch[/variant] in a multi-platform index"
     )
@@ -53,14 +68,44 @@ def open_from(args: argparse.Namespace) -> Image:
     return open_image(args.image, platform=args.platform, tag=args.tag)
 
 
+def sbom_of(source: str) -> SbomFormat | None:
+    """The SBOM format of ``source`` when it is an SBOM file anchore reads, else None (an
+    image: an archive, a layout directory, ``path:tag``)."""
+    from anchore.sbom import sniff
+
+    return sniff(source) if os.path.isfile(source) else None
+
+
+def analysis_of(
+    source: str,
+    *,
+    platform: Platform | None = None,
+    tag: str | None = None,
+    **analyze_options: Any,
+) -> Analysis:
+    """The analysis of ``source``: an SBOM file read back (any format anchore reads,
+    sniffed), or the image opened and analyzed with ``analyze_options``. Options that
+    choose within an image (``--platform``, ``--tag``, ``--analyzers``) are usage errors
+    with an SBOM: it was analyzed already."""
+    from anchore.analysis.engine import analyze
+    from anchore.sbom import read
+
+    fmt = sbom_of(source)
+    if fmt is not None:
+        choices = {"--platform": platform, "--tag": tag,
+                   "--analyzers": analyze_options.get("analyzers")}  # fmt: skip
+        given = [name for name, value in choices.items() if value is not None]
+        if given:
+            raise UsageError(
+                f"{' and '.join(given)} choose within an image; {source} is an SBOM "
+                f"({fmt.name}), analyzed already"
+            )
+        return read(source, format=fmt.name)
+    with open_image(source, platform=platform, tag=tag) as image:
+        return analyze(image, **analyze_options)
+
+
 def open_analysis(args: argparse.Namespace, **analyze_options: Any) -> Analysis:
     """The analysis of ``args.image``: an SBOM file read back (any format anchore
     reads, sniffed), or the image opened and analyzed with ``analyze_options``."""
-    from anchore.analysis.engine import analyze
-    from anchore.sbom import read, sniff
-
-    fmt = sniff(args.image)
-    if fmt is not None:
-        return read(args.image, format=fmt.name)
-    with open_from(args) as image:
-        return analyze(image, **analyze_options)
+    return analysis_of(args.image, platform=args.platform, tag=args.tag, **analyze_options)

@@ -7,10 +7,18 @@ import json
 import sys
 from typing import Any
 
-from anchore.analysis.model import Package
-from anchore.cli.common import UsageError, image_args, layer_number, open_from
+from anchore.analysis.model import Analysis, Package
+from anchore.cli.common import (
+    UsageError,
+    image_args,
+    layer_number,
+    open_analysis,
+    open_from,
+    sbom_of,
+)
 from anchore.errors import AnalyzerNotFoundError, ExitCode, LayerNotFoundError
 from anchore.plugins import default_registry
+from anchore.sbom import SbomError
 
 
 def _human(size: int) -> str:
@@ -22,7 +30,42 @@ def _human(size: int) -> str:
     return f"{size} B"  # pragma: no cover
 
 
+def _inspect_sbom(args: argparse.Namespace) -> ExitCode:
+    """``inspect`` of an SBOM: the image metadata it records; the file summary only when
+    it lists the files."""
+    analysis = open_analysis(args)
+    info = analysis.image
+    if args.json:
+        data = info.to_dict()
+        data["origin"] = analysis.origin
+        data["file_count"] = len(analysis.files) if analysis.files_known else None
+        print(json.dumps(data, indent=2))
+        return ExitCode.OK
+    print(f"image      {info.reference or '(untagged)'}  [{analysis.origin}: {args.image}]")
+    print(f"source     {info.source or '(not recorded)'}")
+    print(f"platform   {info.platform}")
+    print(f"config     {info.config_digest or '(not recorded)'}")
+    if info.manifest_digest:
+        print(f"manifest   {info.manifest_digest}")
+    print(f"created    {info.created.isoformat() if info.created else '-'}")
+    if info.layers is None:
+        print("layers     not recorded in the SBOM")
+    else:
+        total = info.size
+        size = _human(total) if total is not None else "size unknown"
+        print(f"layers     {len(info.layers)} ({size} uncompressed)")
+        for layer in info.layers:
+            print(f"  [{layer.index}] {layer.digest[:19]}")
+    if analysis.files_known:
+        print(f"files      {len(analysis.files)} in the squashed filesystem")
+    else:
+        print("files      not listed in the SBOM")
+    return ExitCode.OK
+
+
 def cmd_inspect(args: argparse.Namespace) -> ExitCode:
+    if sbom_of(args.image) is not None:
+        return _inspect_sbom(args)
     with open_from(args) as image:
         if args.json:
             data = image.to_dict()
@@ -63,9 +106,39 @@ def cmd_inspect(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def _sbom_files(args: argparse.Namespace, analysis: Analysis) -> ExitCode:
+    """``files`` of an SBOM: its file inventory, when it has one (anchore-json with
+    ``--files``); the views of single layers need the image."""
+    if not analysis.files_known:
+        raise SbomError(
+            f"{args.image}: the SBOM ({analysis.origin}) lists no files; `anchore files` "
+            "needs the image, or an SBOM with its file inventory (anchore sbom -o anchore-json)",
+            source=args.image,
+        )
+    if args.layer is not None:
+        raise SbomError(
+            f"{args.image}: --layer needs the image's layers; an SBOM has only the final file list",
+            source=args.image,
+        )
+    for record in analysis.files:
+        if args.json:
+            print(json.dumps(record.to_dict()))
+        elif args.long:
+            link = f" -> {record.link_target}" if record.link_target is not None else ""
+            print(
+                f"{record.mode:04o} {record.uid:>5}:{record.gid:<5} {record.size:>10} "
+                f"L{record.layer_index} {record.path}{link}"
+            )
+        else:
+            print(record.path)
+    return ExitCode.OK
+
+
 def cmd_files(args: argparse.Namespace) -> ExitCode:
     if args.own and args.layer is None:
         raise UsageError("--own needs --layer N: it lists only what layer N adds")
+    if sbom_of(args.image) is not None:
+        return _sbom_files(args, open_analysis(args))
     with open_from(args) as image:
         count = len(image.layers)
         if args.layer is not None and args.layer >= count:
@@ -102,6 +175,13 @@ def cmd_files(args: argparse.Namespace) -> ExitCode:
 
 
 def cmd_cat(args: argparse.Namespace) -> ExitCode:
+    fmt = sbom_of(args.image)
+    if fmt is not None:
+        raise SbomError(
+            f"{args.image}: an SBOM ({fmt.name}) holds no file content; `anchore cat` needs "
+            "the image",
+            source=args.image,
+        )
     with open_from(args) as image, image.open(args.path) as fh:
         out = sys.stdout.buffer
         while chunk := fh.read(1 << 20):
@@ -120,8 +200,6 @@ def _analyzer_names(text: str | None) -> list[str] | None:
 
 
 def cmd_analyze(args: argparse.Namespace) -> ExitCode:
-    from anchore.analysis.engine import analyze
-
     if args.files and not args.json:
         raise UsageError("--files needs --json: the file inventory is only in the JSON output")
     names = _analyzer_names(args.analyzers)
@@ -131,33 +209,33 @@ def cmd_analyze(args: argparse.Namespace) -> ExitCode:
             registry.select_analyzers(names)
         except AnalyzerNotFoundError as exc:
             raise UsageError(f"--analyzers: {exc}") from None
-    with open_from(args) as image:
-        result = analyze(image, analyzers=names, registry=registry)
-        if args.json:
-            result.write_json(sys.stdout, indent=2, files=args.files)
-            print()
-            return ExitCode.OK
-        d = result.distro
-        print(f"image    {image.reference or image.source}  {image.platform}")
-        print(f"distro   {d.pretty_name or d.id if d else 'unknown'}")
-        installed = [p for p in result.packages if not p.declared]
-        declared = [p for p in result.packages if p.declared]
-        print(f"packages {len(installed)} installed: {_count_by_type(installed)}")
-        for pkg in installed:
+    result = open_analysis(args, analyzers=names, registry=registry)
+    if args.json:
+        result.write_json(sys.stdout, indent=2, files=args.files)
+        print()
+        return ExitCode.OK
+    d = result.distro
+    info = result.image
+    print(f"image    {info.reference or info.source}  {info.platform}")
+    print(f"distro   {d.pretty_name or d.id if d else 'unknown'}")
+    installed = [p for p in result.packages if not p.declared]
+    declared = [p for p in result.packages if p.declared]
+    print(f"packages {len(installed)} installed: {_count_by_type(installed)}")
+    for pkg in installed:
+        print(_package_line(pkg))
+    if declared:
+        print(
+            f"declared {len(declared)} (named by a lock or requirements file, not installed):"
+            f" {_count_by_type(declared)}"
+        )
+        for pkg in declared:
             print(_package_line(pkg))
-        if declared:
-            print(
-                f"declared {len(declared)} (named by a lock or requirements file, not installed):"
-                f" {_count_by_type(declared)}"
-            )
-            for pkg in declared:
-                print(_package_line(pkg))
-        if result.findings:
-            print(f"findings {len(result.findings)}")
-            for finding in result.findings:
-                print(f"  {finding.severity:8} {finding.kind:22} {finding.message[:120]}")
-        for error in result.errors:
-            print(f"error    {error.analyzer}: {error.message}", file=sys.stderr)
+    if result.findings:
+        print(f"findings {len(result.findings)}")
+        for finding in result.findings:
+            print(f"  {finding.severity:8} {finding.kind:22} {finding.message[:120]}")
+    for error in result.errors:
+        print(f"error    {error.analyzer}: {error.message}", file=sys.stderr)
     return ExitCode.OK
 
 

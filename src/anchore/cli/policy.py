@@ -6,12 +6,11 @@ import argparse
 import json
 from typing import Any
 
-from anchore.cli.common import image_args, open_from
+from anchore.cli.common import analysis_of, image_args, open_analysis
 from anchore.errors import ExitCode
 
 
 def cmd_evaluate(args: argparse.Namespace) -> ExitCode:
-    from anchore.analysis.engine import analyze
     from anchore.policy import evaluate, load_bundle
     from anchore.vulns.store import open_store
 
@@ -20,9 +19,8 @@ def cmd_evaluate(args: argparse.Namespace) -> ExitCode:
     # store is opened only if the mapped policies have vulnerability rules
     store = open_store(args.db) if args.db else None
     try:
-        with open_from(args) as image:
-            result = analyze(image)
-        base = analyze(args.base) if args.base else None
+        result = open_analysis(args)
+        base = analysis_of(args.base) if args.base else None
         evaluation = evaluate(result, bundle, tag=args.tag_as, base=base, store=store,
                               include_declared=args.include_declared)  # fmt: skip
     finally:
@@ -47,7 +45,7 @@ def add_parsers(sub: Any) -> None:
         "'anchore db load' fills: $ANCHORE_VULN_DB, else $XDG_CACHE_HOME/anchore/"
         "vulnerabilities.sqlite); a missing store is an error, never a silent GO",
     )
-    p.add_argument("--base", help="the base image, for 'added since base' triggers")
+    p.add_argument("--base", help="the base image (or its SBOM), for 'added since base' triggers")
     p.add_argument("--tag-as", help="the tag mappings see (default: the image's own)")
     p.add_argument(
         "--include-declared",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from anchore.cli.common import UsageError, image_args, open_from
+from anchore.cli.common import UsageError, image_args, open_analysis
 from anchore.errors import ExitCode
 
 #: the parser class of the subcommand action (the CLI's own ArgumentParser subclass)
@@ -104,15 +104,14 @@ def _read_inputs(args: argparse.Namespace) -> tuple[list[IgnoreRule], list[VexSt
 
 
 def _scan(args: argparse.Namespace, rules: list[IgnoreRule], vex: list[VexStatement]) -> _Scan:
-    from anchore.analysis.engine import analyze
     from anchore.vulns import match
     from anchore.vulns.store import open_store
     from anchore.vulns.suppress import apply
 
     with open_store(args.db) as store:
         store.require_data()
-        with open_from(args) as image:
-            result = match(analyze(image), store, include_declared=args.include_declared)
+        analysis = open_analysis(args)
+        result = match(analysis, store, include_declared=args.include_declared)
         updated = store.updated
         where = {"path": str(store.path), "updated": updated.isoformat() if updated else None}
     kept, suppressed = apply(result, ignore_rules=rules, vex=vex)
