@@ -114,8 +114,11 @@ class PackageRow:
 
     #: its ecosystem's package type (``deb``, ``python``...)
     type: str
+    #: the package's name, as its ecosystem spells it
     name: str
+    #: its version, as its database or metadata says
     version: str
+    #: its package URL
     purl: str
     #: the layer that introduced it (its first location's), -1 when unknown
     layer_index: int
@@ -204,18 +207,25 @@ def packages(
 class PackageDetail:
     """One package in detail: its files, licenses, layer, source and owner."""
 
+    #: its ecosystem's package type
     type: str
+    #: the package's name, as its ecosystem spells it
     name: str
+    #: its version, as its database or metadata says
     version: str
+    #: its package URL
     purl: str
     #: the layer that introduced it, -1 when unknown
     layer_index: int
     #: that layer's digest
     layer_digest: str
+    #: its declared licenses, as found
     licenses: tuple[str, ...] = attrs.field(converter=_strs)
-    #: the source package it was built from, and its version
+    #: the source package it was built from
     source_name: str | None
+    #: the source package's version
     source_version: str | None
+    #: the architecture it was built for (OS packages)
     architecture: str | None
     #: purls of the OS packages that installed its evidence (``owns-evidence``)
     owned_by: tuple[str, ...] = attrs.field(converter=_strs)
@@ -225,7 +235,9 @@ class PackageDetail:
     locations: tuple[str, ...] = attrs.field(converter=_strs)
     #: the files its own database lists (empty when the database lists none)
     files: tuple[str, ...] = attrs.field(converter=_strs)
+    #: the analyzer that found it
     found_by: str
+    #: True when only a lock or requirements file names it
     declared: bool
 
 
@@ -296,16 +308,21 @@ def licenses(analysis: Analysis, *, type: str | None = None) -> list[LicenseRow]
 class FileRow:
     """One entry of the squashed filesystem."""
 
+    #: the absolute path
     path: str
     #: ``file``, ``dir``, ``symlink``, ``hardlink``...
     type: str
+    #: bytes of the content (0 for directories and links)
     size: int
     #: permission bits in octal (``0755``)
     mode: str
+    #: the owner's user id
     uid: int
+    #: the owner's group id
     gid: int
     #: sha256 of the content when the analysis recorded digests, else None
     digest: str | None
+    #: where a symlink or hard link points, else None
     link_target: str | None
     #: the layer that wrote this copy
     layer_index: int
@@ -391,11 +408,13 @@ class FindingRow:
 
     #: the rule that fired
     rule: str
+    #: the file it is in
     path: str | None
     #: the line, 1-based
     line: int | None
     #: the layer that wrote the content
     layer_index: int | None
+    #: the rule's severity (``high``, ``medium``...)
     severity: str
     #: what was found, the match redacted
     message: str
@@ -437,6 +456,7 @@ def content_matches(analysis: Analysis, *, analyzer: str = "content-search") -> 
 class SetuidRow:
     """A setuid or setgid file."""
 
+    #: the file
     path: str
     #: ``setuid`` or ``setgid`` (a file that is both has one row each)
     kind: str
@@ -482,10 +502,15 @@ class DistroRow:
 
     #: ``ID`` of /etc/os-release (``debian``)
     id: str
+    #: ``VERSION_ID`` (``12``)
     version_id: str | None
+    #: ``VERSION_CODENAME`` (``bookworm``)
     version_codename: str | None
+    #: ``PRETTY_NAME``
     pretty_name: str | None
+    #: ``ID_LIKE``: the distros it derives from
     id_like: tuple[str, ...] = attrs.field(converter=_strs)
+    #: its CPE: ``CPE_NAME``, or NVD's name for a known distro
     cpe: str | None
     #: the release file it was read from, and its layer
     path: str | None
@@ -517,12 +542,17 @@ def distro(analysis: Analysis) -> list[DistroRow]:
 class ImageRow:
     """An image's attributes (None: not known, as for an SBOM that does not say)."""
 
+    #: the path the image (or SBOM) was read from
     source: str
     #: ``image`` (analyzed here) or ``sbom:FORMAT``
     origin: str
+    #: the tag the image was chosen by (or its first), if any
     reference: str | None
+    #: every tag the source gives it
     tags: tuple[str, ...] = attrs.field(converter=_strs)
+    #: the manifest's digest (None for docker-save archives)
     manifest_digest: str | None
+    #: the config's digest (its image id)
     config_digest: str | None
     #: ``os/architecture[/variant]``
     platform: str
@@ -536,6 +566,7 @@ class ImageRow:
     files: int | None
     #: regular files among them
     regular_files: int | None
+    #: how many packages the analysis found
     packages: int
     #: ``TYPE=COUNT`` per package type
     packages_by_type: tuple[str, ...] = attrs.field(converter=_strs)
@@ -632,7 +663,9 @@ def _pair(item: str) -> tuple[str, str]:
 class RetrievedFileRow:
     """A file whose content the analysis kept (the retrieve analyzer's list)."""
 
+    #: the file's path
     path: str
+    #: bytes of its content
     size: int | None
     #: ``sha256:HEX`` of the content
     sha256: str | None
