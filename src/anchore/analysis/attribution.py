@@ -160,6 +160,7 @@ def layer_copies(
 def first_layers(
     copies: Iterable[tuple[int, bytes]] | Iterable[tuple[int, tuple[int, int], bytes]],
     keys: Callable[[bytes], Iterable[Hashable]],
+    seen: Callable[[int, frozenset[Hashable] | None], object] | None = None,
 ) -> dict[Hashable, int]:
     """For each record of a package database: the first layer whose copy lists it.
 
@@ -171,6 +172,8 @@ def first_layers(
     analyzer's to report). Past the running analyzer's deadline (checked before
     each copy is keyed, and by ``keys`` if it checks) the
     :class:`~anchore.errors.LimitExceededError` is raised, not skipped.
+    ``seen(layer, keys)``, when given, is told what each copy listed (None for a
+    copy skipped): the database's history, for the packages each layer changed.
     """
     first: dict[Hashable, int] = {}
     known: dict[object, frozenset[Hashable] | None] = {}
@@ -194,6 +197,8 @@ def first_layers(
             if where is not None:
                 known[where] = present
         del copy, data
+        if seen is not None:
+            seen(layer, present)
         if present is None:
             continue
         for key in present:

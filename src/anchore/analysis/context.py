@@ -7,7 +7,9 @@ and shared; the rest are read or streamed on demand and not kept.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import BinaryIO
 
@@ -15,6 +17,7 @@ from anchore.analysis import attribution
 from anchore.analysis.analyzer import FileInput
 from anchore.analysis.budget import Deadlines
 from anchore.analysis.distro import RELEASE_FILES, detect_distro
+from anchore.analysis.layers import DatabaseHistory
 from anchore.analysis.model import Distro, Location
 from anchore.errors import AnchoreError
 from anchore.image.filetree import FileEntry
@@ -42,6 +45,22 @@ class AnalysisContext:
         self._deletions = attribution.Deletions(image.layers)
         #: when each analyzer must stop (``limits.max_analyzer_seconds`` from its start)
         self.deadlines = Deadlines(image.limits.max_analyzer_seconds)
+        #: every package database's copies, layer by layer, as :meth:`first_layers` read
+        #: them: what :func:`~anchore.analysis.layers.package_changes` is made of
+        self.database_histories: list[DatabaseHistory] = []
+        self._running = threading.local()
+
+    @contextlib.contextmanager
+    def running(self, analyzer: str) -> Iterator[None]:
+        """Run ``analyzer`` on this thread: its clock starts (:attr:`deadlines`), and what
+        it asks of the context (a database's history) is recorded under its name."""
+        before = getattr(self._running, "analyzer", "")
+        self._running.analyzer = analyzer
+        try:
+            with self.deadlines.running(analyzer):
+                yield
+        finally:
+            self._running.analyzer = before
 
     @property
     def limits(self) -> Limits:
@@ -155,7 +174,38 @@ class AnalysisContext:
         record that disappears from a later copy and comes back counts from its
         return. A copy that ``keys`` cannot read is skipped (the current copy's
         own errors are the analyzer's to report).
+
+        What each copy listed is kept (:attr:`database_histories`, under the
+        analyzer running on this thread), with the layers that deleted the
+        database in between: the packages each layer added and removed.
         """
-        return attribution.first_layers(
-            attribution.read_copies(self.image.layers, path, self.read), keys
+        copies: list[tuple[int, frozenset[Hashable] | None]] = []
+        first = attribution.first_layers(
+            attribution.read_copies(self.image.layers, path, self.read),
+            keys,
+            seen=lambda layer, listed: copies.append((layer, listed)),
         )
+        self.database_histories.append(
+            DatabaseHistory(
+                getattr(self._running, "analyzer", ""),
+                path,
+                tuple(self._with_deletions(path, copies)),
+            )
+        )
+        return first
+
+    def _with_deletions(
+        self, path: str, copies: list[tuple[int, frozenset[Hashable] | None]]
+    ) -> Iterator[tuple[int, frozenset[Hashable] | None]]:
+        """``copies``, with an empty listing for each layer after the first copy that
+        deletes ``path`` (a whiteout, an opaque parent) and writes no copy of its own."""
+        if not copies:
+            return
+        own = {layer for layer, _ in copies}
+        listed = dict(copies)
+        nothing: frozenset[Hashable] = frozenset()
+        for index in range(copies[0][0], len(self.image.layers)):
+            if index in own:
+                yield index, listed[index]
+            elif self._deletions.deletes(index, path):
+                yield index, nothing

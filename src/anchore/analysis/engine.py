@@ -6,8 +6,9 @@ files that matched in a single forward pass per layer, shared by every
 analyzer that wants them (:mod:`~anchore.analysis.context`); run the analyzers
 concurrently, one that fails yielding an error entry while the analysis goes
 on; merge and relate what they found (:mod:`~anchore.analysis.merge`); list
-the files (:mod:`~anchore.analysis.inventory`). Layer attribution is
-:mod:`~anchore.analysis.attribution`'s.
+the files (:mod:`~anchore.analysis.inventory`); replay the layers for what each
+one added, changed and removed (:mod:`~anchore.analysis.layers`). Layer
+attribution is :mod:`~anchore.analysis.attribution`'s.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from anchore.analysis.analyzer import Analyzer, FileInput, Result
 from anchore.analysis.budget import problem
 from anchore.analysis.context import PREFETCH_MAX_BYTES, AnalysisContext
 from anchore.analysis.inventory import inventory
+from anchore.analysis.layers import layer_changes, package_changes
 from anchore.analysis.merge import Found, merge, ownership, without_os_owned_declarations
 from anchore.analysis.model import Analysis, AnalyzerError, ImageInfo
 from anchore.analysis.paths import PathMatcher
@@ -93,6 +95,9 @@ def analyze(
     for analyzer, items in zip(chosen, results, strict=True):
         found.add(analyzer.name, items)
     packages = without_os_owned_declarations(merge(found.packages))
+    changes = layer_changes(image.layers, image.limits.max_symlink_follows)
+    if progress:
+        progress("layers", len(image.layers), len(image.layers))
     return Analysis(
         image=ImageInfo.from_image(image),
         distro=found.distros[0] if found.distros else None,
@@ -107,6 +112,8 @@ def analyze(
         timings=timings,
         analyzers=tuple(a.name for a in chosen),
         failed_analyzers=tuple(a.name for a, bad in zip(chosen, failed, strict=True) if bad),
+        layer_changes=changes,
+        package_changes=package_changes(packages, context.database_histories),
     )
 
 
@@ -147,7 +154,7 @@ def _run(
         analyzer = chosen[i]
         name = analyzer.name
         start = time.perf_counter()
-        with context.deadlines.running(name):
+        with context.running(name):
             inputs = [FileInput(e, context, name) for e in offered[i] if e.is_file]
             # needs_files=False: called with no file too, to record what it looked for
             if inputs or not analyzer.patterns or not getattr(analyzer, "needs_files", True):
