@@ -341,6 +341,12 @@ class Analysis:
 
     def write_json(self, fp: TextIO, *, indent: int | None = None, files: bool = True) -> None:
         """Write ``json.dumps(self.to_dict(), indent=indent)`` to ``fp`` (without the file
-        inventory when ``files`` is False), one inventory record at a time: the JSON of a
-        large image is never held whole in memory."""
-        write_json(self, fp, indent=indent, stream=("files",), omit=() if files else ("files",))
+        inventory when ``files`` is False), one inventory record and one layer change at a
+        time: the JSON of a large image is never held whole in memory."""
+        stream = ["files"]
+        stream += [key for key in _STREAMED_CHANGES if getattr(self, key) is not None]
+        write_json(self, fp, indent=indent, stream=stream, omit=() if files else ("files",))
+
+
+#: the lists of changes written one record at a time, when known (None is written as null)
+_STREAMED_CHANGES = ("layer_changes", "package_changes")
