@@ -512,8 +512,9 @@ class DistroRow:
     id_like: tuple[str, ...] = attrs.field(converter=_strs)
     #: its CPE: ``CPE_NAME``, or NVD's name for a known distro
     cpe: str | None
-    #: the release file it was read from, and its layer
+    #: the release file it was read from
     path: str | None
+    #: the layer that wrote it
     layer_index: int | None
 
 
