@@ -15,6 +15,7 @@ import pyexpat
 import xml.etree.ElementTree as ET
 from typing import Any, BinaryIO
 
+from anchore import ecosystems
 from anchore.analysis.model import Analysis, Distro, Location, Package, Relationship
 from anchore.documents import load_json
 from anchore.errors import ImageFormatError
@@ -195,6 +196,16 @@ def _license(f: Fields) -> str | None:
     return lic.text("id") or lic.text("name")
 
 
+def _name(name: str, group: str | None, package_type: str) -> str:
+    """A component's group is part of the package's name where the ecosystem keeps the
+    purl namespace in the name (an npm scope, a Go module path, a composer vendor), not
+    where it is separate (a Maven groupId)."""
+    row = ecosystems.find(package_type)
+    if not group or "/" in name or row is None or not row.purl.in_name:
+        return name
+    return f"{group}/{name}"
+
+
 def _one(props: dict[str, list[str]], *names: str) -> str | None:
     for name in names:
         if name in props:
@@ -249,10 +260,10 @@ class _Reader:
             text = _license(lic)
             if text:
                 licenses.append(text)
+        package_type = package_type_of(purl, stated)
         return Package(
-            type=package_type_of(purl, stated),
-            # a component's group is part of its name where our packages keep it so
-            name=name if not group or "anchore:package:type" in props else f"{group}/{name}",
+            type=package_type,
+            name=_name(name, group, package_type),
             version=c.text("version") or "",
             purl=purl,
             locations=_locations(props),
