@@ -80,7 +80,9 @@ QUERIES = (
         row=fleet.AdvisoryRow,
         images="many",
         params=(
-            Param("id", "the advisory's id or an alias: CVE-..., GHSA-..., PYSEC-...", required=True),
+            Param(
+                "id", "the advisory's id or an alias: CVE-..., GHSA-..., PYSEC-...", required=True
+            ),
         ),
         needs_store=True,
     ),

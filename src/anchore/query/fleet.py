@@ -314,6 +314,9 @@ def advisory(analyses: Sequence[Analysis], id: str, store: Store) -> list[Adviso
             "that publishes it (anchore db load)"
         )
     ids = {a.id for a in found}
+    #: a match may be reported under another record of the same vulnerability (matching
+    #: reports one of a set of aliased records): any of these names is this advisory
+    known = ids | {id} | {alias for a in found for alias in a.aliases}
     names = {(x.ecosystem.lower(), x.name) for a in found for x in a.affected}
     shown = ",".join(sorted(ids))
     rows: list[AdvisoryRow] = []
@@ -324,7 +327,7 @@ def advisory(analyses: Sequence[Analysis], id: str, store: Store) -> list[Adviso
         hits = {
             (m.package_type, m.package_name, m.purl): m
             for m in result.matches
-            if m.advisory_id in ids
+            if {m.advisory_id, *m.aliases} & known
         }
         for check in result.packages:
             p = check.package
