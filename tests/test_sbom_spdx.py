@@ -116,12 +116,12 @@ def _made() -> Analysis:
             AnalyzerError("secrets", "unreadable", "/y"),
         ],
         relationships=[
+            Relationship("pkg:pypi/gone@1", "pkg:pypi/six@1.16.0"),  # no package: kept in place
             Relationship(
                 "pkg:deb/debian/python3-six@1.16.0-4?arch=all&distro=debian-12",
                 "pkg:pypi/six@1.16.0",
             ),
             Relationship("pkg:pypi/six@1.16.0", "pkg:npm/left-pad@1.3.0", "depends-on"),
-            Relationship("pkg:pypi/gone@1", "pkg:pypi/six@1.16.0"),
         ],
         analyzers=("distro", "dpkg", "python", "npm", "secrets"),
         failed_analyzers=("npm", "secrets"),

@@ -302,10 +302,10 @@ def spdx_document(
         )
 
     unplaced = []
-    for rel in analysis.relationships:
+    for at, rel in enumerate(analysis.relationships):
         parent, child = by_purl.get(rel.parent), by_purl.get(rel.child)
-        if parent is None or child is None:
-            unplaced.append(rel.to_dict())
+        if parent is None or child is None:  # kept in order: "at" is its place in the list
+            unplaced.append({**rel.to_dict(), "at": at})
         elif rel.kind == "owns-evidence":
             relationships.append(
                 {

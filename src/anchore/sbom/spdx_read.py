@@ -327,14 +327,14 @@ def analysis_from_spdx(
             AnalyzerError(e.required_text("analyzer"), e.text("message") or "", e.text("path"))
             for e in summary.objects("errors") or ()
         ]
-        found.extend(
-            Relationship(
+        for r in summary.objects("relationships") or ():
+            unplaced = Relationship(
                 r.required_text("parent"),
                 r.required_text("child"),
                 r.text("kind") or "owns-evidence",
             )
-            for r in summary.objects("relationships") or ()
-        )
+            at = r.integer("at")
+            found.insert(len(found) if at is None else at, unplaced)
     if distro is None and summary is None:
         distro = _distro_from_purls(packages)
     analyzers = analyzers_for(packages, stated)
