@@ -295,3 +295,35 @@ def test_size_bins_parse_and_unknown_sizes():
     )  # fmt: skip
     with pytest.raises(UnanswerableQueryError):
         sizes([partial])
+
+
+def test_advisory_reported_under_an_aliased_record_is_still_affected(tmp_path):
+    """Two records of one vulnerability (each the other's alias): matching reports one of
+    them; asking for the other must still say affected, not not-affected."""
+    for rid, alias in (
+        ("GHSA-aaaa-bbbb-cccc", "PYSEC-0000-1"),
+        ("PYSEC-0000-1", "GHSA-aaaa-bbbb-cccc"),
+    ):
+        record = {
+            "id": rid, "modified": "2024-01-01T00:00:00Z", "aliases": [alias],
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "demo"},
+                          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}],
+        }  # fmt: skip
+        (tmp_path / f"{rid}.json").write_text(json.dumps(record))
+    store = Store(tmp_path / "db.sqlite", create=True)
+    store.load(read_osv(tmp_path / "GHSA-aaaa-bbbb-cccc.json"), "one")
+    store.load(read_osv(tmp_path / "PYSEC-0000-1.json"), "one")
+    image = Analysis(
+        image=ImageInfo(reference="app", config_digest="sha256:c"), distro=None, findings=[],
+        files=[], errors=[], packages=[Package("python", "demo", "1.0", "pkg:pypi/demo@1.0")],
+    )  # fmt: skip
+    for asked in ("GHSA-aaaa-bbbb-cccc", "PYSEC-0000-1"):
+        [row] = query.run("advisory", [image], {"id": asked}, store=store)
+        assert (row.status, row.name, row.fixed_in) == ("affected", "demo", "2.0"), asked
+    other = Analysis(
+        image=ImageInfo(reference="app2", config_digest="sha256:d"), distro=None, findings=[],
+        files=[], errors=[], packages=[Package("python", "demo", "3.0", "pkg:pypi/demo@3.0")],
+    )  # fmt: skip
+    [row] = query.run("advisory", [other], {"id": "PYSEC-0000-1"}, store=store)
+    # PyPI is not covered by a whole feed here: outside the range, still not "not-affected"
+    assert row.status == "unchecked" and "PyPI" in row.reason
