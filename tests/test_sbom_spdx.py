@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
@@ -392,3 +394,68 @@ def test_write_to_binary_file() -> None:
     buffer = io.BytesIO()
     SPDX_JSON.write(_made(), buffer)
     assert json.loads(buffer.getvalue())["spdxVersion"] == "SPDX-2.3"
+
+
+TEXT = st.text(max_size=16)
+LICENSE = st.one_of(
+    TEXT,
+    st.sampled_from(
+        [
+            "MIT",
+            "mit",
+            "Apache-2.0 OR MIT",
+            "GPL-2.0+",
+            "LicenseRef-x",
+            "(MIT)",
+            "MIT AND",
+            "GPL-2.0-or-later WITH Classpath-exception-2.0",
+            "NOASSERTION",
+            "NONE",
+        ]
+    ),
+)
+PURL = st.one_of(TEXT, st.sampled_from(["", "0", "pkg:pypi/a@1", "pkg:deb/debian/a@1?distro=x"]))
+ANY_PACKAGE = st.builds(
+    Package,
+    TEXT,
+    TEXT,
+    TEXT,
+    PURL,
+    locations=st.lists(st.builds(Location, TEXT, st.integers(-1, 9), TEXT), max_size=2),
+    licenses=st.lists(LICENSE, max_size=3),
+    cpes=st.lists(TEXT, max_size=2),
+    metadata=st.dictionaries(TEXT, TEXT, max_size=2),
+    found_by=TEXT,
+    declared=st.booleans(),
+)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    packages=st.lists(ANY_PACKAGE, max_size=5),
+    distro=st.one_of(st.none(), st.builds(Distro, TEXT, st.one_of(st.none(), TEXT))),
+    kinds=st.lists(st.sampled_from(["owns-evidence", "built from"]), max_size=4),
+)
+def test_any_text_is_valid_spdx_and_reads_back(tmp_path, packages, distro, kinds) -> None:
+    """Whatever text a package carries (license names SPDX has no id for, expressions,
+    purls and CPEs SPDX's patterns refuse, empty names), the document is valid and reads
+    back the same."""
+    rels = [
+        Relationship(a.purl, b.purl, kind)
+        for a, b, kind in zip(packages, packages[1:] + packages[:1], kinds, strict=False)
+    ]
+    analysis = Analysis(
+        image={},
+        distro=distro,
+        packages=packages,
+        findings=[],
+        files=[],
+        errors=[],
+        relationships=rels,
+    )
+    path = _write(analysis, tmp_path / "any.spdx.json")
+    assert _validate(path) == []
+    back = _read(path)
+    assert (back.packages, back.distro, back.relationships) == (packages, distro, rels)
