@@ -1,0 +1,135 @@
+"""The layer queries through the registry: layers, layer, efficiency, wasted-files.
+
+Expectations come from the images' own layer tars read with tarfile
+(test_layer_changes.replay) and their config's history, not from our output.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from collections import Counter
+from pathlib import Path
+
+import attrs
+import pytest
+
+import anchore
+from anchore import query
+from anchore.analysis.model import Analysis, PackageChange
+from anchore.query import QueryParamError, UnanswerableQueryError
+from anchore.query.layers import LayerChangeRow, layer
+from imagebuilder import d, f, whiteout
+from test_layer_changes import docker_layer_members, replay
+
+NAMES = ("layers", "layer", "efficiency", "wasted-files")
+STATUS = b"Package: x\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n\n"
+STATUS_Y = STATUS.replace(b"x", b"y")
+
+
+def test_registered_with_documented_columns():
+    for name in NAMES:
+        found = query.find(name)
+        assert found.description and found.images == "one"
+        assert found.columns == tuple(f.name for f in attrs.fields(found.row))
+        assert attrs.fields(found.row)  # frozen attrs rows
+        assert found.row.__attrs_attrs__ and found.row.__setattr__ is not object.__setattr__
+    assert query.find("layer").param("index").required  # type: ignore[union-attr]
+
+
+def test_unanswerable_without_layer_changes():
+    """An analysis without layer changes (an SBOM's) is not an image that did nothing."""
+    sbom = Analysis(
+        image={}, distro=None, packages=[], findings=[], files=[], errors=[], origin="sbom:x"
+    )
+    for name in NAMES:
+        params = {"index": "0"} if name == "layer" else {}
+        with pytest.raises(UnanswerableQueryError, match="no layer changes"):
+            query.run(name, [sbom], params)
+
+
+@pytest.fixture
+def small(make_image) -> Analysis:
+    layers = [
+        [d("etc"), f("etc/a", b"aaaa"), f("etc/gone", b"gone"), d("var"), d("var/lib"), d("var/lib/dpkg"),
+         f("var/lib/dpkg/status", STATUS)],
+        [f("etc/a", b"AAAA"), whiteout("etc/gone"), f("etc/b", b""),
+         f("var/lib/dpkg/status", STATUS_Y)],
+    ]  # fmt: skip
+    return anchore.analyze(make_image(layers), analyzers=["dpkg"])
+
+
+def test_layer_rows(small):
+    rows = query.run("layer", [small], {"index": "1"}).rows
+    assert rows == (
+        LayerChangeRow("file", "changed", "file", "/etc/a", None, 4),
+        LayerChangeRow("file", "added", "file", "/etc/b", None, 0),
+        LayerChangeRow("file", "removed", "file", "/etc/gone", None, 4),
+        LayerChangeRow("file", "changed", "file", "/var/lib/dpkg/status", None, len(STATUS_Y)),
+        LayerChangeRow("package", "removed", "deb", "x", "1", None),
+        LayerChangeRow("package", "added", "deb", "y", "1", None),
+    )
+    assert query.run("layer", [small], {"index": "-1", "kind": "packages"}).rows == rows[4:]
+    assert layer(small, index=1, kind="files") == list(rows[:4])
+    for bad in ({"index": "2"}, {"index": "-3"}, {"index": "x"}, {"index": "0", "kind": "dirs"}):
+        with pytest.raises(QueryParamError):
+            query.run("layer", [small], bad)
+    with pytest.raises(QueryParamError, match="needs the parameter 'index'"):
+        query.run("layer", [small], {})
+
+
+def test_package_columns_unknown_without_package_changes(small):
+    """Files known, packages not: the package columns say unknown (None), and asking
+    a layer for its packages is unanswerable, not empty."""
+    files_only = attrs.evolve(small, package_changes=None)
+    rows = query.run("layers", [files_only]).rows
+    assert [(r.packages_added, r.packages_removed) for r in rows] == [(None, None)] * 2
+    assert [(r.packages_added, r.packages_removed) for r in query.run("layers", [small])] == [
+        (1, 0),
+        (1, 1),
+    ]
+    with pytest.raises(UnanswerableQueryError, match="package changes"):
+        query.run("layer", [files_only], {"index": "1", "kind": "packages"})
+    assert len(query.run("layer", [files_only], {"index": "1", "kind": "files"})) == 4
+
+
+def test_wasted_files_top_param(small):
+    assert [r.path for r in query.run("wasted-files", [small], {"top": "0"})] == [
+        "/var/lib/dpkg/status",
+        "/etc/a",
+        "/etc/gone",
+    ]
+    assert len(query.run("wasted-files", [small], {"top": "1"})) == 1
+    with pytest.raises(QueryParamError):
+        query.run("wasted-files", [small], {"top": "-1"})
+
+
+@pytest.mark.corpus
+def test_debian_py_layers(corpus: Path):
+    result = anchore.analyze(corpus / "debian-py.docker.tar", analyzers=["dpkg", "python"])
+    members = docker_layer_members(corpus / "debian-py.docker.tar")
+    expected, _ = replay(members)
+    counts = Counter((r[0], r[2]) for r in expected)
+    with tarfile.open(corpus / "debian-py.docker.tar") as outer:
+        manifest = json.load(outer.extractfile("manifest.json"))[0]  # type: ignore[arg-type]
+        config = json.load(outer.extractfile(manifest["Config"]))  # type: ignore[arg-type]
+    steps = [h.get("created_by") for h in config["history"] if not h.get("empty_layer")]
+    rows = query.run("layers", [result]).rows
+    assert [r.index for r in rows] == [0, 1, 2, 3]
+    assert [r.created_by for r in rows] == steps
+    assert [(r.files_added, r.files_changed, r.files_removed) for r in rows] == [
+        (counts[i, "added"], counts[i, "changed"], counts[i, "removed"]) for i in range(4)
+    ]
+    assert [r.bytes for r in rows] == [
+        sum(m.size for m in layer_members if m.isreg()) for layer_members in members
+    ]
+    assert rows[3].files_removed >= 2  # /usr/bin/curl, the documentation...
+    assert rows[1].packages_added and rows[1].packages_removed == 0
+    layer3 = query.run("layer", [result], {"index": "3", "kind": "files"}).rows
+    removed = {r.name for r in layer3 if r.change == "removed"}
+    assert {"/usr/bin/curl", "/usr/share/doc/adduser/copyright"} <= removed
+    layer1 = layer(result, index=1, kind="packages")
+    assert {"python3", "curl"} <= {r.name for r in layer1 if r.change == "added"}
+    assert PackageChange(
+        1, "deb", "curl", next(p.version for p in result.find("curl")), "added"
+    ) in (result.package_changes or [])
