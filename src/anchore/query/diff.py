@@ -20,7 +20,7 @@ import attrs
 from anchore import ecosystems
 from anchore.analysis.model import Analysis, FileRecord, Package
 from anchore.image.model import ContainerConfig
-from anchore.query.errors import UnanswerableQueryError
+from anchore.query.errors import QueryParamError, UnanswerableQueryError
 from anchore.versions import VersionError, compare
 
 __all__ = [
@@ -83,11 +83,12 @@ def image_label(analysis: Analysis) -> str:
 
 
 def parse_kinds(text: str) -> frozenset[str]:
-    """``package,config`` -> the kinds of rows wanted; a ValueError for an unknown one."""
+    """``package,config`` -> the kinds of rows wanted; a :class:`QueryParamError` (a
+    ValueError) for an unknown one."""
     kinds = frozenset(k.strip() for k in text.split(",") if k.strip())
     unknown = sorted(kinds - set(KINDS))
     if unknown or not kinds:
-        raise ValueError(
+        raise QueryParamError(
             f"unknown kind {', '.join(unknown) or '(none)'}: the kinds are {', '.join(KINDS)}"
         )
     return kinds
@@ -116,7 +117,7 @@ def diff(a: Analysis, b: Analysis, kind: Iterable[str] | str | None = None) -> l
     """
     kinds = parse_kinds(kind) if isinstance(kind, str) else frozenset(kind or KINDS)
     if not kinds <= set(KINDS):
-        raise ValueError(f"unknown kind {sorted(kinds - set(KINDS))}: the kinds are {KINDS}")
+        raise QueryParamError(f"unknown kind {sorted(kinds - set(KINDS))}: the kinds are {KINDS}")
     rows: list[DiffRow] = []
     if "package" in kinds:
         rows.extend(package_diff(a.packages, b.packages))

@@ -17,7 +17,7 @@ import attrs
 from anchore import ecosystems
 from anchore.analysis.model import Analysis, Package
 from anchore.query.diff import DiffRow, diff, image_label
-from anchore.query.errors import UnanswerableQueryError
+from anchore.query.errors import QueryParamError, UnanswerableQueryError
 from anchore.query.filters import NameMatcher, VersionRange, name_matcher
 from anchore.serialize import FrozenMap, frozen_map
 from anchore.versions import VersionError
@@ -386,19 +386,20 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:
-    """``50MB,200MB,1GB`` -> the bins' boundaries in bytes, increasing; a ValueError else."""
+    """``50MB,200MB,1GB`` -> the bins' boundaries in bytes, increasing; a
+    :class:`QueryParamError` (a ValueError) else."""
     bounds = []
     for part in text.split(","):
         m = _SIZE.match(part)
         unit = m.group(2).upper() if m else ""
         if m is None or unit not in _UNITS:
-            raise ValueError(
+            raise QueryParamError(
                 f"size {part.strip()!r} of {text!r} is not a number with an optional unit "
                 "(B, KB, MB, GB, KiB, MiB, GiB)"
             )
         bounds.append(int(float(m.group(1)) * _UNITS[unit]))
     if any(x >= y for x, y in itertools.pairwise(bounds)):
-        raise ValueError(f"size bins {text!r} must increase")
+        raise QueryParamError(f"size bins {text!r} must increase")
     return tuple(bounds)
 
 
@@ -445,7 +446,7 @@ def sizes(analyses: Sequence[Analysis], bins: Sequence[int] | None = None) -> li
     (bytes, increasing; default 10 MB, 100 MB, 1 GB); every bin is listed, empty ones too."""
     bounds = tuple(bins) if bins is not None else DEFAULT_BINS
     if any(x >= y for x, y in itertools.pairwise(bounds)):
-        raise ValueError(f"size bins {bounds} must increase")
+        raise QueryParamError(f"size bins {bounds} must increase")
     edges = [0, *bounds]
     measured = [(image_label(a), image_size(a)) for a in analyses]
     rows = []
