@@ -80,6 +80,7 @@ def _made() -> Analysis:
                 locations=(Location("/var/lib/dpkg/status", 1, LAYER),),
                 licenses=("Expat",),
                 source_name="six",
+                metadata={"Maintainer": "Debian Python Team <team+python@tracker.debian.org>"},
                 architecture="all",
                 files=("/usr/lib/python3/dist-packages/six.py",),
                 found_by="dpkg",
@@ -163,6 +164,13 @@ def test_made_analysis_standard_fields(tmp_path: Path) -> None:
     assert ("PACKAGE_MANAGER", "purl", "pkg:pypi/six@1.16.0") in refs
     assert ("SECURITY", "cpe23Type", "cpe:2.3:a:six_project:six:1.16.0:*:*:*:*:python:*:*") in refs
     assert not any(r[2] == "not a cpe" for r in refs)  # not a locator SPDX allows
+    maintainer = by_name["python3-six"].originator
+    assert (maintainer.actor_type.name, maintainer.name, maintainer.email) == (
+        "PERSON",
+        "Debian Python Team",
+        "team+python@tracker.debian.org",
+    )
+    assert by_name["six"].originator is None  # no author: nothing said
     declared = str(six.license_declared)
     assert "MIT" in declared and "Apache-2.0" in declared
     extracted = {e.license_id: e.extracted_text for e in doc.extracted_licensing_info}
@@ -388,6 +396,8 @@ def test_syft_spdx_of_debian_py_reads_as_syft_json_lists(corpus: Path, tmp_path:
     assert "/var/lib/dpkg/status" in {loc.path for loc in status.locations}
     assert all(loc.layer_digest.startswith("sha256:") for loc in status.locations)
     assert back.origin == "sbom:spdx-json" and not back.files_known
+    manifest = json.loads(native.read_text())["source"]["metadata"]["manifestDigest"]
+    assert back.image.manifest_digest == manifest
 
 
 def test_write_to_binary_file() -> None:
@@ -415,16 +425,35 @@ LICENSE = st.one_of(
     ),
 )
 PURL = st.one_of(TEXT, st.sampled_from(["", "0", "pkg:pypi/a@1", "pkg:deb/debian/a@1?distro=x"]))
+TYPE = st.one_of(TEXT, st.sampled_from(["deb", "python", "npm", "rpm", "apk"]))
+KEY = st.one_of(
+    TEXT, st.sampled_from(["Maintainer", "maintainer", "author", "author_email", "vendor"])
+)
+ACTOR = st.one_of(
+    TEXT,
+    st.sampled_from(
+        [
+            "A B <a@b>",
+            "A (x) <a@b>",
+            "<a@b>",
+            "x <a b>",
+            "N <e@x> (http://u)",
+            "a\nb <c@d>",
+            " ( ",
+            "Ünï <ü@x>",
+        ]
+    ),
+)
 ANY_PACKAGE = st.builds(
     Package,
-    TEXT,
+    TYPE,
     TEXT,
     TEXT,
     PURL,
     locations=st.lists(st.builds(Location, TEXT, st.integers(-1, 9), TEXT), max_size=2),
     licenses=st.lists(LICENSE, max_size=3),
     cpes=st.lists(TEXT, max_size=2),
-    metadata=st.dictionaries(TEXT, TEXT, max_size=2),
+    metadata=st.dictionaries(KEY, ACTOR, max_size=3),
     found_by=TEXT,
     declared=st.booleans(),
 )

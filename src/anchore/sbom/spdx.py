@@ -157,6 +157,40 @@ def _purpose(pkg: Package) -> str | None:
     return "LIBRARY" if row is not None and not row.is_os else None
 
 
+#: where each package type's metadata names who made or maintains it (as syft reads them)
+_ORIGINATOR_KEYS = {
+    "deb": ("Person", "Maintainer"),
+    "apk": ("Person", "maintainer"),
+    "npm": ("Person", "author"),
+    "python": ("Person", "author"),
+    "rpm": ("Organization", "vendor"),
+}
+#: ``Name <email>`` with an optional ``(url)`` after it, as maintainers and authors are written
+_ACTOR = re.compile(r"([^<>()\r\n]*?)\s*(?:<([^<>()\s]+)>)?\s*(?:\([^()\r\n]*\))?")
+
+
+def _originator(pkg: Package) -> str | None:
+    """``Person: Name (email)`` from the package's maintainer or author, when it is written
+    plainly enough to be one (anything else is left unsaid, not guessed)."""
+    kind, key = _ORIGINATOR_KEYS.get(pkg.type, ("", ""))
+    text = pkg.metadata.get(key) if key else None
+    if pkg.type == "python":
+        email = pkg.metadata.get("author_email")
+        if isinstance(email, str) and email.strip() and "<" not in email:
+            text = f"{text or ''} <{email.strip()}>"
+        elif not text:
+            text = email
+    if not isinstance(text, str) or not text.strip():
+        return None
+    found = _ACTOR.fullmatch(text.strip())
+    if found is None:
+        return None
+    name, email = found.group(1).strip(), found.group(2)
+    if not name and not email:
+        return None
+    return f"{kind}: {name or email}" + (f" ({email})" if email else "")
+
+
 def _source_info(pkg: Package) -> str:
     how = "declared (not installed)" if pkg.declared else "found"
     by = f" by anchore's {pkg.found_by} analyzer" if pkg.found_by else ""
@@ -276,8 +310,11 @@ def spdx_document(
         entry: dict[str, Any] = {"name": pkg.name or NOASSERTION, "SPDXID": spdx_id}
         if pkg.version:
             entry["versionInfo"] = pkg.version
+        entry["supplier"] = NOASSERTION
+        originator = _originator(pkg)
+        if originator:
+            entry["originator"] = originator
         entry.update(
-            supplier=NOASSERTION,
             downloadLocation=NOASSERTION,
             filesAnalyzed=False,
             sourceInfo=_source_info(pkg),

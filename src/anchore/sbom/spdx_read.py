@@ -14,6 +14,7 @@ names (``distro=debian-12``), as grype infers it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
@@ -280,7 +281,7 @@ def analysis_from_spdx(
         elif (image_note := reader.note(element, IMAGE_NOTE)) is not None or (
             purpose == "CONTAINER" and image is None
         ):
-            image = _image(image_note, name, path)
+            image = _image(image_note, element, name, path)
             continue
         elif (distro_note := reader.note(element, DISTRO_NOTE)) is not None:
             distro = _our_distro(distro_note)
@@ -353,9 +354,13 @@ def analysis_from_spdx(
     )
 
 
-def _image(note: Fields | None, name: str, path: str) -> ImageInfo:
+def _image(note: Fields | None, element: Fields, name: str, path: str) -> ImageInfo:
+    """Ours from its annotation; another tool's CONTAINER package names the image and
+    gives, as syft does, its manifest digest as the version."""
     if note is None:  # another tool's: what the CONTAINER package says
-        return ImageInfo(source=name)
+        version = element.text("versionInfo") or ""
+        digest = version if re.fullmatch(r"sha256:[0-9a-f]{64}", version) else None
+        return ImageInfo(source=name, manifest_digest=digest)
     try:
         return ImageInfo.from_dict(note.raw, f"{path}: {note.where}")
     except ImageFormatError as exc:
