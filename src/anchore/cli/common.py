@@ -71,9 +71,14 @@ def open_from(args: argparse.Namespace) -> Image:
 def sbom_of(source: str) -> SbomFormat | None:
     """The SBOM format of ``source`` when it is an SBOM file anchore reads, else None (an
     image: an archive, a layout directory, ``path:tag``)."""
-    from anchore.sbom import sniff
+    from anchore.sbom import SbomError, sniff
 
-    return sniff(source) if os.path.isfile(source) else None
+    if not os.path.isfile(source):
+        return None
+    try:
+        return sniff(source)
+    except SbomError:  # unreadable: opening it as an image reports that, as for any image
+        return None
 
 
 def analysis_of(

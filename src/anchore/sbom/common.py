@@ -3,6 +3,7 @@ component, and the analysis an imported SBOM becomes."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, BinaryIO
 
@@ -33,9 +34,9 @@ TOOL_VENDOR = "anchore developers"
 
 def tool_version() -> str:
     """Our version, as SBOMs name their producing tool."""
-    from anchore import __version__  # the root package: read when writing, not at import
-
-    return __version__
+    # the root package's own __version__: always imported before any of its submodules,
+    # so read from sys.modules (an import here would be a hidden upward dependency)
+    return str(sys.modules["anchore"].__version__)
 
 
 def package_type_of(purl: str, stated: str | None = None) -> str:
