@@ -107,16 +107,27 @@ class BaseDiffRow:
     """One difference between an image and its base (what was built on top of it); the
     columns after ``base`` are :class:`~anchore.query.diff.DiffRow`'s."""
 
+    #: the image
     image: str
+    #: its base among the images given
     base: str
+    #: as in ``diff(base, image)``: ``package``, ``file``, ``setuid`` or ``config``
     kind: str
+    #: ``added`` (only in the image), ``removed`` (only in the base) or ``changed``
     change: str
+    #: the package name, the file's path, or the config item
     name: str
+    #: the package type, the file's type, the bit; None for config
     type: str | None = None
+    #: the version or value in the base (None: absent there)
     before: str | None = None
+    #: the version or value in the image (None: absent there)
     after: str | None = None
+    #: a changed package's version move: ``upgrade``, ``downgrade``, ``same`` or ``unknown``
     direction: str | None = None
+    #: what changed, in words
     detail: str = ""
+    #: the layer of the image (of the base, for a removal) holding the evidence
     layer_index: int | None = None
 
     @classmethod
@@ -147,7 +158,9 @@ def _versions_map(value: Mapping[str, Iterable[str]]) -> FrozenMap[str, tuple[st
 class CommonPackageRow:
     """A package (type and name) present in every image given."""
 
+    #: the package type (``deb``, ``python``...)
     type: str
+    #: its name
     name: str
     #: image label -> the versions that image carries
     versions: Mapping[str, tuple[str, ...]] = attrs.field(converter=_versions_map)
@@ -177,15 +190,20 @@ def common_packages(analyses: Sequence[Analysis]) -> list[CommonPackageRow]:
 class WhoHasRow:
     """One copy of a package an image carries."""
 
+    #: the image carrying it
     image: str
+    #: the package's type
     type: str
+    #: its name
     name: str
+    #: its version
     version: str
     #: True: in the version range (or none was given); None: its version cannot be
     #: compared in its ecosystem's ordering (listed, neither in nor out)
     in_range: bool | None
-    #: the layer that introduced it, and its evidence's path (None: not known)
+    #: the layer that introduced it (None: not known)
     layer_index: int | None
+    #: the path of its evidence (None: not known)
     path: str | None
     #: why ``in_range`` is unknown
     reason: str = ""
@@ -239,6 +257,7 @@ def who_has(
 class AdvisoryRow:
     """Whether one image carries a package an advisory affects."""
 
+    #: the image
     image: str
     #: ``affected`` (a package's version is in the advisory's ranges), ``unchecked``
     #: (a package the advisory names that could not be matched: see ``reason``),
@@ -247,12 +266,19 @@ class AdvisoryRow:
     status: str
     #: the advisory's id as stored (the id asked for may be one of its aliases)
     advisory: str
+    #: the package's type (None for an ``absent`` row)
     type: str | None = None
+    #: its name
     name: str | None = None
+    #: its version
     version: str | None = None
+    #: the first version the advisory says is fixed, for an affected package
     fixed_in: str | None = None
+    #: the layer that introduced the package
     layer_index: int | None = None
+    #: the path of its evidence
     path: str | None = None
+    #: why it is unchecked
     reason: str = ""
 
 
@@ -365,7 +391,9 @@ class DistroRow:
 
     #: ``debian 12``; None for images whose distro was not identified
     distro: str | None
+    #: how many images
     count: int
+    #: the images' labels
     images: tuple[str, ...] = attrs.field(converter=_tuple)
 
 
@@ -413,10 +441,13 @@ class SizeRow:
 
     #: ``10 MB-100 MB``, ``under 10 MB``, ``1 GB and over``
     range: str
+    #: the lower bound in bytes (included)
     low: int
-    #: None: no upper bound
+    #: the upper bound in bytes (excluded; None: no upper bound)
     high: int | None
+    #: how many images
     count: int
+    #: the images' labels
     images: tuple[str, ...] = attrs.field(converter=_tuple)
 
 
