@@ -355,6 +355,16 @@ def test_missing_evidence_is_unanswerable(corpus: Path, analyses: dict) -> None:
         q.secrets(failed)
     with pytest.raises(UnanswerableQueryError, match="dpkg"):
         q.unowned_files(failed)
+    with pytest.raises(UnanswerableQueryError, match="dpkg analyzer failed"):
+        q.packages(failed)  # every deb package would be missing, not absent
+    with pytest.raises(UnanswerableQueryError, match="dpkg analyzer failed"):
+        q.licenses(failed, type="deb")
+    only_secrets = analyze(corpus / "debian-min.docker.tar", analyzers=["secrets"])
+    with pytest.raises(UnanswerableQueryError, match="no analyzer of deb packages"):
+        q.packages(only_secrets, type="deb")
+    with pytest.raises(UnanswerableQueryError, match="no OS package analyzer ran"):
+        q.unowned_files(only_secrets)
+    assert q.packages(only_dpkg, type="deb") == q.packages(a, type="deb")
     no_files = attrs.evolve(a, files=[], files_known=False, origin="sbom:cyclonedx-json")
     for name in ("files", "unowned-files"):
         with pytest.raises(UnanswerableQueryError, match="no file inventory"):

@@ -17,9 +17,9 @@ from typing import Any
 
 import attrs
 
+from anchore import ecosystems
 from anchore.analysis.model import Analysis, FileRecord, Finding, Package
 from anchore.analyzers.retrieve import DATASET_PREFIX, RETRIEVED_FILES
-from anchore.ecosystems import OS_PACKAGE_TYPES
 from anchore.image.filetree import octal_mode
 from anchore.plugins import hookimpl
 from anchore.query.errors import UnanswerableQueryError
@@ -70,6 +70,30 @@ def _require(analysis: Analysis, analyzer: str, query: str) -> None:
             f"query {query!r}: the {analyzer} analyzer did not run on "
             f"{analysis.image.source or analysis.origin} (it ran: "
             f"{', '.join(analysis.analyzers) or 'none'}): its evidence was never looked for"
+        )
+
+
+#: the analyzers that report each ecosystem's packages (an OS package analyzer also
+#: tells which files its packages own)
+_PACKAGE_ANALYZERS = {a for row in ecosystems.ECOSYSTEMS for a in row.analyzers}
+_OS_ANALYZERS = {a for row in ecosystems.ECOSYSTEMS if row.is_os for a in row.analyzers}
+
+
+def _require_packages(analysis: Analysis, type: str | None, query: str) -> None:
+    """The packages asked about were looked for: with a type, one of its ecosystem's
+    analyzers ran and none failed; without, no package analyzer failed as a whole."""
+    row = ecosystems.find(type) if type else None
+    wanted = set(row.analyzers) if row else _PACKAGE_ANALYZERS
+    failed = [a for a in analysis.failed_analyzers if a in wanted]
+    if failed:
+        raise UnanswerableQueryError(
+            f"query {query!r}: the {', '.join(failed)} analyzer failed on "
+            f"{analysis.image.source or analysis.origin}: its packages are unknown"
+        )
+    if row is not None and not wanted & set(analysis.analyzers):
+        raise UnanswerableQueryError(
+            f"query {query!r}: no analyzer of {type} packages ({', '.join(row.analyzers)}) ran "
+            f"on {analysis.image.source or analysis.origin}: they were never looked for"
         )
 
 
@@ -163,6 +187,7 @@ def _select(
 ) -> list[Package]:
     """The packages that pass the filters; a version range over a package whose version
     its ecosystem cannot order is unanswerable, never silently in or out."""
+    _require_packages(analysis, type, query)
     match = name_matcher(name) if isinstance(name, str) else name
     window = VersionRange.parse(version) if isinstance(version, str) else version
     chosen = []
@@ -291,6 +316,7 @@ class LicenseRow:
 def licenses(analysis: Analysis, *, type: str | None = None) -> list[LicenseRow]:
     """License -> number of packages declaring it (and of which types), most used first;
     packages that declare none are counted under a null license."""
+    _require_packages(analysis, type, "licenses")
     counts: dict[str | None, set[tuple[str, str, str, str]]] = {}
     types: dict[str | None, set[str]] = {}
     for p in analysis.packages:
@@ -383,14 +409,15 @@ def unowned_files(
 ) -> list[UnownedRow]:
     """Regular files at or below ``prefix`` that no package database lists (added by
     hand, or by a tool without a database), per directory; ``depth`` rolls them up
-    (1: ``/usr``, 2: ``/usr/share``). Unanswerable when an OS package analyzer failed:
-    its packages' files would all look unowned."""
+    (1: ``/usr``, 2: ``/usr/share``). Unanswerable when an OS package analyzer failed
+    or none ran: their packages' files would all look unowned."""
     _require_files(analysis, "unowned-files")
-    failed = [a for a in analysis.failed_analyzers if a in OS_PACKAGE_TYPES | {"dpkg", "apk"}]
-    if failed:
+    failed = [a for a in analysis.failed_analyzers if a in _OS_ANALYZERS]
+    if failed or not _OS_ANALYZERS & set(analysis.analyzers):
+        why = f"the {', '.join(failed)} analyzer failed" if failed else "no OS package analyzer ran"
         raise UnanswerableQueryError(
-            f"query 'unowned-files': the {', '.join(failed)} analyzer failed: which files "
-            "its packages own is unknown"
+            f"query 'unowned-files': {why} on {analysis.image.source or analysis.origin}: "
+            "which files packages own is unknown"
         )
     bins: dict[str, list[int]] = {}
     for f in analysis.unowned_files():
