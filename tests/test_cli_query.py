@@ -125,3 +125,22 @@ def test_cells() -> None:
     assert cell(("a", "b")) == "a, b"
     assert cell("one\ntwo") == "one\\ntwo"
     assert cell(3) == "3"
+
+
+def test_an_sbom_file_is_queried_like_its_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import anchore
+    from anchore import sbom
+
+    analysis = anchore.analyze(EXAMPLE)
+    path = tmp_path / "busybox.cdx.json"
+    sbom.write(analysis, "cyclonedx-json", path)
+    assert main(["query", "packages", str(path), "--json"]) == ExitCode.OK
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    expected = query.run("packages", analysis).to_records()
+    keys = ("type", "name", "version", "purl", "layer_index")
+    assert [{k: r[k] for k in keys} for r in rows] == [{k: r[k] for k in keys} for r in expected]
+    # a CycloneDX SBOM lists no file inventory: the files are unknown, not none
+    assert main(["query", "files", str(path)]) == ExitCode.INPUT_ERROR
+    assert "no file inventory" in capsys.readouterr().err
