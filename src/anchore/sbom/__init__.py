@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, BinaryIO
 
 from anchore.documents import did_you_mean
+from anchore.errors import AnchoreError
 from anchore.limits import Limits
 from anchore.plugins import Registry, default_registry
 from anchore.sbom.errors import SbomError, SbomFormatError, UnknownSbomFormatError
@@ -139,5 +140,13 @@ def read(
     try:
         with open(name, "rb") as fh:
             return fmt.read(name, fh, limits or Limits())
+    except AnchoreError:
+        raise
     except OSError as exc:
         raise SbomError(f"{name}: cannot read: {exc.strerror or exc}", source=name) from None
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+        # a value a format's reader let through to a constructor (a purl, a version):
+        # still this file's fault, named as such, not an internal error
+        raise SbomFormatError(
+            f"{name}: malformed {fmt.name}: {type(exc).__name__}: {exc}", source=name
+        ) from exc
