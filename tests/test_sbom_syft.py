@@ -5,6 +5,7 @@ keeps every package, its layer and the file inventory."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,6 +20,10 @@ from anchore.vulns import LoadReport, Store, match, read_osv
 from testdata import GO, PYPA
 
 SCHEMA = Path(__file__).parent / "data" / "schemas" / "syft-json-16.0.18.schema.json"
+
+
+#: syft without its update check (a network call)
+SYFT_ENV = {**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false"}
 
 
 def _syft() -> str:
@@ -55,7 +60,7 @@ def test_valid_against_syfts_schema(ours):
 def test_syft_convert_keeps_every_package(ours, debian_py, tmp_path):
     out = tmp_path / "converted.cdx.json"
     done = subprocess.run([_syft(), "convert", str(ours), "-o", f"cyclonedx-json={out}", "-q"],
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+                          capture_output=True, text=True, timeout=300, env=SYFT_ENV)  # fmt: skip
     assert done.returncode == 0, done.stderr
     bom = json.loads(out.read_text())
     converted = {(c["name"], c.get("version", ""), c.get("purl", ""))
@@ -108,7 +113,7 @@ def test_syfts_own_sbom_matches_like_the_image(corpus, store, tmp_path):
     archive = corpus / "debian-py.oci.tar"
     theirs = tmp_path / "syft.json"
     done = subprocess.run([_syft(), str(archive), "-o", f"syft-json={theirs}", "-q"],
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
+                          capture_output=True, text=True, timeout=600, env=SYFT_ENV)  # fmt: skip
     assert done.returncode == 0, done.stderr
     imported = anchore.sbom.read(theirs)
     assert (
