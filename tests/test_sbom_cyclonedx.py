@@ -12,6 +12,8 @@ import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 from cyclonedx.validation.xml import XmlValidator
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import anchore
 import anchore.sbom
@@ -244,3 +246,52 @@ def test_anchore_json_malformed_names_the_json_path(tmp_path):
         SbomFormatError, match=r"\$\.packages\[0\]\.locations\[0\]\.path is a number"
     ):
         anchore.sbom.read(path)
+
+
+def _leaves(value: object, path: tuple = ()) -> list[tuple]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, (*path, k))] + [path]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, (*path, i))] + [path]
+    return [path]
+
+
+def _replace(doc: object, path: tuple, new: object) -> object:
+    if not path:
+        return new
+    copy = json.loads(json.dumps(doc))
+    holder = copy
+    for key in path[:-1]:
+        holder = holder[key]
+    holder[path[-1]] = new
+    return copy
+
+
+_ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=5,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_value_anywhere_is_read_or_refused_as_the_files_fault(tmp_path, data):
+    packages = [
+        _pkg(licenses=["MIT", "Custom"], cpes=["cpe:2.3:a:x:y:1:*:*:*:*:*:*:*"], metadata={"a": 1}),
+        _pkg(type="deb", name="libc6", version="2.36", purl="pkg:deb/debian/libc6@2.36"),
+    ]
+    analysis = _analysis(packages, relationships=[Relationship(packages[1].purl, packages[0].purl)])
+    doc = json.loads(anchore.sbom.dumps(analysis, "cyclonedx-json"))
+    leaf = data.draw(st.sampled_from(_leaves(doc)))
+    mutated = _replace(doc, leaf, data.draw(_ANY_JSON))
+    path = tmp_path / "m.cdx.json"
+    path.write_text(json.dumps(mutated))
+    try:
+        anchore.sbom.read(path, format="cyclonedx-json")
+    except anchore.sbom.SbomError as exc:
+        assert str(path) in str(exc)
