@@ -108,30 +108,39 @@ def _apply(tree: FileTree, layer: Layer, follows: int) -> Iterable[FileChange]:
         hide(hidden)
         tree.remove(full)
     written: dict[str, FileChange] = {}
+    get, directory, regular = tree.get, FileType.DIRECTORY, FileType.FILE
     for entry in layer.files():
         path = entry.path
         if path == "/":
             continue  # the root stays the root, whatever a layer says of it
-        above = tree.get(path.rpartition("/")[0] or "/")
-        if above is None or above.type is not FileType.DIRECTORY:
+        kind = entry.type
+        above = get(path.rpartition("/")[0] or "/")
+        if above is None or above.type is not directory:
             where = tree.ensure_parent(path, index, follows)
             if where != path:
                 path = where
                 entry = attrs.evolve(entry, path=where)
-        old = tree.get(path)
-        if old is not None and old.type is FileType.DIRECTORY and not entry.is_dir:
+        old = get(path)
+        if old is not None and old.type is directory and kind is not directory:
             for below in tree.walk(path):  # a file replacing a directory: its subtree goes
                 removed[below.path] = _change(index, below, REMOVED)
-        tree.put(entry)
+        tree.add(entry, index, follows)  # its parent is a directory: stored at ``path``
         again = old is not None or removed.pop(path, None) is not None
-        written[path] = _change(index, entry, CHANGED if again else ADDED)
+        written[path] = FileChange(
+            index, path, CHANGED if again else ADDED, _TYPE_NAMES[kind],
+            entry.size if kind is regular else 0,
+        )  # fmt: skip
     for path in written:
         removed.pop(path, None)  # deleted and written again by one layer: changed
     return [*removed.values(), *written.values()]
 
 
+#: FileChange.type of each entry type (its value, without the enum's lookup each time)
+_TYPE_NAMES = {kind: kind.value for kind in FileType}
+
+
 def _change(index: int, entry: FileEntry, change: str) -> FileChange:
-    return FileChange(index, entry.path, change, entry.type.value, stored_bytes(entry))
+    return FileChange(index, entry.path, change, _TYPE_NAMES[entry.type], stored_bytes(entry))
 
 
 def _existing(tree: FileTree, path: str, follows: int) -> str | None:
