@@ -35,6 +35,10 @@ class Param:
     required: bool = False
 
 
+def _params(value: Iterable[Param]) -> tuple[Param, ...]:
+    return tuple(value)
+
+
 def columns_of(row: type) -> tuple[str, ...]:
     """The documented columns of a row class: its attrs fields, in order."""
     return tuple(f.name for f in attrs.fields(row))
@@ -54,7 +58,7 @@ class Query:
     #: the attrs class of its rows; its fields are the columns
     row: type
     images: str = attrs.field(default="one", validator=attrs.validators.in_(IMAGE_COUNTS))
-    params: tuple[Param, ...] = attrs.field(default=(), converter=tuple)
+    params: tuple[Param, ...] = attrs.field(default=(), converter=_params)
     #: whether it reads the advisory store (``store=`` is then passed)
     needs_store: bool = False
 
