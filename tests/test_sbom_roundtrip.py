@@ -178,3 +178,27 @@ def test_syft_cyclonedx_imports_as_the_packages_syft_json_lists(syft_sboms):
     assert {loc.layer_index for p in imported.packages for loc in p.locations} == {-1}
     assert imported.distro is not None
     assert (imported.distro.id, imported.distro.version_id) == ("debian", "12")
+
+
+@pytest.mark.corpus
+def test_syft_cyclonedx_matches_as_the_image_does(syft_sboms, corpus, tmp_path):
+    """Syft's own debian-py SBOM, matched against the PyPA and Go databases, finds what
+    scanning the image finds (package by ecosystem, name and version: syft spells a Go
+    module's major version as a purl subpath, ``go-git@v5.12.0#v5``)."""
+    from anchore.vulns import LoadReport, Store, match, read_osv
+    from testdata import GO, PYPA
+
+    with Store(tmp_path / "v.sqlite", create=True) as store:
+        report = LoadReport()
+        store.load(read_osv(PYPA, report), "osv-pypa", report)
+        store.load(read_osv(GO, report), "osv-go", report)
+        with anchore.open_image(corpus / "debian-py.oci.tar") as image:
+            scanned = match(anchore.analyze(image, analyzers=["python", "golang"]), store)
+        imported = match(anchore.sbom.read(syft_sboms[0]), store)
+
+    def found(result: Any) -> set[tuple[str, str, str, str]]:
+        return {(m.advisory_id, m.package.type, m.package.name, m.package.version)
+                for m in result.matches}  # fmt: skip
+
+    assert len(found(scanned)) > 100
+    assert found(imported) == found(scanned)
