@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -525,3 +526,17 @@ def test_any_text_is_valid_spdx_and_reads_back(tmp_path, packages, distro, kinds
     assert _validate(path) == []
     back = _read(path)
     assert (back.packages, back.distro, back.relationships) == (packages, distro, rels)
+
+
+def test_nested_license_parentheses_cost_their_length(tmp_path: Path) -> None:
+    """A hostile licenseDeclared of 300,000 nested parentheses is unwrapped in one pass
+    (peeling one layer at a time was quadratic: minutes)."""
+    deep = "(" * 300_000 + "MIT" + ")" * 300_000
+    doc = {"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "name": "x",
+           "packages": [{"SPDXID": "SPDXRef-1", "name": "a", "licenseDeclared": deep}]}  # fmt: skip
+    path = tmp_path / "deep-license.spdx.json"
+    path.write_text(json.dumps(doc))
+    started = time.monotonic()
+    (pkg,) = _read(path).packages
+    assert pkg.licenses == ("MIT",)
+    assert time.monotonic() - started < 10

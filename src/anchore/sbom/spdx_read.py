@@ -166,16 +166,23 @@ def _split_and(expression: str) -> list[str]:
 
 
 def _unwrap(text: str) -> str:
-    """``(A OR B)`` is ``A OR B`` when the parentheses wrap it whole."""
-    while text.startswith("(") and text.endswith(")"):
-        depth = 0
-        for i, ch in enumerate(text):
-            depth += ch == "("
-            depth -= ch == ")"
-            if depth == 0 and i < len(text) - 1:
-                return text
-        text = text[1:-1].strip()
-    return text
+    """``(A OR B)`` is ``A OR B`` when the parentheses wrap it whole (any number of
+    layers, found in one pass: a hostile ``((((...))))`` costs its length, not its square)."""
+    lead = len(text) - len(text.lstrip("("))
+    trail = len(text) - len(text.rstrip(")"))
+    if not lead or not trail:
+        return text
+    layers = min(lead, trail)
+    if lead + trail <= len(text):  # the depth inside the runs must not fall below a layer
+        depth = lead
+        for ch in text[lead : len(text) - trail]:
+            depth += (ch == "(") - (ch == ")")
+            layers = min(layers, depth)
+        if depth < trail:  # more closed than opened: no layer wraps it all
+            return text
+    else:  # "()": the runs overlap
+        layers = len(text) // 2
+    return text[layers : len(text) - layers].strip() if layers > 0 else text
 
 
 def _licenses(expression: str | None, extracted: dict[str, str]) -> tuple[str, ...]:
