@@ -295,3 +295,17 @@ def test_any_value_anywhere_is_read_or_refused_as_the_files_fault(tmp_path, data
         anchore.sbom.read(path, format="cyclonedx-json")
     except anchore.sbom.SbomError as exc:
         assert str(path) in str(exc)
+
+
+def test_xml_components_nested_too_deep_are_refused(tmp_path):
+    depth = 5000
+    path = tmp_path / "deep.cdx.xml"
+    path.write_text(
+        '<bom xmlns="http://cyclonedx.org/schema/bom/1.6">'
+        + '<components><component type="library"><name>x</name>' * depth
+        + "</component></components>" * depth
+        + "</bom>"
+    )
+    with pytest.raises(SbomFormatError, match="nested deeper than 32 levels") as caught:
+        anchore.sbom.read(path)
+    assert str(path) in str(caught.value)

@@ -89,7 +89,15 @@ def _x_props(el: ET.Element) -> list[dict[str, Any]]:
     return [{"name": p.get("name"), "value": p.text or ""} for p in _children(holder, "property")]
 
 
-def _x_component(el: ET.Element) -> dict[str, Any]:
+#: nested <components> deeper than this are refused (the JSON's depth bound, for XML)
+MAX_XML_NESTING = 32
+
+
+def _x_component(el: ET.Element, path: str, depth: int = 0) -> dict[str, Any]:
+    if depth > MAX_XML_NESTING:
+        raise SbomFormatError(
+            f"{path}: components nested deeper than {MAX_XML_NESTING} levels", source=path
+        )
     out: dict[str, Any] = {"type": el.get("type"), "bom-ref": el.get("bom-ref")}
     for key in ("group", "name", "version", "description", "purl", "cpe"):
         value = _text(el, key)
@@ -111,7 +119,9 @@ def _x_component(el: ET.Element) -> dict[str, Any]:
     out["properties"] = _x_props(el)
     nested = _child(el, "components")
     if nested is not None:
-        out["components"] = [_x_component(c) for c in _children(nested, "component")]
+        out["components"] = [
+            _x_component(c, path, depth + 1) for c in _children(nested, "component")
+        ]
     return out
 
 
@@ -127,18 +137,20 @@ def xml_to_json_shape(path: str, data: bytes) -> dict[str, Any]:
         m: dict[str, Any] = {"properties": _x_props(meta)}
         component = _child(meta, "component")
         if component is not None:
-            m["component"] = _x_component(component)
+            m["component"] = _x_component(component, path)
         tools = _child(meta, "tools")
         if tools is not None:
             holder = _child(tools, "components")
             items = _children(holder, "component") if holder is not None else []
             legacy = [{"name": _text(t, "name"), "version": _text(t, "version")}
                       for t in _children(tools, "tool")]  # fmt: skip
-            m["tools"] = {"components": [_x_component(t) for t in items] + legacy}
+            m["tools"] = {"components": [_x_component(t, path) for t in items] + legacy}
         doc["metadata"] = m
     components = _child(root, "components")
     doc["components"] = (
-        [] if components is None else [_x_component(c) for c in _children(components, "component")]
+        []
+        if components is None
+        else [_x_component(c, path) for c in _children(components, "component")]
     )
     deps = _child(root, "dependencies")
     if deps is not None:
