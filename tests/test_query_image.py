@@ -178,6 +178,18 @@ def test_package_filters_against_dpkg(analyses: dict, installed: dict) -> None:
 
 
 @corpus_only
+def test_a_type_typo_is_an_error_not_an_empty_answer(analyses: dict) -> None:
+    a = analyses["debian-min"]
+    with pytest.raises(QueryParamError, match="no package type 'debian'"):
+        q.packages(a, type="debian")
+    with pytest.raises(QueryParamError, match="no file type 'dir'.*directory"):
+        query.run("files", a, {"type": "dir"})
+    with pytest.raises(QueryParamError, match="no file type"):
+        q.files(a, type="dir")
+    assert q.packages(a, type="python") == []  # a known type the image has none of
+
+
+@corpus_only
 def test_packages_by_layer(analyses: dict, installed: dict) -> None:
     # debian-py is debian-min plus layers: the base layer holds exactly debian-min's packages
     base = q.packages(analyses["debian-py"], type="deb", layer=0)

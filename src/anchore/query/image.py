@@ -20,9 +20,10 @@ import attrs
 from anchore import ecosystems
 from anchore.analysis.model import Analysis, FileRecord, Finding, Package
 from anchore.analyzers.retrieve import DATASET_PREFIX, RETRIEVED_FILES
-from anchore.image.filetree import octal_mode
+from anchore.documents import did_you_mean
+from anchore.image.filetree import FileType, octal_mode
 from anchore.plugins import hookimpl
-from anchore.query.errors import UnanswerableQueryError
+from anchore.query.errors import QueryParamError, UnanswerableQueryError
 from anchore.query.filters import NameMatcher, VersionError, VersionRange, name_matcher
 from anchore.query.model import Param, Query
 
@@ -83,6 +84,12 @@ def _require_packages(analysis: Analysis, type: str | None, query: str) -> None:
     """The packages asked about were looked for: with a type, one of its ecosystem's
     analyzers ran and none failed; without, no package analyzer failed as a whole."""
     row = ecosystems.find(type) if type else None
+    if type and row is None and not any(p.type == type for p in analysis.packages):
+        known = sorted({*ecosystems.PACKAGE_TYPES, *(p.type for p in analysis.packages)})
+        raise QueryParamError(
+            f"query {query!r}: no package type {type!r}{did_you_mean(type, known)}; "
+            f"the types: {', '.join(known)}"
+        )
     wanted = set(row.analyzers) if row else _PACKAGE_ANALYZERS
     failed = [a for a in analysis.failed_analyzers if a in wanted]
     if failed:
@@ -122,6 +129,15 @@ def _layer(text: str) -> int:
     if value < 0:
         raise ValueError(f"{value} is negative; layers are numbered from 0")
     return value
+
+
+def _file_type(text: str) -> str:
+    kinds = [t.value for t in FileType]
+    if text not in kinds:
+        raise ValueError(
+            f"no file type {text!r}{did_you_mean(text, kinds)}; the types: {', '.join(kinds)}"
+        )
+    return text
 
 
 def _depth(text: str) -> int:
@@ -336,7 +352,8 @@ class FileRow:
 
     #: the absolute path
     path: str
-    #: ``file``, ``dir``, ``symlink``, ``hardlink``...
+    #: ``file``, ``directory``, ``symlink``, ``hardlink``, ``char-device``, ``block-device``,
+    #: ``fifo``
     type: str
     #: bytes of the content (0 for directories and links)
     size: int
@@ -376,6 +393,11 @@ def files(analysis: Analysis, *, prefix: str = "/", type: str | None = None) -> 
     """The entries at or below ``prefix`` (every kind, directories too, or one ``type``),
     sorted by path."""
     _require_files(analysis, "files")
+    if type is not None:
+        try:
+            _file_type(type)  # a typo is an error, not an empty answer
+        except ValueError as exc:
+            raise QueryParamError(f"query 'files': {exc}") from None
     rows = [
         _file_row(f)
         for f in analysis.files
@@ -752,8 +774,7 @@ _PREFIX = Param(
 
 def _query(name: str, function: Callable[..., Iterable[Any]], row: type, *params: Param) -> Query:
     doc = (function.__doc__ or "").strip().split("\n\n")[0].replace("``", "`")
-    # Query.params converts with tuple(), a generic mypy cannot solve from the field
-    return Query(name, " ".join(doc.split()), function, row=row, params=params)  # type: ignore[arg-type]
+    return Query(name, " ".join(doc.split()), function, row=row, params=params)
 
 
 QUERIES: tuple[Query, ...] = (
@@ -764,7 +785,8 @@ QUERIES: tuple[Query, ...] = (
            _TYPE, _VERSION),
     _query("licenses", licenses, LicenseRow, _TYPE),
     _query("files", files, FileRow, _PREFIX,
-           Param("type", "only entries of this type: file, dir, symlink, hardlink...")),
+           Param("type", "only entries of this type: file, directory, symlink, hardlink...",
+                 parse=_file_type)),
     _query("unowned-files", unowned_files, UnownedRow, _PREFIX,
            Param("depth", "roll up to directories this deep (1: /usr)", parse=_depth)),
     _query("secrets", secrets, FindingRow),
