@@ -92,7 +92,7 @@ def go_mode(record: FileRecord) -> int:
 
 def _short_id(*parts: str) -> str:
     """A stable 16-hex id, as syft's artifact ids look."""
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+    return hashlib.blake2b("\x00".join(parts).encode(), digest_size=8).hexdigest()
 
 
 class _Layers:
@@ -440,24 +440,34 @@ def syft_document(analysis: Analysis) -> Iterator[tuple[str, Any]]:
     yield "schema", {"version": SCHEMA_VERSION, "url": SCHEMA_URL}
 
 
-def _dump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=plain)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=plain)
+#: file records encoded per call: one call per record costs more than the encoding
+_CHUNK = 512
 
 
 def write_syft_json(analysis: Analysis, fp: BinaryIO) -> None:
-    """Write the syft-json document of ``analysis`` to ``fp``, one file record at a time."""
+    """Write the syft-json document of ``analysis`` to ``fp``, the file inventory a few
+    hundred records at a time (never the whole document in memory)."""
     text = io.TextIOWrapper(fp, encoding="utf-8", newline="\n", write_through=False)
+    encode = _ENCODER.encode
     try:
         text.write("{")
         for n, (key, value) in enumerate(syft_document(analysis)):
-            text.write(("," if n else "") + _dump(key) + ":")
-            if key == "files":
-                text.write("[")
-                for i, item in enumerate(value):
-                    text.write(("," if i else "") + _dump(item))
-                text.write("]")
-            else:
-                text.write(_dump(value))
+            text.write(("," if n else "") + encode(key) + ":")
+            if key != "files":
+                text.write(encode(value))
+                continue
+            text.write("[")
+            chunk: list[Any] = []
+            first = True
+            for item in value:
+                chunk.append(item)
+                if len(chunk) == _CHUNK:
+                    text.write(("" if first else ",") + encode(chunk)[1:-1])
+                    chunk, first = [], False
+            if chunk:
+                text.write(("" if first else ",") + encode(chunk)[1:-1])
+            text.write("]")
         text.write("}\n")
         text.flush()
     finally:

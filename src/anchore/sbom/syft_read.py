@@ -227,12 +227,16 @@ class _Source:
             for i, x in enumerate(syft_layers):
                 blob = blobs[i] if blobs is not None and i < len(blobs) else {}
                 media = x.text("mediaType") or ""
+                diff_id = x.required_text("digest")
                 size = blob.get("size")
-                self.diff_ids.append(x.required_text("digest"))
+                self.diff_ids.append(diff_id)
                 self.digests.append(str(blob.get("digest") or ""))
+                # a blob whose digest is its diff_id is the tar itself, whatever the media
+                # type says (syft's manifests of docker-save archives say gzip)
+                stored = "none" if self.digests[-1] == diff_id else _compression(media)
                 layers.append(LayerInfo(
                     index=i, digest=self.digests[-1], diff_id=self.diff_ids[-1],
-                    media_type=media or None, compression=_compression(media),
+                    media_type=media or None, compression=stored,
                     size=size if isinstance(size, int) else None,
                     # syft's own layer size is the sum of its files' sizes, not the tar's
                     uncompressed_size=x.integer("size") if ours else None,
