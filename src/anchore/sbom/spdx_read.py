@@ -242,6 +242,27 @@ def _file_locations(doc: Fields, relationships: list[Fields]) -> dict[str, list[
     return found
 
 
+def _merged(
+    placed: list[Relationship], unplaced: list[tuple[int | None, Relationship]]
+) -> list[Relationship]:
+    """The relationships in their written order: ``unplaced`` ones (naming no package of
+    the document) each at the place ``at`` it had, the others in document order; in one
+    pass, however many there are."""
+    out: list[Relationship] = []
+    rest = iter(placed)
+    for at, rel in sorted(
+        unplaced, key=lambda u: len(placed) + len(unplaced) if u[0] is None else u[0]
+    ):
+        while at is not None and len(out) < at:
+            nxt = next(rest, None)
+            if nxt is None:
+                break
+            out.append(nxt)
+        out.append(rel)
+    out.extend(rest)
+    return out
+
+
 def analysis_from_spdx(
     raw: Any,
     path: str = "the SPDX document",
@@ -336,14 +357,18 @@ def analysis_from_spdx(
             AnalyzerError(e.required_text("analyzer"), e.text("message") or "", e.text("path"))
             for e in summary.objects("errors") or ()
         ]
-        for r in summary.objects("relationships") or ():
-            unplaced = Relationship(
-                r.required_text("parent"),
-                r.required_text("child"),
-                r.text("kind") or "owns-evidence",
+        unplaced = [
+            (
+                r.integer("at"),
+                Relationship(
+                    r.required_text("parent"),
+                    r.required_text("child"),
+                    r.text("kind") or "owns-evidence",
+                ),
             )
-            at = r.integer("at")
-            found.insert(len(found) if at is None else at, unplaced)
+            for r in summary.objects("relationships") or ()
+        ]
+        found = _merged(found, unplaced)
     if distro is None and summary is None:
         distro = _distro_from_purls(packages)
     analyzers = analyzers_for(packages, stated)
