@@ -396,3 +396,19 @@ def test_changes_serialize_and_stream(debian_py):
     text = io.StringIO()
     none.write_json(text)
     assert json.loads(text.getvalue())["layer_changes"] is None
+
+
+def test_layer_changes_that_cannot_be_computed_are_unknown(make_image, monkeypatch):
+    """Not a silently empty list: None, and an error entry saying why."""
+    from anchore.analysis import engine
+    from anchore.errors import SymlinkLoopError
+
+    def broken(*args: object) -> list[FileChange]:
+        raise SymlinkLoopError("/a: more than 40 symlinks to follow (a loop?)")
+
+    monkeypatch.setattr(engine, "layer_changes", broken)
+    result = _analyze(make_image([[f("a", b"x")]]))
+    assert result.layer_changes is None
+    assert [(e.analyzer, "symlinks" in e.message) for e in result.errors] == [
+        (engine.LAYER_CHANGES, True)
+    ]

@@ -25,7 +25,7 @@ from anchore.analysis.context import PREFETCH_MAX_BYTES, AnalysisContext
 from anchore.analysis.inventory import inventory
 from anchore.analysis.layers import layer_changes, package_changes
 from anchore.analysis.merge import Found, merge, ownership, without_os_owned_declarations
-from anchore.analysis.model import Analysis, AnalyzerError, ImageInfo
+from anchore.analysis.model import Analysis, AnalyzerError, FileChange, ImageInfo
 from anchore.analysis.paths import PathMatcher
 from anchore.errors import AnchoreError
 from anchore.image.filetree import FileEntry
@@ -38,6 +38,9 @@ __all__ = ["PREFETCH_MAX_BYTES", "AnalysisContext", "PathMatcher", "analyze"]
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
+
+#: the ``analyzer`` of the error entry saying the layer changes could not be computed
+LAYER_CHANGES = "layer-changes"
 
 
 def analyze(
@@ -95,7 +98,13 @@ def analyze(
     for analyzer, items in zip(chosen, results, strict=True):
         found.add(analyzer.name, items)
     packages = without_os_owned_declarations(merge(found.packages))
-    changes = layer_changes(image.layers, image.limits.max_symlink_follows)
+    errors = found.errors
+    changes: list[FileChange] | None = None
+    try:
+        changes = layer_changes(image.layers, image.limits.max_symlink_follows)
+    except AnchoreError as exc:  # squashing met the same layers: not expected, not fatal
+        log.warning("layer changes not computed: %s", exc)
+        errors = [*errors, AnalyzerError(LAYER_CHANGES, problem(exc))]
     if progress:
         progress("layers", len(image.layers), len(image.layers))
     return Analysis(
@@ -106,7 +115,7 @@ def analyze(
             found.findings, key=lambda f: (f.kind, f.rule, [loc.path for loc in f.locations])
         ),
         files=inventory(context, entries, packages, digests),
-        errors=found.errors,
+        errors=errors,
         relationships=ownership(packages),
         datasets=found.datasets,
         timings=timings,

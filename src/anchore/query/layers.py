@@ -341,7 +341,7 @@ def _index(text: str) -> int:
 
 def _query(name: str, function: Callable[..., Iterable[Any]], row: type, *params: Param) -> Query:
     doc = (function.__doc__ or "").strip().split("\n\n")[0].replace("``", "`")
-    return Query(name, " ".join(doc.split()), function, row=row, params=params)  # type: ignore[arg-type]
+    return Query(name, " ".join(doc.split()), function, row=row, params=params)
 
 
 QUERIES: tuple[Query, ...] = (
