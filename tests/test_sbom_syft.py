@@ -164,6 +164,37 @@ def test_malformed_documents_name_the_file_and_the_place(tmp_path, doc, place):
     assert str(path) in str(info.value) and place in str(info.value)
 
 
+#: syft 1.18's package types (syft/pkg/type.go, ``AllPkgs``; deb and dotnet from its constants)
+SYFT_TYPES = {
+    "alpm", "apk", "binary", "bitnami", "cocoapods", "conan", "dart-pub", "deb", "dotnet",
+    "erlang-otp", "gem", "github-action", "github-action-workflow", "go-module", "hackage",
+    "hex", "java-archive", "jenkins-plugin", "msrc-kb", "linux-kernel", "linux-kernel-module",
+    "nix", "npm", "php-composer", "php-pecl", "portage", "python", "R-package", "lua-rocks",
+    "rpm", "rust-crate", "swift", "swiplpack", "opam", "wordpress-plugin",
+}  # fmt: skip
+
+
+def test_our_package_types_are_syfts():
+    from anchore import ecosystems
+
+    assert set(ecosystems.PACKAGE_TYPES) <= SYFT_TYPES
+
+
+@pytest.mark.corpus
+def test_syft_reads_our_types_purls_and_layers(ours, tmp_path):
+    out = tmp_path / "again.syft.json"
+    done = subprocess.run([_syft(), "convert", str(ours), "-o", f"syft-json={out}", "-q"],
+                          capture_output=True, text=True, timeout=300, env=SYFT_ENV)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+    def seen(doc):
+        return sorted((a["type"], a["name"], a["version"], a["purl"],
+                       tuple(x.get("layerID", "") for x in a["locations"]))
+                      for a in doc["artifacts"])  # fmt: skip
+
+    assert seen(json.loads(out.read_text())) == seen(json.loads(ours.read_text()))
+
+
 def test_detection_from_the_head():
     from anchore.sbom.syft_read import detect_syft_json
 
