@@ -133,3 +133,35 @@ def test_inspect_files_and_cat_given_an_sbom(corpus, sboms, capsys, tmp_path):
 def test_image_options_with_an_sbom_are_usage_errors(sboms, capsys):
     assert main(["analyze", str(sboms["cyclonedx-json"]), "--analyzers", "dpkg"]) == 4
     assert "analyzed already" in capsys.readouterr().err
+
+
+@pytest.mark.corpus
+def test_evaluate_of_an_sbom_never_passes_a_rule_on_evidence_it_lacks(
+    corpus, sboms, tmp_path, capsys
+):
+    bundle = tmp_path / "b.json"
+    bundle.write_text(json.dumps({
+        "id": "b",
+        "policies": [{"id": "p", "rules": [
+            {"id": "s", "action": "STOP", "gate": "secrets", "trigger": "content_regex_checks",
+             "params": {}}]}],
+        "mappings": [{"name": "all", "policy_ids": ["p"]}],
+    }))  # fmt: skip
+    image = str(corpus / "debian-py.oci.tar")
+    # the image's analysis ran the secrets analyzer: the rule fires (debian-py has secrets)
+    assert main(["evaluate", image, "--bundle", str(bundle)]) == ExitCode.FAILED
+    capsys.readouterr()
+    # its CycloneDX carries no findings: the secrets rule cannot be evaluated, never GO
+    cdx = str(sboms["cyclonedx-json"])
+    assert main(["evaluate", cdx, "--bundle", str(bundle)]) == ExitCode.INPUT_ERROR
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "secrets" in err[0]
+    # anchore-json carries them: the same decision as the image's
+    assert main(["evaluate", image, "--bundle", str(bundle), "--json"]) == ExitCode.FAILED
+    of_image = json.loads(capsys.readouterr().out)
+    assert main(["evaluate", str(sboms["anchore-json"]), "--bundle", str(bundle), "--json"]) in (
+        0,
+        1,
+    )
+    of_sbom = json.loads(capsys.readouterr().out)
+    assert of_sbom["final_action"] == of_image["final_action"]
