@@ -211,6 +211,14 @@ def test_detect() -> None:
     assert not SPDX_JSON.detect(b'{"bomFormat": "CycloneDX", "specVersion": "1.6"}')
     assert not SPDX_JSON.detect(b'{"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"}')
     assert not SPDX_JSON.detect(b"SPDXVersion: SPDX-2.3\n")  # tag-value, not JSON
+    # another format quoting an SPDX document, in a nested value or in a string: not SPDX
+    assert not SPDX_JSON.detect(b'{"bomFormat": "CycloneDX", "x": {"spdxVersion": "SPDX-2.3"}}')
+    assert not SPDX_JSON.detect(b'{"a": "\\"spdxVersion\\": \\"SPDX-2.3\\""}')
+    assert SPDX_JSON.detect(b'{"a": [1, {"b": "}"}], "spdxVersion": "SPDX-2.3"}')
+    # a hostile head (escaped quotes throughout) is scanned once: no quadratic sniffing
+    started = time.monotonic()
+    assert not SPDX_JSON.detect(b'{"x": "' + b'\\"' * 400_000 + b'"spdxVersion": "SPDX-2.3"')
+    assert time.monotonic() - started < 5
 
 
 def _doc() -> dict[str, Any]:

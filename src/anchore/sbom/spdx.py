@@ -406,14 +406,48 @@ class SpdxJsonFormat:
         fp.write(b"\n")
 
     def detect(self, head: bytes) -> bool:
+        """A JSON object with a top-level ``"spdxVersion": "SPDX-2.x"`` (syft writes it
+        first; anywhere in the head will do, but not inside a nested value: another
+        format's document that quotes an SPDX one is not SPDX)."""
         start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-        return start.startswith(b"{") and _SPDX2_VERSION.search(head) is not None
+        return start.startswith(b"{") and _top_level_spdx_version(start)
 
     def read(self, path: str, fp: BinaryIO, limits: Limits) -> Analysis:
         return read_spdx(path, fp, limits, origin=f"sbom:{self.name}")
 
 
 _SPDX2_VERSION = re.compile(rb'"spdxVersion"\s*:\s*"SPDX-2\.')
+#: the characters that change a JSON scanner's state
+_SPECIAL = re.compile(rb'[{}\[\]"\\]')
+
+
+def _top_level_spdx_version(head: bytes) -> bool:
+    """Whether ``"spdxVersion": "SPDX-2.`` is a key of the outermost object in ``head``:
+    one pass over its brackets and quotes (linear, whatever the head holds)."""
+    if _SPDX2_VERSION.search(head) is None:  # the common case for other formats: no scan
+        return False
+    depth, in_string, start, skip = 0, False, 0, -1
+    for found in _SPECIAL.finditer(head):
+        at = found.start()
+        if at < skip:  # the character a backslash escapes
+            continue
+        char = head[at]
+        if in_string:
+            if char == 0x5C:  # backslash
+                skip = at + 2
+            elif char == 0x22:  # the closing quote
+                in_string = False
+                key = head[start : at + 1] == b'"spdxVersion"'
+                if key and depth == 1 and _SPDX2_VERSION.match(head, start):
+                    return True
+        elif char == 0x22:
+            in_string, start = True, at
+        elif char in b"{[":
+            depth += 1
+        elif char in b"}]":
+            depth -= 1
+    return False
+
 
 SPDX_JSON = SpdxJsonFormat()
 
