@@ -6,6 +6,7 @@ debian-py imports as the same packages syft's own JSON lists."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -151,7 +152,7 @@ def syft_sboms(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[
     subprocess.run(
         [_syft(), "-q", str(corpus / "debian-py.oci.tar"), "-o", f"cyclonedx-json={cdx}",
          "-o", f"syft-json={native}"],
-        check=True, env={"SYFT_CHECK_FOR_APP_UPDATE": "false", "PATH": "/usr/bin:/bin"},
+        check=True, env={**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false"},
     )  # fmt: skip
     return cdx, native
 
