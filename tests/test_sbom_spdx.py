@@ -309,7 +309,8 @@ def test_not_json_and_too_deep(tmp_path: Path) -> None:
 
 def test_foreign_licenses_and_distro_from_purls(tmp_path: Path) -> None:
     """Another tool's document: licenses split at the top-level AND, a LicenseRef by its
-    name; the distro every OS package's purl names."""
+    name; the distro every OS package's purl names; a package without a purl is kept
+    (type unknown) unless it only groups others (trivy's "os-pkgs", "python-pkg")."""
     doc = {
         "spdxVersion": "SPDX-2.3",
         "SPDXID": "SPDXRef-DOCUMENT",
@@ -332,6 +333,14 @@ def test_foreign_licenses_and_distro_from_purls(tmp_path: Path) -> None:
                 ],
             },
             {"SPDXID": "SPDXRef-2", "name": "noref", "licenseDeclared": "NOASSERTION"},
+            {"SPDXID": "SPDXRef-3", "name": "os-pkgs", "primaryPackagePurpose": "APPLICATION"},
+        ],
+        "relationships": [
+            {
+                "spdxElementId": "SPDXRef-3",
+                "relatedSpdxElement": "SPDXRef-1",
+                "relationshipType": "CONTAINS",
+            }
         ],
     }
     path = tmp_path / "other.spdx.json"

@@ -8,9 +8,10 @@ licenses (split at its top-level ``AND``, a ``LicenseRef-`` by its extracted nam
 ``cpe23Type``/``cpe22Type`` references the CPEs; syft's ``evident-by`` relationships to
 its file elements give the locations (path and syft's ``layerID``, the layer's diff id;
 the index is -1, as syft's SPDX does not list the layers; sorted by path, as syft's
-``sourceInfo`` lists them). The distro is the
-OPERATING-SYSTEM package without a purl, else the one distro every OS package's purl
-names (``distro=debian-12``), as grype infers it.
+``sourceInfo`` lists them). The distro is the OPERATING-SYSTEM package without a purl,
+else the one distro every OS package's purl names (``distro=debian-12``), as grype
+infers it. A package with neither purl nor version that CONTAINS others groups them
+(trivy's ``python-pkg``): it is not a package itself.
 """
 
 from __future__ import annotations
@@ -288,6 +289,9 @@ def analysis_from_spdx(
         for key in ("spdxElementId", "relatedSpdxElement", "relationshipType"):
             rel.required_text(key)
     evident = _file_locations(doc, relationships)
+    groups = {
+        r.raw["spdxElementId"] for r in relationships if r.raw["relationshipType"] == "CONTAINS"
+    }
 
     image: ImageInfo | None = None
     distro: Distro | None = None
@@ -321,6 +325,8 @@ def analysis_from_spdx(
                     id=name.lower(), version_id=version, pretty_name=element.text("description")
                 )
                 continue
+            if not purl and not version and spdx_id in groups:
+                continue  # a grouping, not a package (trivy's "python-pkg" CONTAINS them)
             pkg = Package(
                 type=package_type_of(purl),
                 name=name,
