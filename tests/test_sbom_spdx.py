@@ -557,3 +557,44 @@ def test_nested_license_parentheses_cost_their_length(tmp_path: Path) -> None:
     (pkg,) = _read(path).packages
     assert pkg.licenses == ("MIT",)
     assert time.monotonic() - started < 10
+
+
+def test_foreign_locations_from_file_elements(tmp_path: Path) -> None:
+    """trivy's shape (a package CONTAINS its evidence file, the layer in its
+    attributionTexts) and syft's (evident-by files, the layer in the file's comment; the
+    files a package CONTAINS are what it installed, not its evidence)."""
+    diff_a, diff_b = "sha256:" + "aa" * 32, "sha256:" + "bb" * 32
+
+    def purl(text: str) -> list[dict[str, str]]:
+        return [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+                 "referenceLocator": text}]  # fmt: skip
+
+    doc = {
+        "spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "name": "x",
+        "packages": [
+            {"SPDXID": "SPDXRef-t", "name": "flask", "versionInfo": "2.0.1",
+             "externalRefs": purl("pkg:pypi/flask@2.0.1"),
+             "attributionTexts": ["PkgID: Flask@2.0.1", f"LayerDiffID: {diff_a}"]},
+            {"SPDXID": "SPDXRef-s", "name": "curl", "versionInfo": "7.88.1",
+             "externalRefs": purl("pkg:deb/debian/curl@7.88.1")},
+        ],
+        "files": [
+            {"SPDXID": "SPDXRef-F1", "fileName": "usr/lib/Flask-2.0.1.dist-info/METADATA"},
+            {"SPDXID": "SPDXRef-F2", "fileName": "var/lib/dpkg/status",
+             "comment": f"layerID: {diff_b}"},
+            {"SPDXID": "SPDXRef-F3", "fileName": "usr/bin/curl", "comment": f"layerID: {diff_b}"},
+        ],
+        "relationships": [
+            {"spdxElementId": "SPDXRef-t", "relatedSpdxElement": "SPDXRef-F1",
+             "relationshipType": "CONTAINS"},
+            {"spdxElementId": "SPDXRef-s", "relatedSpdxElement": "SPDXRef-F2",
+             "relationshipType": "OTHER", "comment": "evident-by: the package's evidence"},
+            {"spdxElementId": "SPDXRef-s", "relatedSpdxElement": "SPDXRef-F3",
+             "relationshipType": "CONTAINS"},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "files.spdx.json"
+    path.write_text(json.dumps(doc))
+    flask, curl = _read(path).packages
+    assert flask.locations == (Location("/usr/lib/Flask-2.0.1.dist-info/METADATA", -1, diff_a),)
+    assert curl.locations == (Location("/var/lib/dpkg/status", -1, diff_b),)

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
+import attrs
 from packageurl import PackageURL
 
 from anchore import ecosystems
@@ -224,8 +225,12 @@ def _distro_from_purls(packages: Iterable[Package]) -> Distro | None:
     return Distro(id=distro_id, version_id=version or None)
 
 
-def _file_locations(doc: Fields, relationships: list[Fields]) -> dict[str, list[Location]]:
-    """syft's ``evident-by`` relationships, as locations per package SPDXID."""
+def _file_locations(
+    doc: Fields, relationships: list[Fields]
+) -> tuple[dict[str, list[Location]], dict[str, list[Location]]]:
+    """Locations per package SPDXID from its relationships to file elements: syft's
+    ``evident-by`` ones, and the files a package ``CONTAINS`` (trivy's evidence files;
+    for syft, the files a package installed: used only where no evident-by says more)."""
     files = {}
     for file in doc.objects("files") or ():
         spdx_id, name = file.text("SPDXID"), file.text("fileName")
@@ -233,14 +238,39 @@ def _file_locations(doc: Fields, relationships: list[Fields]) -> dict[str, list[
             comment = file.text("comment") or ""
             layer = comment.partition("layerID:")[2].strip() if "layerID:" in comment else ""
             files[spdx_id] = Location("/" + name.removeprefix("./").lstrip("/"), -1, layer)
-    found: dict[str, list[Location]] = {}
+    evident: dict[str, list[Location]] = {}
+    contained: dict[str, list[Location]] = {}
     for rel in relationships:
-        comment = rel.text("comment") or ""
-        if rel.text("relationshipType") == "OTHER" and comment.startswith("evident-by"):
-            loc = files.get(rel.text("relatedSpdxElement") or "")
-            if loc is not None:
-                found.setdefault(rel.text("spdxElementId") or "", []).append(loc)
-    return found
+        kind, comment = rel.raw["relationshipType"], rel.text("comment") or ""
+        loc = files.get(rel.raw["relatedSpdxElement"])
+        if loc is None:
+            continue
+        if kind == "OTHER" and comment.startswith("evident-by"):
+            evident.setdefault(rel.raw["spdxElementId"], []).append(loc)
+        elif kind == "CONTAINS":
+            contained.setdefault(rel.raw["spdxElementId"], []).append(loc)
+    return evident, contained
+
+
+def _layer_of(element: Fields) -> str:
+    """The layer trivy names in a package's ``attributionTexts`` (``LayerDiffID: sha256:...``)."""
+    for text in element.strings("attributionTexts"):
+        if text.startswith("LayerDiffID:"):
+            return text.partition(":")[2].strip()
+    return ""
+
+
+def _foreign_locations(
+    spdx_id: str, element: Fields, evident: dict[str, list[Location]],
+    contained: dict[str, list[Location]],
+) -> tuple[Location, ...]:  # fmt: skip
+    found = evident.get(spdx_id) or contained.get(spdx_id) or []
+    layer = _layer_of(element)
+    if layer:
+        found = [
+            loc if loc.layer_digest else attrs.evolve(loc, layer_digest=layer) for loc in found
+        ]
+    return tuple(sorted(set(found)))
 
 
 def _merged(
@@ -288,7 +318,7 @@ def analysis_from_spdx(
     for rel in relationships:
         for key in ("spdxElementId", "relatedSpdxElement", "relationshipType"):
             rel.required_text(key)
-    evident = _file_locations(doc, relationships)
+    evident, contained = _file_locations(doc, relationships)
     groups = {
         r.raw["spdxElementId"] for r in relationships if r.raw["relationshipType"] == "CONTAINS"
     }
@@ -332,7 +362,7 @@ def analysis_from_spdx(
                 name=name,
                 version=version or "",
                 purl=purl,
-                locations=tuple(sorted(set(evident.get(spdx_id, ())))),
+                locations=_foreign_locations(spdx_id, element, evident, contained),
                 licenses=_licenses(declared, extracted),
                 cpes=cpes,
             )
