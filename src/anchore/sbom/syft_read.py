@@ -418,8 +418,6 @@ def read_syft_json(path: str, fp: BinaryIO, limits: Limits, *, origin: str) -> A
     descriptor = doc.object("descriptor")
     ours = descriptor is not None and descriptor.text("name") == TOOL_NAME
     configuration = descriptor.object("configuration") if descriptor is not None else None
-    if configuration is not None and not ours:
-        configuration = None if not isinstance(configuration.raw, Mapping) else configuration
     source = _Source(doc, configuration if ours else None, ours)
     packages = [_package(a, source) for a in artifacts]
     purls = {a.required_text("id"): p.purl for a, p in zip(artifacts, packages, strict=True)}
