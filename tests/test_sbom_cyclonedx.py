@@ -309,3 +309,21 @@ def test_xml_components_nested_too_deep_are_refused(tmp_path):
     with pytest.raises(SbomFormatError, match="nested deeper than 32 levels") as caught:
         anchore.sbom.read(path)
     assert str(path) in str(caught.value)
+
+
+def test_a_large_bom_as_the_library_writes_it_is_sniffed(tmp_path):
+    # cyclonedx-python-lib's own JSON (and the tools built on it: cyclonedx-py) opens with
+    # the components and names its format last, past the head sniffing reads in a large BOM
+    from cyclonedx.output import make_outputter
+    from cyclonedx.schema import OutputFormat
+
+    from anchore.sbom.cyclonedx import to_bom
+
+    packages = [_pkg(name=f"p{i}", purl=f"pkg:pypi/p{i}@1", licenses=["MIT"]) for i in range(3000)]
+    bom = to_bom(_analysis(packages))
+    text = make_outputter(bom, OutputFormat.JSON, SchemaVersion.V1_6).output_as_string()
+    assert text.index('"bomFormat"') > anchore.sbom.format.HEAD_BYTES
+    path = tmp_path / "library.json"
+    path.write_text(text)
+    assert anchore.sbom.sniff(path).name == "cyclonedx-json"
+    assert len(anchore.sbom.read(path).packages) == 3000

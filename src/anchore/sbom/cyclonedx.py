@@ -247,7 +247,13 @@ class CycloneDxFormat:
             return False
         if self.output_format is OutputFormat.JSON:
             start = head.lstrip()[:4096]
-            return start.startswith(b"{") and b'"bomFormat"' in head and b'"CycloneDX"' in head
+            if not start.startswith(b"{"):
+                return False
+            if b'"bomFormat"' in head and b'"CycloneDX"' in head:
+                return True
+            # cyclonedx-python-lib sorts keys: a large BOM of a tool built on it opens with
+            # its components (bom-ref is CycloneDX's own key) and names its format last
+            return start[1:].lstrip().startswith(b'"components"') and b'"bom-ref"' in start
         return b"<bom" in head[:4096] and b"http://cyclonedx.org/schema/bom/" in head[:4096]
 
     def read(self, path: str, fp: BinaryIO, limits: Limits) -> Analysis:
