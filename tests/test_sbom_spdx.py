@@ -598,3 +598,32 @@ def test_foreign_locations_from_file_elements(tmp_path: Path) -> None:
     flask, curl = _read(path).packages
     assert flask.locations == (Location("/usr/lib/Flask-2.0.1.dist-info/METADATA", -1, diff_a),)
     assert curl.locations == (Location("/var/lib/dpkg/status", -1, diff_b),)
+
+
+def test_foreign_contains_is_ownership_only_from_an_os_package(tmp_path: Path) -> None:
+    """Another tool's CONTAINS between packages is owns-evidence when an OS package holds
+    a language package; a jar inside a jar is not ownership of evidence."""
+
+    def pkg(spdx_id: str, purl: str) -> dict[str, Any]:
+        ref = {"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+               "referenceLocator": purl}  # fmt: skip
+        return {"SPDXID": spdx_id, "name": spdx_id, "versionInfo": "1", "externalRefs": [ref]}
+
+    def contains(parent: str, child: str) -> dict[str, str]:
+        return {"spdxElementId": parent, "relatedSpdxElement": child,
+                "relationshipType": "CONTAINS"}  # fmt: skip
+
+    doc = {
+        "spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "name": "x",
+        "packages": [pkg("SPDXRef-deb", "pkg:deb/debian/python3-six@1"),
+                     pkg("SPDXRef-py", "pkg:pypi/six@1"),
+                     pkg("SPDXRef-outer", "pkg:maven/g/outer@1"),
+                     pkg("SPDXRef-inner", "pkg:maven/g/inner@1")],
+        "relationships": [contains("SPDXRef-deb", "SPDXRef-py"),
+                          contains("SPDXRef-outer", "SPDXRef-inner")],
+    }  # fmt: skip
+    path = tmp_path / "contains.spdx.json"
+    path.write_text(json.dumps(doc))
+    assert _read(path).relationships == [
+        Relationship("pkg:deb/debian/python3-six@1", "pkg:pypi/six@1")
+    ]

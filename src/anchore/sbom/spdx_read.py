@@ -370,6 +370,8 @@ def analysis_from_spdx(
         if pkg.purl:
             purl_of[spdx_id] = pkg.purl
 
+    summary = reader.note(doc, ANALYSIS_NOTE)
+    type_of = {pkg.purl: pkg.type for pkg in packages}
     found: list[Relationship] = []
     for rel in relationships:
         parent = purl_of.get(rel.required_text("spdxElementId"))
@@ -378,12 +380,13 @@ def analysis_from_spdx(
             continue
         kind = rel.required_text("relationshipType")
         comment = rel.text("comment") or ""
-        if kind == "CONTAINS":
+        if kind == "CONTAINS" and (
+            summary is not None or type_of.get(parent) in ecosystems.OS_PACKAGE_TYPES
+        ):  # ours; or another tool's OS package holding a language package's evidence
             found.append(Relationship(parent, child))
         elif kind == "OTHER" and comment.startswith(RELATIONSHIP_NOTE):
             found.append(Relationship(parent, child, comment[len(RELATIONSHIP_NOTE) :]))
 
-    summary = reader.note(doc, ANALYSIS_NOTE)
     stated: tuple[str, ...] = ()
     failed: tuple[str, ...] = ()
     errors: list[AnalyzerError] = []
