@@ -232,21 +232,24 @@ def test_package_changes_from_database_histories():
 
 
 def test_a_deleted_status_file_removes_its_packages(make_image):
-    """Layer 1 deletes /var/lib/dpkg/status, layer 2 writes a new one: the packages
-    of the first copy are removed by layer 1, the new one's added by layer 2."""
-    one = b"Package: a\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n\n"
-    two = b"Package: b\nStatus: install ok installed\nVersion: 2\nArchitecture: all\n\n"
+    """Layer 1 deletes /var/lib/dpkg/status, layer 2 writes a new one: the packages of
+    the first copy are removed by layer 1, the new one's added by layer 2, and a
+    package listed again comes from layer 2 (its package's layer says so too)."""
+    a = b"Package: a\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n\n"
+    b = a.replace(b"Package: a", b"Package: b").replace(b"Version: 1", b"Version: 2")
     layers = [
-        [d("var"), d("var/lib"), d("var/lib/dpkg"), f("var/lib/dpkg/status", one)],
+        [d("var"), d("var/lib"), d("var/lib/dpkg"), f("var/lib/dpkg/status", a)],
         [whiteout("var/lib/dpkg/status")],
-        [f("var/lib/dpkg/status", two)],
+        [f("var/lib/dpkg/status", a + b)],
     ]
     result = _analyze(make_image(layers))
     assert result.package_changes == [
         PackageChange(0, "deb", "a", "1", "added"),
         PackageChange(1, "deb", "a", "1", "removed"),
+        PackageChange(2, "deb", "a", "1", "added"),
         PackageChange(2, "deb", "b", "2", "added"),
     ]
+    assert {(p.name, p.layer_index) for p in result.packages} == {("a", 2), ("b", 2)}
 
 
 def test_package_changes_end_with_the_packages_found(tmp_path):

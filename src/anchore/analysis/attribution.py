@@ -21,6 +21,7 @@ stops with that analyzer's ``max_analyzer_seconds`` error.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 
@@ -161,27 +162,44 @@ def first_layers(
     copies: Iterable[tuple[int, bytes]] | Iterable[tuple[int, tuple[int, int], bytes]],
     keys: Callable[[bytes], Iterable[Hashable]],
     seen: Callable[[int, frozenset[Hashable] | None], object] | None = None,
+    deleted: Iterable[int] = (),
 ) -> dict[Hashable, int]:
     """For each record of a package database: the first layer whose copy lists it.
 
     ``copies`` are (layer, content) or (layer, place, content) oldest first
     (:func:`read_copies`: the keys of a place are computed once); ``keys(data)``
     gives the identities (name, version...) one copy lists. A record that
-    disappears from a later copy and comes back counts from its return. A copy
+    disappears from a later copy and comes back counts from its return, as does
+    one listed again after a layer of ``deleted`` (layers that delete the
+    database and write no copy of it) took the whole database away. A copy
     that ``keys`` cannot read is skipped (the current copy's own errors are the
     analyzer's to report). Past the running analyzer's deadline (checked before
     each copy is keyed, and by ``keys`` if it checks) the
     :class:`~anchore.errors.LimitExceededError` is raised, not skipped.
     ``seen(layer, keys)``, when given, is told what each copy listed (None for a
-    copy skipped): the database's history, for the packages each layer changed.
+    copy skipped, nothing for a deleting layer after the first copy): the
+    database's history, for the packages each layer changed.
     """
     first: dict[Hashable, int] = {}
     known: dict[object, frozenset[Hashable] | None] = {}
+    gone = sorted(deleted, reverse=True)  # popped oldest first
+    nothing: frozenset[Hashable] = frozenset()
+    started = [False]  # whether a copy came yet: deletions before it take nothing
+
+    def deletions_before(layer: int) -> None:
+        while gone and gone[-1] < layer:
+            at = gone.pop()
+            if started[0]:
+                first.clear()
+                if seen is not None:
+                    seen(at, nothing)
+
     for copy in copies:
         check_current()
         layer: int = copy[0]
         data: bytes = copy[-1]
         where: object = copy[1] if len(copy) == 3 else None
+        deletions_before(layer)
         present = known.get(where) if where is not None else None
         if where is None or where not in known:
             try:
@@ -197,6 +215,7 @@ def first_layers(
             if where is not None:
                 known[where] = present
         del copy, data
+        started[0] = True
         if seen is not None:
             seen(layer, present)
         if present is None:
@@ -205,4 +224,5 @@ def first_layers(
             first.setdefault(key, layer)
         for key in [k for k in first if k not in present]:
             del first[key]
+    deletions_before(sys.maxsize)
     return first

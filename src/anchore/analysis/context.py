@@ -21,7 +21,7 @@ from anchore.analysis.layers import DatabaseHistory
 from anchore.analysis.model import Distro, Location
 from anchore.errors import AnchoreError
 from anchore.image.filetree import FileEntry
-from anchore.image.image import Image
+from anchore.image.image import Image, Layer
 from anchore.limits import Limits
 
 __all__ = ["PREFETCH_MAX_BYTES", "AnalysisContext"]
@@ -175,37 +175,32 @@ class AnalysisContext:
         return. A copy that ``keys`` cannot read is skipped (the current copy's
         own errors are the analyzer's to report).
 
-        What each copy listed is kept (:attr:`database_histories`, under the
-        analyzer running on this thread), with the layers that deleted the
-        database in between: the packages each layer added and removed.
+        A layer that deletes the database (a whiteout, an opaque parent) and
+        writes no copy takes every record away. What each copy listed is kept
+        (:attr:`database_histories`, under the analyzer running on this
+        thread), deletions included: the packages each layer added and removed.
         """
         copies: list[tuple[int, frozenset[Hashable] | None]] = []
+        layers = self.image.layers
         first = attribution.first_layers(
-            attribution.read_copies(self.image.layers, path, self.read),
+            attribution.read_copies(layers, path, self.read),
             keys,
             seen=lambda layer, listed: copies.append((layer, listed)),
+            deleted=[
+                layer.index
+                for layer in layers[1:]
+                if self._deletions.deletes(layer.index, path) and not _holds(layer, path)
+            ],
         )
-        self.database_histories.append(
-            DatabaseHistory(
-                getattr(self._running, "analyzer", ""),
-                path,
-                tuple(self._with_deletions(path, copies)),
-            )
-        )
+        analyzer = getattr(self._running, "analyzer", "")
+        self.database_histories.append(DatabaseHistory(analyzer, path, tuple(copies)))
         return first
 
-    def _with_deletions(
-        self, path: str, copies: list[tuple[int, frozenset[Hashable] | None]]
-    ) -> Iterator[tuple[int, frozenset[Hashable] | None]]:
-        """``copies``, with an empty listing for each layer after the first copy that
-        deletes ``path`` (a whiteout, an opaque parent) and writes no copy of its own."""
-        if not copies:
-            return
-        own = {layer for layer, _ in copies}
-        listed = dict(copies)
-        nothing: frozenset[Hashable] = frozenset()
-        for index in range(copies[0][0], len(self.image.layers)):
-            if index in own:
-                yield index, listed[index]
-            elif self._deletions.deletes(index, path):
-                yield index, nothing
+
+def _holds(layer: Layer, path: str) -> bool:
+    """Whether ``layer`` writes its own copy of ``path``."""
+    try:
+        layer.stat(path)
+    except AnchoreError:
+        return False
+    return True
