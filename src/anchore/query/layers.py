@@ -16,15 +16,19 @@ copies', and the efficiency ``1 - wasted_bytes / total_bytes`` (1.0 for an
 image that stores nothing): the share of the stored bytes the image shows.
 The bytes counted are file contents, not tar headers or compressed sizes.
 
-**Against dive** (``filetree/efficiency.go``, ``dive/image/docker``): dive
-counts, for every path written by two layers or more (a whiteout included), the
-sizes of *all* its copies, the one still shown included, as wasted (a 1 MiB
-file rewritten once is 2 MiB wasted there, 1 MiB here), and scores an image
-``sum(smallest copy per path) / sum(all copies per path)`` over every path (so
-a deleted file counts its whiteout's 0 bytes as its smallest copy, and a file
-rewritten larger only its smaller copy as needed). Its whiteouts of
-directories count the size of what they hid as one path; here each hidden
-file is its own path. Ours answers "how many stored bytes does nobody see".
+**Against dive** (as its ``filetree/efficiency.go`` and image analysis read):
+dive visits the leaves of each layer's tree and, for every path met in two
+layers or more, counts the sizes of *all* its copies as wasted, the one still
+shown included (a 1 MiB file rewritten once is 2 MiB wasted there, 1 MiB here;
+a file deleted by a whiteout counts its one copy, as here). A whiteout of a
+directory is one path of its own there, met once, so the files beneath a
+deleted directory are not counted as wasted at all (``rm -rf
+/usr/share/doc/*`` in debian-py's last layer: here each hidden file is
+wasted). Its score is ``sum(smallest copy per path) / sum(all copies per
+path)`` over every path (a deleted file's smallest copy is its whiteout's 0
+bytes; a file rewritten larger needs only its smaller copy), where ours is the
+share of stored bytes the image shows. Ours answers "how many stored bytes
+does nobody see".
 """
 
 from __future__ import annotations
