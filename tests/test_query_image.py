@@ -526,3 +526,25 @@ def test_finding_rows_keep_their_location() -> None:
     where = Location("/a", 2, "sha256:x")
     rows = q._finding_rows([Finding("secret", "r", "m", (where,), line=3, severity="high")])
     assert rows == [q.FindingRow("r", "/a", 3, 2, "high", "m")]
+
+
+def test_dependencies_are_not_ownership() -> None:
+    """An imported SBOM's depends-on relationships must not read as "owned by"."""
+    from anchore.analysis.model import Relationship
+
+    pkgs = [
+        Package("deb", "python3", "3.11", "pkg:deb/debian/python3@3.11"),
+        Package("python", "pip", "23.0", "pkg:pypi/pip@23.0"),
+        Package("python", "requests", "2.25.1", "pkg:pypi/requests@2.25.1"),
+    ]
+    analysis = Analysis(
+        image={}, distro=None, packages=pkgs, findings=[], files=[], errors=[],
+        relationships=[
+            Relationship("pkg:deb/debian/python3@3.11", "pkg:pypi/pip@23.0"),
+            Relationship("pkg:pypi/requests@2.25.1", "pkg:pypi/pip@23.0", "depends-on"),
+        ],
+    )  # fmt: skip
+    (row,) = q.package(analysis, name="pip")
+    assert row.owned_by == ("pkg:deb/debian/python3@3.11",)
+    (row,) = q.package(analysis, name="requests")
+    assert row.owns == ()

@@ -292,6 +292,8 @@ def package(
     """Every package named ``name`` (a glob or ``re:`` regex too) in detail; no row when
     the image has none of that name."""
     rows = []
+    # ownership only: an imported SBOM's depends-on relationships are no ownership
+    owning = [r for r in analysis.relationships if r.kind == "owns-evidence"]
     for p in _select(analysis, "package", type, name, version):
         first = p.locations[0] if p.locations else None
         rows.append(
@@ -306,8 +308,8 @@ def package(
                 source_name=p.source_name,
                 source_version=p.source_version,
                 architecture=p.architecture,
-                owned_by=sorted({r.parent for r in analysis.relationships if r.child == p.purl}),
-                owns=sorted({r.child for r in analysis.relationships if r.parent == p.purl}),
+                owned_by=sorted({r.parent for r in owning if r.child == p.purl}),
+                owns=sorted({r.child for r in owning if r.parent == p.purl}),
                 locations=[f"{loc.path}@{loc.layer_index}" for loc in p.locations],
                 files=p.files,
                 found_by=p.found_by,
