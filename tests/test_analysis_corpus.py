@@ -161,8 +161,12 @@ def test_findings_setuid_and_secrets(debian_py):
 def test_analysis_json_is_stable(debian_py):
     data = json.loads(json.dumps(debian_py.to_dict()))
     assert data["schema"] == "anchore.analysis/1"
-    assert set(data) == {"schema", "image", "distro", "packages", "findings", "files", "errors",
-                         "relationships", "datasets", "analyzers", "failed_analyzers"}  # fmt: skip
+    assert set(data) == {"schema", "origin", "image", "distro", "packages", "findings",
+                         "files_known", "files", "errors", "relationships", "datasets",
+                         "analyzers", "failed_analyzers", "layer_changes",
+                         "package_changes"}  # fmt: skip
+    assert data["origin"] == "image" and data["files_known"] is True
+    assert data["layer_changes"] and data["package_changes"]
     assert data["analyzers"][:2] == ["distro", "dpkg"] and "secrets" in data["analyzers"]
     assert data["failed_analyzers"] == []
     assert data["datasets"]["secrets:rules"]["value"]["kind"] == "secret"
