@@ -113,8 +113,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         raise UsageError("give a query name and at least one image (or --list)")
     params = _params(args.param or [])
     try:
-        found = queries.find(args.name)
-        _precheck(found, params, len(args.images))
+        found, _ = queries.check(args.name, len(args.images), params)
     except (QueryNotFoundError, QueryParamError) as exc:
         raise UsageError(str(exc)) from None
     analyses = [_analysis(args, image) for image in args.images]
@@ -124,37 +123,6 @@ def cmd_query(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     _print(result, args.json)
     return ExitCode.OK
-
-
-def _precheck(query: Query, params: dict[str, str], count: int) -> None:
-    from anchore.query import QueryParamError
-    from anchore.query.model import IMAGE_COUNTS
-
-    wanted = {"one": count == 1, "two": count == 2, "many": count >= 1}
-    if query.images in IMAGE_COUNTS and not wanted[query.images]:
-        what = {"one": "one image", "two": "two images", "many": "one image or more"}
-        raise QueryParamError(f"query {query.name!r} takes {what[query.images]}; {count} given")
-    names = [p.name for p in query.params]
-    for key in params:
-        if query.param(key) is None:
-            raise QueryParamError(
-                f"query {query.name!r} takes no parameter {key!r}; "
-                f"its parameters: {', '.join(names) or 'none'}"
-            )
-    for param in query.params:
-        if param.required and param.name not in params:
-            raise QueryParamError(
-                f"query {query.name!r} needs the parameter {param.name!r} "
-                f"({param.description}): --param {param.name}=VALUE"
-            )
-        if param.name in params and param.parse is not str:
-            try:
-                param.parse(params[param.name])
-            except ValueError as exc:
-                raise QueryParamError(
-                    f"query {query.name!r}: parameter {param.name}={params[param.name]!r} "
-                    f"does not parse: {exc}"
-                ) from None
 
 
 def _analysis(args: argparse.Namespace, image: str) -> Analysis:

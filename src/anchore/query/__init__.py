@@ -40,6 +40,7 @@ __all__ = [
     "QueryParamError",
     "QueryResult",
     "UnanswerableQueryError",
+    "check",
     "find",
     "queries",
     "run",
@@ -98,6 +99,24 @@ def _values(query: Query, given: Mapping[str, Any]) -> dict[str, Any]:
 _COUNTS = {"one": "one image", "two": "two images", "many": "one image or more"}
 
 
+def check(
+    query: str | Query,
+    count: int,
+    params: Mapping[str, Any] | None = None,
+    *,
+    registry: Registry | None = None,
+) -> tuple[Query, dict[str, Any]]:
+    """The query and its parsed parameters, before anything is analyzed: an unknown
+    query (:class:`QueryNotFoundError`), the wrong number of images ``count``, or an
+    unknown, missing or unparsable parameter (:class:`QueryParamError`) fails here,
+    so a command line can refuse a typo before a slow analysis."""
+    found = query if isinstance(query, Query) else find(query, registry)
+    wanted = {"one": count == 1, "two": count == 2, "many": count >= 1}
+    if not wanted[found.images]:
+        raise QueryParamError(f"query {found.name!r} takes {_COUNTS[found.images]}; {count} given")
+    return found, _values(found, params or {})
+
+
 def run(
     query: str | Query,
     analyses: Sequence[Analysis] | Analysis,
@@ -113,16 +132,8 @@ def run(
     number of analyses, an unknown parameter or a missing one raises
     :class:`QueryParamError`.
     """
-    found = query if isinstance(query, Query) else find(query, registry)
     items = [analyses] if isinstance(analyses, Analysis) else list(analyses)
-    count = len(items)
-    if (
-        (found.images == "one" and count != 1)
-        or (found.images == "two" and count != 2)
-        or (found.images == "many" and count < 1)
-    ):
-        raise QueryParamError(f"query {found.name!r} takes {_COUNTS[found.images]}; {count} given")
-    values = _values(found, params or {})
+    found, values = check(query, len(items), params, registry=registry)
     if found.needs_store:
         if store is None:
             raise QueryParamError(
