@@ -531,6 +531,7 @@ def test_finding_rows_keep_their_location() -> None:
 def test_dependencies_are_not_ownership() -> None:
     """An imported SBOM's depends-on relationships must not read as "owned by"."""
     from anchore.analysis.model import Relationship
+    from anchore.query.evidence import PACKAGE_ANALYZERS
 
     pkgs = [
         Package("deb", "python3", "3.11", "pkg:deb/debian/python3@3.11"),
@@ -539,6 +540,7 @@ def test_dependencies_are_not_ownership() -> None:
     ]
     analysis = Analysis(
         image={}, distro=None, packages=pkgs, findings=[], files=[], errors=[],
+        analyzers=sorted(PACKAGE_ANALYZERS),
         relationships=[
             Relationship("pkg:deb/debian/python3@3.11", "pkg:pypi/pip@23.0"),
             Relationship("pkg:pypi/requests@2.25.1", "pkg:pypi/pip@23.0", "depends-on"),

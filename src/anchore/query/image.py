@@ -17,13 +17,18 @@ from typing import Any
 
 import attrs
 
-from anchore import ecosystems
 from anchore.analysis.model import Analysis, FileRecord, Finding, Package
 from anchore.analyzers.retrieve import DATASET_PREFIX, RETRIEVED_FILES
 from anchore.documents import did_you_mean
 from anchore.image.filetree import FileType, octal_mode
 from anchore.plugins import hookimpl
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
+from anchore.query.evidence import (
+    OS_ANALYZERS,
+    require,
+    require_files,
+    require_packages,
+)
 from anchore.query.filters import NameMatcher, VersionError, VersionRange, name_matcher
 from anchore.query.model import Param, Query
 
@@ -56,60 +61,6 @@ __all__ = [
 
 def _strs(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(value)
-
-
-# ---------------------------------------------------------------- evidence checks
-def _require(analysis: Analysis, analyzer: str, query: str) -> None:
-    """The query reads what ``analyzer`` finds: it must have run, and not failed."""
-    if analyzer in analysis.failed_analyzers:
-        raise UnanswerableQueryError(
-            f"query {query!r}: the {analyzer} analyzer failed on this image "
-            f"({analysis.image.source or analysis.origin}): its evidence is missing"
-        )
-    if analyzer not in analysis.analyzers:
-        raise UnanswerableQueryError(
-            f"query {query!r}: the {analyzer} analyzer did not run on "
-            f"{analysis.image.source or analysis.origin} (it ran: "
-            f"{', '.join(analysis.analyzers) or 'none'}): its evidence was never looked for"
-        )
-
-
-#: the analyzers that report each ecosystem's packages (an OS package analyzer also
-#: tells which files its packages own)
-_PACKAGE_ANALYZERS = {a for row in ecosystems.ECOSYSTEMS for a in row.analyzers}
-_OS_ANALYZERS = {a for row in ecosystems.ECOSYSTEMS if row.is_os for a in row.analyzers}
-
-
-def _require_packages(analysis: Analysis, type: str | None, query: str) -> None:
-    """The packages asked about were looked for: with a type, one of its ecosystem's
-    analyzers ran and none failed; without, no package analyzer failed as a whole."""
-    row = ecosystems.find(type) if type else None
-    if type and row is None and not any(p.type == type for p in analysis.packages):
-        known = sorted({*ecosystems.PACKAGE_TYPES, *(p.type for p in analysis.packages)})
-        raise QueryParamError(
-            f"query {query!r}: no package type {type!r}{did_you_mean(type, known)}; "
-            f"the types: {', '.join(known)}"
-        )
-    wanted = set(row.analyzers) if row else _PACKAGE_ANALYZERS
-    failed = [a for a in analysis.failed_analyzers if a in wanted]
-    if failed:
-        raise UnanswerableQueryError(
-            f"query {query!r}: the {', '.join(failed)} analyzer failed on "
-            f"{analysis.image.source or analysis.origin}: its packages are unknown"
-        )
-    if row is not None and not wanted & set(analysis.analyzers):
-        raise UnanswerableQueryError(
-            f"query {query!r}: no analyzer of {type} packages ({', '.join(row.analyzers)}) ran "
-            f"on {analysis.image.source or analysis.origin}: they were never looked for"
-        )
-
-
-def _require_files(analysis: Analysis, query: str) -> None:
-    if not analysis.files_known:
-        raise UnanswerableQueryError(
-            f"query {query!r}: the analysis ({analysis.origin}) has no file inventory "
-            "(an SBOM that lists no files): the files of the image are unknown"
-        )
 
 
 def _under(path: str, prefix: str) -> bool:
@@ -203,7 +154,7 @@ def _select(
 ) -> list[Package]:
     """The packages that pass the filters; a version range over a package whose version
     its ecosystem cannot order is unanswerable, never silently in or out."""
-    _require_packages(analysis, type, query)
+    require_packages(analysis, type, query)
     match = name_matcher(name) if isinstance(name, str) else name
     window = VersionRange.parse(version) if isinstance(version, str) else version
     chosen = []
@@ -334,7 +285,7 @@ class LicenseRow:
 def licenses(analysis: Analysis, *, type: str | None = None) -> list[LicenseRow]:
     """License -> number of packages declaring it (and of which types), most used first;
     packages that declare none are counted under a null license."""
-    _require_packages(analysis, type, "licenses")
+    require_packages(analysis, type, "licenses")
     counts: dict[str | None, set[tuple[str, str, str, str]]] = {}
     types: dict[str | None, set[str]] = {}
     for p in analysis.packages:
@@ -394,7 +345,7 @@ def _file_row(f: FileRecord) -> FileRow:
 def files(analysis: Analysis, *, prefix: str = "/", type: str | None = None) -> list[FileRow]:
     """The entries at or below ``prefix`` (every kind, directories too, or one ``type``),
     sorted by path."""
-    _require_files(analysis, "files")
+    require_files(analysis, "files")
     if type is not None:
         try:
             _file_type(type)  # a typo is an error, not an empty answer
@@ -435,9 +386,9 @@ def unowned_files(
     hand, or by a tool without a database), per directory; ``depth`` rolls them up
     (1: ``/usr``, 2: ``/usr/share``). Unanswerable when an OS package analyzer failed
     or none ran: their packages' files would all look unowned."""
-    _require_files(analysis, "unowned-files")
-    failed = [a for a in analysis.failed_analyzers if a in _OS_ANALYZERS]
-    if failed or not _OS_ANALYZERS & set(analysis.analyzers):
+    require_files(analysis, "unowned-files")
+    failed = [a for a in analysis.failed_analyzers if a in OS_ANALYZERS]
+    if failed or not OS_ANALYZERS & set(analysis.analyzers):
         why = f"the {', '.join(failed)} analyzer failed" if failed else "no OS package analyzer ran"
         raise UnanswerableQueryError(
             f"query 'unowned-files': {why} on {analysis.image.source or analysis.origin}: "
@@ -490,14 +441,14 @@ def _finding_rows(found: Iterable[Finding]) -> list[FindingRow]:
 
 def secrets(analysis: Analysis) -> list[FindingRow]:
     """What the secrets analyzer matched (keys, tokens, passwords), redacted."""
-    _require(analysis, "secrets", "secrets")
+    require(analysis, "secrets", "secrets")
     return _finding_rows(f for f in analysis.findings if f.kind == "secret")
 
 
 def content_matches(analysis: Analysis, *, analyzer: str = "content-search") -> list[FindingRow]:
     """What a content-search analyzer (``ContentSearchAnalyzer``: your own regexes)
     matched; ``analyzer`` names it when it is not ``content-search``."""
-    _require(analysis, analyzer, "content-matches")
+    require(analysis, analyzer, "content-matches")
     return _finding_rows(
         f for f in analysis.findings if f.kind == "content-match" and f.found_by == analyzer
     )
@@ -524,7 +475,7 @@ class SetuidRow:
 def setuid(analysis: Analysis) -> list[SetuidRow]:
     """Setuid and setgid files (from the file-permissions analyzer), with the packages
     that installed them."""
-    _require(analysis, "file-permissions", "setuid")
+    require(analysis, "file-permissions", "setuid")
     owners = {f.path: f.owners for f in analysis.files} if analysis.files_known else None
     rows = []
     for f in analysis.findings:
@@ -571,7 +522,7 @@ class DistroRow:
 
 def distro(analysis: Analysis) -> list[DistroRow]:
     """The distro, one row; no row when the distro analyzer found no release file."""
-    _require(analysis, "distro", "distro")
+    require(analysis, "distro", "distro")
     d = analysis.distro
     if d is None:
         return []
@@ -733,7 +684,7 @@ def retrieved_files(analysis: Analysis, *, path: str | None = None) -> list[Retr
     """The files the retrieve analyzer kept (``/etc/passwd``, ``/etc/group``...), or the
     one at ``path``: no row when the image has no such file; unanswerable when the path
     is not one the analyzer keeps."""
-    _require(analysis, "retrieve", "retrieved-files")
+    require(analysis, "retrieve", "retrieved-files")
     if path is not None and path not in RETRIEVED_FILES:
         raise UnanswerableQueryError(
             f"query 'retrieved-files': {path} is not among the files analyses keep: "
