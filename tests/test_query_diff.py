@@ -23,6 +23,7 @@ from anchore.analysis.model import FileRecord, Location, Package
 from anchore.image.model import ImageInfo, LayerInfo
 from anchore.query import QueryParamError, UnanswerableQueryError
 from anchore.query.diff import DiffRow, diff, direction, image_label
+from anchore.query.evidence import PACKAGE_ANALYZERS
 from anchore.query.fleet import base, base_diff
 from anchore.versions import VersionError
 from testdata import ORACLES
@@ -253,6 +254,7 @@ def test_base_diff_of_py_is_its_diff_against_min(images):
 # ---------------------------------------------------------------- synthetic analyses
 def _analysis(packages=(), files=(), layers=("sha256:aa",), **kw) -> Analysis:
     infos = None if layers is None else [LayerInfo(i, d, d) for i, d in enumerate(layers)]
+    kw.setdefault("analyzers", sorted(PACKAGE_ANALYZERS))
     return Analysis(
         image=ImageInfo(reference=kw.pop("name", "x"), config_digest="sha256:c", layers=infos),
         distro=None, packages=list(packages), findings=[], files=list(files), errors=[],
@@ -319,6 +321,22 @@ def test_packages_keyed_by_type_and_name():
         [("removed", "deb", "gone", "1", None), ("added", "python", "gone", None, "1"),
          ("added", "npm", "n", None, "2.0.0")], key=str
     )  # fmt: skip
+
+
+def test_package_diff_needs_both_sides_package_evidence():
+    """An image whose dpkg analyzer failed, or where no package analyzer ran, does not
+    "remove" its debs: the package part of diff is unanswerable, the file part is not."""
+    a = _analysis([_pkg("deb", "adduser", "3.134"), _pkg("python", "pip", "23.0")])
+    two = ("sha256:aa", "sha256:bb")  # a is the base of b
+    failed = _analysis([_pkg("python", "pip", "23.0")], layers=two, failed_analyzers=("dpkg",))
+    never = _analysis([], layers=two, analyzers=["secrets", "distro"])
+    for b in (failed, never):
+        for x, y in ((a, b), (b, a)):
+            with pytest.raises(UnanswerableQueryError, match="diff"):
+                diff(x, y, "package")
+            with pytest.raises(UnanswerableQueryError):
+                base_diff([x, y])
+        assert diff(a, b, "file") == []
 
 
 def _file(path, *, mode=0o644, size=1, layer=0, digests=None, uid=0, type_="file", link=None):

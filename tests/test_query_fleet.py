@@ -14,6 +14,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+import attrs
 import pytest
 import yaml
 from packaging.version import Version
@@ -23,7 +24,8 @@ from anchore.analysis.model import Package
 from anchore.image.model import ImageInfo, LayerInfo
 from anchore.query import QueryParamError, UnanswerableQueryError
 from anchore.query.diff import image_label
-from anchore.query.fleet import parse_sizes, sizes, who_has
+from anchore.query.evidence import PACKAGE_ANALYZERS
+from anchore.query.fleet import advisory, common_packages, parse_sizes, sizes, who_has
 from anchore.vulns import LoadReport, Store, read_osv
 from test_query_diff import _manifest, dpkg_installed, layer_status_files
 from testdata import PYPA, PYPA_ZIP
@@ -108,10 +110,39 @@ def test_who_has_lists_versions_it_cannot_order():
     a = Analysis(
         image=info, distro=None, findings=[], files=[], errors=[],
         packages=[Package("deb", "curl", "not a version!", "pkg:deb/debian/curl")],
+        analyzers=sorted(PACKAGE_ANALYZERS),
     )  # fmt: skip
     [row] = who_has([a], "curl", version=">=7")
     assert row.in_range is None
     assert "not a version!" in row.reason
+
+
+@pytest.mark.corpus
+def test_cross_image_queries_need_package_evidence(images, store):
+    """An image whose dpkg or python analyzer failed, or never ran, does not "carry no
+    curl": who-has, common-packages and advisory refuse it; a type typo is a param error."""
+    py = images["debian-py"]
+    no_deb = attrs.evolve(
+        py, failed_analyzers=("dpkg",), packages=[p for p in py.packages if p.type != "deb"]
+    )
+    no_py = attrs.evolve(
+        py, failed_analyzers=("python",), packages=[p for p in py.packages if p.type != "python"]
+    )
+    never = attrs.evolve(py, analyzers=("secrets", "distro"), packages=[])
+    mn = images["debian-min"]
+    for bad in (no_deb, never):
+        with pytest.raises(UnanswerableQueryError, match="who-has"):
+            who_has([mn, bad], "curl")
+        with pytest.raises(UnanswerableQueryError, match="who-has"):
+            who_has([mn, bad], "curl", type="deb")
+        with pytest.raises(UnanswerableQueryError, match="common-packages"):
+            common_packages([mn, bad])
+    assert who_has([no_deb], "pyyaml", type="python")  # the python evidence is there
+    for bad in (no_py, never):
+        with pytest.raises(UnanswerableQueryError, match="advisory"):
+            advisory([bad], "PYSEC-2021-142", store)
+    with pytest.raises(QueryParamError, match="debb"):
+        who_has([mn, py], "curl", type="debb")
 
 
 # ---------------------------------------------------------------- common packages
@@ -316,6 +347,7 @@ def test_advisory_reported_under_an_aliased_record_is_still_affected(tmp_path):
     image = Analysis(
         image=ImageInfo(reference="app", config_digest="sha256:c"), distro=None, findings=[],
         files=[], errors=[], packages=[Package("python", "demo", "1.0", "pkg:pypi/demo@1.0")],
+        analyzers=["python"],
     )  # fmt: skip
     for asked in ("GHSA-aaaa-bbbb-cccc", "PYSEC-0000-1"):
         [row] = query.run("advisory", [image], {"id": asked}, store=store)
@@ -323,6 +355,7 @@ def test_advisory_reported_under_an_aliased_record_is_still_affected(tmp_path):
     other = Analysis(
         image=ImageInfo(reference="app2", config_digest="sha256:d"), distro=None, findings=[],
         files=[], errors=[], packages=[Package("python", "demo", "3.0", "pkg:pypi/demo@3.0")],
+        analyzers=["python"],
     )  # fmt: skip
     [row] = query.run("advisory", [other], {"id": "PYSEC-0000-1"}, store=store)
     # PyPI is not covered by a whole feed here: outside the range, still not "not-affected"

@@ -374,6 +374,11 @@ def test_missing_evidence_is_unanswerable(corpus: Path, analyses: dict) -> None:
     only_secrets = analyze(corpus / "debian-min.docker.tar", analyzers=["secrets"])
     with pytest.raises(UnanswerableQueryError, match="no analyzer of deb packages"):
         q.packages(only_secrets, type="deb")
+    for all_types in (q.packages, q.licenses):  # all packages: every ecosystem looked for
+        with pytest.raises(UnanswerableQueryError, match="no analyzer of"):
+            all_types(only_secrets)
+        with pytest.raises(UnanswerableQueryError, match="no analyzer of"):
+            all_types(only_dpkg)
     with pytest.raises(UnanswerableQueryError, match="no OS package analyzer ran"):
         q.unowned_files(only_secrets)
     assert q.packages(only_dpkg, type="deb") == q.packages(a, type="deb")

@@ -21,6 +21,7 @@ from anchore import ecosystems
 from anchore.analysis.model import Analysis, FileRecord, Package
 from anchore.image.model import ContainerConfig
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
+from anchore.query.evidence import require_packages
 from anchore.versions import VersionError, compare
 
 __all__ = [
@@ -111,6 +112,8 @@ def diff(a: Analysis, b: Analysis, kind: Iterable[str] | str | None = None) -> l
     """What changed from image ``a`` to image ``b``: packages, files, setuid/setgid bits and
     config, or only the ``kind`` given (one kind, several, or ``package,config``).
 
+    The package part needs both sides' package evidence (every ecosystem's analyzer
+    ran, none failed): an image whose dpkg analyzer failed has not "removed" its debs.
     The file and setuid parts need both file inventories; an analysis without one (an
     SBOM that lists no files) raises :class:`UnanswerableQueryError` naming it. The
     config part needs both configs (an SBOM may carry none).
@@ -120,6 +123,8 @@ def diff(a: Analysis, b: Analysis, kind: Iterable[str] | str | None = None) -> l
         raise QueryParamError(f"unknown kind {sorted(kinds - set(KINDS))}: the kinds are {KINDS}")
     rows: list[DiffRow] = []
     if "package" in kinds:
+        for side in (a, b):
+            require_packages(side, None, "diff")
         rows.extend(package_diff(a.packages, b.packages))
     if kinds & {"file", "setuid"}:
         for side in (a, b):

@@ -18,6 +18,7 @@ from anchore import ecosystems
 from anchore.analysis.model import Analysis, Package
 from anchore.query.diff import DiffRow, diff, image_label
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
+from anchore.query.evidence import require_packages
 from anchore.query.filters import NameMatcher, VersionRange, name_matcher
 from anchore.serialize import FrozenMap, frozen_map
 from anchore.versions import VersionError
@@ -170,9 +171,11 @@ class CommonPackageRow:
 
 def common_packages(analyses: Sequence[Analysis]) -> list[CommonPackageRow]:
     """Packages (by type and name) that every image given carries, with each image's
-    versions."""
+    versions. Every image needs its package evidence (every ecosystem's analyzer ran and
+    none failed): else :class:`UnanswerableQueryError`."""
     per_image = []
     for a in analyses:
+        require_packages(a, None, "common-packages")
         found: dict[tuple[str, str], set[str]] = {}
         for p in a.packages:
             found.setdefault((p.type, p.name), set()).add(p.version)
@@ -218,9 +221,13 @@ def who_has(
     """Which images carry a package named ``name`` (a glob, or ``re:REGEX``), optionally of
     one ``type`` and in a ``version`` range (``>=7.0,<8``, in the ecosystem's ordering);
     in which layer of each and at which path. A copy whose version cannot be compared
-    is listed with ``in_range`` None, not dropped."""
+    is listed with ``in_range`` None, not dropped. An image lacking the package evidence
+    (the type's analyzer, or without a type every ecosystem's, failed or did not run)
+    raises :class:`UnanswerableQueryError`; an unknown type :class:`QueryParamError`."""
     matcher = name_matcher(name) if isinstance(name, str) else name
     wanted = VersionRange.parse(version) if isinstance(version, str) else version
+    for a in analyses:
+        require_packages(a, type, "who-has")
     rows = []
     for a in analyses:
         label = image_label(a)
@@ -308,6 +315,12 @@ def _families(package_type: str) -> set[str]:
     return found
 
 
+def _types_of(advisory_ecosystems: Iterable[str]) -> list[str]:
+    """The package types whose advisories use these ecosystems (``pypi``, ``debian:12``)."""
+    families = {e.partition(":")[0] for e in advisory_ecosystems}
+    return [r.package_type for r in ecosystems.ECOSYSTEMS if _families(r.package_type) & families]
+
+
 def _named(pkg: Package, analysis: Analysis, names: set[tuple[str, str]]) -> bool:
     """Whether ``pkg`` is one the advisory names: its (ecosystem, name) as matching computes
     them. A package with no coordinates (no distro release known...) counts when its
@@ -328,7 +341,9 @@ def advisory(analyses: Sequence[Analysis], id: str, store: Store) -> list[Adviso
 
     A package it names that matching could not check (no feed covers its ecosystem,
     its version does not parse, no distro release) is ``unchecked`` with the reason,
-    never ``not-affected``. An id the store does not hold raises
+    never ``not-affected``. An image whose analyzer for a package type the advisory
+    names failed or did not run raises :class:`UnanswerableQueryError` (it is not
+    ``absent``). An id the store does not hold raises
     :class:`UnanswerableQueryError`: the store cannot say whom it affects.
     """
     store.require_data()
@@ -344,9 +359,12 @@ def advisory(analyses: Sequence[Analysis], id: str, store: Store) -> list[Adviso
     #: reports one of a set of aliased records): any of these names is this advisory
     known = ids | {id} | {alias for a in found for alias in a.aliases}
     names = {(x.ecosystem.lower(), x.name) for a in found for x in a.affected}
+    types = _types_of({e for e, _ in names})
     shown = ",".join(sorted(ids))
     rows: list[AdvisoryRow] = []
     for analysis in analyses:
+        for t in types:
+            require_packages(analysis, t, "advisory")
         label = image_label(analysis)
         named = [p for p in analysis.packages if _named(p, analysis, names)]
         result = match(analysis, store, packages=named, include_declared=True)
