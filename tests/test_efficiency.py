@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
 import anchore
@@ -76,6 +77,37 @@ def test_nothing_wasted(make_image):
     assert wasted_files(result) == []
     empty = anchore.analyze(make_image([[d("only")]]), analyzers=[])
     assert efficiency(empty)[0].efficiency == 1.0  # nothing stored: nothing wasted
+
+
+def test_waste_does_not_depend_on_the_order_of_the_changes(make_image):
+    """layer_changes is a public list (an imported anchore-json, a plugin, a hand-made
+    analysis may order it otherwise): the replay goes by layer whatever the order."""
+    result = anchore.analyze(make_image(LAYERS), analyzers=[])
+    assert result.layer_changes is not None
+    for changes in (
+        list(reversed(result.layer_changes)),
+        sorted(result.layer_changes, key=lambda c: c.path),
+    ):
+        shuffled = attrs.evolve(result, layer_changes=changes)
+        assert efficiency(shuffled) == efficiency(result)
+        assert efficiency(shuffled)[0].wasted_bytes == WASTED
+        assert wasted_files(shuffled, top=0) == wasted_files(result, top=0)
+        assert layers(shuffled) == layers(result)
+
+
+def test_a_negative_layer_index_is_refused(make_image):
+    result = anchore.analyze(make_image(LAYERS), analyzers=[])
+    assert result.layer_changes is not None
+    bad = attrs.evolve(
+        result,
+        layer_changes=[
+            attrs.evolve(result.layer_changes[0], layer_index=-1),
+            *result.layer_changes[1:],
+        ],
+    )
+    for name in ("layers", "efficiency", "wasted-files"):
+        with pytest.raises(anchore.query.UnanswerableQueryError, match="layer -1"):
+            query.run(name, [bad])
 
 
 @pytest.mark.corpus

@@ -34,6 +34,7 @@ does nobody see".
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -41,6 +42,7 @@ import attrs
 from anchore.analysis.model import Analysis, FileChange, PackageChange
 from anchore.plugins import hookimpl
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
+from anchore.query.evidence import describe
 from anchore.query.model import Param, Query
 
 __all__ = [
@@ -58,21 +60,26 @@ _REMOVED = "removed"
 
 
 # ---------------------------------------------------------------- evidence
+_by_layer = attrgetter("layer_index")
+
+
 def _changes(analysis: Analysis, query: str) -> list[FileChange]:
-    """The analysis's file changes; unanswerable when it has none recorded."""
+    """The analysis's file changes, by layer (a stable sort: the list is public, and an
+    imported or hand-made analysis may order it otherwise); unanswerable when it has
+    none recorded."""
     if analysis.layer_changes is None:
         raise UnanswerableQueryError(
-            f"query {query!r}: the analysis of {analysis.image.source or analysis.origin} "
+            f"query {query!r}: the analysis of {describe(analysis)} "
             f"({analysis.origin}) records no layer changes (an SBOM carries none): "
             "what each layer did is unknown"
         )
-    return analysis.layer_changes
+    return sorted(analysis.layer_changes, key=_by_layer)
 
 
 def _package_changes(analysis: Analysis, query: str) -> list[PackageChange]:
     if analysis.package_changes is None:
         raise UnanswerableQueryError(
-            f"query {query!r}: the analysis of {analysis.image.source or analysis.origin} "
+            f"query {query!r}: the analysis of {describe(analysis)} "
             f"({analysis.origin}) records no package changes: what each layer did to the "
             "packages is unknown"
         )
@@ -84,8 +91,14 @@ def _layer_count(analysis: Analysis, changes: list[FileChange], query: str) -> i
     infos = analysis.image.layers
     if infos is None:
         raise UnanswerableQueryError(
-            f"query {query!r}: the analysis of {analysis.image.source or analysis.origin} "
+            f"query {query!r}: the analysis of {describe(analysis)} "
             "does not know the image's layers"
+        )
+    least = min((c.layer_index for c in changes), default=0)
+    if least < 0:
+        raise UnanswerableQueryError(
+            f"query {query!r}: the analysis records changes of layer {least}: the analysis "
+            "is inconsistent"
         )
     most = max((c.layer_index for c in changes), default=-1)
     if most >= len(infos):
@@ -109,7 +122,7 @@ class _Waste:
 
 
 def _waste(changes: Sequence[FileChange]) -> _Waste:
-    """Replay the changes (sorted by layer): a copy is wasted when a later change of its
+    """Replay the changes, sorted by layer: a copy is wasted when a later change of its
     path (a rewrite or a removal) hides it."""
     total = 0
     shown: dict[str, tuple[int, int]] = {}  # path -> (layer, bytes) of its visible copy
@@ -328,7 +341,9 @@ def wasted_files(analysis: Analysis, *, top: int = 20) -> list[WastedFileRow]:
     deleted, the most wasted bytes first (``top`` of them; 0 for all)."""
     if top < 0:
         raise QueryParamError(f"query 'wasted-files': top={top} is negative (0: all)")
-    waste = _waste(_changes(analysis, "wasted-files"))
+    changes = _changes(analysis, "wasted-files")
+    _layer_count(analysis, changes, "wasted-files")
+    waste = _waste(changes)
     rows = [
         WastedFileRow(path, copies, amount, touched, shown)
         for path, (amount, copies, touched, shown) in waste.paths.items()
