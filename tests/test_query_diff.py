@@ -24,7 +24,7 @@ from anchore.image.model import ImageInfo, LayerInfo
 from anchore.query import QueryParamError, UnanswerableQueryError
 from anchore.query.diff import DiffRow, diff, direction, image_label
 from anchore.query.evidence import PACKAGE_ANALYZERS
-from anchore.query.fleet import base, base_diff
+from anchore.query.fleet import base, base_diff, common_packages
 from anchore.versions import VersionError
 from testdata import ORACLES
 
@@ -321,6 +321,23 @@ def test_packages_keyed_by_type_and_name():
         [("removed", "deb", "gone", "1", None), ("added", "python", "gone", None, "1"),
          ("added", "npm", "n", None, "2.0.0")], key=str
     )  # fmt: skip
+
+
+def test_python_names_compare_under_pep_503():
+    """typing_extensions and typing-extensions are one project (PEP 503): one upgrade,
+    shown under b's spelling; deb names are compared as they are."""
+    a = _analysis([_pkg("python", "typing_extensions", "4.0"), _pkg("deb", "Foo", "1")], name="a")
+    b = _analysis([_pkg("python", "Typing.Extensions", "4.12"), _pkg("deb", "foo", "1")], name="b")
+    rows = {
+        (r.change, r.type, r.name, r.before, r.after, r.direction) for r in diff(a, b, "package")
+    }
+    assert rows == {
+        ("changed", "python", "Typing.Extensions", "4.0", "4.12", "upgrade"),
+        ("removed", "deb", "Foo", "1", None, None),
+        ("added", "deb", "foo", None, "1", None),
+    }
+    [common] = common_packages([a, b])
+    assert (common.type, common.name, common.same) == ("python", "Typing.Extensions", False)
 
 
 def test_package_diff_needs_both_sides_package_evidence():

@@ -151,15 +151,24 @@ def diff(a: Analysis, b: Analysis, kind: Iterable[str] | str | None = None) -> l
 
 
 # ---------------------------------------------------------------- packages
+def package_key(p: Package) -> tuple[str, str]:
+    """The identity of a package across images: its type and its name as its ecosystem
+    compares names (PEP 503 for python: ``typing_extensions`` is ``typing-extensions``)."""
+    row = ecosystems.find(p.type)
+    return (p.type, row.name_key(p.name) if row is not None else p.name)
+
+
 def _by_key(packages: Iterable[Package]) -> dict[tuple[str, str], dict[str, Package]]:
     found: dict[tuple[str, str], dict[str, Package]] = {}
     for p in packages:
-        found.setdefault((p.type, p.name), {}).setdefault(p.version, p)
+        found.setdefault(package_key(p), {}).setdefault(p.version, p)
     return found
 
 
 def package_diff(before: Iterable[Package], after: Iterable[Package]) -> Iterator[DiffRow]:
-    """Packages added, removed and changed, keyed by (type, name).
+    """Packages added, removed and changed, keyed by :func:`package_key` (type and name
+    as the ecosystem compares names); a ``changed`` row shows the name as ``after``
+    spells it.
 
     A name with one version on each side that differ is one ``changed`` row with its
     direction; versions present on both sides are unchanged; any other versions of a
@@ -167,7 +176,7 @@ def package_diff(before: Iterable[Package], after: Iterable[Package]) -> Iterato
     """
     old, new = _by_key(before), _by_key(after)
     for key in sorted(old.keys() | new.keys()):
-        type_, name = key
+        type_ = key[0]
         was, now = old.get(key, {}), new.get(key, {})
         gone = [v for v in was if v not in now]
         came = [v for v in now if v not in was]
@@ -175,14 +184,16 @@ def package_diff(before: Iterable[Package], after: Iterable[Package]) -> Iterato
             v0, v1 = gone[0], came[0]
             move = direction(type_, v0, v1)
             yield DiffRow(
-                "package", "changed", name, type_, v0, v1, move,
+                "package", "changed", now[v1].name, type_, v0, v1, move,
                 f"{v0} -> {v1} ({move})", _layer(now[v1]),
             )  # fmt: skip
             continue
         for v in gone:
-            yield DiffRow("package", "removed", name, type_, v, None, None, "", _layer(was[v]))
+            p = was[v]
+            yield DiffRow("package", "removed", p.name, type_, v, None, None, "", _layer(p))
         for v in came:
-            yield DiffRow("package", "added", name, type_, None, v, None, "", _layer(now[v]))
+            p = now[v]
+            yield DiffRow("package", "added", p.name, type_, None, v, None, "", _layer(p))
 
 
 def _layer(p: Package) -> int | None:

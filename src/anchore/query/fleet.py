@@ -16,7 +16,7 @@ import attrs
 
 from anchore import ecosystems
 from anchore.analysis.model import Analysis, Package
-from anchore.query.diff import DiffRow, diff, image_label
+from anchore.query.diff import DiffRow, diff, image_label, package_key
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
 from anchore.query.evidence import require_packages
 from anchore.query.filters import NameMatcher, VersionRange, name_matcher
@@ -170,22 +170,26 @@ class CommonPackageRow:
 
 
 def common_packages(analyses: Sequence[Analysis]) -> list[CommonPackageRow]:
-    """Packages (by type and name) that every image given carries, with each image's
-    versions. Every image needs its package evidence (every ecosystem's analyzer ran and
-    none failed): else :class:`UnanswerableQueryError`."""
+    """Packages (by :func:`~anchore.query.diff.package_key`: type, and name as the
+    ecosystem compares names, shown as the last image spells it) that every image
+    carries, with each image's versions. Every image needs its package evidence (every
+    ecosystem's analyzer ran and none failed): else :class:`UnanswerableQueryError`."""
     per_image = []
+    spelled: dict[tuple[str, str], str] = {}
     for a in analyses:
         require_packages(a, None, "common-packages")
         found: dict[tuple[str, str], set[str]] = {}
         for p in a.packages:
-            found.setdefault((p.type, p.name), set()).add(p.version)
+            key = package_key(p)
+            found.setdefault(key, set()).add(p.version)
+            spelled[key] = p.name
         per_image.append((image_label(a), found))
     keys = set.intersection(*(set(found) for _, found in per_image)) if per_image else set()
     rows = []
     for key in sorted(keys):
         versions = {label: tuple(sorted(found[key])) for label, found in per_image}
         same = len({v for v in versions.values()}) == 1
-        rows.append(CommonPackageRow(key[0], key[1], versions, same))
+        rows.append(CommonPackageRow(key[0], spelled[key], versions, same))
     return rows
 
 
