@@ -12,7 +12,7 @@ import pytest
 import anchore
 from anchore import query
 from anchore.query.layers import EfficiencyRow, WastedFileRow, efficiency, layers, wasted_files
-from imagebuilder import d, f, opaque, whiteout
+from imagebuilder import d, f, hard, opaque, whiteout
 from test_layer_changes import docker_layer_members, wasted_by_replay
 
 MiB = 1024 * 1024
@@ -77,6 +77,39 @@ def test_nothing_wasted(make_image):
     assert wasted_files(result) == []
     empty = anchore.analyze(make_image([[d("only")]]), analyzers=[])
     assert efficiency(empty)[0].efficiency == 1.0  # nothing stored: nothing wasted
+
+
+A = b"a" * 1000
+
+#: (layers, stored bytes, wasted bytes): a hard link stores no bytes (its content is
+#: its target member's), and that content is wasted only when no name shows it any more
+HARD_LINKS = [
+    # the first name deleted: /opt/b still shows the content
+    ([[d("opt"), f("opt/a", A), hard("opt/b", "opt/a")], [whiteout("opt/a")]], 1000, 0),
+    # the first name rewritten: /opt/b still shows the old content
+    ([[d("opt"), f("opt/a", A), hard("opt/b", "opt/a")], [f("opt/a", b"n" * 10)]], 1010, 0),
+    # the link deleted: /opt/a still shows it
+    ([[d("opt"), f("opt/a", A), hard("opt/b", "opt/a")], [whiteout("opt/b")]], 1000, 0),
+    # both names deleted: the content is wasted, once
+    ([[d("opt"), f("opt/a", A), hard("opt/b", "opt/a")], [whiteout("opt/a"), whiteout("opt/b")]],
+     1000, 1000),
+    # one name deleted per layer: wasted when the last goes
+    ([[d("opt"), f("opt/a", A), hard("opt/b", "opt/a")], [whiteout("opt/a")], [whiteout("opt/b")]],
+     1000, 1000),
+    # a later layer's link to a lower file (bound when squashed), then the first name deleted
+    ([[d("opt"), f("opt/a", A)], [hard("opt/b", "opt/a")], [whiteout("opt/a")]], 1000, 0),
+    # the directory holding both names deleted
+    ([[d("opt"), f("opt/a", A), hard("opt/b", "opt/a")], [whiteout("opt")]], 1000, 1000),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("built", "stored", "wasted"), HARD_LINKS)
+def test_hard_links_keep_their_content_shown(make_image, built, stored, wasted):
+    result = anchore.analyze(make_image(built), analyzers=[])
+    (row,) = efficiency(result)
+    assert (row.total_bytes, row.wasted_bytes, row.final_bytes) == (stored, wasted, stored - wasted)
+    assert sum(r.wasted_bytes for r in layers(result)) == wasted
+    assert sum(r.wasted_bytes for r in wasted_files(result, top=0)) == wasted
 
 
 def test_waste_does_not_depend_on_the_order_of_the_changes(make_image):

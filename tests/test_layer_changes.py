@@ -96,11 +96,40 @@ def replay(layers: list[list[tarfile.TarInfo]]) -> tuple[list[tuple[Any, ...]], 
 
 
 def wasted_by_replay(layers: list[list[tarfile.TarInfo]]) -> tuple[int, int]:
-    """(bytes all layers' regular members store, bytes of those the final tree shows)."""
+    """(bytes all layers' regular members store, bytes of those the final tree shows).
+
+    A regular member's content is shown while some path shows it: its own, or a hard
+    link's (a link member names the content its target path shows when it is read)."""
     total = sum(m.size for members in layers for m in members if m.isreg())
-    _, state = replay(layers)
-    shown = sum(size for kind, size in state.values() if kind == "file")
-    return total, shown
+    content: dict[str, tuple[int, str, int] | None] = {}  # path -> (layer, member, size)
+    for index, members in enumerate(layers):
+
+        def drop(top: str, keep_top: bool = False) -> None:
+            for path in [p for p in content if p.startswith(top + "/") or p == top]:
+                if path != top or not keep_top:
+                    del content[path]
+
+        for m in members:
+            path = _norm(m.name)
+            base = posixpath.basename(path)
+            if base == ".wh..wh..opq":
+                drop(posixpath.dirname(path), keep_top=True)
+            elif base.startswith(".wh."):
+                drop(posixpath.join(posixpath.dirname(path), base[4:]))
+        for m in members:
+            path = _norm(m.name)
+            if path == "/" or posixpath.basename(path).startswith(".wh."):
+                continue
+            if not m.isdir():
+                drop(path, keep_top=True)
+            if m.isreg():
+                content[path] = (index, path, m.size)
+            elif m.islnk():
+                content[path] = content.get(_norm(m.linkname))
+            else:
+                content[path] = None
+    shown = {c for c in content.values() if c is not None}
+    return total, sum(size for _, _, size in shown)
 
 
 def as_tuples(changes: list[FileChange]) -> list[tuple[Any, ...]]:

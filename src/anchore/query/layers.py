@@ -29,6 +29,16 @@ path)`` over every path (a deleted file's smallest copy is its whiteout's 0
 bytes; a file rewritten larger needs only its smaller copy), where ours is the
 share of stored bytes the image shows. Ours answers "how many stored bytes
 does nobody see".
+
+**Hard links.** A hard link's tar member stores no bytes: its content is the
+target's member (in its own layer, or a lower layer's file when the link is
+bound on squashing). A stored copy is wasted only when no name shows it any
+more: deleting or rewriting the target's *name* while a hard link that the
+final filesystem shows still points at that copy wastes nothing (``/opt/b``
+still shows it). The links come from the final file inventory (a hard link's
+``link_target``, as written): a link to a path that showed no copy when its
+layer was applied keeps nothing. The changes are replayed layer by layer,
+whatever order ``layer_changes`` lists them in.
 """
 
 from __future__ import annotations
@@ -42,7 +52,7 @@ import attrs
 from anchore.analysis.model import Analysis, FileChange, PackageChange
 from anchore.plugins import hookimpl
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
-from anchore.query.evidence import describe
+from anchore.query.evidence import describe, require_files
 from anchore.query.model import Param, Query
 
 __all__ = [
@@ -86,6 +96,16 @@ def _package_changes(analysis: Analysis, query: str) -> list[PackageChange]:
     return analysis.package_changes
 
 
+def _hard_links(analysis: Analysis, query: str) -> dict[int, list[str]]:
+    """layer -> targets of the hard links it wrote that the final filesystem shows."""
+    require_files(analysis, query)
+    links: dict[int, list[str]] = {}
+    for record in analysis.files:
+        if record.type == "hardlink" and record.link_target:
+            links.setdefault(record.layer_index, []).append(record.link_target)
+    return links
+
+
 def _layer_count(analysis: Analysis, changes: list[FileChange], query: str) -> int:
     """How many layers the image has: its metadata's, which must cover every change."""
     infos = analysis.image.layers
@@ -121,21 +141,33 @@ class _Waste:
     by_layer: dict[int, int]
 
 
-def _waste(changes: Sequence[FileChange]) -> _Waste:
+def _waste(changes: Sequence[FileChange], links: dict[int, list[str]]) -> _Waste:
     """Replay the changes, sorted by layer: a copy is wasted when a later change of its
-    path (a rewrite or a removal) hides it."""
+    path (a rewrite or a removal) hides it, unless a hard link the image shows (``links``:
+    layer -> targets) points at it."""
     total = 0
     shown: dict[str, tuple[int, int]] = {}  # path -> (layer, bytes) of its visible copy
+    kept: set[tuple[str, int]] = set()  # (path, layer) of copies a shown hard link keeps
     wasted: dict[str, int] = {}
     by_layer: dict[int, int] = {}
-    for c in changes:
-        before = shown.pop(c.path, None)
-        if before is not None and before[1]:
-            wasted[c.path] = wasted.get(c.path, 0) + before[1]
-            by_layer[before[0]] = by_layer.get(before[0], 0) + before[1]
-        if c.change != _REMOVED:
-            total += c.size
-            shown[c.path] = (c.layer_index, c.size)
+    count = len(changes)
+    i = 0
+    while i < count:
+        index = changes[i].layer_index
+        while i < count and changes[i].layer_index == index:
+            c = changes[i]
+            i += 1
+            before = shown.pop(c.path, None)
+            if before is not None and before[1] and (c.path, before[0]) not in kept:
+                wasted[c.path] = wasted.get(c.path, 0) + before[1]
+                by_layer[before[0]] = by_layer.get(before[0], 0) + before[1]
+            if c.change != _REMOVED:
+                total += c.size
+                shown[c.path] = (c.layer_index, c.size)
+        for target in links.get(index, ()):  # the copy each link of this layer names
+            copy = shown.get(target)
+            if copy is not None:
+                kept.add((target, copy[0]))
     copies: dict[str, int] = dict.fromkeys(wasted, 0)
     touched: dict[str, list[int]] = {path: [] for path in wasted}
     for c in changes:  # the wasted paths' layers and copies
@@ -194,7 +226,7 @@ def layers(analysis: Analysis) -> list[LayerRow]:
         for p in analysis.package_changes:
             if 0 <= p.layer_index < count:
                 pkgs[p.layer_index][p.change] += 1
-    waste = _waste(changes).by_layer
+    waste = _waste(changes, _hard_links(analysis, "layers")).by_layer
     infos = analysis.image.layers or ()
     return [
         LayerRow(
@@ -299,7 +331,7 @@ def efficiency(analysis: Analysis) -> list[EfficiencyRow]:
     later overwritten or deleted, and the share of the stored bytes the image shows."""
     changes = _changes(analysis, "efficiency")
     count = _layer_count(analysis, changes, "efficiency")
-    waste = _waste(changes)
+    waste = _waste(changes, _hard_links(analysis, "efficiency"))
     wasted = sum(amount for amount, *_ in waste.paths.values())
     score = 1.0 - wasted / waste.total if waste.total else 1.0
     return [
@@ -343,7 +375,7 @@ def wasted_files(analysis: Analysis, *, top: int = 20) -> list[WastedFileRow]:
         raise QueryParamError(f"query 'wasted-files': top={top} is negative (0: all)")
     changes = _changes(analysis, "wasted-files")
     _layer_count(analysis, changes, "wasted-files")
-    waste = _waste(changes)
+    waste = _waste(changes, _hard_links(analysis, "wasted-files"))
     rows = [
         WastedFileRow(path, copies, amount, touched, shown)
         for path, (amount, copies, touched, shown) in waste.paths.items()
