@@ -208,6 +208,19 @@ def test_advisory_names_the_images_carrying_pyyaml(images, store, asked):
         ]
 
 
+@pytest.mark.corpus
+def test_advisory_by_alias_when_no_image_is_affected(images, store):
+    """The store's alias table answers a CVE id though no image given carries pyyaml:
+    every image is ``absent`` (it used to claim the store lacked the advisory)."""
+    record = _pypa_record("CVE-2020-14343")
+    assert "CVE-2020-14343" in record.get("aliases", [])
+    rows = advisory([images["debian-min"], images["debian-node"]], "CVE-2020-14343", store)
+    assert [r.status for r in rows] == ["absent", "absent"]
+    assert record["id"] in rows[0].advisory.split(",")
+    assert record["id"] in [a.id for a in store.by_alias("CVE-2020-14343")]
+    assert store.by_alias("CVE-0000-00000") == []
+
+
 def _debian_record(path: Path, fixed: str, modified: str = "2024-01-01T00:00:00Z") -> Path:
     """One Debian:12 advisory for curl, on its own (a single record: it covers nothing)."""
     path.write_text(

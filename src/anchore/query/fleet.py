@@ -293,19 +293,13 @@ class AdvisoryRow:
     reason: str = ""
 
 
-def _advisories(store: Store, wanted: str, analyses: Sequence[Analysis]) -> list[Advisory]:
+def _advisories(store: Store, wanted: str) -> list[Advisory]:
     """The stored advisory ``wanted``; else the stored advisories that name it as an alias
-    and affect a package of ``analyses`` (the store has no lookup by alias of its own)."""
+    (:meth:`Store.by_alias`), whether or not any image is affected."""
     direct = store.get(wanted)
     if direct is not None:
         return [direct]
-    ids = {
-        m.advisory_id
-        for a in analyses
-        for m in match(a, store, include_declared=True)
-        if wanted in m.aliases
-    }
-    return [got for i in sorted(ids) if (got := store.get(i)) is not None]
+    return store.by_alias(wanted)
 
 
 def _families(package_type: str) -> set[str]:
@@ -351,12 +345,12 @@ def advisory(analyses: Sequence[Analysis], id: str, store: Store) -> list[Adviso
     :class:`UnanswerableQueryError`: the store cannot say whom it affects.
     """
     store.require_data()
-    found = _advisories(store, id, analyses)
+    found = _advisories(store, id)
     if not found:
         raise UnanswerableQueryError(
             f"the vulnerability store {store.path} holds no advisory {id!r}, nor one with that "
-            "alias affecting these images: whom it affects cannot be answered; load the feed "
-            "that publishes it (anchore db load)"
+            "alias: whom it affects cannot be answered; load the feed that publishes it "
+            "(anchore db load)"
         )
     ids = {a.id for a in found}
     #: a match may be reported under another record of the same vulnerability (matching

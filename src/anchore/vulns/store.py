@@ -441,6 +441,16 @@ class Store:
         rows = self._read("SELECT record FROM advisories WHERE id = ?", (advisory_id,))
         return parse_osv(json.loads(rows[0][0])) if rows else None
 
+    def by_alias(self, alias: str) -> list[Advisory]:
+        """The stored advisories that name ``alias`` (a CVE, a GHSA...) among their aliases,
+        by id: the same vulnerability may be published by several feeds."""
+        rows = self._read(
+            "SELECT DISTINCT a.record FROM aliases x JOIN advisories a ON a.id = x.advisory_id "
+            "WHERE x.alias = ? ORDER BY a.id",
+            (alias,),
+        )
+        return [parse_osv(json.loads(r[0])) for r in rows]
+
     def for_package(self, ecosystem: str, name: str) -> list[Advisory]:
         """Advisories naming this package in this ecosystem."""
         rows = self._read(
