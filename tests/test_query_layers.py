@@ -56,7 +56,7 @@ def small(make_image) -> Analysis:
         [f("etc/a", b"AAAA"), whiteout("etc/gone"), f("etc/b", b""),
          f("var/lib/dpkg/status", STATUS_Y)],
     ]  # fmt: skip
-    return anchore.analyze(make_image(layers), analyzers=["dpkg"])
+    return anchore.analyze(make_image(layers))  # every package analyzer ran
 
 
 def test_layer_rows(small):
@@ -93,6 +93,23 @@ def test_package_columns_unknown_without_package_changes(small):
     assert len(query.run("layer", [files_only], {"index": "1", "kind": "files"})) == 4
 
 
+def test_package_columns_unknown_when_a_package_analyzer_failed_or_did_not_run(small, make_image):
+    """package_changes is computed from what the analyzers found: with an analyzer
+    failed or never run, a layer "adding no packages" would be a guess."""
+    failed = attrs.evolve(small, failed_analyzers=("python",))
+    layers_ = [[d("var"), d("var/lib"), d("var/lib/dpkg"), f("var/lib/dpkg/status", STATUS)]]
+    dpkg_only = anchore.analyze(make_image(layers_), analyzers=["dpkg"])
+    for partial in (failed, dpkg_only):
+        assert partial.package_changes  # computed, but not from every analyzer
+        rows = query.run("layers", [partial]).rows
+        assert {(r.packages_added, r.packages_removed) for r in rows} == {(None, None)}
+        assert rows[0].files_added  # the file columns stay known
+        for kind in ({"kind": "packages"}, {}):
+            with pytest.raises(UnanswerableQueryError, match="python"):
+                query.run("layer", [partial], {"index": "0", **kind})
+        assert query.run("layer", [partial], {"index": "0", "kind": "files"}).rows
+
+
 def test_wasted_files_top_param(small):
     assert [r.path for r in query.run("wasted-files", [small], {"top": "0"})] == [
         "/var/lib/dpkg/status",
@@ -106,7 +123,7 @@ def test_wasted_files_top_param(small):
 
 @pytest.mark.corpus
 def test_debian_py_layers(corpus: Path):
-    result = anchore.analyze(corpus / "debian-py.docker.tar", analyzers=["dpkg", "python"])
+    result = anchore.analyze(corpus / "debian-py.docker.tar")
     members = docker_layer_members(corpus / "debian-py.docker.tar")
     expected, _ = replay(members)
     counts = Counter((r[0], r[2]) for r in expected)

@@ -52,7 +52,7 @@ import attrs
 from anchore.analysis.model import Analysis, FileChange, PackageChange
 from anchore.plugins import hookimpl
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
-from anchore.query.evidence import describe, require_files
+from anchore.query.evidence import describe, require_files, require_packages
 from anchore.query.model import Param, Query
 
 __all__ = [
@@ -87,12 +87,16 @@ def _changes(analysis: Analysis, query: str) -> list[FileChange]:
 
 
 def _package_changes(analysis: Analysis, query: str) -> list[PackageChange]:
+    """The packages each layer added and removed. They are made from what the package
+    analyzers found: every ecosystem's analyzer must have run and none failed, else a
+    layer "adding no packages" would be a guess."""
     if analysis.package_changes is None:
         raise UnanswerableQueryError(
             f"query {query!r}: the analysis of {describe(analysis)} "
             f"({analysis.origin}) records no package changes: what each layer did to the "
             "packages is unknown"
         )
+    require_packages(analysis, None, query)
     return analysis.package_changes
 
 
@@ -202,7 +206,8 @@ class LayerRow:
     files_removed: int
     #: bytes of file content it stores
     bytes: int
-    #: packages it added and removed (None: the analysis does not know)
+    #: packages it added and removed (None: the analysis does not know: it records no
+    #: package changes, or a package analyzer failed or did not run)
     packages_added: int | None
     packages_removed: int | None
     #: bytes it stores that later layers overwrote or deleted
@@ -221,9 +226,13 @@ def layers(analysis: Analysis) -> list[LayerRow]:
         if c.change != _REMOVED:
             stored[c.layer_index] += c.size
     pkgs: list[dict[str, int]] | None = None
-    if analysis.package_changes is not None:
+    try:
+        package_changes = _package_changes(analysis, "layers")
+    except UnanswerableQueryError:  # the files are known, the packages not: None
+        package_changes = None
+    if package_changes is not None:
         pkgs = [{"added": 0, "removed": 0} for _ in range(count)]
-        for p in analysis.package_changes:
+        for p in package_changes:
             if 0 <= p.layer_index < count:
                 pkgs[p.layer_index][p.change] += 1
     waste = _waste(changes, _hard_links(analysis, "layers")).by_layer
@@ -279,7 +288,8 @@ def layer(analysis: Analysis, *, index: int, kind: str | None = None) -> list[La
     the packages it added and removed (``kind`` files or packages: only those).
 
     A negative index counts from the last layer. Unanswerable when the analysis does
-    not record the changes asked for.
+    not record the changes asked for, or, for packages, when a package analyzer failed
+    or did not run (``kind`` files still answers).
     """
     if kind is not None:
         _kind(kind)
