@@ -3,17 +3,19 @@
 ``python -m anchore.plugins.reference docs/plugins.md`` rewrites the part of the
 file between the markers; without an argument the part is printed. A test
 keeps the committed file equal to what this renders, so the documentation
-cannot drift from ``hookspecs``.
+cannot drift from ``hookspecs``. :func:`replace_between` and :func:`main` serve
+every rendered reference (the query reference's too).
 """
 
 from __future__ import annotations
 
 import inspect
 import sys
+from collections.abc import Callable, Sequence
 
 from anchore.plugins import hookspecs
 
-__all__ = ["BEGIN", "END", "render", "replace_section"]
+__all__ = ["BEGIN", "END", "main", "render", "replace_between", "replace_section"]
 
 BEGIN = (
     "<!-- BEGIN hook reference: rendered from src/anchore/plugins/hookspecs.py by "
@@ -60,19 +62,31 @@ def render() -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def replace_between(text: str, begin: str, end: str, rendered: str) -> str:
+    """``text`` with the part from the line ``begin`` through ``end`` replaced by
+    ``rendered`` (which carries the markers again); a ValueError when they are missing."""
+    start, stop = text.find(begin), text.find(end)
+    if start < 0 or stop < start:
+        raise ValueError(f"no {begin!r} ... {end!r} markers in the text")
+    return text[:start] + rendered + text[stop + len(end) :].removeprefix("\n")
+
+
+def main(argv: Sequence[str], replace: Callable[[str], str], render: Callable[[], str]) -> None:
+    """A reference module's command line: rewrite the file named by ``argv[1]`` with
+    ``replace``, or print ``render()`` when no file is named."""
+    if len(argv) > 1:
+        with open(argv[1], encoding="utf-8") as fh:
+            text = fh.read()
+        with open(argv[1], "w", encoding="utf-8") as fh:
+            fh.write(replace(text))
+    else:
+        sys.stdout.write(render())
+
+
 def replace_section(text: str) -> str:
     """``text`` (a markdown file) with its hook reference section rendered anew."""
-    start, end = text.find(BEGIN), text.find(END)
-    if start < 0 or end < start:
-        raise ValueError("no hook reference markers in the text")
-    return text[:start] + render() + text[end + len(END) :].removeprefix("\n")
+    return replace_between(text, BEGIN, END, render())
 
 
 if __name__ == "__main__":  # pragma: no cover
-    if len(sys.argv) > 1:
-        with open(sys.argv[1], encoding="utf-8") as fh:
-            text = fh.read()
-        with open(sys.argv[1], "w", encoding="utf-8") as fh:
-            fh.write(replace_section(text))
-    else:
-        sys.stdout.write(render())
+    main(sys.argv, replace_section, render)

@@ -17,6 +17,7 @@ import sys
 import attrs
 
 from anchore.plugins import Registry
+from anchore.plugins.reference import main, replace_between
 from anchore.query.model import Query
 
 __all__ = ["BEGIN", "END", "QUERY_MODULES", "column_docs", "render", "replace_section"]
@@ -104,17 +105,8 @@ def render() -> str:
 
 def replace_section(text: str) -> str:
     """``text`` (a markdown file) with its query reference section rendered anew."""
-    start, end = text.find(BEGIN), text.find(END)
-    if start < 0 or end < start:
-        raise ValueError("no query reference markers in the text")
-    return text[:start] + render() + text[end + len(END) :].removeprefix("\n")
+    return replace_between(text, BEGIN, END, render())
 
 
 if __name__ == "__main__":  # pragma: no cover
-    if len(sys.argv) > 1:
-        with open(sys.argv[1], encoding="utf-8") as fh:
-            text = fh.read()
-        with open(sys.argv[1], "w", encoding="utf-8") as fh:
-            fh.write(replace_section(text))
-    else:
-        sys.stdout.write(render())
+    main(sys.argv, replace_section, render)
