@@ -207,7 +207,7 @@ class FileChange:
     path: str
     #: ``added``, ``changed`` or ``removed``
     change: str
-    #: the entry's type as FileRecord has it (``file``, ``dir``, ``symlink``...)
+    #: the entry's type as FileRecord has it (``file``, ``directory``, ``symlink``, ``hardlink``...)
     type: str
     #: bytes this layer stored for the path; for ``removed``, bytes of the copy it hid
     size: int
