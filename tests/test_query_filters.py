@@ -76,6 +76,17 @@ def test_a_bad_constraint_is_a_value_error_naming_it(text: str) -> None:
         VersionRange.parse(text)
 
 
+@pytest.mark.parametrize(
+    "text", ["^3.6.3", "~3.6", "~=1.4", ">=~1.4", "1.*", ">=1.0,<2.*", "~>2.1"]
+)
+def test_range_syntax_of_other_tools_is_refused(text: str) -> None:
+    """npm's ^ and ~, PEP 440's ~=, gem's ~> and wildcards are not bare versions: maven and
+    rpm would parse ``^3.6.3`` and silently match nothing."""
+    with pytest.raises(ValueError, match="not supported"):
+        VersionRange.parse(text)
+    assert VersionRange.parse("3.6.3").contains("3.6.3", "java-archive")
+
+
 def test_an_unparsable_version_fails_closed() -> None:
     r = VersionRange.parse(">=1.0")
     with pytest.raises(VersionError):

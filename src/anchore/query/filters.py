@@ -48,7 +48,9 @@ def scheme_of(package_type: str) -> str:
 @attrs.frozen
 class VersionRange:
     """Constraints that must all hold (``>=1.2,<2.0``), each ``OP VERSION`` with OP one of
-    ``= == != >= <= > <``; a bare version is ``=``.
+    ``= == != >= <= > <``; a bare version is ``=``. A version must not start with ``^``
+    or ``~`` nor hold a ``*``: other tools' range syntax (``^1.2``, ``~1.2``, ``~=1.2``, ``~>1.2``,
+    ``1.*``) is refused, not read as a version that matches nothing.
 
     The versions of the constraints are parsed only when compared, in the scheme of
     the package compared (a range applies to packages of any ecosystem).
@@ -75,6 +77,13 @@ class VersionRange:
                 raise ValueError(
                     f"version constraint {part.strip()!r} of {text!r}: "
                     f"unknown operator before {version!r}"
+                )
+            if version[0] in "^~" or "*" in version:
+                raise ValueError(
+                    f"version constraint {part.strip()!r} of {text!r}: {version!r} is not a "
+                    f"version; the operators are {' '.join(OPERATORS)} (npm's ^ and ~, "
+                    "PEP 440's ~=, gem's ~> and * wildcards are not supported: write "
+                    "the bounds, e.g. >=1.4,<2)"
                 )
             constraints.append(("=" if op == "==" else op, version))
         return cls(tuple(constraints), text)
