@@ -379,8 +379,11 @@ def test_missing_evidence_is_unanswerable(corpus: Path, analyses: dict) -> None:
             all_types(only_secrets)
         with pytest.raises(UnanswerableQueryError, match="no analyzer of"):
             all_types(only_dpkg)
-    with pytest.raises(UnanswerableQueryError, match="no OS package analyzer ran"):
+    with pytest.raises(UnanswerableQueryError, match="no analyzer of deb packages"):
         q.unowned_files(only_secrets)
+    no_python = attrs.evolve(a, failed_analyzers=("python",))  # RECORD lists own files too
+    with pytest.raises(UnanswerableQueryError, match="python analyzer failed"):
+        q.unowned_files(no_python)
     assert q.packages(only_dpkg, type="deb") == q.packages(a, type="deb")
     no_files = attrs.evolve(a, files=[], files_known=False, origin="sbom:cyclonedx-json")
     for name in ("files", "unowned-files"):

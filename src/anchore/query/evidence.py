@@ -17,12 +17,14 @@ from anchore.image.model import ContainerConfig
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
 
 __all__ = [
+    "FILE_OWNING_TYPES",
     "OS_ANALYZERS",
     "PACKAGE_ANALYZERS",
     "describe",
     "require",
     "require_config",
     "require_files",
+    "require_owners",
     "require_package_type",
     "require_packages",
 ]
@@ -35,6 +37,10 @@ PACKAGE_ANALYZERS: frozenset[str] = frozenset(
 OS_ANALYZERS: frozenset[str] = frozenset(
     a for row in ecosystems.ECOSYSTEMS if row.is_os for a in row.analyzers
 )
+
+#: the package types whose analyzers list the files their packages own (Package.files:
+#: dpkg's .list files, rpm's and apk's databases, python's dist-info RECORD)
+FILE_OWNING_TYPES: tuple[str, ...] = ("deb", "rpm", "apk", "python")
 
 
 def describe(analysis: Analysis) -> str:
@@ -98,6 +104,13 @@ def require_packages(analysis: Analysis, type: str | None, query: str) -> None:
             f"{describe(analysis)}: they were never looked for"
             + ("; give a package type" if type is None else "")
         )
+
+
+def require_owners(analysis: Analysis, query: str) -> None:
+    """Which files packages own is known: every analyzer whose packages list their files
+    (:data:`FILE_OWNING_TYPES`) ran and none failed; else their files would look unowned."""
+    for type in FILE_OWNING_TYPES:
+        require_packages(analysis, type, query)
 
 
 def require_files(analysis: Analysis, query: str) -> None:

@@ -24,9 +24,9 @@ from anchore.image.filetree import FileType, octal_mode
 from anchore.plugins import hookimpl
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
 from anchore.query.evidence import (
-    OS_ANALYZERS,
     require,
     require_files,
+    require_owners,
     require_packages,
 )
 from anchore.query.filters import NameMatcher, VersionError, VersionRange, name_matcher
@@ -384,16 +384,11 @@ def unowned_files(
 ) -> list[UnownedRow]:
     """Regular files at or below ``prefix`` that no package database lists (added by
     hand, or by a tool without a database), per directory; ``depth`` rolls them up
-    (1: ``/usr``, 2: ``/usr/share``). Unanswerable when an OS package analyzer failed
-    or none ran: their packages' files would all look unowned."""
+    (1: ``/usr``, 2: ``/usr/share``). Unanswerable unless every analyzer whose packages
+    list their files (dpkg, rpm, apk, python: dist-info RECORD) ran and none failed:
+    their packages' files would look unowned."""
     require_files(analysis, "unowned-files")
-    failed = [a for a in analysis.failed_analyzers if a in OS_ANALYZERS]
-    if failed or not OS_ANALYZERS & set(analysis.analyzers):
-        why = f"the {', '.join(failed)} analyzer failed" if failed else "no OS package analyzer ran"
-        raise UnanswerableQueryError(
-            f"query 'unowned-files': {why} on {analysis.image.source or analysis.origin}: "
-            "which files packages own is unknown"
-        )
+    require_owners(analysis, "unowned-files")
     bins: dict[str, list[int]] = {}
     for f in analysis.unowned_files():
         if _under(f.path, prefix):
