@@ -152,6 +152,12 @@ def _analyze(path: str) -> Analysis:
     return anchore.analyze(path, analyzers=["dpkg", "python"])
 
 
+def _of_layer(result: Analysis, index: int) -> list[tuple[Any, ...]]:
+    """The changes of one layer as tuples (the analysis must record them)."""
+    assert result.layer_changes is not None
+    return as_tuples([c for c in result.layer_changes if c.layer_index == index])
+
+
 def test_changes_of_a_built_image_exactly(make_image):
     layers = [
         [d("data"), f("data/big", b"a" * MiB), f("etc/conf", b"x" * 500, mode=0o644),
@@ -161,8 +167,7 @@ def test_changes_of_a_built_image_exactly(make_image):
          f("etc/conf", b"x" * 500, mode=0o600), whiteout("link"), f("fresh", b"")],
     ]  # fmt: skip
     result = _analyze(make_image(layers))
-    assert result.layer_changes is not None
-    assert as_tuples([c for c in result.layer_changes if c.layer_index == 1]) == [
+    assert _of_layer(result, 1) == [
         (1, "/cache/a", "removed", "file", 20),
         (1, "/cache/new", "added", "file", 1),
         (1, "/cache/sub", "removed", "directory", 0),
@@ -173,9 +178,10 @@ def test_changes_of_a_built_image_exactly(make_image):
         (1, "/gone", "removed", "file", 40),
         (1, "/link", "removed", "symlink", 0),
     ]
-    layer0 = [c for c in result.layer_changes if c.layer_index == 0]
-    assert {c.change for c in layer0} == {"added"}
+    layer0 = _of_layer(result, 0)
+    assert {c[2] for c in layer0} == {"added"}
     assert len(layer0) == 9  # /etc made by the tar as a parent is not a member: not a change
+    assert result.layer_changes is not None
     assert result.layer_changes == sorted(
         result.layer_changes, key=lambda c: (c.layer_index, c.path)
     )
@@ -194,8 +200,7 @@ def test_symlinked_parents_deletions_and_replacements(make_image):
          f("srv/new", b"n"), hard("usr/bin/b2", "usr/bin/a")],
     ]  # fmt: skip
     result = _analyze(make_image(layers))
-    assert result.layer_changes is not None
-    assert as_tuples([c for c in result.layer_changes if c.layer_index == 1]) == [
+    assert _of_layer(result, 1) == [
         (1, "/opt/tree", "changed", "file", 10),
         (1, "/opt/tree/x", "removed", "file", 3),
         (1, "/opt/tree/y", "removed", "directory", 0),
@@ -206,6 +211,7 @@ def test_symlinked_parents_deletions_and_replacements(make_image):
         (1, "/usr/bin/b", "added", "file", 4),
         (1, "/usr/bin/b2", "added", "hardlink", 0),
     ]
+    assert result.layer_changes is not None
     assert visible_after(result.layer_changes) == {e.path for e in result.files}
 
 
