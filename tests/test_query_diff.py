@@ -340,6 +340,27 @@ def test_python_names_compare_under_pep_503():
     assert (common.type, common.name, common.same) == ("python", "Typing.Extensions", False)
 
 
+def test_config_known_only_when_the_analysis_has_it():
+    """A syft SBOM whose reader set config_digest from imageID but carried no config blob,
+    and a hand-made image analysis without a config digest: config and diff both refuse
+    them (they used to answer [] and "removed" every setting)."""
+    from anchore.image.model import ContainerConfig
+    from anchore.query.image import config
+
+    full = _analysis(name="a")
+    full = attrs.evolve(full, image=attrs.evolve(full.image, config=ContainerConfig(user="app")))
+    no_blob = attrs.evolve(_analysis(name="b"), origin="sbom:syft-json")
+    no_digest = attrs.evolve(full, image=attrs.evolve(full.image, config_digest=""))
+    for bad in (no_blob, no_digest):
+        with pytest.raises(UnanswerableQueryError, match="config"):
+            config(bad)
+        with pytest.raises(UnanswerableQueryError, match="config"):
+            diff(full, bad, "config")
+    assert [(r.change, r.name) for r in diff(_analysis(name="b"), full, "config")] == [
+        ("added", "user")
+    ]
+
+
 def test_package_diff_needs_both_sides_package_evidence():
     """An image whose dpkg analyzer failed, or where no package analyzer ran, does not
     "remove" its debs: the package part of diff is unanswerable, the file part is not."""

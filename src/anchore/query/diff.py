@@ -21,7 +21,7 @@ from anchore import ecosystems
 from anchore.analysis.model import Analysis, FileRecord, Package
 from anchore.image.model import ContainerConfig
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
-from anchore.query.evidence import require_packages
+from anchore.query.evidence import require_config, require_packages
 from anchore.versions import VersionError, compare
 
 __all__ = [
@@ -116,7 +116,8 @@ def diff(a: Analysis, b: Analysis, kind: Iterable[str] | str | None = None) -> l
     ran, none failed): an image whose dpkg analyzer failed has not "removed" its debs.
     The file and setuid parts need both file inventories; an analysis without one (an
     SBOM that lists no files) raises :class:`UnanswerableQueryError` naming it. The
-    config part needs both configs (an SBOM may carry none).
+    config part needs both configs (an SBOM may carry none:
+    :func:`~anchore.query.evidence.require_config`).
     """
     kinds = parse_kinds(kind) if isinstance(kind, str) else frozenset(kind or KINDS)
     if not kinds <= set(KINDS):
@@ -141,11 +142,7 @@ def diff(a: Analysis, b: Analysis, kind: Iterable[str] | str | None = None) -> l
             rows.extend(special_bits_diff(old, new))
     if "config" in kinds:
         for side in (a, b):
-            if not side.image.config_digest:
-                raise UnanswerableQueryError(
-                    f"{image_label(side)} ({side.origin}) has no image config: its config "
-                    "cannot be compared; leave out kind=config"
-                )
+            require_config(side, "diff")
         rows.extend(config_diff(a.image.config, b.image.config))
     return rows
 

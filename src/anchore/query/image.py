@@ -25,6 +25,7 @@ from anchore.plugins import hookimpl
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
 from anchore.query.evidence import (
     require,
+    require_config,
     require_files,
     require_owners,
     require_packages,
@@ -622,13 +623,10 @@ def _argv(items: Sequence[str]) -> str:
 
 def config(analysis: Analysis) -> list[ConfigRow]:
     """The image config as rows, one per variable, label, port, volume and setting, in
-    the config's own order. Unanswerable for an SBOM that carried no config."""
-    info = analysis.image
-    if analysis.origin != "image" and not info.config_digest:
-        raise UnanswerableQueryError(
-            f"query 'config': the analysis ({analysis.origin}) does not carry the image config"
-        )
-    c = info.config
+    the config's own order. Unanswerable when the analysis does not carry the config
+    (:func:`~anchore.query.evidence.require_config`: an SBOM without it)."""
+    require_config(analysis, "config")
+    c = analysis.image.config
     health = c.healthcheck
     rows = [ConfigRow("env", *_pair(item)) for item in c.env]
     rows += [ConfigRow("label", k, v) for k, v in c.labels.items()]
