@@ -474,15 +474,31 @@ def test_retrieved_files_are_the_bytes_in_the_layers(
     name: str, corpus: Path, analyses: dict
 ) -> None:
     wanted = set(RETRIEVED_FILES)
-    tree = squash(corpus / f"{name}.docker.tar", lambda p: p in wanted)
-    kept = {p: m for p, m in tree.items() if m.info.isreg()}
+    archive = corpus / f"{name}.docker.tar"
+    tree = squash(archive, lambda p: p in wanted)
+    # a symlinked path (Debian's /etc/os-release -> ../usr/lib/os-release) is answered
+    # with its target's bytes, read from the layers by following the tar's link name
+    links = {
+        p: posixpath.normpath(posixpath.join(posixpath.dirname(p), m.info.linkname))
+        for p, m in tree.items()
+        if m.info.issym()
+    }
+    targets = squash(archive, lambda p: p in set(links.values()))
+    assert "/etc/os-release" in links  # the case the review found
     rows = query.run("retrieved-files", analyses[name])
-    assert {r.path for r in rows} == set(kept)
+    assert {r.path for r in rows} == set(tree)
     for row in rows:
-        m = kept[row.path]
+        m = targets[links[row.path]] if row.path in links else tree[row.path]
+        assert m.info.isreg(), row.path
+        assert row.link_target == links.get(row.path), row.path
         assert row.content.encode() == m.data, row.path
         assert row.sha256 == "sha256:" + hashlib.sha256(m.data).hexdigest()
         assert (row.size, row.layer_index, row.error) == (len(m.data), m.layer, None)
+    (release,) = q.retrieved_files(analyses[name], path="/etc/os-release")
+    assert (release.link_target, release.content) == (
+        "/usr/lib/os-release",
+        targets["/usr/lib/os-release"].data.decode(),
+    )
     (passwd,) = query.run("retrieved-files", analyses[name], {"path": "/etc/passwd"})
     assert passwd.content.startswith("root:x:0:0:")
     with pytest.raises(UnanswerableQueryError, match="/etc/shadow is not among"):
@@ -505,6 +521,26 @@ def test_a_large_or_binary_retrieved_file_is_an_error_not_a_gap(make_image) -> N
     assert rows["/etc/services"].content is None and "65536" in rows["/etc/services"].error
     assert rows["/etc/hosts"].content is None and "UTF-8" in rows["/etc/hosts"].error
     assert q.retrieved_files(a, path="/etc/passwd") == []  # not in this image
+
+
+def test_a_symlinked_retrieved_path_is_never_a_silent_gap(make_image) -> None:
+    """A kept path that is a link: followed to a kept target, else an error row."""
+    import imagebuilder
+
+    path = make_image([[imagebuilder.f("usr/lib/os-release", b"ID=test\n"),
+                        imagebuilder.f("opt/hosts", b"127.0.0.1 x\n"),
+                        imagebuilder.sym("etc/os-release", "../usr/lib/os-release"),
+                        imagebuilder.sym("etc/hosts", "/opt/hosts"),
+                        imagebuilder.sym("etc/hostname", "/nowhere"),
+                        imagebuilder.d("etc/crontab")]])  # fmt: skip
+    rows = {r.path: r for r in q.retrieved_files(analyze(path))}
+    release = rows["/etc/os-release"]
+    assert (release.content, release.link_target) == ("ID=test\n", "/usr/lib/os-release")
+    assert rows["/usr/lib/os-release"].content == "ID=test\n"
+    assert rows["/etc/hosts"].content is None
+    assert "/opt/hosts" in rows["/etc/hosts"].error and "not kept" in rows["/etc/hosts"].error
+    assert "lacks" in rows["/etc/hostname"].error
+    assert "not a regular file" in rows["/etc/crontab"].error
 
 
 # ---------------------------------------------------------------- registry

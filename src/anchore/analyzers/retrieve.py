@@ -10,7 +10,9 @@ query knows it is missing rather than absent. Each kept file is a
 :class:`~anchore.analysis.model.Dataset` named ``file:PATH`` whose value is
 ``{path, size, sha256, content}``, located in the layer that wrote it. The engine
 offers analyzers regular files only: a path that is a symlink (Debian's
-``/etc/os-release``) is not kept, its target is when listed (``/usr/lib/os-release``).
+``/etc/os-release``) is not kept, its target is when listed (``/usr/lib/os-release``);
+the retrieved-files query follows the link through the file inventory and answers the
+asked path with its target's content (or an error row), never with nothing.
 """
 
 from __future__ import annotations

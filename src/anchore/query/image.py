@@ -669,42 +669,86 @@ class RetrievedFileRow:
     layer_index: int | None
     #: the content, as text (None when it was not kept: see ``error``)
     content: str | None
-    #: why the content was not kept (too large, not text), else None
+    #: why the content was not kept (too large, not text, a link to a file not kept),
+    #: else None
     error: str | None
+    #: the file ``path`` resolves to when it is a symlink (its content is that file's),
+    #: else None
+    link_target: str | None = None
 
 
 def retrieved_files(analysis: Analysis, *, path: str | None = None) -> list[RetrievedFileRow]:
     """The files the retrieve analyzer kept (``/etc/passwd``, ``/etc/group``...), or the
-    one at ``path``: no row when the image has no such file; unanswerable when the path
-    is not one the analyzer keeps."""
+    one at ``path``; unanswerable when the path is not one the analyzer keeps.
+
+    A kept path that is a symlink in the image (Debian's ``/etc/os-release`` ->
+    ``../usr/lib/os-release``) is answered through the file inventory: the row shows the
+    asked path, ``link_target`` the file it resolves to, and that file's content (or an
+    ``error`` saying why there is none: a target that is not kept or not there). No row
+    only when the image has no such path (as far as the inventory or, without one, the
+    analyzer saw)."""
     require(analysis, "retrieve", "retrieved-files")
     if path is not None and path not in RETRIEVED_FILES:
         raise UnanswerableQueryError(
             f"query 'retrieved-files': {path} is not among the files analyses keep: "
             f"{', '.join(RETRIEVED_FILES)}"
         )
-    rows = []
+    kept: dict[str, RetrievedFileRow] = {}
     for name, ds in analysis.datasets.items():
         if not name.startswith(DATASET_PREFIX):
             continue
         v = ds.value
-        if path is not None and v.get("path") != path:
-            continue
         loc = ds.locations[0] if ds.locations else None
-        rows.append(
-            RetrievedFileRow(
-                path=v.get("path"),
-                size=v.get("size"),
-                sha256=f"sha256:{v['sha256']}" if v.get("sha256") else None,
-                layer_index=loc.layer_index if loc else None,
-                content=v.get("content"),
-                error=None,
-            )
+        kept[v.get("path")] = RetrievedFileRow(
+            path=v.get("path"),
+            size=v.get("size"),
+            sha256=f"sha256:{v['sha256']}" if v.get("sha256") else None,
+            layer_index=loc.layer_index if loc else None,
+            content=v.get("content"),
+            error=None,
         )
     for err in analysis.errors:
-        if err.analyzer == "retrieve" and err.path and (path is None or err.path == path):
-            rows.append(RetrievedFileRow(err.path, None, None, None, None, err.message))
+        if err.analyzer == "retrieve" and err.path:
+            kept.setdefault(
+                err.path, RetrievedFileRow(err.path, None, None, None, None, err.message)
+            )
+    inventory = {f.path: f for f in analysis.files} if analysis.files_known else {}
+    rows = []
+    for asked in (path,) if path is not None else sorted({*RETRIEVED_FILES, *kept}):
+        if asked in kept:
+            rows.append(kept[asked])
+        elif asked in inventory:
+            rows.append(_through_inventory(asked, inventory, kept))
     return sorted(rows, key=lambda r: r.path)
+
+
+def _through_inventory(
+    path: str, inventory: dict[str, FileRecord], kept: dict[str, RetrievedFileRow]
+) -> RetrievedFileRow:
+    """The row of a path the analyzer was not offered (it reads regular files): a symlink
+    followed to its final target, or an error row saying why there is no content."""
+    seen = [path]
+    record = inventory[path]
+    while record.type == FileType.SYMLINK.value and record.link_target is not None:
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(seen[-1]), record.link_target))
+        if target in seen or len(seen) > 40:
+            return _error_row(path, target, f"a symlink loop ({' -> '.join([*seen, target])})")
+        seen.append(target)
+        if target in kept:
+            got = kept[target]
+            return attrs.evolve(got, path=path, link_target=target)
+        if target not in inventory:
+            return _error_row(path, target, f"a symlink to {target}, which the image lacks")
+        record = inventory[target]
+    if len(seen) > 1:
+        return _error_row(
+            path, seen[-1], f"a symlink to {seen[-1]}, a {record.type} whose content is not kept"
+        )
+    return _error_row(path, None, f"a {record.type}, not a regular file: its content is not kept")
+
+
+def _error_row(path: str, target: str | None, why: str) -> RetrievedFileRow:
+    return RetrievedFileRow(path, None, None, None, None, why, link_target=target)
 
 
 # ---------------------------------------------------------------- registration
