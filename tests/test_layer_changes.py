@@ -56,13 +56,21 @@ def _norm(name: str) -> str:
     return posixpath.normpath("/" + name)
 
 
-def replay(layers: list[list[tarfile.TarInfo]]) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
-    """(layer, path, change, type, size) of every layer, and the final path -> (type, size),
-    by applying whiteouts naively: a deleted directory is a prefix scan of every path."""
-    state: dict[str, tuple[str, int]] = {}
+#: a regular member's content: (layer, path, size); a hard link shows its target's
+_Content = tuple[int, str, int]
+
+
+def replay(
+    layers: list[list[tarfile.TarInfo]],
+) -> tuple[list[tuple[Any, ...]], dict[str, tuple[str, int, _Content | None]]]:
+    """(layer, path, change, type, size) of every layer, and the final path -> (type,
+    size, content shown), by applying whiteouts naively: a deleted directory is a prefix
+    scan of every path. A hard link member shows the content its target path shows
+    when the member is read."""
+    state: dict[str, tuple[str, int, _Content | None]] = {}
     records: list[tuple[Any, ...]] = []
     for index, members in enumerate(layers):
-        removed: dict[str, tuple[str, int]] = {}
+        removed: dict[str, tuple[str, int, _Content | None]] = {}
 
         def drop(top: str, keep_top: bool = False) -> None:
             for path in [
@@ -84,51 +92,26 @@ def replay(layers: list[list[tarfile.TarInfo]]) -> tuple[list[tuple[Any, ...]], 
                 continue
             kind = _TAR_TYPES[m.type]
             size = m.size if m.isreg() else 0
+            content: _Content | None = (index, path, size) if m.isreg() else None
+            if m.islnk():
+                content = state.get(_norm(m.linkname), ("", 0, None))[2]
             if kind != "directory":
                 drop(path, keep_top=True)
             again = path in state or path in removed
             removed.pop(path, None)
             written[path] = ("changed" if again else "added", kind, size)
-            state[path] = (kind, size)
-        records += [(index, p, "removed", t, s) for p, (t, s) in removed.items()]
+            state[path] = (kind, size, content)
+        records += [(index, p, "removed", t, s) for p, (t, s, _) in removed.items()]
         records += [(index, p, c, t, s) for p, (c, t, s) in written.items()]
     return sorted(records), state
 
 
 def wasted_by_replay(layers: list[list[tarfile.TarInfo]]) -> tuple[int, int]:
-    """(bytes all layers' regular members store, bytes of those the final tree shows).
-
-    A regular member's content is shown while some path shows it: its own, or a hard
-    link's (a link member names the content its target path shows when it is read)."""
+    """(bytes all layers' regular members store, bytes of those the final tree shows:
+    each content once, whether its own path or a hard link shows it)."""
     total = sum(m.size for members in layers for m in members if m.isreg())
-    content: dict[str, tuple[int, str, int] | None] = {}  # path -> (layer, member, size)
-    for index, members in enumerate(layers):
-
-        def drop(top: str, keep_top: bool = False) -> None:
-            for path in [p for p in content if p.startswith(top + "/") or p == top]:
-                if path != top or not keep_top:
-                    del content[path]
-
-        for m in members:
-            path = _norm(m.name)
-            base = posixpath.basename(path)
-            if base == ".wh..wh..opq":
-                drop(posixpath.dirname(path), keep_top=True)
-            elif base.startswith(".wh."):
-                drop(posixpath.join(posixpath.dirname(path), base[4:]))
-        for m in members:
-            path = _norm(m.name)
-            if path == "/" or posixpath.basename(path).startswith(".wh."):
-                continue
-            if not m.isdir():
-                drop(path, keep_top=True)
-            if m.isreg():
-                content[path] = (index, path, m.size)
-            elif m.islnk():
-                content[path] = content.get(_norm(m.linkname))
-            else:
-                content[path] = None
-    shown = {c for c in content.values() if c is not None}
+    _, state = replay(layers)
+    shown = {content for _, _, content in state.values() if content is not None}
     return total, sum(size for _, _, size in shown)
 
 
