@@ -361,6 +361,13 @@ def test_config_known_only_when_the_analysis_has_it():
     ]
 
 
+def test_an_empty_or_unknown_kind_is_a_param_error():
+    a = _analysis(name="a")
+    for kind in ([], "", ["package", "files"], "dirs"):
+        with pytest.raises(QueryParamError, match="kind"):
+            diff(a, a, kind)
+
+
 def test_package_diff_needs_both_sides_package_evidence():
     """An image whose dpkg analyzer failed, or where no package analyzer ran, does not
     "remove" its debs: the package part of diff is unanswerable, the file part is not."""

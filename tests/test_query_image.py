@@ -523,6 +523,24 @@ def test_a_large_or_binary_retrieved_file_is_an_error_not_a_gap(make_image) -> N
     assert q.retrieved_files(a, path="/etc/passwd") == []  # not in this image
 
 
+@corpus_only
+def test_plain_functions_check_their_parameters_as_run_does(analyses: dict) -> None:
+    """Called directly, a query refuses what ``run`` refuses, as a QueryParamError: a
+    relative prefix (it matched nothing), depth 0 (it rolled all up to /), a negative
+    layer (as ``anchore files --layer``: layers are numbered 0 to N-1)."""
+    a = analyses["debian-min"]
+    for call in (
+        lambda: q.files(a, prefix="etc"),
+        lambda: q.files(a, type="dirs"),
+        lambda: q.unowned_files(a, depth=0),
+        lambda: q.unowned_files(a, prefix="usr"),
+        lambda: q.packages(a, layer=-1),
+    ):
+        with pytest.raises(QueryParamError):
+            call()
+    assert q.files(a, prefix="/etc") and q.unowned_files(a, depth=1) is not None
+
+
 def test_a_symlinked_retrieved_path_is_never_a_silent_gap(make_image) -> None:
     """A kept path that is a link: followed to a kept target, else an error row."""
     import imagebuilder

@@ -110,7 +110,8 @@ def direction(package_type: str, before: str, after: str) -> str:
 
 def diff(a: Analysis, b: Analysis, kind: Iterable[str] | str | None = None) -> list[DiffRow]:
     """What changed from image ``a`` to image ``b``: packages, files, setuid/setgid bits and
-    config, or only the ``kind`` given (one kind, several, or ``package,config``).
+    config, or only the ``kind`` given (one kind, several, or ``package,config``; an
+    empty or unknown one is a :class:`QueryParamError`).
 
     The package part needs both sides' package evidence (every ecosystem's analyzer
     ran, none failed): an image whose dpkg analyzer failed has not "removed" its debs.
@@ -119,9 +120,10 @@ def diff(a: Analysis, b: Analysis, kind: Iterable[str] | str | None = None) -> l
     config part needs both configs (an SBOM may carry none:
     :func:`~anchore.query.evidence.require_config`).
     """
-    kinds = parse_kinds(kind) if isinstance(kind, str) else frozenset(kind or KINDS)
-    if not kinds <= set(KINDS):
-        raise QueryParamError(f"unknown kind {sorted(kinds - set(KINDS))}: the kinds are {KINDS}")
+    if kind is None:
+        kinds = frozenset(KINDS)
+    else:
+        kinds = parse_kinds(kind if isinstance(kind, str) else ",".join(kind))
     rows: list[DiffRow] = []
     if "package" in kinds:
         for side in (a, b):

@@ -11,13 +11,17 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable
+from typing import TypeVar
 
 import attrs
 
 from anchore import ecosystems
+from anchore.query.errors import QueryParamError
 from anchore.versions import VersionError, compare
 
-__all__ = ["NameMatcher", "VersionError", "VersionRange", "name_matcher"]
+__all__ = ["NameMatcher", "VersionError", "VersionRange", "checked", "name_matcher"]
+
+T = TypeVar("T")
 
 #: the operators of a constraint, longest first so ``>=`` is not read as ``>``
 OPERATORS = (">=", "<=", "!=", "==", "=", ">", "<")
@@ -98,6 +102,18 @@ class VersionRange:
 
     def __str__(self) -> str:
         return ",".join(op + v for op, v in self.constraints)
+
+
+def checked(query: str, param: str, value: T | None, parse: Callable[[str], object]) -> T | None:
+    """``value`` (given to a query function directly) checked by the parse function its
+    :class:`~anchore.query.model.Param` uses, so a direct call refuses what ``run``
+    refuses: a :class:`QueryParamError` naming the query and parameter. None passes."""
+    if value is not None:
+        try:
+            parse(str(value))
+        except ValueError as exc:
+            raise QueryParamError(f"query {query!r}: parameter {param}={value!r}: {exc}") from None
+    return value
 
 
 @attrs.frozen

@@ -30,7 +30,13 @@ from anchore.query.evidence import (
     require_owners,
     require_packages,
 )
-from anchore.query.filters import NameMatcher, VersionError, VersionRange, name_matcher
+from anchore.query.filters import (
+    NameMatcher,
+    VersionError,
+    VersionRange,
+    checked,
+    name_matcher,
+)
 from anchore.query.model import Param, Query
 
 __all__ = [
@@ -190,7 +196,9 @@ def packages(
 ) -> list[PackageRow]:
     """The image's packages, sorted by type and name, filtered by package type, name
     (a glob, or ``re:REGEX``; PEP 503 names for python), version range (``>=1.2,<2``
-    in the ecosystem's own ordering) and the layer that introduced them."""
+    in the ecosystem's own ordering) and the layer that introduced them (0 to N-1, as
+    ``anchore files --layer``: a negative layer is a :class:`QueryParamError`)."""
+    checked("packages", "layer", layer, _layer)
     chosen = _select(analysis, "packages", type, name, version, layer)
     rows = [_package_row(p) for p in chosen]
     return sorted(rows, key=lambda r: (r.type, r.name, r.version, r.purl))
@@ -345,7 +353,10 @@ def _file_row(f: FileRecord) -> FileRow:
 
 def files(analysis: Analysis, *, prefix: str = "/", type: str | None = None) -> list[FileRow]:
     """The entries at or below ``prefix`` (every kind, directories too, or one ``type``),
-    sorted by path."""
+    sorted by path. ``prefix`` is an absolute path; a bad one or an unknown type is a
+    :class:`QueryParamError`."""
+    checked("files", "prefix", prefix, _prefix)
+    checked("files", "type", type, _file_type)
     require_files(analysis, "files")
     if type is not None:
         try:
@@ -387,7 +398,10 @@ def unowned_files(
     hand, or by a tool without a database), per directory; ``depth`` rolls them up
     (1: ``/usr``, 2: ``/usr/share``). Unanswerable unless every analyzer whose packages
     list their files (dpkg, rpm, apk, python: dist-info RECORD) ran and none failed:
-    their packages' files would look unowned."""
+    their packages' files would look unowned. A relative ``prefix`` or a ``depth``
+    under 1 is a :class:`QueryParamError`."""
+    checked("unowned-files", "prefix", prefix, _prefix)
+    checked("unowned-files", "depth", depth, _depth)
     require_files(analysis, "unowned-files")
     require_owners(analysis, "unowned-files")
     bins: dict[str, list[int]] = {}
