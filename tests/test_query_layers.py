@@ -110,6 +110,14 @@ def test_package_columns_unknown_when_a_package_analyzer_failed_or_did_not_run(s
         assert query.run("layer", [partial], {"index": "0", "kind": "files"}).rows
 
 
+def test_direct_calls_check_their_parameters(small):
+    """The functions are the Python API: a bad kind is a QueryParamError there too."""
+    with pytest.raises(QueryParamError, match="dirs"):
+        layer(small, index=0, kind="dirs")
+    with pytest.raises(QueryParamError, match="no layer 5"):
+        layer(small, index=5)
+
+
 def test_wasted_files_top_param(small):
     assert [r.path for r in query.run("wasted-files", [small], {"top": "0"})] == [
         "/var/lib/dpkg/status",

@@ -292,7 +292,10 @@ def layer(analysis: Analysis, *, index: int, kind: str | None = None) -> list[La
     or did not run (``kind`` files still answers).
     """
     if kind is not None:
-        _kind(kind)
+        try:
+            _kind(kind)
+        except ValueError as exc:  # called directly: run() parsed it already otherwise
+            raise QueryParamError(f"query 'layer': kind={exc}") from None
     changes = _changes(analysis, "layer")
     count = _layer_count(analysis, changes, "layer")
     which = index if index >= 0 else count + index
