@@ -66,7 +66,8 @@ def layer_status_files(archive: Path) -> list[bytes | None]:
 
 
 def squashed_modes(archive: Path) -> dict[str, int]:
-    """path -> mode bits of the squashed filesystem, applying the layers' tars in order
+    """path -> mode bits of the squashed filesystem's regular files (hard links too; 0
+    for other entries), applying the layers' tars in order
     with their whiteouts (``.wh.NAME`` deletes NAME, ``.wh..wh..opq`` empties a dir)."""
     modes: dict[str, int] = {}
     with tarfile.open(archive) as outer:
@@ -84,7 +85,9 @@ def squashed_modes(archive: Path) -> dict[str, int]:
                         if base != ".wh..wh..opq":
                             modes.pop(gone, None)
                         continue
-                    modes[path] = member.mode
+                    # a setgid directory means group inheritance, not privilege: the
+                    # setuid query and diff's setuid part look at files only
+                    modes[path] = member.mode if member.isreg() or member.islnk() else 0
     return modes
 
 
@@ -359,6 +362,20 @@ def test_config_known_only_when_the_analysis_has_it():
     assert [(r.change, r.name) for r in diff(_analysis(name="b"), full, "config")] == [
         ("added", "user")
     ]
+
+
+def test_setgid_directories_are_not_setuid_changes():
+    """As the setuid query (file-permissions findings: regular files), diff's setuid part
+    skips directories: setgid on /var/mail is group inheritance, not privilege."""
+    a = _analysis(name="a")
+    b = _analysis(
+        name="b",
+        files=[_file("/var/mail", mode=0o2775, type_="directory"),
+               _file("/usr/bin/wall", mode=0o2755),
+               _file("/usr/bin/su", mode=0o4755, type_="hardlink", link="/usr/bin/su0")],
+    )  # fmt: skip
+    rows = {(r.change, r.name, r.type) for r in diff(a, b, "setuid")}
+    assert rows == {("added", "/usr/bin/wall", "setgid"), ("added", "/usr/bin/su", "setuid")}
 
 
 def test_an_empty_or_unknown_kind_is_a_param_error():

@@ -19,6 +19,7 @@ import attrs
 
 from anchore import ecosystems
 from anchore.analysis.model import Analysis, FileRecord, Package
+from anchore.image.filetree import FileType
 from anchore.image.model import ContainerConfig
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
 from anchore.query.evidence import require_config, require_packages
@@ -298,10 +299,12 @@ def _summary(f: FileRecord) -> str:
 def special_bits_diff(
     old: Mapping[str, FileRecord], new: Mapping[str, FileRecord]
 ) -> Iterator[DiffRow]:
-    """Setuid and setgid bits gained (``added``: a new such file, or the bit set) and lost
-    (``removed``: the file gone, or the bit cleared)."""
+    """Setuid and setgid bits of regular files (and hard links) gained (``added``: a new
+    such file, or the bit set) and lost (``removed``: the file gone, or the bit cleared).
+    Directories are left out, as the setuid query leaves them out: setgid on a directory
+    (``/var/mail``) is group inheritance, not privilege."""
     for path in sorted(old.keys() | new.keys()):
-        f0, f1 = old.get(path), new.get(path)
+        f0, f1 = (_privileged(old.get(path)), _privileged(new.get(path)))
         for bit, mask in _SPECIAL_BITS.items():
             had = f0 is not None and bool(f0.mode & mask)
             has = f1 is not None and bool(f1.mode & mask)
@@ -318,6 +321,14 @@ def special_bits_diff(
                 None if f0 is None else f"{f0.mode:04o}", None if f1 is None else f"{f1.mode:04o}",
                 None, why, held.layer_index if held else None,
             )  # fmt: skip
+
+
+def _privileged(f: FileRecord | None) -> FileRecord | None:
+    """The record when its mode bits can grant privilege (a regular file or hard link)."""
+    return f if f is not None and f.type in _EXECUTABLE_TYPES else None
+
+
+_EXECUTABLE_TYPES = frozenset({FileType.FILE.value, FileType.HARDLINK.value})
 
 
 # ---------------------------------------------------------------- config
