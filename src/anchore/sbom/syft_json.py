@@ -428,6 +428,8 @@ def syft_document(analysis: Analysis) -> Iterator[tuple[str, Any]]:
             "configuration": {
                 "analyzers": list(analysis.analyzers),
                 "failed-analyzers": list(analysis.failed_analyzers),
+                # what an analyzer could not read: policy refuses rules on that evidence
+                "errors": [error.to_dict() for error in analysis.errors],
                 "files": {"selection": "all" if analysis.files_known else "none"},
                 "image": {
                     "source": analysis.image.source,

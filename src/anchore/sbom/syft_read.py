@@ -29,7 +29,15 @@ from typing import Any, BinaryIO
 from packageurl import PackageURL
 
 from anchore import ecosystems
-from anchore.analysis.model import Analysis, Distro, FileRecord, Location, Package, Relationship
+from anchore.analysis.model import (
+    Analysis,
+    AnalyzerError,
+    Distro,
+    FileRecord,
+    Location,
+    Package,
+    Relationship,
+)
 from anchore.documents import load_json
 from anchore.errors import ImageFormatError
 from anchore.image.model import (
@@ -444,13 +452,18 @@ def read_syft_json(path: str, fp: BinaryIO, limits: Limits, *, origin: str) -> A
     stated = configuration.strings("analyzers") if ours and configuration is not None else ()
     failed = configuration.strings("failed-analyzers") if ours and configuration is not None else ()
     analyzers = analyzers_for(packages, stated)
+    errors = [
+        AnalyzerError(e.required_text("analyzer"), e.text("message") or "", e.text("path"))
+        for e in (configuration.objects("errors") if ours and configuration is not None else None)
+        or ()
+    ]
     return Analysis(
         image=source.image,
         distro=_distro(doc.object("distro")),
         packages=packages,
         findings=[],
         files=files,
-        errors=[],
+        errors=[e for e in errors if e.analyzer in analyzers],
         relationships=relationships,
         analyzers=analyzers,
         failed_analyzers=tuple(a for a in failed if a in analyzers),
