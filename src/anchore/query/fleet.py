@@ -477,15 +477,13 @@ def _human(n: int) -> str:
 def image_size(analysis: Analysis) -> int:
     """The image's size: its layers' uncompressed tar bytes; an
     :class:`UnanswerableQueryError` naming it when they are not known."""
-    layers = analysis.image.layers
-    sizes = [layer.uncompressed_size for layer in layers] if layers is not None else [None]
-    known = [s for s in sizes if s is not None]
-    if len(known) != len(sizes):
+    size = analysis.image.size
+    if size is None:
         raise UnanswerableQueryError(
             f"{image_label(analysis)} ({analysis.origin}): the sizes of its layers are not "
             "known, so its size cannot be binned"
         )
-    return sum(known)
+    return size
 
 
 def sizes(analyses: Sequence[Analysis], bins: Sequence[int] | None = None) -> list[SizeRow]:

@@ -22,7 +22,7 @@ from anchore.analyzers.retrieve import DATASET_PREFIX, RETRIEVED_FILES
 from anchore.documents import did_you_mean
 from anchore.image.filetree import FileType, octal_mode
 from anchore.plugins import hookimpl
-from anchore.query.errors import QueryParamError, UnanswerableQueryError
+from anchore.query.errors import UnanswerableQueryError
 from anchore.query.evidence import (
     require,
     require_config,
@@ -252,8 +252,14 @@ def package(
     """Every package named ``name`` (a glob or ``re:`` regex too) in detail; no row when
     the image has none of that name."""
     rows = []
-    # ownership only: an imported SBOM's depends-on relationships are no ownership
-    owning = [r for r in analysis.relationships if r.kind == "owns-evidence"]
+    # ownership only: an imported SBOM's depends-on relationships are no ownership;
+    # indexed once both ways (a scan per package was quadratic: 1.6 s at 5,000 packages)
+    owners: dict[str, set[str]] = {}
+    owned: dict[str, set[str]] = {}
+    for r in analysis.relationships:
+        if r.kind == "owns-evidence":
+            owners.setdefault(r.child, set()).add(r.parent)
+            owned.setdefault(r.parent, set()).add(r.child)
     for p in _select(analysis, "package", type, name, version):
         first = p.locations[0] if p.locations else None
         rows.append(
@@ -268,8 +274,8 @@ def package(
                 source_name=p.source_name,
                 source_version=p.source_version,
                 architecture=p.architecture,
-                owned_by=sorted({r.parent for r in owning if r.child == p.purl}),
-                owns=sorted({r.child for r in owning if r.parent == p.purl}),
+                owned_by=sorted(owners.get(p.purl, ())),
+                owns=sorted(owned.get(p.purl, ())),
                 locations=[f"{loc.path}@{loc.layer_index}" for loc in p.locations],
                 files=p.files,
                 found_by=p.found_by,
@@ -358,11 +364,6 @@ def files(analysis: Analysis, *, prefix: str = "/", type: str | None = None) -> 
     checked("files", "prefix", prefix, _prefix)
     checked("files", "type", type, _file_type)
     require_files(analysis, "files")
-    if type is not None:
-        try:
-            _file_type(type)  # a typo is an error, not an empty answer
-        except ValueError as exc:
-            raise QueryParamError(f"query 'files': {exc}") from None
     rows = [
         _file_row(f)
         for f in analysis.files
