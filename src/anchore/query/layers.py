@@ -207,7 +207,9 @@ class LayerRow:
     #: bytes of file content it stores
     bytes: int
     #: packages it added and removed (None: the analysis does not know: it records no
-    #: package changes, or a package analyzer failed or did not run)
+    #: package changes, or a package analyzer failed or did not run); removals are seen
+    #: in package databases only (dpkg, rpm, apk): a deleted language package is not
+    #: counted
     packages_added: int | None
     packages_removed: int | None
     #: bytes it stores that later layers overwrote or deleted
