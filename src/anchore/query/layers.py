@@ -53,6 +53,7 @@ from anchore.analysis.model import Analysis, FileChange, PackageChange
 from anchore.plugins import hookimpl
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
 from anchore.query.evidence import describe, require_files, require_packages
+from anchore.query.filters import checked
 from anchore.query.model import Param, Query
 
 __all__ = [
@@ -293,11 +294,8 @@ def layer(analysis: Analysis, *, index: int, kind: str | None = None) -> list[La
     not record the changes asked for, or, for packages, when a package analyzer failed
     or did not run (``kind`` files still answers).
     """
-    if kind is not None:
-        try:
-            _kind(kind)
-        except ValueError as exc:  # called directly: run() parsed it already otherwise
-            raise QueryParamError(f"query 'layer': kind={exc}") from None
+    checked("layer", "kind", kind, _kind)
+    checked("layer", "index", index, _index)
     changes = _changes(analysis, "layer")
     count = _layer_count(analysis, changes, "layer")
     which = index if index >= 0 else count + index
