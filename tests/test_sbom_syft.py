@@ -205,3 +205,33 @@ def test_detection_from_the_head():
     assert not detect_syft_json(b'{"bomFormat":"CycloneDX","components":[]}')
     assert not detect_syft_json(b'{"schema":"anchore.analysis/1","packages":[]}')
     assert not detect_syft_json(b"ustar\x00")
+
+
+@pytest.mark.corpus
+def test_analysis_errors_and_failed_analyzers_survive(debian_py, tmp_path):
+    """An unread file is why policy refuses a rule: the SBOM must not forget it."""
+    import attrs
+
+    from anchore.analysis.model import AnalyzerError
+
+    broken = AnalyzerError("java", "not a zip archive", "/app/lib/broken.jar")
+    other = AnalyzerError("python", "unreadable METADATA", None)
+    failed = attrs.evolve(debian_py, errors=[broken, other], failed_analyzers=("java",))
+    path = tmp_path / "errs.syft.json"
+    anchore.sbom.write(failed, "syft-json", path)
+    again = anchore.sbom.read(path)
+    assert again.errors == [broken, other]
+    assert again.failed_analyzers == ("java",)
+
+
+@pytest.mark.corpus
+def test_syft_convert_reads_every_mode_without_a_warning(ours, tmp_path):
+    out = tmp_path / "again.syft.json"
+    done = subprocess.run([_syft(), "convert", str(ours), "-o", f"syft-json={out}"],
+                          capture_output=True, text=True, timeout=300, env=SYFT_ENV)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "invalid mode" not in done.stderr, done.stderr[:500]
+    modes = {(f["location"]["path"], f["metadata"]["mode"])
+             for f in json.loads(out.read_text())["files"] if "metadata" in f}  # fmt: skip
+    assert modes == {(f["location"]["path"], f["metadata"]["mode"])
+                     for f in json.loads(ours.read_text())["files"] if "metadata" in f}  # fmt: skip

@@ -85,9 +85,10 @@ FILE_TYPES = {
 _OUR_FILE_TYPES = {v: k for k, v in FILE_TYPES.items()}
 
 #: Go's os.FileMode bits: syft writes a file's mode as Go's FileMode printed in octal
-#: (``%o``) and read as a decimal number: a setuid 0755 file is ``40000755``
+#: (``%o``) and read as a decimal number: a setuid 0755 file is ``40000755``. Not the
+#: directory bit (1 << 31): syft 1.18.1 writes it (``20000000755``) but its own reader
+#: decodes into an int32, warns and drops the mode; ``metadata.type`` says directory
 GO_MODE_TYPE = {
-    "directory": 1 << 31,
     "symlink": 1 << 27,
     "block-device": 1 << 26,
     "char-device": (1 << 26) | (1 << 21),
