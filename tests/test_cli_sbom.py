@@ -165,3 +165,29 @@ def test_evaluate_of_an_sbom_never_passes_a_rule_on_evidence_it_lacks(
     )
     of_sbom = json.loads(capsys.readouterr().out)
     assert of_sbom["final_action"] == of_image["final_action"]
+
+
+EMPTY_SBOMS = {
+    "empty.cdx.json": {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+                       "components": []},
+    "empty.spdx.json": {"spdxVersion": "SPDX-2.3", "dataLicense": "CC0-1.0",
+                        "SPDXID": "SPDXRef-DOCUMENT", "name": "x",
+                        "documentNamespace": "https://example.com/x",
+                        "creationInfo": {"created": "2024-01-01T00:00:00Z",
+                                         "creators": ["Tool: x"]},
+                        "packages": []},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY_SBOMS))
+def test_vulns_of_an_sbom_listing_no_package_is_no_clean_result(tmp_path, store, capsys, name):
+    """An SBOM that lists nothing (a broken export) is no evidence the image holds nothing."""
+    path = tmp_path / name
+    path.write_text(json.dumps(EMPTY_SBOMS[name]))
+    assert main(["vulns", "--db", store, str(path), "--fail-on", "high"]) == ExitCode.UNCHECKED
+    err = capsys.readouterr().err
+    assert str(path) in err and "no package" in err and "--allow-unchecked" in err
+    assert main(["vulns", "--db", store, str(path)]) == ExitCode.UNCHECKED
+    capsys.readouterr()
+    assert main(["vulns", "--db", store, str(path), "--allow-unchecked"]) == ExitCode.OK
+    assert "0 vulnerabilities in 0 checked packages" in capsys.readouterr().out

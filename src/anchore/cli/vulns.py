@@ -92,6 +92,9 @@ class _Scan:
     kept: list[Match]
     suppressed: list[Suppression]
     store: dict[str, Any]
+    #: what was scanned (the image or SBOM path) and where its analysis came from
+    source: str = ""
+    origin: str = "image"
 
 
 def _read_inputs(args: argparse.Namespace) -> tuple[list[IgnoreRule], list[VexStatement]]:
@@ -115,7 +118,7 @@ def _scan(args: argparse.Namespace, rules: list[IgnoreRule], vex: list[VexStatem
         updated = store.updated
         where = {"path": str(store.path), "updated": updated.isoformat() if updated else None}
     kept, suppressed = apply(result, ignore_rules=rules, vex=vex)
-    return _Scan(result, kept, suppressed, where)
+    return _Scan(result, kept, suppressed, where, args.image, analysis.origin)
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
@@ -187,7 +190,9 @@ def _exit_code(args: argparse.Namespace, scan: _Scan) -> ExitCode:
 
     It matters with --fail-on (any package unchecked: the threshold cannot be
     known to pass), and always when nothing at all was checked: a scan that
-    checked nothing is not a success. --allow-unchecked accepts the gap.
+    checked nothing is not a success, nor is one of an SBOM that lists nothing
+    (often a broken export, no evidence that the image holds nothing).
+    --allow-unchecked accepts the gap.
     """
     from anchore.vulns.severity import rank
 
@@ -197,6 +202,15 @@ def _exit_code(args: argparse.Namespace, scan: _Scan) -> ExitCode:
     if args.allow_unchecked:
         return ExitCode.OK
     skipped = len(result.unchecked) + len(result.declared)
+    if not result.checked and not skipped:
+        what = (
+            f"the SBOM ({scan.origin.removeprefix('sbom:')}) lists no package"
+            if scan.origin.startswith("sbom:")
+            else "no package was found in it"
+        )
+        print(f"anchore: {scan.source}: {what}, so nothing was checked: no result, not a clean "
+              "one; accept it with --allow-unchecked", file=sys.stderr)  # fmt: skip
+        return ExitCode.UNCHECKED
     if not result.checked and skipped:
         why = _counts(result.counts("unchecked")) or "none"
         declared = (
