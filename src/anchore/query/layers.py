@@ -43,9 +43,8 @@ whatever order ``layer_changes`` lists them in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from operator import attrgetter
-from typing import Any
 
 import attrs
 
@@ -403,21 +402,19 @@ def _index(text: str) -> int:
     return int(text)
 
 
-def _query(name: str, function: Callable[..., Iterable[Any]], row: type, *params: Param) -> Query:
-    doc = (function.__doc__ or "").strip().split("\n\n")[0].replace("``", "`")
-    return Query(name, " ".join(doc.split()), function, row=row, params=params)
-
-
 QUERIES: tuple[Query, ...] = (
-    _query("layers", layers, LayerRow),
-    _query("layer", layer, LayerChangeRow,
-           Param("index", "the layer's index (0 the bottom; -1 the last)", parse=_index,
-                 required=True),
-           Param("kind", "only files, or only packages", parse=_kind)),
-    _query("efficiency", efficiency, EfficiencyRow),
-    _query("wasted-files", wasted_files, WastedFileRow,
-           Param("top", "how many paths, the most wasted first (0: all)", parse=_top,
-                 default=20)),
+    Query.from_function("layers", layers, LayerRow),
+    Query.from_function(
+        "layer", layer, LayerChangeRow,
+        Param("index", "the layer's index (0 the bottom; -1 the last)", parse=_index,
+              required=True),
+        Param("kind", "only files, or only packages", parse=_kind),
+    ),
+    Query.from_function("efficiency", efficiency, EfficiencyRow),
+    Query.from_function(
+        "wasted-files", wasted_files, WastedFileRow,
+        Param("top", "how many paths, the most wasted first (0: all)", parse=_top, default=20),
+    ),
 )  # fmt: skip
 
 

@@ -66,6 +66,20 @@ class Query:
     def columns(self) -> tuple[str, ...]:
         return columns_of(self.row)
 
+    @classmethod
+    def from_function(
+        cls,
+        name: str,
+        function: Callable[..., Iterable[Any]],
+        row: type,
+        *params: Param,
+        **options: Any,
+    ) -> Query:
+        """A query described by the first paragraph of its function's docstring, so
+        ``--list`` and the reference say what the Python docs say."""
+        doc = (function.__doc__ or "").strip().split("\n\n")[0].replace("``", "`")
+        return cls(name, " ".join(doc.split()), function, row=row, params=params, **options)
+
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
 
