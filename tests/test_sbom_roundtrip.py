@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import anchore
 import anchore.sbom
 from anchore import ecosystems
-from anchore.analysis.model import Analysis, Location, Package, Relationship
+from anchore.analysis.model import Analysis, AnalyzerError, Location, Package, Relationship
 from anchore.analyzers.common import package_purl
 
 FORMATS = [f.name for f in anchore.sbom.formats()]
@@ -90,8 +90,17 @@ def analyses(draw: Any) -> Analysis:
     if os_pkgs and lang:
         for child in draw(st.lists(st.sampled_from(lang), max_size=3, unique_by=lambda p: p.purl)):
             relationships.append(Relationship(draw(st.sampled_from(os_pkgs)).purl, child.purl))
-    return Analysis(image={}, distro=None, packages=pkgs, findings=[], files=[], errors=[],
-                    relationships=relationships)  # fmt: skip
+    # the analyzers that ran, some of which could not read a file or failed outright: an
+    # SBOM that dropped these would let policy say GO on missing evidence
+    ran = tuple(dict.fromkeys(p.found_by for p in pkgs))
+    errors = draw(st.lists(st.builds(
+        AnalyzerError, analyzer=st.sampled_from(ran), message=st.sampled_from(
+            ["not a zip archive", "truncated file", "bad \"quoted\" <xml> & text"]),
+        path=st.one_of(st.none(), WORD.map(lambda w: f"/app/{w}.jar"))), max_size=3))  # fmt: skip
+    failed = tuple(draw(st.lists(st.sampled_from(ran), max_size=2, unique=True)))
+    return Analysis(image={}, distro=None, packages=pkgs, findings=[], files=[], errors=errors,
+                    relationships=relationships, analyzers=ran,
+                    failed_analyzers=failed)  # fmt: skip
 
 
 def _kept(pkg: Package) -> tuple[Any, ...]:
@@ -114,6 +123,8 @@ def test_round_trip_keeps_every_package(tmp_path, name, analysis):
     back = _round_trip(analysis, name, tmp_path / "sbom")
     assert sorted(map(_kept, back.packages)) == sorted(map(_kept, analysis.packages))
     assert back.origin.startswith("sbom:")
+    assert back.errors == analysis.errors
+    assert back.failed_analyzers == analysis.failed_analyzers
     if name in KEEP_RELATIONSHIPS:
         assert set(back.relationships) == set(analysis.relationships)
 
@@ -146,20 +157,21 @@ def _syft() -> str:
 
 
 @pytest.fixture(scope="module")
-def syft_sboms(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def syft_sboms(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """syft's own CycloneDX, syft-json and SPDX of debian-py, from one run."""
     out = tmp_path_factory.mktemp("syft")
-    cdx, native = out / "syft.cdx.json", out / "syft.json"
+    cdx, native, spdx = out / "syft.cdx.json", out / "syft.json", out / "syft.spdx.json"
     subprocess.run(
         [_syft(), "-q", str(corpus / "debian-py.oci.tar"), "-o", f"cyclonedx-json={cdx}",
-         "-o", f"syft-json={native}"],
+         "-o", f"syft-json={native}", "-o", f"spdx-json={spdx}"],
         check=True, env={**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false"},
     )  # fmt: skip
-    return cdx, native
+    return cdx, native, spdx
 
 
 @pytest.mark.corpus
 def test_syft_cyclonedx_imports_as_the_packages_syft_json_lists(syft_sboms):
-    cdx, native = syft_sboms
+    cdx, native, _ = syft_sboms
     imported = anchore.sbom.read(cdx)
     assert imported.origin == "sbom:cyclonedx-json"
     artifacts = json.loads(native.read_text())["artifacts"]
@@ -203,3 +215,4 @@ def test_syft_cyclonedx_matches_as_the_image_does(syft_sboms, corpus, tmp_path):
 
     assert len(found(scanned)) > 100
     assert found(imported) == found(scanned)
+

@@ -12,7 +12,6 @@ import attrs
 
 from anchore.analysis.model import (
     Analysis,
-    AnalyzerError,
     Dataset,
     Distro,
     FileChange,
@@ -27,7 +26,7 @@ from anchore.errors import ImageFormatError
 from anchore.image.model import ImageInfo
 from anchore.limits import Limits
 from anchore.plugins import hookimpl
-from anchore.sbom.common import Fields, load_sbom_json, read_bounded
+from anchore.sbom.common import Fields, analyzer_errors, load_sbom_json, read_bounded
 from anchore.sbom.errors import SbomFormatError
 from anchore.sbom.format import SbomFormat
 
@@ -174,10 +173,7 @@ def analysis_from_dict(
         packages=[_package(p) for p in f.objects("packages") or ()],
         findings=[_finding(x) for x in f.objects("findings") or ()],
         files=[_file(x) for x in f.objects("files") or ()],
-        errors=[
-            AnalyzerError(e.required_text("analyzer"), e.text("message") or "", e.text("path"))
-            for e in f.objects("errors") or ()
-        ],
+        errors=analyzer_errors(f.objects("errors")),
         relationships=[
             Relationship(
                 r.required_text("parent"),

@@ -10,7 +10,7 @@ from typing import Any, BinaryIO
 from packageurl import PackageURL
 
 from anchore import ecosystems
-from anchore.analysis.model import Package
+from anchore.analysis.model import AnalyzerError, Package
 from anchore.documents import load_json
 from anchore.errors import LimitExceededError
 from anchore.limits import Limits
@@ -21,6 +21,7 @@ __all__ = [
     "TOOL_NAME",
     "TOOL_VENDOR",
     "Fields",
+    "analyzer_errors",
     "analyzers_for",
     "load_sbom_json",
     "package_type_of",
@@ -76,6 +77,15 @@ def analyzers_for(packages: Sequence[Package], stated: Iterable[str] = ()) -> tu
         if row is not None:
             found.update(dict.fromkeys(row.analyzers))
     return tuple(found)
+
+
+def analyzer_errors(items: Iterable[Fields] | None) -> list[AnalyzerError]:
+    """The :class:`AnalyzerError` objects (``analyzer``, ``message``, ``path``) an SBOM we
+    wrote records: what an analyzer could not read, which policy's coverage must see."""
+    return [
+        AnalyzerError(e.required_text("analyzer"), e.text("message") or "", e.text("path"))
+        for e in items or ()
+    ]
 
 
 def read_bounded(path: str, fp: BinaryIO, limits: Limits) -> bytes:

@@ -204,6 +204,8 @@ def to_bom(analysis: Analysis) -> Bom:
     analysis_props = [
         ("analysis:analyzers", json.dumps(list(analysis.analyzers))),
         ("analysis:failed_analyzers", json.dumps(list(analysis.failed_analyzers))),
+        # what an analyzer could not read: without it an imported SBOM looks complete
+        ("analysis:errors", json.dumps([e.to_dict() for e in analysis.errors])),
     ]
     tool = Component(type=ComponentType.APPLICATION, name=TOOL_NAME, version=tool_version(),
                      publisher=TOOL_VENDOR)  # fmt: skip

@@ -16,7 +16,14 @@ import xml.etree.ElementTree as ET
 from typing import Any, BinaryIO
 
 from anchore import ecosystems
-from anchore.analysis.model import Analysis, Distro, Location, Package, Relationship
+from anchore.analysis.model import (
+    Analysis,
+    AnalyzerError,
+    Distro,
+    Location,
+    Package,
+    Relationship,
+)
 from anchore.documents import load_json
 from anchore.errors import ImageFormatError
 from anchore.image.model import ImageInfo
@@ -24,6 +31,7 @@ from anchore.limits import Limits
 from anchore.sbom.common import (
     TOOL_NAME,
     Fields,
+    analyzer_errors,
     analyzers_for,
     load_sbom_json,
     package_type_of,
@@ -374,13 +382,21 @@ class _Reader:
                                meta_props["anchore:analysis:failed_analyzers"][0])  # fmt: skip
             if isinstance(value, list):
                 failed = tuple(v for v in value if isinstance(v, str) and v in analyzers)
+        errors: list[AnalyzerError] = []
+        if "anchore:analysis:errors" in meta_props and meta is not None:
+            value = self._json(meta, "anchore:analysis:errors",
+                               meta_props["anchore:analysis:errors"][0])  # fmt: skip
+            holder = Fields(self.path, {"errors": value}, f"{meta.where}.properties")
+            errors = [
+                e for e in analyzer_errors(holder.objects("errors")) if e.analyzer in analyzers
+            ]
         return Analysis(
             image=self._image(meta.object("component") if meta is not None else None),
             distro=distro,
             packages=packages,
             findings=[],
             files=[],
-            errors=[],
+            errors=errors,
             relationships=relationships,
             analyzers=analyzers,
             failed_analyzers=failed,

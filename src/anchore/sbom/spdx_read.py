@@ -36,7 +36,14 @@ from anchore.documents import load_json
 from anchore.errors import ImageFormatError
 from anchore.image.model import ImageInfo
 from anchore.limits import Limits
-from anchore.sbom.common import Fields, analyzers_for, load_sbom_json, package_type_of, read_bounded
+from anchore.sbom.common import (
+    Fields,
+    analyzer_errors,
+    analyzers_for,
+    load_sbom_json,
+    package_type_of,
+    read_bounded,
+)
 from anchore.sbom.errors import SbomFormatError
 
 __all__ = [
@@ -357,8 +364,9 @@ def analysis_from_spdx(
                 continue
             if not purl and not version and spdx_id in groups:
                 continue  # a grouping, not a package (trivy's "python-pkg" CONTAINS them)
+            package_type = package_type_of(purl)
             pkg = Package(
-                type=package_type_of(purl),
+                type=package_type,
                 name=name,
                 version=version or "",
                 purl=purl,
@@ -392,10 +400,7 @@ def analysis_from_spdx(
     errors: list[AnalyzerError] = []
     if summary is not None:
         stated, failed = summary.strings("analyzers"), summary.strings("failed_analyzers")
-        errors = [
-            AnalyzerError(e.required_text("analyzer"), e.text("message") or "", e.text("path"))
-            for e in summary.objects("errors") or ()
-        ]
+        errors = analyzer_errors(summary.objects("errors"))
         unplaced = [
             (
                 r.integer("at"),
