@@ -216,3 +216,33 @@ def test_syft_cyclonedx_matches_as_the_image_does(syft_sboms, corpus, tmp_path):
     assert len(found(scanned)) > 100
     assert found(imported) == found(scanned)
 
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("which", ["cyclonedx-json", "spdx-json"])
+def test_syft_sbom_keeps_the_maven_group_id(syft_sboms, which):
+    """A jar's Maven groupId is no part of its CycloneDX or SPDX name, only of its purl:
+    read back from the purl, each of syft's Java packages has the groupId syft's own JSON
+    records (``pomProperties.groupId``) and so Maven coordinates, as in the image."""
+    from anchore.vulns.match import package_coordinates
+
+    cdx, native, spdx = syft_sboms
+    imported = anchore.sbom.read(cdx if which == "cyclonedx-json" else spdx)
+    assert imported.origin == f"sbom:{which}"
+    groups = {
+        a["purl"]: a["metadata"]["pomProperties"]["groupId"]
+        for a in json.loads(native.read_text())["artifacts"]
+        if a["type"] == "java-archive"
+        and ((a.get("metadata") or {}).get("pomProperties") or {}).get("groupId")
+    }
+    java = [p for p in imported.packages if p.type == "java-archive"]
+    assert groups and java
+    assert {p.purl: p.metadata.get("group_id") for p in java if p.purl in groups} == groups
+    for pkg in java:
+        group = pkg.metadata.get("group_id")
+        assert group, f"{pkg.purl}: no groupId"
+        assert package_coordinates(pkg, imported.distro) == (
+            "Maven",
+            f"{group}:{pkg.name}",
+            "maven",
+            pkg.version,
+        )

@@ -24,6 +24,7 @@ __all__ = [
     "analyzer_errors",
     "analyzers_for",
     "load_sbom_json",
+    "namespace_metadata",
     "package_type_of",
     "read_bounded",
     "tool_version",
@@ -52,6 +53,27 @@ def package_type_of(purl: str, stated: str | None = None) -> str:
         return "unknown"
     row = ecosystems.find_purl_type(purl_type)
     return row.package_type if row is not None else purl_type
+
+
+def namespace_metadata(
+    purl: str, package_type: str, metadata: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """``metadata`` with the ecosystem namespace the matcher reads from it (Maven's
+    ``group_id``: :attr:`anchore.ecosystems.Ecosystem.namespace`) filled in from the purl
+    where it lacks one: CycloneDX and SPDX carry a jar's groupId only in its purl, and a
+    Java package without it cannot be matched. An unparsable purl adds nothing (the
+    package then stays unchecked, with the matcher's reason)."""
+    out = dict(metadata or {})
+    row = ecosystems.find(package_type)
+    if row is None or row.namespace is None or out.get(row.namespace.metadata_key) or not purl:
+        return out
+    try:
+        namespace = PackageURL.from_string(purl).namespace
+    except ValueError:
+        return out
+    if namespace:
+        out[row.namespace.metadata_key] = namespace
+    return out
 
 
 #: the analyzers whose whole evidence an SBOM carries: the package analyzers and the

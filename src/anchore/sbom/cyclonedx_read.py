@@ -34,6 +34,7 @@ from anchore.sbom.common import (
     analyzer_errors,
     analyzers_for,
     load_sbom_json,
+    namespace_metadata,
     package_type_of,
     read_bounded,
 )
@@ -292,7 +293,7 @@ class _Reader:
             source_name=_one(props, "anchore:package:source_name"),
             source_version=_one(props, "anchore:package:source_version"),
             architecture=_one(props, "anchore:package:architecture"),
-            metadata=metadata,
+            metadata=namespace_metadata(purl, package_type, metadata),
             found_by=_one(props, "anchore:package:found_by", "syft:package:foundBy") or "",
             declared=_one(props, "anchore:package:declared") == "true",
         )

@@ -41,6 +41,7 @@ from anchore.sbom.common import (
     analyzer_errors,
     analyzers_for,
     load_sbom_json,
+    namespace_metadata,
     package_type_of,
     read_bounded,
 )
@@ -373,6 +374,7 @@ def analysis_from_spdx(
                 locations=_foreign_locations(spdx_id, element, evident, contained),
                 licenses=_licenses(declared, extracted),
                 cpes=cpes,
+                metadata=namespace_metadata(purl, package_type),
             )
         packages.append(pkg)
         if pkg.purl:
