@@ -246,3 +246,31 @@ def test_syft_sbom_keeps_the_maven_group_id(syft_sboms, which):
             "maven",
             pkg.version,
         )
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("which", ["cyclonedx-json", "spdx-json"])
+def test_syft_sbom_with_a_distro_stands_for_the_distro_analyzer(syft_sboms, which):
+    """An SBOM naming the distro is the distro analyzer's evidence, in every format alike:
+    syft's SPDX of debian-py imported without it, so policy refused distro rules on it
+    that the same SBOM as CycloneDX passed."""
+    cdx, _, spdx = syft_sboms
+    imported = anchore.sbom.read(cdx if which == "cyclonedx-json" else spdx)
+    assert imported.distro is not None
+    assert (imported.distro.id, imported.distro.version_id) == ("debian", "12")
+    assert imported.analyzers[0] == "distro"
+    assert set(imported.analyzers[1:]) == {"dpkg", "python", "java", "npm", "golang"}
+
+
+def test_an_sbom_without_a_distro_does_not_stand_for_the_distro_analyzer(tmp_path):
+    pkg = Package(type="pypi", name="six", version="1.16.0", purl="pkg:pypi/six@1.16.0")
+    path = tmp_path / "foreign.spdx.json"
+    path.write_text(json.dumps({
+        "spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "name": "x",
+        "packages": [{"SPDXID": "SPDXRef-six", "name": pkg.name, "versionInfo": pkg.version,
+                      "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER",
+                                        "referenceType": "purl", "referenceLocator": pkg.purl}]}],
+    }))  # fmt: skip
+    imported = anchore.sbom.read(path, format="spdx-json")
+    assert imported.distro is None
+    assert imported.analyzers == ("python",)

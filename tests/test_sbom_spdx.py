@@ -350,7 +350,8 @@ def test_foreign_licenses_and_distro_from_purls(tmp_path: Path) -> None:
     assert (curl.type, curl.licenses) == ("deb", ("MIT", "Apache-2.0 OR BSD-3-Clause", "Apache 2"))
     assert (noref.type, noref.purl, noref.licenses) == ("unknown", "", ())
     assert back.distro == Distro("debian", "12")
-    assert back.analyzers == ("dpkg",)
+    # a distro found, even from the purls, is the distro analyzer's evidence
+    assert back.analyzers == ("distro", "dpkg")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from typing import Any, BinaryIO
 from packageurl import PackageURL
 
 from anchore import ecosystems
-from anchore.analysis.model import AnalyzerError, Package
+from anchore.analysis.model import AnalyzerError, Distro, Package
 from anchore.documents import load_json
 from anchore.errors import LimitExceededError
 from anchore.limits import Limits
@@ -85,15 +85,18 @@ SBOM_EVIDENCE_ANALYZERS: frozenset[str] = frozenset(
 )
 
 
-def analyzers_for(packages: Sequence[Package], stated: Iterable[str] = ()) -> tuple[str, ...]:
+def analyzers_for(
+    packages: Sequence[Package], stated: Iterable[str] = (), distro: Distro | None = None
+) -> tuple[str, ...]:
     """The analyzers an imported SBOM stands for: those it names (an SBOM we wrote records
-    them) whose evidence an SBOM carries (:data:`SBOM_EVIDENCE_ANALYZERS`), else the
-    built-in analyzers of the package types it lists. An SBOM is no evidence of anything
-    else (secrets, setuid files): policy rules on those are then unchecked, not passed."""
+    them) whose evidence an SBOM carries (:data:`SBOM_EVIDENCE_ANALYZERS`), else ``distro``
+    when it names a distro and the built-in analyzers of the package types it lists. An
+    SBOM is no evidence of anything else (secrets, setuid files, package types it does not
+    list): policy rules on those are then unchecked, not passed."""
     named = tuple(a for a in dict.fromkeys(stated) if a in SBOM_EVIDENCE_ANALYZERS)
     if named:
         return named
-    found: dict[str, None] = {}
+    found: dict[str, None] = {"distro": None} if distro is not None else {}
     for pkg in packages:
         row = ecosystems.find(pkg.type)
         if row is not None:

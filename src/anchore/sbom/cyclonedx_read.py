@@ -374,9 +374,7 @@ class _Reader:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise meta.error("properties", "anchore:analysis:analyzers is not a list of names")
             stated = value
-        analyzers = analyzers_for(packages, stated)
-        if not stated and distro is not None:
-            analyzers = ("distro", *analyzers)
+        analyzers = analyzers_for(packages, stated, distro)
         failed: tuple[str, ...] = ()
         if "anchore:analysis:failed_analyzers" in meta_props and meta is not None:
             value = self._json(meta, "anchore:analysis:failed_analyzers",

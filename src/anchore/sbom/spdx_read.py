@@ -417,7 +417,7 @@ def analysis_from_spdx(
         found = _merged(found, unplaced)
     if distro is None and summary is None:
         distro = _distro_from_purls(packages)
-    analyzers = analyzers_for(packages, stated)
+    analyzers = analyzers_for(packages, stated, distro)
     return Analysis(
         image=image or ImageInfo(),
         distro=distro,
