@@ -65,6 +65,7 @@ def image_args(p: argparse.ArgumentParser) -> None:
 
 
 def open_from(args: argparse.Namespace) -> Image:
+    _refuse_a_document(args.image)
     return open_image(args.image, platform=args.platform, tag=args.tag)
 
 
@@ -79,6 +80,26 @@ def sbom_of(source: str) -> SbomFormat | None:
         return sniff(source)
     except SbomError:  # unreadable: opening it as an image reports that, as for any image
         return None
+
+
+def _refuse_a_document(source: str) -> None:
+    """A JSON or XML file no SBOM format recognised: say so, not "not an image"."""
+    from anchore.sbom import UTF8_BOM, SbomFormatError, formats
+
+    if not os.path.isfile(source):
+        return
+    try:
+        with open(source, "rb") as fh:
+            start = fh.read(64).removeprefix(UTF8_BOM).lstrip()
+    except OSError:
+        return  # opening it as an image reports that, as for any image
+    if start.startswith((b"{", b"<")):
+        names = ", ".join(f.name for f in formats())
+        raise SbomFormatError(
+            f"{source}: neither an image nor an SBOM anchore reads: JSON or XML in none of "
+            f"the SBOM formats ({names})",
+            source=source,
+        )
 
 
 def analysis_of(
@@ -106,6 +127,7 @@ def analysis_of(
                 f"({fmt.name}), analyzed already"
             )
         return read(source, format=fmt.name)
+    _refuse_a_document(source)
     with open_image(source, platform=platform, tag=tag) as image:
         return analyze(image, **analyze_options)
 

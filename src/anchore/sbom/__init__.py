@@ -15,6 +15,7 @@ image it describes: ``anchore vulns sbom.cdx.json``.
 from __future__ import annotations
 
 import io
+import json
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, BinaryIO
@@ -23,6 +24,7 @@ from anchore.documents import did_you_mean
 from anchore.errors import AnchoreError
 from anchore.limits import Limits
 from anchore.plugins import Registry, default_registry
+from anchore.sbom.common import load_sbom_json, read_bounded
 from anchore.sbom.errors import SbomError, SbomFormatError, UnknownSbomFormatError
 from anchore.sbom.format import HEAD_BYTES, SbomFormat
 
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from anchore.analysis.model import Analysis
 
 __all__ = [
+    "UTF8_BOM",
     "SbomError",
     "SbomFormat",
     "SbomFormatError",
@@ -106,14 +109,50 @@ def _head(path: str) -> bytes:
         raise SbomError(f"{path}: cannot read: {exc.strerror or exc}", source=path) from None
 
 
-def sniff(path: str | os.PathLike[str], *, registry: Registry | None = None) -> SbomFormat | None:
+#: a UTF-8 byte order mark, which some tools write before JSON or XML
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _keys_first(name: str, limits: Limits) -> bytes:
+    """The JSON document at ``name`` written again with its small top-level values first
+    (``bomFormat``, ``spdxVersion``, ``schema``), lists last: the head a detector expects,
+    whatever order the keys came in (``jq -S``). Empty when it is no JSON object."""
+    try:
+        with open(name, "rb") as fh:
+            data = read_bounded(name, fh, limits).removeprefix(UTF8_BOM)
+        doc = load_sbom_json(name, data, limits)
+    except SbomFormatError:
+        return b""
+    if not isinstance(doc, dict):
+        return b""
+    small = sorted(
+        ((k, v) for k, v in doc.items() if not isinstance(v, list)),
+        key=lambda kv: len(json.dumps(kv[1], default=str)),
+    )
+    ordered = dict(small + [(k, v) for k, v in doc.items() if isinstance(v, list)])
+    return json.dumps(ordered, default=str).encode()[:HEAD_BYTES]
+
+
+def sniff(
+    path: str | os.PathLike[str],
+    *,
+    registry: Registry | None = None,
+    limits: Limits | None = None,
+) -> SbomFormat | None:
     """The format of the SBOM at ``path``, or None when it is no SBOM we read
-    (a directory, an image archive)."""
+    (a directory, an image archive). A byte order mark is skipped; a JSON object no
+    format knows from its head is recognised from its top-level keys, read whole
+    (within ``limits``)."""
     name = os.fspath(path)
     if not os.path.isfile(name):
         return None
-    head = _head(name)
-    return next((f for f in formats(registry) if f.detect(head)), None)
+    head = _head(name).removeprefix(UTF8_BOM)
+    known = formats(registry)
+    found = next((f for f in known if f.detect(head)), None)
+    if found is None and head.lstrip().startswith(b"{"):
+        again = _keys_first(name, limits or Limits())
+        found = next((f for f in known if again and f.detect(again)), None)
+    return found
 
 
 def read(
@@ -129,7 +168,7 @@ def read(
     :class:`SbomFormatError` naming the file (and the place in it).
     """
     name = os.fspath(path)
-    fmt = find(format, registry) if format else sniff(name, registry=registry)
+    fmt = find(format, registry) if format else sniff(name, registry=registry, limits=limits)
     if fmt is None:
         if not os.path.exists(name):
             raise SbomError(f"{name}: no such file", source=name)

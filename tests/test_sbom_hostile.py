@@ -1,0 +1,61 @@
+"""SBOMs as they arrive from elsewhere: keys in another order (``jq -S``), a UTF-8 byte
+order mark, and malformed values, which are an SbomFormatError naming the file (never an
+internal error)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import anchore
+import anchore.sbom
+from anchore.cli import main
+from anchore.errors import ExitCode
+
+JSON_FORMATS = ["anchore-json", "cyclonedx-json", "spdx-json", "syft-json"]
+
+
+@pytest.fixture(scope="module")
+def debian_min(corpus):
+    return anchore.analyze(anchore.open_image(corpus / "debian-min.oci.tar"))
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", JSON_FORMATS)
+def test_sorted_keys_and_a_byte_order_mark_are_still_recognised(debian_min, tmp_path, name):
+    doc = json.loads(anchore.sbom.dumps(debian_min, name))
+    sorted_path = tmp_path / f"sorted.{name}"
+    sorted_path.write_text(json.dumps(doc, sort_keys=True, indent=2))  # as jq -S writes
+    bom_path = tmp_path / f"bom.{name}"
+    bom_path.write_bytes(b"\xef\xbb\xbf" + anchore.sbom.dumps(debian_min, name))
+    for path in (sorted_path, bom_path):
+        found = anchore.sbom.sniff(path)
+        assert found is not None and found.name == name, path
+        again = anchore.sbom.read(path)
+        assert {p.purl for p in again.packages} == {p.purl for p in debian_min.packages}
+
+
+def test_syfts_sorted_spdx_with_the_version_past_the_head(tmp_path):
+    """syft's SPDX sorted: spdxVersion comes after megabytes of files and packages."""
+    filler = [{"SPDXID": f"SPDXRef-File-{i}", "fileName": f"/f{i}" + "x" * 200,
+               "checksums": []} for i in range(6000)]  # fmt: skip
+    doc = {"SPDXID": "SPDXRef-DOCUMENT", "creationInfo": {"created": "2024-01-01T00:00:00Z",
+           "creators": ["Tool: syft-1.18.1"]}, "dataLicense": "CC0-1.0",
+           "documentNamespace": "https://example.com/x", "files": filler, "name": "x",
+           "packages": [], "spdxVersion": "SPDX-2.3"}  # fmt: skip
+    path = tmp_path / "sorted.spdx.json"
+    path.write_text(json.dumps(doc, sort_keys=True))
+    assert path.read_bytes().index(b"spdxVersion") > 1 << 20
+    found = anchore.sbom.sniff(path)
+    assert found is not None and found.name == "spdx-json"
+
+
+@pytest.mark.parametrize("text", ['{"name": "not an sbom", "items": []}', "<note>hi</note>"])
+def test_json_or_xml_that_is_no_sbom_is_named_as_such(tmp_path, capsys, text):
+    path = tmp_path / "thing.json"
+    path.write_text(text)
+    assert anchore.sbom.sniff(path) is None
+    assert main(["inspect", str(path)]) != ExitCode.OK
+    err = capsys.readouterr().err
+    assert str(path) in err and "SBOM" in err, err
