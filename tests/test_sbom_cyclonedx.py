@@ -327,3 +327,31 @@ def test_a_large_bom_as_the_library_writes_it_is_sniffed(tmp_path):
     path.write_text(text)
     assert anchore.sbom.sniff(path).name == "cyclonedx-json"
     assert len(anchore.sbom.read(path).packages) == 3000
+
+
+def test_packages_without_a_purl_are_not_aliased_in_relationships(tmp_path: Path) -> None:
+    """Relationships name packages by purl: a purl-less package (a plugin's) is none of
+    them. Writing keyed every purl-less package under ``""``, so a relationship naming
+    ``""`` was hung on the first purl-less package, whichever it was."""
+    deb = Package(type="deb", name="libfoo", version="1.0", purl="pkg:deb/debian/libfoo@1.0")
+    first = Package(type="conan", name="zlib", version="1.3", purl="")
+    second = Package(type="conan", name="fmt", version="10.0", purl="")
+    analysis = Analysis(
+        image={}, distro=None, packages=[deb, first, second], findings=[], files=[], errors=[],
+        relationships=[Relationship(deb.purl, ""), Relationship("", deb.purl)],
+    )  # fmt: skip
+    path = tmp_path / "bom.cdx.json"
+    anchore.sbom.write(analysis, "cyclonedx-json", path)
+    doc = json.loads(path.read_text())
+    refs = {c["name"]: c["bom-ref"] for c in doc["components"]}
+    assert len(set(refs.values())) == len(refs)  # distinct keys
+    for c in doc["components"]:
+        names = [p["name"] for p in c.get("properties", ())]
+        assert "anchore:package:owned_by" not in names, c["name"]
+    depends = {d["ref"]: d.get("dependsOn", []) for d in doc["dependencies"]}
+    assert depends.get(refs["libfoo"], []) == []
+    assert refs["zlib"] not in depends or depends[refs["zlib"]] == []
+    back = anchore.sbom.read(path)
+    assert sorted((p.name, p.purl) for p in back.packages) == [
+        ("fmt", ""), ("libfoo", deb.purl), ("zlib", "")]  # fmt: skip
+    assert back.relationships == []

@@ -157,19 +157,23 @@ def bom_refs(packages: Sequence[Package]) -> list[str]:
 def to_bom(analysis: Analysis) -> Bom:
     """The CycloneDX BOM of ``analysis``."""
     refs = bom_refs(analysis.packages)
+    # relationships name packages by purl: a purl-less package (a plugin's) is none of
+    # them, and an empty purl names no package (keyed, it aliased the first purl-less one)
     first_ref: dict[str, str] = {}
     for pkg, ref in zip(analysis.packages, refs, strict=True):
-        first_ref.setdefault(pkg.purl, ref)
+        if pkg.purl:
+            first_ref.setdefault(pkg.purl, ref)
     owners: dict[str, list[str]] = {}
     for rel in analysis.relationships:
-        owners.setdefault(rel.child, []).append(rel.parent)
+        if rel.parent and rel.child:
+            owners.setdefault(rel.child, []).append(rel.parent)
     by_ref: dict[str, Component] = {}
     for pkg, ref in zip(analysis.packages, refs, strict=True):
         try:
             purl = PackageURL.from_string(pkg.purl) if pkg.purl else None
         except ValueError:
             purl = None
-        owned_by = owners.get(pkg.purl, ()) if ref == first_ref[pkg.purl] else ()
+        owned_by = owners.get(pkg.purl, ()) if ref == first_ref.get(pkg.purl) else ()
         by_ref[ref] = Component(
             type=ComponentType.LIBRARY,
             bom_ref=ref,
