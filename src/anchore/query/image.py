@@ -12,8 +12,7 @@ answering with nothing.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 import attrs
 
@@ -777,9 +776,7 @@ _PREFIX = Param(
 )
 
 
-def _query(name: str, function: Callable[..., Iterable[Any]], row: type, *params: Param) -> Query:
-    doc = (function.__doc__ or "").strip().split("\n\n")[0].replace("``", "`")
-    return Query(name, " ".join(doc.split()), function, row=row, params=params)
+_query = Query.from_function
 
 
 QUERIES: tuple[Query, ...] = (
