@@ -119,6 +119,11 @@ def test_syfts_own_sbom_matches_like_the_image(corpus, store, tmp_path):
     assert (
         imported.origin == "sbom:syft-json" and not imported.files_known
     )  # syft's files: owned ones
+    # syft found the distro: its SBOM stands for our distro analyzer, as its CycloneDX does
+    assert imported.distro is not None and "distro" in imported.analyzers
+    jars = [p for p in imported.packages if p.type == "java-archive"]
+    assert jars and all(p.metadata.get("group_id") for p in jars if "/" in p.purl.split("@")[0]
+                        .removeprefix("pkg:maven/"))  # fmt: skip
     scanned = anchore.analyze(anchore.open_image(archive), analyzers=["python", "golang"])
 
     def key(matches):

@@ -26,12 +26,8 @@ import stat
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
-from packageurl import PackageURL
-
-from anchore import ecosystems
 from anchore.analysis.model import (
     Analysis,
-    AnalyzerError,
     Distro,
     FileRecord,
     Location,
@@ -49,7 +45,15 @@ from anchore.image.model import (
     parse_created,
 )
 from anchore.limits import Limits
-from anchore.sbom.common import TOOL_NAME, Fields, analyzers_for, load_sbom_json, read_bounded
+from anchore.sbom.common import (
+    TOOL_NAME,
+    Fields,
+    analyzer_errors,
+    analyzers_for,
+    load_sbom_json,
+    namespace_metadata,
+    read_bounded,
+)
 from anchore.sbom.errors import SbomFormatError
 
 __all__ = [
@@ -360,18 +364,7 @@ def _package(a: Fields, source: _Source) -> Package:
         pom = meta.object("pomProperties")
         if pom is not None and pom.text("groupId"):
             metadata["group_id"] = pom.text("groupId")
-    row = ecosystems.find(type_)
-    if (
-        row is not None
-        and row.namespace is not None
-        and not metadata.get(row.namespace.metadata_key)
-    ):
-        try:
-            namespace = PackageURL.from_string(purl).namespace if purl else None
-        except ValueError:
-            raise a.error("purl", f"is {purl!r}, not a package URL") from None
-        if namespace:
-            metadata[row.namespace.metadata_key] = namespace
+    metadata = namespace_metadata(purl, type_, metadata)
     return Package(
         type=type_, name=name, version=a.text("version") or "", purl=purl,
         locations=tuple(locations), licenses=_licenses(a), cpes=_cpes(a),
@@ -452,15 +445,14 @@ def read_syft_json(path: str, fp: BinaryIO, limits: Limits, *, origin: str) -> A
     whole = selection == "all" and len(files) == len(files_raw or ())
     stated = configuration.strings("analyzers") if ours and configuration is not None else ()
     failed = configuration.strings("failed-analyzers") if ours and configuration is not None else ()
-    analyzers = analyzers_for(packages, stated)
-    errors = [
-        AnalyzerError(e.required_text("analyzer"), e.text("message") or "", e.text("path"))
-        for e in (configuration.objects("errors") if ours and configuration is not None else None)
-        or ()
-    ]
+    distro = _distro(doc.object("distro"))
+    analyzers = analyzers_for(packages, stated, distro)
+    errors = analyzer_errors(
+        configuration.objects("errors") if ours and configuration is not None else None
+    )
     return Analysis(
         image=source.image,
-        distro=_distro(doc.object("distro")),
+        distro=distro,
         packages=packages,
         findings=[],
         files=files,
