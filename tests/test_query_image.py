@@ -381,6 +381,8 @@ def test_missing_evidence_is_unanswerable(corpus: Path, analyses: dict) -> None:
             all_types(only_dpkg)
     with pytest.raises(UnanswerableQueryError, match="no analyzer of deb packages"):
         q.unowned_files(only_secrets)
+    assert {r.owners for r in q.files(only_secrets, prefix="/usr/bin")} == {None}
+    assert any(r.owners for r in q.files(a, prefix="/usr/bin"))
     no_python = attrs.evolve(a, failed_analyzers=("python",))  # RECORD lists own files too
     with pytest.raises(UnanswerableQueryError, match="python analyzer failed"):
         q.unowned_files(no_python)

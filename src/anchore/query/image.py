@@ -336,11 +336,12 @@ class FileRow:
     link_target: str | None
     #: the layer that wrote this copy
     layer_index: int
-    #: purls of the packages whose databases list it
-    owners: tuple[str, ...] = attrs.field(converter=_strs)
+    #: purls of the packages whose databases list it; None when ownership is unknown
+    #: (an analyzer whose packages list their files failed or did not run)
+    owners: tuple[str, ...] | None
 
 
-def _file_row(f: FileRecord) -> FileRow:
+def _file_row(f: FileRecord, owners_known: bool = True) -> FileRow:
     sha = f.digests.get("sha256")
     return FileRow(
         path=f.path,
@@ -352,19 +353,25 @@ def _file_row(f: FileRecord) -> FileRow:
         digest=f"sha256:{sha}" if sha else None,
         link_target=f.link_target,
         layer_index=f.layer_index,
-        owners=f.owners,
+        owners=tuple(f.owners) if owners_known else None,
     )
 
 
 def files(analysis: Analysis, *, prefix: str = "/", type: str | None = None) -> list[FileRow]:
     """The entries at or below ``prefix`` (every kind, directories too, or one ``type``),
-    sorted by path. ``prefix`` is an absolute path; a bad one or an unknown type is a
-    :class:`QueryParamError`."""
+    sorted by path; ``owners`` is None when an analyzer whose packages list their files
+    failed or did not run (an empty tuple would read as "unowned"). ``prefix`` is an
+    absolute path; a bad one or an unknown type is a :class:`QueryParamError`."""
     checked("files", "prefix", prefix, _prefix)
     checked("files", "type", type, _file_type)
     require_files(analysis, "files")
+    try:
+        require_owners(analysis, "files")
+        owners_known = True
+    except UnanswerableQueryError:  # the files are known; who owns them is not
+        owners_known = False
     rows = [
-        _file_row(f)
+        _file_row(f, owners_known)
         for f in analysis.files
         if _under(f.path, prefix) and (type is None or f.type == type)
     ]
