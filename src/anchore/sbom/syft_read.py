@@ -23,7 +23,7 @@ import binascii
 import posixpath
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO
 
 from anchore.analysis.model import (
@@ -300,31 +300,26 @@ def _location(loc: Fields, source: _Source) -> tuple[Location, dict[str, str]]:
     return Location(loc.required_text("path"), index, digest), notes
 
 
-def _cpes(a: Fields) -> tuple[str, ...]:
-    raw = a.raw.get("cpes") or []
+def _texts(a: Fields, key: str, text: Callable[[Fields], str]) -> tuple[str, ...]:
+    """``a[key]``: a list of strings (older schema versions) or of objects, each read
+    with ``text``."""
+    raw = a.raw.get(key) or []
     if not isinstance(raw, list):
-        raise a.error("cpes", "is not a list")
-    out = []
-    for i, item in enumerate(raw):
-        if isinstance(item, str):  # schema versions before 14 list strings
-            out.append(item)
-        else:
-            out.append(Fields(a.path, item, f"{a.where}.cpes[{i}]").required_text("cpe"))
-    return tuple(out)
+        raise a.error(key, "is not a list")
+    return tuple(
+        item if isinstance(item, str) else text(Fields(a.path, item, f"{a.where}.{key}[{i}]"))
+        for i, item in enumerate(raw)
+    )
+
+
+def _cpes(a: Fields) -> tuple[str, ...]:
+    """The CPEs: strings before schema 14, then ``{"cpe": ...}`` objects."""
+    return _texts(a, "cpes", lambda c: c.required_text("cpe"))
 
 
 def _licenses(a: Fields) -> tuple[str, ...]:
-    raw = a.raw.get("licenses") or []
-    if not isinstance(raw, list):
-        raise a.error("licenses", "is not a list")
-    out = []
-    for i, item in enumerate(raw):
-        if isinstance(item, str):  # schema versions before 12 list strings
-            out.append(item)
-            continue
-        lic = Fields(a.path, item, f"{a.where}.licenses[{i}]")
-        out.append(lic.text("value") or lic.required_text("spdxExpression"))
-    return tuple(out)
+    """The licenses: strings before schema 12, then objects with a value or an expression."""
+    return _texts(a, "licenses", lambda x: x.text("value") or x.required_text("spdxExpression"))
 
 
 def _package(a: Fields, source: _Source) -> Package:
