@@ -59,3 +59,38 @@ def test_json_or_xml_that_is_no_sbom_is_named_as_such(tmp_path, capsys, text):
     assert main(["inspect", str(path)]) != ExitCode.OK
     err = capsys.readouterr().err
     assert str(path) in err and "SBOM" in err, err
+
+
+def _syft_file(metadata: str) -> str:
+    return ('{"artifacts":[],"files":[{"id":"1","location":{"path":"/a"},'
+            f'"metadata":{metadata}}}]}}')  # fmt: skip
+
+
+#: hostile syft-json documents (found by mutation), each refused naming the file and place
+SYFT_HOSTILE = {
+    "negative-mode": (_syft_file('{"type":"RegularFile","mode":-5}'), "$.files[0].metadata.mode"),
+    "float-mode": (_syft_file('{"type":"RegularFile","mode":1e400}'), "$.files[0].metadata.mode"),
+    "error-not-object": (
+        '{"artifacts":[],"descriptor":{"name":"anchore","configuration":{"errors":["x"]}}}',
+        "$.descriptor.configuration.errors[0]",
+    ),
+    "error-without-analyzer": (
+        '{"artifacts":[],"descriptor":{"name":"anchore","configuration":{"errors":[{}]}}}',
+        "$.descriptor.configuration.errors[0].analyzer",
+    ),
+    "deep": ('{"artifacts":' + "[" * 5000 + "]" * 5000 + "}", "nested deeper"),
+    "manifest-not-base64": (
+        '{"artifacts":[],"source":{"type":"image","metadata":{"manifest":"!!!"}}}',
+        "$.source.metadata.manifest",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SYFT_HOSTILE))
+def test_hostile_syft_json_is_a_format_error_naming_the_place(tmp_path, name):
+    text, place = SYFT_HOSTILE[name]
+    path = tmp_path / "hostile.syft.json"
+    path.write_text(text)
+    with pytest.raises(anchore.sbom.SbomFormatError) as caught:
+        anchore.sbom.read(path, format="syft-json")
+    assert str(path) in str(caught.value) and place in str(caught.value)

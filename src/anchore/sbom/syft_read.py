@@ -143,6 +143,8 @@ def _our_mode(value: int, where: Fields) -> int:
     """Permission bits (setuid, setgid, sticky included) from syft's mode number."""
     try:
         go = int(str(value), 8)
+        if go < 0:
+            raise ValueError(value)
     except ValueError:
         raise where.error("mode", f"is {value}, not a mode (octal digits)") from None
     mode = go & 0o777
