@@ -30,7 +30,13 @@ from anchore.sbom.common import Fields, analyzer_errors, load_sbom_json, read_bo
 from anchore.sbom.errors import SbomFormatError
 from anchore.sbom.format import SbomFormat
 
-__all__ = ["ANCHORE_JSON", "AnchoreJsonFormat", "analysis_from_dict"]
+__all__ = [
+    "ANCHORE_JSON",
+    "AnchoreJsonFormat",
+    "analysis_from_dict",
+    "distro_from_dict",
+    "package_from_dict",
+]
 
 
 def _locations(f: Fields, key: str = "locations") -> tuple[Location, ...]:
@@ -51,7 +57,9 @@ def _mapping(f: Fields, key: str) -> dict[str, Any]:
     return value
 
 
-def _package(f: Fields) -> Package:
+def package_from_dict(f: Fields) -> Package:
+    """The :class:`Package` whose ``to_dict()`` is ``f`` (also SPDX's ``anchore:package=``
+    annotation, which carries it whole)."""
     return Package(
         type=f.required_text("type"),
         name=f.required_text("name"),
@@ -116,9 +124,8 @@ def _required_int(f: Fields, key: str) -> int:
     return value
 
 
-def _distro(f: Fields | None) -> Distro | None:
-    if f is None:
-        return None
+def distro_from_dict(f: Fields) -> Distro:
+    """The :class:`Distro` whose ``to_dict()`` is ``f`` (also SPDX's ``anchore:distro=``)."""
     return Distro(
         id=f.required_text("id"),
         version_id=f.text("version_id"),
@@ -169,8 +176,8 @@ def analysis_from_dict(
         datasets[name] = Dataset(d.text("name") or name, d.raw.get("value"), _locations(d))
     return Analysis(
         image=info,
-        distro=_distro(f.object("distro")),
-        packages=[_package(p) for p in f.objects("packages") or ()],
+        distro=distro_from_dict(distro) if (distro := f.object("distro")) else None,
+        packages=[package_from_dict(p) for p in f.objects("packages") or ()],
         findings=[_finding(x) for x in f.objects("findings") or ()],
         files=[_file(x) for x in f.objects("files") or ()],
         errors=analyzer_errors(f.objects("errors")),

@@ -36,6 +36,7 @@ from anchore.documents import load_json
 from anchore.errors import ImageFormatError
 from anchore.image.model import ImageInfo
 from anchore.limits import Limits
+from anchore.sbom.anchore_json import distro_from_dict, package_from_dict
 from anchore.sbom.common import (
     Fields,
     analyzer_errors,
@@ -100,60 +101,6 @@ class _Reader:
                 raise fail(f"is not {prefix}JSON: {exc}") from None
             return Fields(self.path, value, f"{where}<{prefix.rstrip('=')}>")
         return None
-
-
-def _locations(f: Fields) -> tuple[Location, ...]:
-    out = []
-    for loc in f.objects("locations") or ():
-        index = loc.integer("layer_index")
-        out.append(
-            Location(
-                loc.required_text("path"),
-                -1 if index is None else index,
-                loc.text("layer_digest") or "",
-            )
-        )
-    return tuple(out)
-
-
-def _metadata(f: Fields) -> dict[str, Any]:
-    value = f.raw.get("metadata")
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise f.error("metadata", "is not an object")
-    return value
-
-
-def _our_package(f: Fields) -> Package:
-    return Package(
-        type=f.required_text("type"),
-        name=f.required_text("name"),
-        version=f.text("version") or "",
-        purl=f.text("purl") or "",
-        locations=_locations(f),
-        licenses=f.strings("licenses"),
-        cpes=f.strings("cpes"),
-        source_name=f.text("source_name"),
-        source_version=f.text("source_version"),
-        architecture=f.text("architecture"),
-        files=f.strings("files"),
-        metadata=_metadata(f),
-        found_by=f.text("found_by") or "",
-        declared=f.flag("declared"),
-    )
-
-
-def _our_distro(f: Fields) -> Distro:
-    return Distro(
-        id=f.required_text("id"),
-        version_id=f.text("version_id"),
-        version_codename=f.text("version_codename"),
-        pretty_name=f.text("pretty_name"),
-        id_like=f.strings("id_like"),
-        cpe_name=f.text("cpe_name"),
-        locations=_locations(f),
-    )
 
 
 def _split_and(expression: str) -> list[str]:
@@ -348,14 +295,14 @@ def analysis_from_spdx(
         purl, cpes = _refs(element)  # checked in ours too: the document must be well formed
         ours = reader.note(element, PACKAGE_NOTE)
         if ours is not None:
-            pkg = _our_package(ours)
+            pkg = package_from_dict(ours)
         elif (image_note := reader.note(element, IMAGE_NOTE)) is not None or (
             purpose == "CONTAINER" and image is None
         ):
             image = _image(image_note, element, name, path)
             continue
         elif (distro_note := reader.note(element, DISTRO_NOTE)) is not None:
-            distro = _our_distro(distro_note)
+            distro = distro_from_dict(distro_note)
             continue
         else:
             if purpose == "OPERATING-SYSTEM" and not purl:
