@@ -355,3 +355,21 @@ def test_packages_without_a_purl_are_not_aliased_in_relationships(tmp_path: Path
     assert sorted((p.name, p.purl) for p in back.packages) == [
         ("fmt", ""), ("libfoo", deb.purl), ("zlib", "")]  # fmt: skip
     assert back.relationships == []
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [('{"a": 1}', r"properties<anchore:analysis>\.errors is an object, not a list"),
+     ('[{"message": "x"}]', r"properties<anchore:analysis>\.errors\[0\]\.analyzer is missing"),
+     ("nope", "anchore:analysis:errors: not JSON")],
+)  # fmt: skip
+def test_malformed_recorded_errors_are_refused(tmp_path: Path, value: str, problem: str) -> None:
+    """Recorded analyzer errors that cannot be read are an error naming the file and the
+    place, not dropped (dropping them would make the imported SBOM look complete)."""
+    doc = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [],
+           "metadata": {"properties": [{"name": "anchore:analysis:errors", "value": value}]}}  # fmt: skip
+    path = tmp_path / "bad.cdx.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(SbomFormatError, match=problem) as caught:
+        anchore.sbom.read(path)
+    assert str(path) in str(caught.value)

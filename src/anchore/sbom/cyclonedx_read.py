@@ -385,7 +385,9 @@ class _Reader:
         if "anchore:analysis:errors" in meta_props and meta is not None:
             value = self._json(meta, "anchore:analysis:errors",
                                meta_props["anchore:analysis:errors"][0])  # fmt: skip
-            holder = Fields(self.path, {"errors": value}, f"{meta.where}.properties")
+            holder = Fields(
+                self.path, {"errors": value}, f"{meta.where}.properties<anchore:analysis>"
+            )
             errors = [
                 e for e in analyzer_errors(holder.objects("errors")) if e.analyzer in analyzers
             ]
