@@ -396,3 +396,23 @@ def test_go_against_x_mod_semver(tmp_path):
                          check=True, capture_output=True, text=True).stdout  # fmt: skip
     for (a, b), want in zip(pairs, json.loads(out), strict=True):
         assert versions.compare("go", a, b) == want, (a, b)
+
+
+@pytest.mark.parametrize(
+    ("epoch", "version", "release", "expected"),
+    [
+        (None, "1.2", "3.el9", "1.2-3.el9"),
+        (0, "1.2", "3.el9", "1.2-3.el9"),
+        ("0", "1.2", "3.el9", "1.2-3.el9"),
+        ("", "1.2", None, "1.2"),
+        (2, "1.2", "3", "2:1.2-3"),
+        ("2", "1.2", "", "2:1.2"),
+    ],
+)
+def test_rpm_evr_is_one_spelling(epoch, version, release, expected):
+    """The rpm analyzer's versions and the per-layer package changes share this spelling;
+    each written a version by hand, an epoch of 0 given as text once told them apart."""
+    from anchore.versions.rpm import compare, evr
+
+    assert evr(epoch, version, release) == expected
+    assert compare(evr(epoch, version, release), expected) == 0

@@ -32,6 +32,7 @@ from anchore.ecosystems import ECOSYSTEMS
 from anchore.errors import PathNotFoundError
 from anchore.image.filetree import FileEntry, FileTree, FileType, gc_paused
 from anchore.image.image import Layer
+from anchore.versions.rpm import evr
 
 __all__ = [
     "ADDED",
@@ -172,10 +173,7 @@ class DatabaseHistory:
 def _rpm_version(key: tuple[str, ...]) -> tuple[str, str]:
     """An rpm key (name, epoch, version, release) as the rpm analyzer names its version."""
     name, epoch, version, release = key
-    full = f"{version}-{release}" if release else version
-    if epoch not in ("", "0", "None"):
-        full = f"{epoch}:{full}"
-    return name, full
+    return name, evr(epoch, version, release)
 
 
 def _name_version(analyzer: str, key: Hashable) -> tuple[str, str] | None:

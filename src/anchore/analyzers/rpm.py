@@ -30,6 +30,7 @@ from anchore.analyzers.common import package_purl
 from anchore.errors import AnchoreError, LimitExceededError
 from anchore.limits import Limits
 from anchore.plugins import hookimpl
+from anchore.versions.rpm import evr
 
 if TYPE_CHECKING:
     from anchore.analysis.engine import AnalysisContext
@@ -482,7 +483,9 @@ def _text(h: dict[str, Any], name: str) -> str:
 
 
 def _key(h: dict[str, Any]) -> tuple[str, str, str, str]:
-    return (_text(h, "name"), _text(h, "epoch"), _text(h, "version"), _text(h, "release"))
+    """(name, epoch, version, release) as text; an absent epoch is ``""``."""
+    epoch = "" if h.get("epoch") is None else _text(h, "epoch")
+    return (_text(h, "name"), epoch, _text(h, "version"), _text(h, "release"))
 
 
 def _keys(
@@ -559,9 +562,7 @@ class RpmAnalyzer:
         distro = context.distro
         name, version, release = h["name"], h["version"], h.get("release", "")
         epoch = h.get("epoch")
-        full = f"{version}-{release}" if release else version
-        if epoch not in (None, 0):
-            full = f"{epoch}:{full}"
+        full = evr(epoch, version, release)
         layer = first.get(_key(h), f.entry.layer_index)
         source = h.get("sourcerpm") or None
         qualifiers = {

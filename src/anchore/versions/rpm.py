@@ -9,9 +9,19 @@ import re
 
 from anchore.versions.errors import bad, parser
 
-__all__ = ["compare", "parse", "rpmvercmp"]
+__all__ = ["compare", "evr", "parse", "rpmvercmp"]
 
 _EPOCH = re.compile(r"^([0-9]+):")  # ASCII digits, as rpm's risdigit
+
+
+def evr(epoch: int | str | None, version: str, release: str | None = None) -> str:
+    """``[epoch:]version[-release]``, as rpm prints a package's version: no epoch when it
+    is absent or 0 (``None``, ``""``, ``0``, ``"0"``), no release when there is none.
+
+    The one spelling the rpm analyzer and the per-layer package changes share, so the
+    two always name a package's version alike."""
+    full = f"{version}-{release}" if release else version
+    return full if epoch in (None, "", 0, "0") else f"{epoch}:{full}"
 
 
 @parser("rpm")
