@@ -23,6 +23,7 @@ from anchore.image.filetree import FileType
 from anchore.image.model import ContainerConfig
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
 from anchore.query.evidence import require_config, require_packages
+from anchore.query.filters import scheme_of
 from anchore.versions import VersionError, compare
 
 __all__ = [
@@ -99,12 +100,9 @@ def parse_kinds(text: str) -> frozenset[str]:
 def direction(package_type: str, before: str, after: str) -> str:
     """``upgrade``, ``downgrade`` or ``same`` from ``before`` to ``after`` in the ecosystem's
     ordering; ``unknown`` when it has none or either version does not parse in it."""
-    row = ecosystems.find(package_type)
-    if row is None or row.version_scheme is None:
-        return "unknown"
     try:
-        order = compare(row.version_scheme, before, after)
-    except VersionError:
+        order = compare(scheme_of(package_type), before, after)
+    except VersionError:  # no ordering for the type, or a version it cannot parse
         return "unknown"
     return "upgrade" if order < 0 else "downgrade" if order > 0 else "same"
 
