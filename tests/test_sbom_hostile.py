@@ -94,3 +94,17 @@ def test_hostile_syft_json_is_a_format_error_naming_the_place(tmp_path, name):
     with pytest.raises(anchore.sbom.SbomFormatError) as caught:
         anchore.sbom.read(path, format="syft-json")
     assert str(path) in str(caught.value) and place in str(caught.value)
+
+
+def test_an_embedded_manifest_is_bounded_by_the_configured_depth(tmp_path):
+    """syft's base64 manifest is JSON inside the JSON: it obeys Limits.max_json_depth too
+    (it was parsed with the library's default bound whatever the caller configured)."""
+    import base64
+
+    manifest = base64.b64encode(('{"a":' + "[" * 40 + "]" * 40 + "}").encode()).decode()
+    path = tmp_path / "deep-manifest.syft.json"
+    source = {"type": "image", "metadata": {"manifest": manifest}}
+    path.write_text(json.dumps({"artifacts": [], "source": source}))
+    with pytest.raises(anchore.AnchoreError) as caught:
+        anchore.sbom.read(path, format="syft-json", limits=anchore.Limits(max_json_depth=20))
+    assert str(path) in str(caught.value) and "$.source.metadata.manifest" in str(caught.value)

@@ -166,8 +166,9 @@ def _annotations(loc: Fields) -> dict[str, str]:
     return dict(notes)
 
 
-def _base64_json(meta: Fields, key: str) -> Any:
-    """One of syft's base64-encoded JSON documents (the manifest, the config), or None."""
+def _base64_json(meta: Fields, key: str, max_depth: int) -> Any:
+    """One of syft's base64-encoded JSON documents (the manifest, the config), or None;
+    nested no deeper than ``max_depth`` (``Limits.max_json_depth``), as the SBOM itself."""
     text = meta.text(key)
     if not text:
         return None
@@ -180,7 +181,7 @@ def _base64_json(meta: Fields, key: str) -> Any:
         return meta.error(key, f"is not a JSON document: {problem}")
 
     try:
-        doc = load_json(data, fail)
+        doc = load_json(data, fail, max_depth=max_depth)
     except UnicodeDecodeError:
         raise fail("not UTF-8") from None
     except ValueError as exc:
@@ -205,8 +206,11 @@ def _compression(media_type: str) -> str | None:
 class _Source:
     """The image a document describes, and how its locations' layers resolve."""
 
-    def __init__(self, doc: Fields, configuration: Fields | None, ours: bool) -> None:
+    def __init__(
+        self, doc: Fields, configuration: Fields | None, ours: bool, max_depth: int
+    ) -> None:
         self.path = doc.path
+        self.max_depth = max_depth
         self.diff_ids: list[str] = []
         self.digests: list[str] = []
         source = doc.object("source")
@@ -224,8 +228,8 @@ class _Source:
 
     def _image(self, meta: Fields, conf: Fields | None, ours: bool) -> ImageInfo:
         syft_layers = meta.objects("layers")
-        manifest = _base64_json(meta, "manifest")
-        config = _base64_json(meta, "config")
+        manifest = _base64_json(meta, "manifest", self.max_depth)
+        config = _base64_json(meta, "config", self.max_depth)
         blobs = manifest.get("layers") if manifest else None
         if blobs is not None and (
             not isinstance(blobs, list) or not all(isinstance(b, dict) for b in blobs)
@@ -417,7 +421,7 @@ def read_syft_json(path: str, fp: BinaryIO, limits: Limits, *, origin: str) -> A
     descriptor = doc.object("descriptor")
     ours = descriptor is not None and descriptor.text("name") == TOOL_NAME
     configuration = descriptor.object("configuration") if descriptor is not None else None
-    source = _Source(doc, configuration if ours else None, ours)
+    source = _Source(doc, configuration if ours else None, ours, limits.max_json_depth)
     packages = [_package(a, source) for a in artifacts]
     purls = {a.required_text("id"): p.purl for a, p in zip(artifacts, packages, strict=True)}
     relationships: list[Relationship] = []
