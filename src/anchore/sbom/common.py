@@ -10,7 +10,15 @@ from typing import Any, BinaryIO
 from packageurl import PackageURL
 
 from anchore import ecosystems
-from anchore.analysis.model import AnalyzerError, Distro, Package
+from anchore.analysis.model import (
+    Analysis,
+    AnalyzerError,
+    Distro,
+    FileRecord,
+    ImageInfo,
+    Package,
+    Relationship,
+)
 from anchore.documents import load_json
 from anchore.errors import LimitExceededError
 from anchore.limits import Limits
@@ -23,6 +31,7 @@ __all__ = [
     "Fields",
     "analyzer_errors",
     "analyzers_for",
+    "imported_analysis",
     "load_sbom_json",
     "namespace_metadata",
     "package_type_of",
@@ -102,6 +111,38 @@ def analyzers_for(
         if row is not None:
             found.update(dict.fromkeys(row.analyzers))
     return tuple(found)
+
+
+def imported_analysis(
+    *,
+    origin: str,
+    image: ImageInfo,
+    distro: Distro | None,
+    packages: list[Package],
+    relationships: list[Relationship],
+    stated: Iterable[str] = (),
+    failed: Iterable[str] = (),
+    errors: Iterable[AnalyzerError] = (),
+    files: list[FileRecord] | None = None,
+) -> Analysis:
+    """The analysis an SBOM describes: standing for the analyzers :func:`analyzers_for`
+    gives, with the failures and errors it records of those analyzers only; no findings
+    (no SBOM format carries ours); ``files_known`` only when ``files`` is the whole
+    inventory (None: the SBOM lists none, or not all)."""
+    analyzers = analyzers_for(packages, stated, distro)
+    return Analysis(
+        image=image,
+        distro=distro,
+        packages=packages,
+        findings=[],
+        files=files or [],
+        errors=[e for e in errors if e.analyzer in analyzers],
+        relationships=relationships,
+        analyzers=analyzers,
+        failed_analyzers=tuple(a for a in failed if a in analyzers),
+        origin=origin,
+        files_known=files is not None,
+    )
 
 
 def analyzer_errors(items: Iterable[Fields] | None) -> list[AnalyzerError]:

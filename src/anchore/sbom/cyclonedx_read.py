@@ -32,7 +32,7 @@ from anchore.sbom.common import (
     TOOL_NAME,
     Fields,
     analyzer_errors,
-    analyzers_for,
+    imported_analysis,
     load_sbom_json,
     namespace_metadata,
     package_type_of,
@@ -374,13 +374,12 @@ class _Reader:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise meta.error("properties", "anchore:analysis:analyzers is not a list of names")
             stated = value
-        analyzers = analyzers_for(packages, stated, distro)
         failed: tuple[str, ...] = ()
         if "anchore:analysis:failed_analyzers" in meta_props and meta is not None:
             value = self._json(meta, "anchore:analysis:failed_analyzers",
                                meta_props["anchore:analysis:failed_analyzers"][0])  # fmt: skip
             if isinstance(value, list):
-                failed = tuple(v for v in value if isinstance(v, str) and v in analyzers)
+                failed = tuple(v for v in value if isinstance(v, str))
         errors: list[AnalyzerError] = []
         if "anchore:analysis:errors" in meta_props and meta is not None:
             value = self._json(meta, "anchore:analysis:errors",
@@ -388,19 +387,14 @@ class _Reader:
             holder = Fields(
                 self.path, {"errors": value}, f"{meta.where}.properties<anchore:analysis>"
             )
-            errors = [
-                e for e in analyzer_errors(holder.objects("errors")) if e.analyzer in analyzers
-            ]
-        return Analysis(
+            errors = analyzer_errors(holder.objects("errors"))
+        return imported_analysis(
+            origin=origin,
             image=self._image(meta.object("component") if meta is not None else None),
             distro=distro,
             packages=packages,
-            findings=[],
-            files=[],
-            errors=errors,
             relationships=relationships,
-            analyzers=analyzers,
-            failed_analyzers=failed,
-            origin=origin,
-            files_known=False,
+            stated=stated,
+            failed=failed,
+            errors=errors,
         )

@@ -40,7 +40,7 @@ from anchore.sbom.anchore_json import distro_from_dict, package_from_dict
 from anchore.sbom.common import (
     Fields,
     analyzer_errors,
-    analyzers_for,
+    imported_analysis,
     load_sbom_json,
     namespace_metadata,
     package_type_of,
@@ -364,19 +364,15 @@ def analysis_from_spdx(
         found = _merged(found, unplaced)
     if distro is None and summary is None:
         distro = _distro_from_purls(packages)
-    analyzers = analyzers_for(packages, stated, distro)
-    return Analysis(
+    return imported_analysis(
+        origin=origin,
         image=image or ImageInfo(),
         distro=distro,
         packages=packages,
-        findings=[],
-        files=[],
-        errors=[e for e in errors if e.analyzer in analyzers],
         relationships=found,
-        analyzers=analyzers,
-        failed_analyzers=tuple(a for a in failed if a in analyzers),
-        origin=origin,
-        files_known=False,
+        stated=stated,
+        failed=failed,
+        errors=errors,
     )
 
 

@@ -49,7 +49,7 @@ from anchore.sbom.common import (
     TOOL_NAME,
     Fields,
     analyzer_errors,
-    analyzers_for,
+    imported_analysis,
     load_sbom_json,
     namespace_metadata,
     read_bounded,
@@ -447,20 +447,17 @@ def read_syft_json(path: str, fp: BinaryIO, limits: Limits, *, origin: str) -> A
     stated = configuration.strings("analyzers") if ours and configuration is not None else ()
     failed = configuration.strings("failed-analyzers") if ours and configuration is not None else ()
     distro = _distro(doc.object("distro"))
-    analyzers = analyzers_for(packages, stated, distro)
     errors = analyzer_errors(
         configuration.objects("errors") if ours and configuration is not None else None
     )
-    return Analysis(
+    return imported_analysis(
+        origin=origin,
         image=source.image,
         distro=distro,
         packages=packages,
-        findings=[],
-        files=files,
-        errors=[e for e in errors if e.analyzer in analyzers],
         relationships=relationships,
-        analyzers=analyzers,
-        failed_analyzers=tuple(a for a in failed if a in analyzers),
-        origin=origin,
-        files_known=whole,
+        stated=stated,
+        failed=failed,
+        errors=errors,
+        files=files if whole else None,
     )
