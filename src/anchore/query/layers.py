@@ -48,6 +48,7 @@ from operator import attrgetter
 
 import attrs
 
+from anchore.analysis.layers import REMOVED
 from anchore.analysis.model import Analysis, FileChange, PackageChange
 from anchore.plugins import hookimpl
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
@@ -65,8 +66,6 @@ __all__ = [
     "layers",
     "wasted_files",
 ]
-
-_REMOVED = "removed"
 
 
 # ---------------------------------------------------------------- evidence
@@ -165,7 +164,7 @@ def _waste(changes: Sequence[FileChange], links: dict[int, list[str]]) -> _Waste
             if before is not None and before[1] and (c.path, before[0]) not in kept:
                 wasted[c.path] = wasted.get(c.path, 0) + before[1]
                 by_layer[before[0]] = by_layer.get(before[0], 0) + before[1]
-            if c.change != _REMOVED:
+            if c.change != REMOVED:
                 total += c.size
                 shown[c.path] = (c.layer_index, c.size)
         for target in links.get(index, ()):  # the copy each link of this layer names
@@ -178,7 +177,7 @@ def _waste(changes: Sequence[FileChange], links: dict[int, list[str]]) -> _Waste
         layers_of = touched.get(c.path)
         if layers_of is not None:
             layers_of.append(c.layer_index)
-            if c.change != _REMOVED and c.size:
+            if c.change != REMOVED and c.size:
                 copies[c.path] += 1
     paths = {
         path: (amount, copies[path], tuple(touched[path]), path in shown)
@@ -225,7 +224,7 @@ def layers(analysis: Analysis) -> list[LayerRow]:
     stored = [0] * count
     for c in changes:
         counts[c.layer_index][c.change] += 1
-        if c.change != _REMOVED:
+        if c.change != REMOVED:
             stored[c.layer_index] += c.size
     pkgs: list[dict[str, int]] | None = None
     try:
@@ -383,8 +382,7 @@ def _top(text: str) -> int:
 def wasted_files(analysis: Analysis, *, top: int = 20) -> list[WastedFileRow]:
     """The biggest offenders: paths whose stored copies later layers overwrote or
     deleted, the most wasted bytes first (``top`` of them; 0 for all)."""
-    if top < 0:
-        raise QueryParamError(f"query 'wasted-files': top={top} is negative (0: all)")
+    checked("wasted-files", "top", top, _top)
     changes = _changes(analysis, "wasted-files")
     _layer_count(analysis, changes, "wasted-files")
     waste = _waste(changes, _hard_links(analysis, "wasted-files"))
