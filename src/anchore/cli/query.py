@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from anchore.cli.common import UsageError, open_analysis, platform_arg
+from anchore.cli.common import UsageError, analysis_of, platform_arg
 from anchore.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -126,9 +126,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def _analysis(args: argparse.Namespace, image: str) -> Analysis:
-    one = argparse.Namespace(**vars(args))
-    one.image = image
-    return open_analysis(one)
+    return analysis_of(image, platform=args.platform, tag=args.tag)
 
 
 def _run(
