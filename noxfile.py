@@ -24,13 +24,18 @@ def build_corpus(session: nox.Session) -> str:
     return str(CORPUS_DIR)
 
 
-#: the real tools the version tests ask, and the Debian packages that bring them
+#: the real tools the tests ask (version oracles, a registry), and the Debian packages with them
 ORACLES = {
     "/usr/lib/python3/dist-packages/rpm": "python3-rpm",  # rpm's labelCompare
     "/usr/bin/ruby": "ruby",  # Gem::Version
     "/usr/share/maven/lib/maven-artifact-3.x.jar": "maven",  # ComparableVersion
     "/usr/bin/go": "golang-go",
     "/usr/share/gocode/src/golang.org/x/mod/semver": "golang-golang-x-mod-dev",
+    # the real registry the pull tests push the corpus to (CNCF distribution), skopeo
+    # to push, htpasswd (apache2-utils) for its basic-auth users
+    "/usr/bin/docker-registry": "docker-registry",
+    "/usr/bin/skopeo": "skopeo",
+    "/usr/bin/htpasswd": "apache2-utils",
 }
 
 

@@ -21,7 +21,8 @@ PACKAGE = SRC / "anchore"
 
 #: the target layering, lowest first: a unit may import units of its own level or below
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "limits", "documents", "ecosystems", "purls", "serialize", "plugins"),
+    ("errors", "limits", "documents", "ecosystems", "purls", "serialize", "plugins", "net"),
+    ("registry",),
     ("image", "versions"),
     ("analysis",),
     ("analyzers", "vulns", "sbom"),

@@ -34,10 +34,16 @@ be shown to a user as it is.
     ├── PurlError                   anchore.purls: a package URL not valid for its type
     ├── UnknownEcosystemError       anchore.ecosystems: no ecosystem for a package type
     │                               (also a KeyError)
+    ├── NetworkError                anchore.net: a server could not give what was asked
+    │                               (connection, TLS, status, transfer), naming the URL
+    ├── RegistryError               anchore.registry: a pull that failed, naming the registry
+    │                               and reference (auth, not found, rate limited, TLS...)
     ├── StoreError                  anchore.vulns: the advisory store is missing
-    │                               (StoreNotFoundError), not a store (StoreFormatError)
-    │                               or holds nothing (StoreEmptyError)
-    ├── FeedError                   anchore.vulns: a feed that is missing, unreadable or empty
+    │                               (StoreNotFoundError), not a store (StoreFormatError),
+    │                               holds nothing (StoreEmptyError), a bad export
+    │                               (StoreArchiveError) or busy (StoreBusyError)
+    ├── FeedError                   anchore.vulns: a feed that is missing, unreadable, empty
+    │                               or cannot be downloaded (FeedDownloadError)
     ├── VexError, IgnoreRuleError   anchore.vulns: unreadable VEX documents and ignore files
     ├── BundleError                 anchore.policy: a malformed (or missing) policy bundle
     ├── QueryError                  anchore.query: an unknown query (QueryNotFoundError), a bad

@@ -149,6 +149,20 @@ def anchore_vulnerability_feeds() -> Sequence[Feed]:
       Add to ``report.covered`` the ecosystems the path is a whole feed for (only
       those count as checked when matching) and to ``report.skipped`` a
       ``(file, why)`` pair for each record it cannot read.
+
+    A feed ``anchore db update`` (``anchore.vulns.update``) downloads also has:
+
+    - ``base_url`` (str): where it is published, e.g.
+      ``https://osv-vulnerabilities.storage.googleapis.com``.
+    - ``mirror_env`` (str): the environment variable that points it at a mirror with
+      the same layout (``ANCHORE_FEED_OSV_URL``); ``--mirror NAME=URL`` does too.
+    - ``files(base_url, fetch) -> Sequence[FeedFile]``: the files to download
+      (``anchore.vulns.update.FeedFile``: url, name, required); ``fetch(url) -> bytes``
+      reads a published index first when the list is not fixed. Each file that changed
+      is given to ``read`` on its own.
+
+    A URL-based feed is one row: ``anchore.vulns.update.UrlFeed(name, url, reader)``
+    downloads ``url`` and reads it with the reader named ``reader``.
     """
     raise NotImplementedError
 

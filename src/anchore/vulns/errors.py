@@ -33,11 +33,14 @@ from anchore.errors import AnchoreError
 
 __all__ = [
     "EmptyFeedError",
+    "FeedDownloadError",
     "FeedError",
     "FeedNotFoundError",
     "IgnoreFileNotFoundError",
     "IgnoreRuleError",
     "MalformedRecordError",
+    "StoreArchiveError",
+    "StoreBusyError",
     "StoreEmptyError",
     "StoreError",
     "StoreFormatError",
@@ -70,8 +73,23 @@ class StoreEmptyError(StoreError):
     """The store holds no advisory data at all: a scan against it would check nothing."""
 
 
+class StoreArchiveError(StoreError):
+    """A store export file (``anchore db export``) that cannot be imported: not one,
+    truncated, its checksum wrong, or written by a newer anchore; names the file."""
+
+
+class StoreBusyError(StoreError):
+    """Another update or import of the same store holds its lock past the wait."""
+
+
 class FeedError(AnchoreError):
     """No reader recognises the data, the named reader does not exist, or the data is unreadable."""
+
+
+class FeedDownloadError(FeedError):
+    """A feed file that cannot be fetched (naming the feed and the URL; the network error
+    is the cause), or whose published checksum does not match what came. The store is
+    left as it was."""
 
 
 class FeedNotFoundError(FeedError, FileNotFoundError):

@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import fcntl
 import json
 import os
 import shlex
 import sqlite3
+import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TypeAlias
@@ -35,6 +38,7 @@ import attrs
 from anchore.ecosystems import ECOSYSTEMS
 from anchore.vulns.errors import (
     LOAD_HINT,
+    StoreBusyError,
     StoreEmptyError,
     StoreError,
     StoreFormatError,
@@ -51,6 +55,7 @@ __all__ = [
     "ecosystem_key",
     "load_hint",
     "open_store",
+    "staged",
     "using_store",
 ]
 
@@ -487,3 +492,77 @@ def using_store(store: StoreLike | None = None) -> Iterator[Store]:
     finally:
         if opened is not store:
             opened.close()
+
+
+#: how long :func:`staged` waits for another update of the same store to finish
+STAGE_LOCK_SECONDS = 600.0
+
+
+@contextlib.contextmanager
+def _store_lock(target: Path, wait: float) -> Iterator[None]:
+    """An exclusive lock beside the store (``<store>.lock``), for one writer at a time."""
+    lock_path = target.with_name(target.name + ".lock")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(
+            f"{lock_path}: cannot create the lock: {exc.strerror}", source=target
+        ) from None
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreBusyError(
+                        f"{target}: another update holds {lock_path} (waited {wait:.0f} s)",
+                        source=target,
+                    ) from None
+                time.sleep(0.2)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def staged(
+    path: str | os.PathLike[str] | None = None, *, wait: float = STAGE_LOCK_SECONDS
+) -> Iterator[Store]:
+    """A copy of the store at ``path`` (None: the default store) to change as a whole.
+
+    The copy lives beside the store and replaces it (``os.replace``) only when the
+    ``with`` block ends without an exception: readers see the old store or the new
+    one, never a half-loaded one, and a failure or an interruption leaves the store
+    as it was (the copy is deleted). A missing store is staged empty. One writer at
+    a time: another waits up to ``wait`` seconds, then :class:`StoreBusyError`.
+    """
+    target = Path(path) if path is not None else default_path()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"{target}: cannot create the store: {exc}", source=target) from None
+    with _store_lock(target, wait):
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".staged")
+        os.close(fd)
+        copy: Store | None = None
+        try:
+            if target.exists():
+                with Store(target) as current:  # refuses a file that is not a store
+                    if current._db is not None:
+                        dest = sqlite3.connect(tmp)
+                        try:
+                            current._db.backup(dest)
+                        finally:
+                            dest.close()
+            copy = Store(tmp, create=True)
+            yield copy
+            copy.close()
+            os.replace(tmp, target)
+        except BaseException:
+            if copy is not None:
+                copy.close()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
