@@ -6,6 +6,8 @@ the auth challenge flow (:class:`RegistrySession`) and a content-addressed blob
 cache. Every failure is a :class:`RegistryError` naming the registry and reference.
 """
 
+from anchore.registry.cache import BlobCache
+from anchore.registry.client import Manifest, RegistryClient
 from anchore.registry.errors import (
     BlobCacheError,
     CredentialError,
@@ -25,13 +27,16 @@ from anchore.registry.reference import Reference, looks_like_reference, parse_re
 from anchore.registry.session import RegistrySession
 
 __all__ = [
+    "BlobCache",
     "BlobCacheError",
     "CredentialError",
     "Credentials",
     "InvalidReferenceError",
     "Keychain",
+    "Manifest",
     "Reference",
     "RegistryAuthError",
+    "RegistryClient",
     "RegistryConnectionError",
     "RegistryError",
     "RegistryNotFoundError",

@@ -1,0 +1,267 @@
+"""The content-addressed blob cache: pulled manifests, configs and layers, by digest.
+
+A blob lives at ``<root>/<algorithm>/<hex>`` only once it is complete and
+verified: downloads write ``<hex>.partial`` (continued with ``Range`` after an
+interruption) and are renamed onto the final name by the HTTP client after the
+digest and size are checked. Each blob has a lock file (``<hex>.lock``, an
+``flock``), so two threads or two processes pulling the same blob never write it
+at once: the second waits, then finds it complete. Using a blob touches its
+modification time, and :meth:`BlobCache.prune` removes the least recently used
+ones first. Layers are read in place from here (nothing is copied).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Collection, Iterator
+from pathlib import Path
+
+from anchore.errors import DigestMismatchError
+from anchore.registry.errors import BlobCacheError
+
+__all__ = ["BlobCache"]
+
+_DIGEST = re.compile(r"^(sha256|sha384|sha512):([0-9a-f]+)$")
+_HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
+#: .partial, .lock and .tmp files untouched this long are left-overs of dead pulls
+STALE_SECONDS = 24 * 3600
+
+
+def _split(digest: str) -> tuple[str, str]:
+    match = _DIGEST.match(digest) if isinstance(digest, str) else None
+    if not match or len(match.group(2)) != _HEX_LENGTH[match.group(1)]:
+        raise ValueError(f"{digest!r} is not a sha256, sha384 or sha512 digest")
+    return match.group(1), match.group(2)
+
+
+class BlobCache:
+    """Blobs by digest under ``root`` (``RegistryOptions.cache_path()``).
+
+    Every failure to use the directory (permissions, a full disk) is a
+    :class:`BlobCacheError` naming it; ``registry`` and ``reference`` name the
+    pull it served, for that message.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        registry: str | None = None,
+        reference: str | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.registry = registry
+        self.reference = reference
+
+    def _error(self, exc: OSError, doing: str) -> BlobCacheError:
+        return BlobCacheError(
+            f"blob cache {self.root}: cannot {doing}: {exc.strerror or exc}",
+            registry=self.registry,
+            reference=self.reference,
+            source=str(self.root),
+        )
+
+    def path(self, digest: str) -> Path:
+        """Where the blob ``digest`` lives once complete (whether or not it is there)."""
+        algorithm, hexdigest = _split(digest)
+        return self.root / algorithm / hexdigest
+
+    def lookup(self, digest: str, size: int | None = None) -> Path | None:
+        """The complete blob, touched as used, or None when absent (or not ``size`` bytes)."""
+        path = self.path(digest)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise self._error(exc, f"read {path}") from exc
+        if size is not None and st.st_size != size:
+            return None
+        self._touch(path)
+        return path
+
+    def _touch(self, path: Path) -> None:
+        # gone meanwhile, or a shared read-only cache (recency is then not recorded)
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            os.utime(path)
+
+    @contextlib.contextmanager
+    def _locked(self, digest: str) -> Iterator[Path]:
+        """Hold the blob's lock (waiting for another thread or process holding it)."""
+        path = self.path(digest)
+        lock = path.with_name(path.name + ".lock")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise self._error(exc, f"create {lock}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.utime(fd)  # a lock in use is not stale
+            yield path
+        finally:
+            os.close(fd)  # releases the lock
+
+    def fetch(
+        self, digest: str, download: Callable[[Path], object], *, size: int | None = None
+    ) -> Path:
+        """The blob ``digest``, downloading it first when absent.
+
+        ``download(dest)`` must leave the complete, verified blob at ``dest``
+        (``HttpClient.download`` does: it writes ``dest + ".partial"``, resumes
+        one left by an interrupted pull, and renames it onto ``dest`` once its
+        digest and size are right). Only one thread or process downloads a blob
+        at a time; the others wait and then find it here.
+        """
+        found = self.lookup(digest, size)
+        if found is not None:
+            return found
+        with self._locked(digest) as path:
+            found = self.lookup(digest, size)
+            if found is not None:
+                return found
+            self._remove(path)  # a blob of the wrong size
+            download(path)
+            try:
+                st = path.stat()
+            except OSError as exc:
+                raise self._error(exc, f"read the downloaded {path}") from exc
+            if size is not None and st.st_size != size:
+                self._remove(path)
+                raise DigestMismatchError(
+                    f"{path}: {st.st_size} bytes downloaded for {digest}, which has {size}",
+                    expected=digest,
+                    actual=f"(a blob of {st.st_size} bytes)",
+                    source=self.reference,
+                )
+            return path
+
+    def store(self, digest: str, data: bytes) -> Path:
+        """Keep ``data`` (a manifest read whole) as the blob ``digest``, which it must hash to."""
+        algorithm, hexdigest = _split(digest)
+        actual = f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
+        if actual != digest:
+            raise DigestMismatchError(
+                f"{self.reference or self.root}: content hashes to {actual}, not {digest}",
+                expected=digest,
+                actual=actual,
+                source=self.reference,
+            )
+        path = self.path(digest)
+        tmp = path.with_name(f"{hexdigest}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as out:
+                out.write(data)
+            os.replace(tmp, path)  # atomic: readers see the whole blob or none
+        except OSError as exc:
+            self._remove(tmp)
+            raise self._error(exc, f"write {path}") from exc
+        return path
+
+    def discard(self, digest: str) -> None:
+        """Remove a blob found corrupt, so that the next use downloads it again."""
+        with self._locked(digest) as path:
+            self._remove(path)
+
+    def _remove(self, path: Path) -> None:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise self._error(exc, f"remove {path}") from exc
+
+    def _entries(self) -> list[tuple[Path, os.stat_result]]:
+        """Every file in the cache's digest directories, with its status."""
+        found = []
+        try:
+            dirs = [self.root / a for a in _HEX_LENGTH if (self.root / a).is_dir()]
+            for directory in dirs:
+                with os.scandir(directory) as it:
+                    for entry in it:
+                        with contextlib.suppress(FileNotFoundError):
+                            if entry.is_file(follow_symlinks=False):
+                                found.append((Path(entry.path), entry.stat(follow_symlinks=False)))
+        except OSError as exc:
+            raise self._error(exc, "list the cache") from exc
+        return found
+
+    def _is_blob(self, path: Path) -> bool:
+        return len(path.name) == _HEX_LENGTH.get(path.parent.name, -1) and all(
+            c in "0123456789abcdef" for c in path.name
+        )
+
+    def usage(self) -> tuple[int, int]:
+        """How many complete blobs the cache holds, and their bytes."""
+        blobs = [st.st_size for path, st in self._entries() if self._is_blob(path)]
+        return len(blobs), sum(blobs)
+
+    def prune(self, max_bytes: int, *, keep: Collection[str] = ()) -> tuple[int, int]:
+        """Remove least recently used blobs until at most ``max_bytes`` remain.
+
+        Blobs whose digest is in ``keep`` (the image just pulled) and blobs being
+        downloaded are left alone; ``.partial``, ``.lock`` and temporary files
+        untouched for a day (a pull that died) go too. Returns the blobs removed
+        and their bytes.
+        """
+        now = time.time()
+        entries = self._entries()
+        kept = {self.path(d) for d in keep}
+        blobs = sorted(
+            ((p, st) for p, st in entries if self._is_blob(p)), key=lambda e: e[1].st_mtime
+        )
+        total = sum(st.st_size for _, st in blobs)
+        removed = freed = 0
+        for path, st in blobs:
+            if total <= max_bytes:
+                break
+            if path in kept:
+                continue
+            if self._unlink_unless_busy(path, f"{path.parent.name}:{path.name}"):
+                total -= st.st_size
+                removed += 1
+                freed += st.st_size
+        for path, st in entries:
+            if self._is_blob(path) or now - st.st_mtime < STALE_SECONDS:
+                continue
+            stem = path.name.split(".", 1)[0]
+            digest = f"{path.parent.name}:{stem}"
+            if _DIGEST.match(digest) and path.suffix in (".partial", ".tmp"):
+                self._unlink_unless_busy(path, digest)
+            elif path.suffix == ".lock" and not path.with_name(stem).exists():
+                self._unlink_unless_busy(path, None, lock=path)
+        return removed, freed
+
+    def _unlink_unless_busy(self, path: Path, digest: str | None, lock: Path | None = None) -> bool:
+        """Remove ``path`` unless a pull holds its blob's lock; whether it was removed."""
+        if lock is None and digest is not None:
+            with contextlib.suppress(ValueError):
+                lock = self.path(digest).with_name(self.path(digest).name + ".lock")
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644) if lock else None
+        except OSError as exc:
+            raise self._error(exc, f"lock {path}") from exc
+        try:
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError as exc:
+                    if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                        return False
+                    raise self._error(exc, f"lock {path}") from exc
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                return False
+            except OSError as exc:
+                raise self._error(exc, f"remove {path}") from exc
+            return True
+        finally:
+            if fd is not None:
+                os.close(fd)
