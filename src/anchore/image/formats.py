@@ -403,9 +403,13 @@ def read_oci_layout(
     diff_ids = _rootfs_diff_ids(config, cwhere, len(manifest["layers"]))
     if chosen.platform is None:
         _check_platform(config, platform, cwhere)
+    layer_names = [
+        _blob_name(layer, f"{mwhere} layers[{i}]") for i, layer in enumerate(manifest["layers"])
+    ]
+    source.fetch([name for name, _, _ in layer_names])  # a registry downloads them now
     layers = []
     for i, (layer, diff_id) in enumerate(zip(manifest["layers"], diff_ids, strict=True)):
-        name, digest, size = _blob_name(layer, f"{mwhere} layers[{i}]")
+        name, digest, size = layer_names[i]
         blob = source.blob(name)
         if blob.size != size:
             raise DigestMismatchError(

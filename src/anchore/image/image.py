@@ -20,6 +20,7 @@ from anchore.errors import (
     AnchoreError,
     DigestMismatchError,
     FileDecodeError,
+    ImageError,
     ImageFormatError,
     ImageNotFoundError,
     ImageReadError,
@@ -63,9 +64,16 @@ from anchore.image.model import (
     parse_created,
     platform_of,
 )
+from anchore.image.remote import RegistrySource, host_platform
 from anchore.image.sources import Source, open_source
 from anchore.image.spool import LayerSpool
 from anchore.limits import Limits
+from anchore.registry import (
+    InvalidReferenceError,
+    RegistryOptions,
+    looks_like_reference,
+    parse_reference,
+)
 
 __all__ = ["FileSystemView", "Image", "Layer", "Layers", "open_image"]
 
@@ -528,7 +536,7 @@ class Image(FileSystemView):
         spool: LayerSpool | None = None,
     ) -> None:
         self.source = source
-        #: ``docker-archive``, ``oci-layout`` or ``oci-archive``
+        #: ``docker-archive``, ``oci-layout``, ``oci-archive`` or ``registry``
         self.format = parts.format
         #: the tag this image was chosen by (or its first tag), if any
         self.reference = parts.reference
@@ -896,8 +904,10 @@ def open_image(
     limits: Limits | None = None,
     workers: int | None = None,
     verify: bool = True,
+    registry: RegistryOptions | None = None,
 ) -> Image:
-    """Open a docker-save archive, an OCI image layout or an OCI archive.
+    """Open a docker-save archive, an OCI image layout, an OCI archive, or an image in a
+    registry.
 
     The format is sniffed. ``tag`` chooses among several images in one source
     (``source`` may also be written ``path:tag``); ``platform`` (like
@@ -907,6 +917,15 @@ def open_image(
     source for uncompressed layers: their data is skipped by seeking rather
     than read and hashed (manifests, configs and compressed layers are still
     checked, since reading them costs the same either way).
+
+    When no file or directory ``source`` exists and it reads as an image
+    reference (``registry.example.com/team/app:1.2``, ``python:3.12``,
+    ``...@sha256:...``; ``docker://...`` always), the image is pulled from its
+    registry as ``registry`` says (None: :class:`RegistryOptions` defaults):
+    manifests and config first, then the layers in parallel into the blob
+    cache, where they are read in place. The platform then defaults to this
+    machine's (checked against the config); a reference carries its own tag,
+    so ``tag=`` with one is an :class:`InvalidReferenceError`.
     """
     limits = Limits() if limits is None else limits
     # wrong argument types are the caller's mistake: TypeError, never an AnchoreError
@@ -916,12 +935,20 @@ def open_image(
         raise TypeError(f"platform must be a str or a Platform, not {type(platform).__name__}")
     if not isinstance(tag, str | None):
         raise TypeError(f"tag must be a str, not {type(tag).__name__}")
+    if not isinstance(registry, RegistryOptions | None):
+        raise TypeError(
+            f"registry must be an anchore.registry.RegistryOptions, not {type(registry).__name__}"
+        )
     path = os.fspath(source)
+    wanted = Platform.parse(platform) if isinstance(platform, str) else platform
+    if path.startswith("docker://") or (
+        not os.path.exists(_split_reference(path)[0]) and looks_like_reference(path)
+    ):
+        return _open_registry(path, tag, wanted, limits, workers, verify, registry)
     path, path_tag = _split_reference(path)
     tag = tag or path_tag
     if not os.path.exists(path):
         raise ImageNotFoundError(f"{path}: no such file or directory", source=path)
-    wanted = Platform.parse(platform) if isinstance(platform, str) else platform
     try:
         return _open(path, tag, wanted, limits, workers, verify)
     except AnchoreError:
@@ -939,12 +966,79 @@ def _open(
     verify: bool,
 ) -> Image:
     src = open_source(path, limits)
-    spool = LayerSpool(limits.max_spool_bytes)
     try:
         fmt = sniff_format(src)
         reader = read_docker_archive if fmt == "docker-archive" else read_oci_layout
-        parts = reader(src, tag, wanted, limits)
-        done = _index_layers(parts.layers, limits, path, verify, spool, workers)
+        return _read(src, path, reader(src, tag, wanted, limits), limits, workers, verify)
+    except BaseException:
+        src.close()
+        raise
+
+
+#: times a registry pull is read again after removing blobs found corrupt in the cache
+_REREADS = 5
+
+
+def _open_registry(
+    text: str,
+    tag: str | None,
+    wanted: Platform | None,
+    limits: Limits,
+    workers: int | None,
+    verify: bool,
+    options: RegistryOptions | None,
+) -> Image:
+    """Pull ``text`` from its registry (see :mod:`anchore.image.remote`)."""
+    reference = parse_reference(text)
+    if tag is not None:
+        raise InvalidReferenceError(
+            f"{text}: a registry reference carries its own tag; tag={tag!r} chooses among "
+            "the images of an archive or layout (write the reference as repository:tag)",
+            registry=reference.registry,
+            reference=text,
+        )
+    src = RegistrySource(reference, limits, options=options)
+    try:
+        for attempt in range(_REREADS, -1, -1):
+            try:
+                parts = read_oci_layout(src, None, wanted or host_platform(), limits)
+                image = _read(
+                    src, src.label, attrs.evolve(parts, format="registry"), limits, workers, verify
+                )
+                break
+            except ImageError:
+                # blobs gone bad in the cache are removed and fetched again: each read
+                # meets the bad ones of one stage (manifests, config, layers)
+                if not attempt or not src.recheck():
+                    raise
+        src.prune()
+        return image
+    except AnchoreError:
+        src.close()
+        raise
+    except OSError as exc:
+        src.close()
+        raise ImageReadError(
+            f"{src.label}: cannot be read from the blob cache: {exc.strerror or exc}",
+            source=src.label,
+        ) from exc
+    except BaseException:
+        src.close()
+        raise
+
+
+def _read(
+    src: Source,
+    label: str,
+    parts: ImageParts,
+    limits: Limits,
+    workers: int | None,
+    verify: bool,
+) -> Image:
+    """Index and verify the layers ``parts`` names; the image owns ``src`` from here."""
+    spool = LayerSpool(limits.max_spool_bytes)
+    try:
+        done = _index_layers(parts.layers, limits, label, verify, spool, workers)
         indexes = [index for index, _ in done]
         spooled = [blob for _, blob in done]
         content = _Content([b.blob for b in parts.layers], indexes, limits, spooled, spool)
@@ -964,9 +1058,8 @@ def _open(
             for i, (blob, index) in enumerate(zip(parts.layers, indexes, strict=True))
         ]
         return Image(
-            source=path, parts=parts, layers=layers, content=content, owned=src, spool=spool
+            source=label, parts=parts, layers=layers, content=content, owned=src, spool=spool
         )
     except BaseException:
         spool.close()
-        src.close()
         raise

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import weakref
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import zstandard
@@ -51,6 +51,10 @@ class Source:
 
     def close(self) -> None:
         """Release what the source holds (temporary files)."""
+
+    def fetch(self, names: Sequence[str]) -> None:
+        """Get ready to serve ``names`` (the layers a reader is about to ask for): a
+        registry downloads them in parallel here; files on disk need nothing."""
 
     def read_bytes(self, name: str, limits: Limits) -> bytes:
         ref = self.blob(name)
