@@ -1,0 +1,110 @@
+"""The ``cache`` commands: what the blob cache of pulled images holds, and pruning it.
+
+``anchore cache info`` prints where the cache is, how many blobs and bytes it holds;
+``anchore cache prune [--max-size SIZE]`` removes the least recently used blobs until
+at most SIZE remain (all of them without ``--max-size``). Blobs a pull is writing at
+that moment are left alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from typing import Any
+
+from anchore.errors import ExitCode
+from anchore.registry import RegistryOptions
+from anchore.registry.cache import BlobCache
+
+__all__ = ["add_parsers", "parse_size"]
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_size(text: str) -> int:
+    """``5G``, ``500M``, ``1.5GiB``, ``1048576``: bytes (the units are binary: K is
+    1024). A bad spelling is a usage error, as argparse reports its own."""
+    match = _SIZE.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size: a number of bytes, or with K, M, G or T (5G, 500M)"
+        )
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+def human(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _cache(args: argparse.Namespace) -> BlobCache:
+    return BlobCache(RegistryOptions(cache_dir=args.cache_dir).cache_path())
+
+
+def cmd_info(args: argparse.Namespace) -> ExitCode:
+    cache = _cache(args)
+    blobs, size = cache.usage()
+    if args.json:
+        json.dump({"location": str(cache.root), "blobs": blobs, "bytes": size}, sys.stdout)
+        print()
+    else:
+        print(f"location: {cache.root}")
+        print(f"blobs:    {blobs}")
+        print(f"bytes:    {size} ({human(size)})")
+    return ExitCode.OK
+
+
+def cmd_prune(args: argparse.Namespace) -> ExitCode:
+    cache = _cache(args)
+    removed, freed = cache.prune(args.max_size)
+    blobs, size = cache.usage()
+    print(
+        f"removed {removed} blobs ({human(freed)}); {blobs} blobs ({human(size)}) remain "
+        f"in {cache.root}"
+    )
+    return ExitCode.OK
+
+
+def _cache_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="the blob cache (default: $ANCHORE_CACHE_DIR, else ~/.cache/anchore/blobs)",
+    )
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser(
+        "cache",
+        help="the blob cache of images pulled from registries",
+        description="The blobs (manifests, configs, layers) of pulled images are kept by "
+        "digest, so a second pull downloads nothing; see docs/registries.md.",
+    )
+    cache_sub = p.add_subparsers(dest="cache_command", required=True)
+    info = cache_sub.add_parser("info", help="where the cache is, how many blobs and bytes")
+    _cache_dir(info)
+    info.add_argument("--json", action="store_true", help="location, blobs, bytes as JSON")
+    info.set_defaults(func=cmd_info)
+    prune = cache_sub.add_parser(
+        "prune",
+        help="remove the least recently used blobs",
+        description="Remove the least recently used blobs until at most --max-size remain "
+        "(without it: every blob no pull is writing now). Left-overs of pulls that died "
+        "a day ago go too.",
+    )
+    _cache_dir(prune)
+    prune.add_argument(
+        "--max-size",
+        type=parse_size,
+        default=0,
+        metavar="SIZE",
+        help="keep at most this much: bytes, or with K, M, G or T (binary: 5G is 5 GiB)",
+    )
+    prune.set_defaults(func=cmd_prune)
