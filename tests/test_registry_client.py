@@ -21,7 +21,12 @@ from typing import Any
 import pytest
 
 from anchore import open_image
-from anchore.errors import DigestMismatchError, ImageNotFoundError, PlatformNotFoundError
+from anchore.errors import (
+    DigestMismatchError,
+    ImageNotFoundError,
+    LimitExceededError,
+    PlatformNotFoundError,
+)
 from anchore.image.remote import RegistrySource, host_platform
 from anchore.limits import Limits
 from anchore.registry import (
@@ -258,6 +263,18 @@ def test_pull_by_tag_gives_the_same_image_as_the_archive(
     assert accepts and all(OCI_INDEX in a and OCI_MANIFEST in a for a in accepts)
     assert "application/vnd.docker.distribution.manifest.list.v2+json" in accepts[0]
     assert "application/vnd.docker.distribution.manifest.v2+json" in accepts[0]
+
+
+def test_a_layer_past_max_layer_bytes_is_not_downloaded(
+    registry: tuple[Registry, str], options: RegistryOptions
+) -> None:
+    reg, host = registry
+    built = small_image()
+    push(reg, built)
+    with pytest.raises(LimitExceededError, match="max_layer_bytes") as info:
+        open_image(f"{host}/team/app:1.0", registry=options, limits=Limits(max_layer_bytes=20_000))
+    assert f"{host}/team/app:1.0" in str(info.value)
+    assert reg.blob_gets() == [f"/v2/team/app/blobs/{sha256(built.config_bytes)}"]
 
 
 def test_a_second_pull_takes_every_blob_from_the_cache(

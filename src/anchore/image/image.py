@@ -997,8 +997,9 @@ def _open_registry(
             registry=reference.registry,
             reference=text,
         )
-    src = RegistrySource(reference, limits, options=options)
+    src: RegistrySource | None = None
     try:
+        src = RegistrySource(reference, limits, options=options)
         for attempt in range(_REREADS, -1, -1):
             try:
                 parts = read_oci_layout(src, None, wanted or host_platform(), limits)
@@ -1011,19 +1012,16 @@ def _open_registry(
                 # meets the bad ones of one stage (manifests, config, layers)
                 if not attempt or not src.recheck():
                     raise
-        src.prune()
+        src.finish()
         return image
-    except AnchoreError:
-        src.close()
-        raise
-    except OSError as exc:
-        src.close()
-        raise ImageReadError(
-            f"{src.label}: cannot be read from the blob cache: {exc.strerror or exc}",
-            source=src.label,
-        ) from exc
-    except BaseException:
-        src.close()
+    except BaseException as exc:
+        if src is not None:
+            src.close()
+        if isinstance(exc, OSError) and not isinstance(exc, AnchoreError):
+            raise ImageReadError(
+                f"{text}: cannot be pulled into the blob cache: {exc.strerror or exc}",
+                source=text,
+            ) from exc
         raise
 
 

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from anchore.errors import ImageFormatError, MissingBlobError
+from anchore.errors import ImageFormatError, LimitExceededError, MissingBlobError
 from anchore.image.blobs import BlobRef, parse_digest
 from anchore.image.formats import REF_NAME
 from anchore.image.model import Platform
@@ -135,6 +135,7 @@ class RegistrySource(Source):
         self.limits = limits
         self.options = options or (client.options if client else RegistryOptions())
         self._owns_client = client is None
+        self._closed = False
         self.client = client or RegistryClient(self.options)
         self.cache: BlobCache = self.client.cache(reference)
         self._lock = threading.Lock()
@@ -236,6 +237,16 @@ class RegistrySource(Source):
     def fetch(self, names: Sequence[str]) -> None:
         """Download the blobs ``names`` (the layers) now, ``parallel_downloads`` at a time."""
         digests = list(dict.fromkeys(d for d in map(_blob_digest, names) if d is not None))
+        for digest in digests:
+            with self._lock:
+                size = self._blobs.get(digest)
+            if size is not None and size > self.limits.max_layer_bytes:
+                raise LimitExceededError(
+                    f"{self.label}!blobs/{digest.replace(':', '/')}: {size} bytes exceeds "
+                    f"max_layer_bytes={self.limits.max_layer_bytes}; not downloaded",
+                    limit="max_layer_bytes",
+                    source=self.label,
+                )
         workers = max(1, min(self.options.parallel_downloads, len(digests)))
         if len(digests) <= 1 or workers == 1:
             for digest in digests:
@@ -277,12 +288,17 @@ class RegistrySource(Source):
                 removed = True
         return removed
 
-    def prune(self) -> None:
-        """Bound the cache to ``cache_max_bytes``, keeping every blob of this image."""
-        if self.options.cache_max_bytes > 0:
-            self.cache.prune(self.options.cache_max_bytes, keep=set(self.used))
+    def finish(self) -> None:
+        """The image is read: bound the cache to ``cache_max_bytes`` (keeping every blob
+        of this image) and release the connections and the synthesized index."""
+        try:
+            if self.options.cache_max_bytes > 0:
+                self.cache.prune(self.options.cache_max_bytes, keep=set(self.used))
+        finally:
+            self.close()
 
     def close(self) -> None:
         self._cleanup()
-        if self._owns_client:
+        if self._owns_client and not self._closed:
+            self._closed = True
             self.client.close()
