@@ -1,9 +1,11 @@
-"""Vulnerability commands: db (load, info) and vulns."""
+"""Vulnerability commands: db (load, info, update, status, export, import) and vulns."""
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import os
 import sys
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from anchore.vulns.match import Match, MatchResult
     from anchore.vulns.store import Store
     from anchore.vulns.suppress import IgnoreRule, Suppression, VexStatement
+    from anchore.vulns.update import FeedStatus, FileUpdate
 
 
 # ---------------------------------------------------------------- db
@@ -32,27 +35,264 @@ def _db_path(args: argparse.Namespace) -> str | None:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    commands = {
+        "load": _db_load,
+        "info": _db_info,
+        "update": _db_update,
+        "status": _db_status,
+        "export": _db_export,
+        "import": _db_import,
+    }
+    return commands[args.db_command](args, _db_path(args))
+
+
+def _db_load(args: argparse.Namespace, db: str | None) -> ExitCode:
     from anchore.vulns.errors import UnknownFeedError
     from anchore.vulns.load import detect, load
     from anchore.vulns.store import Store
 
-    db = _db_path(args)
-    if args.db_command == "load":
-        try:
-            for path in args.paths:  # every feed is recognised before anything is loaded
-                detect(path, feed=args.feed)
-        except UnknownFeedError as exc:  # a bad --feed value is a bad command line
-            raise UsageError(f"--feed: {exc}") from None
-        with Store(db, create=True) as store:
-            for path in args.paths:
-                report = load(store, path, feed=args.feed)
-                print(f"{path}: {report.loaded} loaded, {report.unchanged} unchanged, "
-                      f"{len(report.skipped)} skipped")  # fmt: skip
-                for name, why in report.skipped:
-                    print(f"  skipped {name}: {why}", file=sys.stderr)
-            _info(store)
-        return ExitCode.OK
+    try:
+        for path in args.paths:  # every feed is recognised before anything is loaded
+            detect(path, feed=args.feed)
+    except UnknownFeedError as exc:  # a bad --feed value is a bad command line
+        raise UsageError(f"--feed: {exc}") from None
+    with Store(db, create=True) as store:
+        for path in args.paths:
+            report = load(store, path, feed=args.feed)
+            print(f"{path}: {report.loaded} loaded, {report.unchanged} unchanged, "
+                  f"{len(report.skipped)} skipped")  # fmt: skip
+            for name, why in report.skipped:
+                print(f"  skipped {name}: {why}", file=sys.stderr)
+        _info(store)
+    return ExitCode.OK
+
+
+def _db_info(args: argparse.Namespace, db: str | None) -> ExitCode:
+    from anchore.vulns.store import Store
+
     with Store(db) as store:
+        _info(store)
+    return ExitCode.OK
+
+
+def _size(n: int) -> str:
+    """Bytes as people read them: ``812 B``, ``3.4 KiB``, ``2.6 MiB``."""
+    value, unit = float(n), "B"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            break
+        value /= 1024
+    return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
+
+
+def _mirrors(values: list[str] | None, names: list[str]) -> dict[str, str]:
+    """``--mirror NAME=URL`` values, each naming a feed that can be downloaded."""
+    mirrors: dict[str, str] = {}
+    for value in values or []:
+        name, equals, url = value.partition("=")
+        if not equals or not name or not url:
+            raise UsageError(f"--mirror {value!r}: give NAME=URL (osv=https://mirror.example/osv)")
+        if name not in names:
+            raise UsageError(
+                f"--mirror {value!r}: no feed named {name!r}; the feeds are: {', '.join(names)}"
+            )
+        if not url.startswith(("http://", "https://")):
+            raise UsageError(f"--mirror {value!r}: the mirror is an http:// or https:// URL")
+        if name in mirrors and mirrors[name] != url:
+            raise UsageError(f"--mirror given twice for {name!r}: {mirrors[name]} and {url}")
+        mirrors[name] = url
+    return mirrors
+
+
+def _file_line(f: FileUpdate) -> str:
+    """One feed file's outcome: ``loaded  osv PyPI/all.zip  2.6 MiB  (2661 loaded, ...)``."""
+    what = f"{f.feed} {f.name or f.url}"
+    if f.outcome == "failed":
+        return f"failed        {what}: {f.error}"
+    line = f"{f.outcome.replace('-', ' '):13} {what}  {_size(f.transferred)}"
+    if f.report is not None and f.outcome == "loaded":
+        line += (f"  ({f.report.loaded} loaded, {f.report.unchanged} unchanged, "
+                 f"{len(f.report.skipped)} skipped)")  # fmt: skip
+    return line
+
+
+def _db_update(args: argparse.Namespace, db: str | None) -> ExitCode:
+    from anchore.vulns.errors import FeedDownloadError, UnknownFeedError
+    from anchore.vulns.load import readers
+    from anchore.vulns.store import Store, default_path
+    from anchore.vulns.update import update
+
+    downloadable = [r.name for r in readers() if isinstance(getattr(r, "base_url", None), str)]
+    mirrors = _mirrors(args.mirror, downloadable)
+    target = db if db is not None else str(default_path())
+    lines: list[str] = []
+    try:
+        report = update(target, feeds=args.feed or None, mirrors=mirrors,
+                        keep_going=args.keep_going,
+                        on_file=lambda f: lines.append(_file_line(f)))  # fmt: skip
+    except UnknownFeedError as exc:
+        raise UsageError(f"--feed: {exc}") from None
+    except FeedDownloadError as exc:
+        fetched = sum(not line.startswith("failed") for line in lines)
+        kept = f" ({fetched} files fetched before it were not kept)" if fetched else ""
+        raise FeedDownloadError(
+            f"{exc}; {target} was left as it was{kept}; --keep-going keeps the files that succeed",
+            source=exc.source,
+        ) from exc
+    for line in lines:
+        print(line)
+    outcomes: dict[str, int] = {}
+    for f in report.files:
+        outcomes[f.outcome] = outcomes.get(f.outcome, 0) + 1
+    counts = ", ".join(f"{n} {outcome.replace('-', ' ')}" for outcome, n in outcomes.items())
+    summary = f"{_plural(len(report.files), 'file')}: {counts or 'none'}; " \
+              f"{_size(report.transferred)} transferred"  # fmt: skip
+    if report.swapped:
+        with Store(target) as store:
+            changed = "updated" if outcomes.get("loaded") else "checked, nothing changed"
+            print(f"{summary}; {target} {changed} ({len(store)} advisories)")
+    else:
+        print(f"{summary}; {target} left as it was")
+    if report.failed:
+        first = report.failed[0]
+        kept = f"the other files were loaded into {target}" if report.swapped else \
+               f"{target} was left as it was"  # fmt: skip
+        print(f"anchore: error: {len(report.failed)} of {_plural(len(report.files), 'file')} "
+              f"failed (first: {first.feed} {first.name or first.url}: {first.error}); {kept}",
+              file=sys.stderr)  # fmt: skip
+        return ExitCode.INPUT_ERROR
+    return ExitCode.OK
+
+
+@attrs.frozen
+class _FeedAge:
+    """One feed of ``db status``: its status, its age in days and whether it is stale."""
+
+    status: FeedStatus
+    #: days since last checked with its server (since loaded, for a feed never downloaded)
+    age: float | None
+    #: None without --max-age
+    stale: bool | None
+
+    @classmethod
+    def of(cls, status: FeedStatus, now: datetime.datetime, max_age: float | None) -> _FeedAge:
+        when = status.checked or status.changed
+        if when is not None and when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        age = None if when is None else max(0.0, (now - when).total_seconds() / 86400)
+        # a feed never downloaded (only `db load`ed) has no known age: stale for --max-age
+        stale = (
+            None if max_age is None else (status.checked is None or age is None or age > max_age)
+        )
+        return cls(status, age, stale)
+
+    @property
+    def why(self) -> str:
+        if self.status.checked is None or self.age is None:
+            return "never updated, only loaded from files"
+        return f"checked {self.age:.1f} days ago"
+
+    def to_dict(self) -> dict[str, Any]:
+        f = self.status
+        return {
+            "feed": f.feed,
+            "base_url": f.base_url or None,
+            "updated": f.checked is not None,
+            "checked": _iso(f.checked),
+            "changed": _iso(f.changed),
+            "age_days": None if self.age is None else round(self.age, 3),
+            "files": f.files,
+            "advisories": f.advisories,
+            "covers": list(f.covers),
+            "stale": self.stale,
+        }
+
+
+def _days(n: float) -> str:
+    return f"{n:g} day" if n == 1 else f"{n:g} days"
+
+
+def _iso(when: datetime.datetime | None) -> str | None:
+    return when.isoformat(timespec="seconds") if when is not None else None
+
+
+def _db_status(args: argparse.Namespace, db: str | None) -> ExitCode:
+    """Each feed's age; with --max-age, exit FAILED naming the stale ones (a failed check)."""
+    from anchore.vulns.store import Store
+    from anchore.vulns.update import status
+
+    max_age: float | None = args.max_age
+    if max_age is not None and not max_age > 0:
+        raise UsageError(f"--max-age {max_age:g}: give a number of days above 0")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    with Store(db) as store:
+        feeds = [_FeedAge.of(f, now, max_age) for f in status(store)]
+        header = {"path": str(store.path), "advisories": len(store),
+                  "schema": store.schema_version}  # fmt: skip
+    stale = [f for f in feeds if f.stale]
+    if args.json:
+        print(json.dumps({"store": header, "feeds": [f.to_dict() for f in feeds],
+                          "max_age_days": max_age, "stale": [f.status.feed for f in stale]},
+                         indent=2))  # fmt: skip
+    else:
+        _print_status(header, feeds)
+    if max_age is None:
+        return ExitCode.OK
+    if not feeds:
+        print(f"anchore: {header['path']}: holds no feed, so none was checked within "
+              f"{_days(max_age)}; anchore db update downloads them", file=sys.stderr)  # fmt: skip
+        return ExitCode.FAILED
+    if stale:
+        why = ", ".join(f"{f.status.feed} ({f.why})" for f in stale)
+        print(f"anchore: {len(stale)} of {_plural(len(feeds), 'feed')} not checked within "
+              f"{_days(max_age)}: {why}; anchore db update refreshes them",
+              file=sys.stderr)  # fmt: skip
+        return ExitCode.FAILED
+    return ExitCode.OK
+
+
+def _print_status(header: dict[str, Any], feeds: list[_FeedAge]) -> None:
+    print(f"{header['path']}: {header['advisories']} advisories (schema {header['schema']})")
+    if not feeds:
+        print("  no feed: nothing was downloaded or loaded; anchore db update downloads them")
+    for row in feeds:
+        f = row.status
+        print(f"  {f.feed}{'  STALE' if row.stale else ''}")
+        if f.checked is None:
+            print("    never updated: only loaded from files (anchore db load)")
+            print(f"    loaded       {_iso(f.changed) or 'unknown'}")
+        else:
+            print(f"    from         {f.base_url}")
+            print(f"    checked      {_iso(f.checked)}")
+            print(f"    changed      {_iso(f.changed) or 'unknown'}")
+        since = " (since loaded)" if f.checked is None else ""
+        print(f"    age          {'unknown' if row.age is None else f'{row.age:.1f} days'}{since}")
+        files = f" from {_plural(f.files, 'file')}" if f.files else ""
+        print(f"    advisories   {f.advisories}{files}")
+        print(f"    covers       {', '.join(f.covers) or 'nothing (no whole feed loaded)'}")
+
+
+def _db_export(args: argparse.Namespace, db: str | None) -> ExitCode:
+    from anchore.vulns.archive import export_store
+    from anchore.vulns.store import Store
+
+    with Store(db) as store:
+        info = export_store(store, args.file)
+    print(f"{args.file}: {info.advisories} advisories covering "
+          f"{_plural(len(info.coverage), 'ecosystem')} (store schema {info.schema_version}), "
+          f"{_size(info.size)} store in {_size(os.path.getsize(args.file))}")  # fmt: skip
+    return ExitCode.OK
+
+
+def _db_import(args: argparse.Namespace, db: str | None) -> ExitCode:
+    from anchore.vulns.archive import import_store
+    from anchore.vulns.store import Store, default_path
+
+    target = db if db is not None else str(default_path())
+    info = import_store(args.file, target)
+    print(f"{target}: replaced by {args.file} (exported {_iso(info.exported)} by anchore "
+          f"{info.anchore_version})")  # fmt: skip
+    with Store(target) as store:
         _info(store)
     return ExitCode.OK
 
@@ -250,14 +490,43 @@ _DB_HELP = (
 
 
 def add_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
-    p = sub.add_parser("db", help="the vulnerability store: load feeds, show what it holds")
-    p.add_argument("--db", help=_DB_HELP + "; only 'db load' creates it")
+    p = sub.add_parser("db", help="the vulnerability store: update, load, status, export, import")
+    p.add_argument("--db", help=_DB_HELP + "; db update, load and import create it")
     dbsub = p.add_subparsers(dest="db_command", required=True)
-    q = dbsub.add_parser("load", help="load OSV, Debian tracker or Alpine secdb data")
+    u = dbsub.add_parser("update", help="download the published feeds and load what changed")
+    u.add_argument("--feed", action="append", metavar="NAME[:PART]",
+                   help="only this feed (osv, debian-tracker, alpine-secdb, a plugin's), or one "
+                        "part of it (osv:PyPI, osv:* for every ecosystem, alpine-secdb:v3.18); "
+                        "repeatable; default: every feed")  # fmt: skip
+    u.add_argument("--mirror", action="append", metavar="NAME=URL",
+                   help="fetch feed NAME from a mirror with the published layout (repeatable; "
+                        "also ANCHORE_FEED_<NAME>_URL)")  # fmt: skip
+    u.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="keep the files that succeed when others fail (still exit 5)",
+    )
+    q = dbsub.add_parser("load", help="load OSV, Debian tracker or Alpine secdb files at hand")
     q.add_argument("paths", nargs="+", help="files, directories or zip archives")
     q.add_argument("--feed", help="the reader to use (default: detected)")
     r = dbsub.add_parser("info", help="how many advisories the store holds, and what it covers")
-    for parser, what in ((q, "created if missing"), (r, "it must exist")):
+    st = dbsub.add_parser("status", help="each feed: where from, when checked and changed, age")
+    st.add_argument("--json", action="store_true", help="the same as JSON")
+    st.add_argument("--max-age", type=float, metavar="DAYS",
+                    help="exit 1 when a feed was not checked with its server within DAYS days "
+                         "(a feed only loaded from files counts as stale)")  # fmt: skip
+    ex = dbsub.add_parser("export", help="write the whole store to one file (a .tar.zst)")
+    ex.add_argument("file", help="the export file to write")
+    im = dbsub.add_parser("import", help="replace the store with an export file, checked first")
+    im.add_argument("file", help="a file 'anchore db export' wrote")
+    for parser, what in (
+        (u, "created if missing"),
+        (q, "created if missing"),
+        (r, "it must exist"),
+        (st, "it must exist"),
+        (ex, "it must exist"),
+        (im, "created if missing"),
+    ):
         # also accepted after the subcommand; SUPPRESS: absent unless given, so the
         # value given before the subcommand is not overwritten by a default
         parser.add_argument("--db", dest="db_after", default=argparse.SUPPRESS, metavar="DB",

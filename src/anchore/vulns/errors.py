@@ -50,10 +50,12 @@ __all__ = [
     "VexNotFoundError",
 ]
 
-#: what every "load some data first" message ends with
+#: what every "load some data first" message ends with: download first, files at hand offline
 LOAD_HINT = (
-    "load advisories first: anchore db load{db} FEED... "
-    "(an OSV zip or directory, the Debian security tracker JSON, Alpine secdb)"
+    "load advisories first: anchore db update{db} downloads the published feeds; "
+    "offline, anchore db load{db} FEED... reads files at hand "
+    "(an OSV zip or directory, the Debian security tracker JSON, Alpine secdb), "
+    "and anchore db import{db} FILE a store exported elsewhere"
 )
 
 
