@@ -1,0 +1,73 @@
+"""What the client and its downloads share about the wire: the errors it raises, how a
+URL is shown in messages, how a urllib3 response becomes a :class:`Response`, and the
+retries one call may spend."""
+
+from __future__ import annotations
+
+import http.client
+import urllib.parse
+from collections.abc import Callable
+
+import urllib3
+from urllib3.exceptions import HTTPError
+
+from anchore.net.backoff import backoff_delay
+from anchore.net.models import ClientOptions, Response
+
+__all__ = ["WIRE_ERRORS", "Attempts", "display_url", "response_of"]
+
+#: everything urllib3, http.client and the socket layer raise while talking
+WIRE_ERRORS = (HTTPError, OSError, http.client.HTTPException, ValueError)
+
+
+def display_url(url: str) -> str:
+    """``url`` as error messages show it: without user:password, and with the values of
+    query parameters that look like credentials (presigned blob URLs) hidden."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    netloc = parts.netloc.rpartition("@")[2]
+    query = parts.query
+    if query:
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+        secret = ("sig", "token", "key", "credential", "auth", "password", "secret")
+        query = urllib.parse.urlencode(
+            [(k, "REDACTED" if any(s in k.lower() for s in secret) else v) for k, v in pairs]
+        )
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+class Attempts:
+    """The retries one call may spend, across redirects, statuses and resumed bodies."""
+
+    def __init__(self, options: ClientOptions, sleep: Callable[[float], None]) -> None:
+        self._options = options
+        self._sleep = sleep
+        self.used = 0
+
+    def left(self) -> bool:
+        return self.used < self._options.retries
+
+    def wait(self, retry_after: float | None = None) -> None:
+        """Sleep the backoff for this retry, or ``retry_after`` if that is longer."""
+        options = self._options
+        delay = backoff_delay(self.used, options.backoff, options.max_backoff)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        self.used += 1
+        self._sleep(delay)
+
+
+def response_of(resp: urllib3.BaseHTTPResponse, url: str, body: bytes = b"") -> Response:
+    """The :class:`Response` of a urllib3 response (header names lower-cased)."""
+    lists: dict[str, list[str]] = {}
+    for name, value in resp.headers.iteritems():
+        lists.setdefault(name.lower(), []).append(value)
+    return Response(
+        status=resp.status,
+        headers={name: ", ".join(values) for name, values in lists.items()},
+        url=url,
+        body=body,
+        header_list={name: tuple(values) for name, values in lists.items()},
+    )
