@@ -380,6 +380,18 @@ def test_an_index_chooses_by_platform_and_defaults_to_the_host(
         open_image(f"{host}/team/multi", registry=options, platform="linux/s390x")
 
 
+def test_an_index_entry_whose_config_is_for_another_platform_is_refused(
+    registry: tuple[Registry, str], options: RegistryOptions
+) -> None:
+    reg, host = registry
+    layout = OCILayout()
+    claimed = {"os": "linux", "architecture": "arm64"}
+    layout.tag(layout.add_index([layout.add_image(small_image(arch="amd64"), platform=claimed)]))
+    reg.push_layout("team/liar", layout, "1")
+    with pytest.raises(PlatformNotFoundError, match="linux/amd64 by its config"):
+        open_image(f"{host}/team/liar:1", registry=options, platform="linux/arm64")
+
+
 def test_host_platform_names_machines_as_oci_does() -> None:
     assert str(host_platform("x86_64")) == "linux/amd64"
     assert str(host_platform("aarch64")) == "linux/arm64/v8"

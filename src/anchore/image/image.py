@@ -28,6 +28,7 @@ from anchore.errors import (
     LimitExceededError,
     NotAFileError,
     PathNotFoundError,
+    PlatformNotFoundError,
     TruncatedBlobError,
 )
 from anchore.image.blobs import BlobRef
@@ -1002,7 +1003,9 @@ def _open_registry(
         src = RegistrySource(reference, limits, options=options)
         for attempt in range(_REREADS, -1, -1):
             try:
-                parts = read_oci_layout(src, None, wanted or host_platform(), limits)
+                target = wanted or host_platform()
+                parts = read_oci_layout(src, None, target, limits)
+                _check_config_platform(parts, target, src.label)
                 image = _read(
                     src, src.label, attrs.evolve(parts, format="registry"), limits, workers, verify
                 )
@@ -1023,6 +1026,19 @@ def _open_registry(
                 source=text,
             ) from exc
         raise
+
+
+def _check_config_platform(parts: ImageParts, wanted: Platform, label: str) -> None:
+    """The config must be for the platform chosen: an index entry's platform is the
+    publisher's claim, the config is what the image is."""
+    where = f"{label} config {parts.config_digest}"
+    have = platform_of(parts.config, where)
+    if not have.matches(wanted):
+        raise PlatformNotFoundError(
+            f"{where}: the image chosen for {wanted} is for {have} by its config",
+            available=[str(have)],
+            source=label,
+        )
 
 
 def _read(
