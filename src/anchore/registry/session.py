@@ -1,17 +1,84 @@
 """Talking to one registry: the scheme, the ``/v2/`` ping and the auth challenge flow.
 
-CONTRACT (issue 12): signatures fixed; bodies are the registry-auth engineer's.
+Modelled on go-containerregistry's ``pkg/v1/remote/transport`` (ping, schemer, basic,
+bearer); docs/credentials.md describes the flows for users. The token realm checks
+live in :mod:`anchore.registry.auth_realm`, the net-error translation in
+:mod:`anchore.registry.auth_errors`.
 """
 
 from __future__ import annotations
 
+import base64
+import ipaddress
+import json
+import threading
+import time
+import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 
-from anchore.net import Download, HttpClient, Response, Validators
+import attrs
+
+from anchore.errors import DigestMismatchError
+from anchore.net import (
+    ClientOptions,
+    ConnectionFailedError,
+    Download,
+    HttpClient,
+    NetworkError,
+    Response,
+    TlsError,
+    Validators,
+)
+from anchore.registry.auth_errors import Translator
+from anchore.registry.auth_realm import check_realm
+from anchore.registry.challenge import Challenge, parse_challenges
+from anchore.registry.errors import RegistryAuthError, RegistryResponseError
 from anchore.registry.keychain import Keychain
-from anchore.registry.options import RegistryOptions
+from anchore.registry.options import Credentials, RegistryOptions
 
 __all__ = ["RegistrySession"]
+
+#: seconds a token lives when the server does not say (the distribution spec's default)
+_DEFAULT_TOKEN_LIFETIME = 60.0
+#: a token is renewed this share of its lifetime early, so a slow request does not
+#: reach the registry with a token that just expired
+_RENEW_EARLY = 0.1
+#: the most a ping or token response may hold
+_SMALL_BODY = 1024 * 1024
+#: what we call ourselves to an OAuth2 token server
+_CLIENT_ID = "anchore"
+
+
+@attrs.frozen
+class _Token:
+    value: str
+    expires: float  # time.monotonic() deadline
+
+
+def _host_of(registry: str) -> str:
+    """``host`` of ``host[:port]`` (``[::1]:5000`` -> ``::1``), lowercased."""
+    parsed = urllib.parse.urlsplit(f"//{registry}")
+    return (parsed.hostname or registry).lower()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _basic(creds: Credentials) -> str:
+    pair = f"{creds.username}:{creds.password}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def _close(chunks: Iterator[bytes]) -> None:
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
 
 
 class RegistrySession:
@@ -34,6 +101,11 @@ class RegistrySession:
     (else :class:`RegistryAuthError`, SSRF). Network errors are translated to the
     ``anchore.registry.errors`` class naming the registry and ``reference``.
     Thread-safe: layers are fetched in parallel through one session.
+
+    Scheme: a loopback or insecure registry is pinged over https first and over
+    plain http when https cannot connect or shake hands (as go-containerregistry's
+    ping does), so a loopback registry with TLS keeps it; any other registry is
+    https only.
     """
 
     def __init__(
@@ -44,13 +116,255 @@ class RegistrySession:
         client: HttpClient | None = None,
         keychain: Keychain | None = None,
     ) -> None:
-        raise NotImplementedError
+        self.registry = registry.lower()
+        self._options = options or RegistryOptions()
+        self._client = client or HttpClient(
+            ClientOptions(
+                ca_bundle=self._options.ca_bundle,
+                verify_tls=self._options.verify_tls,
+                insecure_hosts=self._options.insecure_registries,
+                timeout=self._options.timeout,
+                retries=self._options.retries,
+                environ=self._options.environ,
+            )
+        )
+        self._keychain = keychain or Keychain(self._options)
+        self._errors = Translator(self.registry, self._keychain)
+        self._host = _host_of(self.registry)
+        self._lock = threading.RLock()
+        self._base_url: str | None = None
+        #: the challenge in force (None: the registry answered the ping anonymously)
+        self._challenge: Challenge | None = None
+        #: scopes asked per repository scope, grown by ``insufficient_scope`` challenges
+        self._scopes: dict[str, list[str]] = {}
+        self._tokens: dict[tuple[str, str, tuple[str, ...]], _Token] = {}
+        self._realms_checked: set[str] = set()
+
+    # -- the ping -------------------------------------------------------------
+
+    def _plain_http_allowed(self) -> bool:
+        insecure = self._options.insecure_registries
+        return _is_loopback(self._host) or self.registry in insecure or self._host in insecure
 
     @property
     def base_url(self) -> str:
         """``https://host[:port]`` (or ``http://`` for a loopback or insecure registry),
         known after the ping."""
-        raise NotImplementedError
+        self._ensure_pinged(self.registry)
+        assert self._base_url is not None
+        return self._base_url
+
+    def _ensure_pinged(self, reference: str) -> None:
+        with self._lock:
+            if self._base_url is None:
+                self._ping(reference)
+
+    def _ping(self, reference: str) -> None:
+        schemes = ["https", "http"] if self._plain_http_allowed() else ["https"]
+        first: NetworkError | None = None
+        for scheme in schemes:
+            base = f"{scheme}://{self.registry}"
+            try:
+                response = self._client.request(
+                    "GET", f"{base}/v2/", ok=(401,), max_bytes=_SMALL_BODY
+                )
+            except (TlsError, ConnectionFailedError) as e:
+                first = first or e
+                continue
+            except NetworkError as e:
+                if first is not None and e.status == 400:
+                    break  # plain http to a TLS port: the https failure says why
+                raise self._errors.ping(e, reference) from e
+            self._base_url = base
+            if response.status == 401:
+                self._challenge = self._pick(response, reference)
+            return
+        assert first is not None
+        raise self._errors.ping(first, reference) from first
+
+    def _pick(self, response: Response, reference: str) -> Challenge:
+        """The challenge to answer: Bearer when offered, else Basic."""
+        values = response.header_list.get("www-authenticate", ())
+        if not values and response.header("www-authenticate"):
+            values = (response.header("www-authenticate") or "",)
+        challenges = parse_challenges(values)
+        if challenges is None:
+            raise RegistryResponseError(
+                f"registry {self.registry} sent a malformed WWW-Authenticate challenge for"
+                f" {reference}: {', '.join(values)!r}",
+                registry=self.registry,
+                reference=reference,
+                status=401,
+            )
+        for scheme in ("bearer", "basic"):
+            for challenge in challenges:
+                if challenge.scheme == scheme:
+                    return challenge
+        offered = ", ".join(c.scheme for c in challenges) or "no challenge"
+        raise RegistryAuthError(
+            f"registry {self.registry} asks for authentication for {reference} that we do"
+            f" not speak ({offered}; Basic and Bearer are supported)",
+            registry=self.registry,
+            reference=reference,
+            status=401,
+        )
+
+    # -- authorization --------------------------------------------------------
+
+    def _scopes_for(self, repository: str, actions: Sequence[str]) -> tuple[str, ...]:
+        base = f"repository:{repository}:{','.join(actions)}"
+        with self._lock:
+            return tuple(self._scopes.get(base, [base]))
+
+    def _add_scopes(self, repository: str, actions: Sequence[str], challenge: Challenge) -> None:
+        base = f"repository:{repository}:{','.join(actions)}"
+        named = challenge.params.get("scope", "").split()
+        with self._lock:
+            scopes = self._scopes.setdefault(base, [base])
+            scopes.extend(scope for scope in named if scope not in scopes)
+
+    def _authorization(
+        self,
+        repository: str,
+        actions: Sequence[str],
+        reference: str,
+        *,
+        stale: str | None = None,
+    ) -> dict[str, str]:
+        """The Authorization header for a request (empty when anonymous). ``stale`` is
+        a header the registry refused: a token equal to it is fetched anew."""
+        self._ensure_pinged(reference)
+        with self._lock:
+            challenge = self._challenge
+        if challenge is None:
+            return {}
+        if challenge.scheme == "basic":
+            creds = self._keychain.resolve(self.registry)
+            if creds is None or not (creds.username or creds.password):
+                return {}
+            return {"Authorization": _basic(creds)}
+        scopes = self._scopes_for(repository, actions)
+        token = self._token(challenge, scopes, reference, stale)
+        return {"Authorization": f"Bearer {token}"}
+
+    def _token(
+        self, challenge: Challenge, scopes: tuple[str, ...], reference: str, stale: str | None
+    ) -> str:
+        realm = challenge.params.get("realm", "")
+        service = challenge.params.get("service", "")
+        key = (realm, service, tuple(sorted(scopes)))
+        with self._lock:  # one refresh at a time; the others then find it cached
+            cached = self._tokens.get(key)
+            if (
+                cached is not None
+                and time.monotonic() < cached.expires
+                and f"Bearer {cached.value}" != stale
+            ):
+                return cached.value
+            token = self._fetch_token(realm, service, scopes, reference)
+            self._tokens[key] = token
+            return token.value
+
+    def _fetch_token(
+        self, realm: str, service: str, scopes: tuple[str, ...], reference: str
+    ) -> _Token:
+        if not realm:
+            raise RegistryResponseError(
+                f"registry {self.registry} sent a Bearer challenge without a realm for {reference}",
+                registry=self.registry,
+                reference=reference,
+                status=401,
+            )
+        if realm not in self._realms_checked:
+            check_realm(realm, self.registry, self._options, reference)
+            self._realms_checked.add(realm)
+        creds = self._keychain.resolve(self.registry)
+        response: Response | None = None
+        try:
+            if creds is not None and (creds.identity_token or creds.username or creds.password):
+                response = self._post_token(realm, service, scopes, creds)
+            if response is None:
+                response = self._get_token(realm, service, scopes, creds)
+        except NetworkError as e:
+            raise self._errors.token(e, realm, reference, creds) from e
+        return self._read_token(response, realm, reference)
+
+    def _post_token(
+        self, realm: str, service: str, scopes: tuple[str, ...], creds: Credentials
+    ) -> Response | None:
+        """The OAuth2 form; None when the realm does not take POST (404/405)."""
+        fields = {"service": service, "client_id": _CLIENT_ID, "scope": " ".join(scopes)}
+        if creds.identity_token:
+            fields.update(grant_type="refresh_token", refresh_token=creds.identity_token)
+        else:
+            fields.update(grant_type="password", username=creds.username, password=creds.password)
+        response = self._client.request(
+            "POST", realm, fields=fields, ok=(404, 405), max_bytes=_SMALL_BODY, idempotent=True
+        )
+        return None if response.status in (404, 405) else response
+
+    def _get_token(
+        self, realm: str, service: str, scopes: tuple[str, ...], creds: Credentials | None
+    ) -> Response:
+        query = ([("service", service)] if service else []) + [("scope", s) for s in scopes]
+        url = realm
+        if query:
+            url += ("&" if urllib.parse.urlsplit(realm).query else "?") + urllib.parse.urlencode(
+                query
+            )
+        headers = {}
+        if creds is not None and (creds.username or creds.password):
+            headers["Authorization"] = _basic(creds)
+        return self._client.request("GET", url, headers=headers, max_bytes=_SMALL_BODY)
+
+    def _read_token(self, response: Response, realm: str, reference: str) -> _Token:
+        def malformed(problem: str) -> RegistryResponseError:
+            return RegistryResponseError(
+                f"the token server {realm} of registry {self.registry} answered {problem}"
+                f" (for {reference})",
+                registry=self.registry,
+                reference=reference,
+                status=response.status,
+            )
+
+        try:
+            data = json.loads(response.body)
+        except (ValueError, UnicodeDecodeError):
+            raise malformed("something other than JSON") from None
+        if not isinstance(data, dict):
+            raise malformed("JSON that is not an object")
+        value = data.get("token") or data.get("access_token")
+        if not isinstance(value, str) or not value:
+            raise malformed("no token (neither 'token' nor 'access_token')")
+        if any(ch.isspace() or not ch.isprintable() for ch in value):
+            raise malformed("a token that cannot go in a header")
+        lifetime = data.get("expires_in")
+        if isinstance(lifetime, bool) or not isinstance(lifetime, (int, float)) or lifetime <= 0:
+            lifetime = _DEFAULT_TOKEN_LIFETIME
+        return _Token(value, time.monotonic() + lifetime * (1 - _RENEW_EARLY))
+
+    def _reauthorize(
+        self,
+        response: Response,
+        repository: str,
+        actions: Sequence[str],
+        reference: str,
+        sent: dict[str, str],
+    ) -> dict[str, str]:
+        """After a 401: answer its challenge (adding the scope it names) once."""
+        challenge = self._pick(response, reference)
+        with self._lock:
+            self._challenge = challenge
+        if challenge.scheme == "bearer":
+            self._add_scopes(repository, actions, challenge)
+        headers = self._authorization(
+            repository, actions, reference, stale=sent.get("Authorization")
+        )
+        if headers == sent:  # nothing new to offer: Basic with the same credentials
+            raise self._errors.refused(response.url, reference, 401)
+        return headers
+
+    # -- requests -------------------------------------------------------------
 
     def request(
         self,
@@ -68,7 +382,25 @@ class RegistrySession:
         token for ``repository:<repository>:<actions>``; ``reference`` names the image
         in errors. 404 is :class:`RegistryNotFoundError`, 429 (after the retries)
         :class:`RegistryRateLimitedError`, other failures as the class says."""
-        raise NotImplementedError
+        auth = self._authorization(repository, actions, reference)
+        challenge_ok = ok if 401 in ok else (*ok, 401)
+        for attempt in (1, 2):
+            try:
+                response = self._client.request(
+                    method,
+                    self.base_url + path,
+                    headers={**(headers or {}), **auth},
+                    max_bytes=max_bytes,
+                    ok=challenge_ok,
+                )
+            except NetworkError as e:
+                raise self._errors.request(e, reference) from e
+            if response.status != 401 or 401 in ok:
+                return response
+            if attempt == 2:
+                break
+            auth = self._reauthorize(response, repository, actions, reference, auth)
+        raise self._errors.refused(self.base_url + path, reference, 401)
 
     def stream(
         self,
@@ -79,7 +411,22 @@ class RegistrySession:
         headers: Mapping[str, str] | None = None,
     ) -> tuple[Response, Iterator[bytes]]:
         """GET ``path`` authenticated, streaming the body (see ``HttpClient.stream``)."""
-        raise NotImplementedError
+        actions = ("pull",)
+        auth = self._authorization(repository, actions, reference)
+        for attempt in (1, 2):
+            try:
+                response, chunks = self._client.stream(
+                    self.base_url + path, headers={**(headers or {}), **auth}, ok=(401,)
+                )
+            except NetworkError as e:
+                raise self._errors.request(e, reference) from e
+            if response.status != 401:
+                return response, self._errors.chunks(chunks, reference)
+            _close(chunks)
+            if attempt == 2:
+                break
+            auth = self._reauthorize(response, repository, actions, reference, auth)
+        raise self._errors.refused(self.base_url + path, reference, 401)
 
     def download(
         self,
@@ -94,4 +441,26 @@ class RegistrySession:
     ) -> Download:
         """``HttpClient.download`` of ``path`` authenticated (a blob redirect to another
         host drops our token), errors translated as :meth:`request` does."""
-        raise NotImplementedError
+        actions = ("pull",)
+        auth = self._authorization(repository, actions, reference)
+        url = self.base_url + path
+        for attempt in (1, 2):
+            try:
+                return self._client.download(
+                    url,
+                    dest,
+                    headers=auth,
+                    expected_digest=expected_digest,
+                    expected_size=expected_size,
+                    validators=validators,
+                )
+            except DigestMismatchError as e:
+                raise self._errors.digest(e, url, reference) from e
+            except NetworkError as e:
+                if e.status != 401 or attempt == 2 or not auth:
+                    raise self._errors.request(e, reference) from e
+                # the token expired or was revoked mid-pull: one fresh one
+                auth = self._authorization(
+                    repository, actions, reference, stale=auth.get("Authorization")
+                )
+        raise AssertionError("unreachable")  # pragma: no cover
