@@ -149,6 +149,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         """Forward an absolute-form request to 127.0.0.1 on the asked port."""
         self.server.owner.carried.append(("GET", self.path))
+        self.server.owner.auth.append(self.headers.get("Proxy-Authorization"))
         target = urllib.parse.urlsplit(self.path)
         upstream = http.client.HTTPConnection("127.0.0.1", target.port or 80, timeout=5)
         headers = {k: v for k, v in self.headers.items() if k.lower() != "proxy-authorization"}
@@ -168,6 +169,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def do_CONNECT(self) -> None:
         """Tunnel to 127.0.0.1 on the asked port, bytes both ways until one side ends."""
         self.server.owner.carried.append(("CONNECT", self.path))
+        self.server.owner.auth.append(self.headers.get("Proxy-Authorization"))
         port = int(self.path.rsplit(":", 1)[1])
         try:
             upstream = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -204,10 +206,12 @@ class _ProxyServer(ThreadingHTTPServer):
 
 
 class Proxy:
-    """A forward proxy on 127.0.0.1; ``carried`` lists (method, target) it relayed."""
+    """A forward proxy on 127.0.0.1; ``carried`` lists (method, target) it relayed and
+    ``auth`` the ``Proxy-Authorization`` each came with."""
 
     def __init__(self) -> None:
         self.carried: list[tuple[str, str]] = []
+        self.auth: list[str | None] = []
         self._server = _ProxyServer(("127.0.0.1", 0), _ProxyHandler)
         self._server.owner = self
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"

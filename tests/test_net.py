@@ -8,6 +8,7 @@ name checks and SSRF rules are tested offline; no request leaves the machine.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import socket
 import threading
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from anchore.errors import AnchoreError, DigestMismatchError
+from anchore.errors import DigestMismatchError
 from anchore.net import (
     ClientOptions,
     ConnectionFailedError,
@@ -396,14 +397,17 @@ def test_redirect_303_turns_post_into_get(server: Server, make: Make) -> None:
 
 def test_redirect_refusals(server: Server, make: Make) -> None:
     server.routes["/file"] = redirect("file:///etc/passwd")
+    server.routes["/plain"] = redirect("http://mirror.example.invalid/x")
     server.routes["/loop"] = redirect("/loop", 301)
     server.routes["/private"] = redirect(server.url("/x", "127.0.0.1"))
     client = make()
     with pytest.raises(RefusedAddressError, match="file:///etc/passwd"):
         client.request("GET", server.url("/file"))
+    with pytest.raises(InsecureTransportError, match="mirror.example.invalid"):
+        client.request("GET", server.url("/plain"))
     with pytest.raises(HttpStatusError, match="more than 10 redirects"):
         client.request("GET", server.url("/loop"))
-    assert len(server.seen) == 1 + 11
+    assert len(server.seen) == 2 + 11
     # a public server handing us a loopback/private address is refused (SSRF) ...
     client.is_public = lambda host: host == "localhost"
     with pytest.raises(RefusedAddressError, match="private"):
@@ -567,6 +571,29 @@ def test_parallel_downloads_share_one_client(server: Server, make: Make, tmp_pat
     assert all((tmp_path / p[1:]).read_bytes() == d for p, d in blobs.items())
 
 
+def test_parallel_downloads_of_one_file_do_not_corrupt_it(
+    server: Server, make: Make, tmp_path: Path
+) -> None:
+    server.routes["/blob"] = lambda h: h.serve_bytes(DATA)
+    client = make()
+    dest = tmp_path / "blob"
+    results: list[object] = []
+
+    def pull() -> None:
+        try:
+            results.append(client.download(server.url("/blob"), dest, expected_digest=DIGEST))
+        except BaseException as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=pull) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    assert dest.read_bytes() == DATA and not (tmp_path / "blob.partial").exists()
+
+
 # -- streams --------------------------------------------------------------------------
 
 
@@ -628,10 +655,13 @@ def test_http_through_a_forward_proxy(server: Server, make: Make, names: dict[st
 def test_https_through_a_connect_tunnel(ca: TestCA, make: Make, names: dict[str, str]) -> None:
     with tls_server(ca, ("registry.example.invalid",)) as server, Proxy() as proxy:
         server.routes["/v2/"] = ok(b"{}")
-        client = make(environ={"HTTPS_PROXY": proxy.url}, ca_bundle=str(ca.pem.cert))
+        with_user = proxy.url.replace("http://", "http://me:p%40ss@")
+        client = make(environ={"https_proxy": with_user}, ca_bundle=str(ca.pem.cert))
         url = server.url("/v2/", "registry.example.invalid")
         assert client.request("GET", url).body == b"{}"
         assert proxy.carried == [("CONNECT", f"registry.example.invalid:{server.port}")]
+        assert proxy.auth == ["Basic " + base64.b64encode(b"me:p@ss").decode()]
+        assert "proxy-authorization" not in server.seen[0].headers
 
 
 def test_no_proxy_goes_direct(server: Server, make: Make, names: dict[str, str]) -> None:
@@ -685,8 +715,16 @@ def test_is_public_address(names: dict[str, str]) -> None:
     assert not is_public_address("unknown.example.invalid")  # does not resolve: not public
 
 
-def test_every_failure_is_an_anchore_error(make: Make) -> None:
+def test_bad_urls_are_network_errors_naming_them(make: Make) -> None:
     client = make(retries=0)
-    for url in ("ftp://x/y", "https://", "https://exa mple.com/", "http://[::1/"):
-        with pytest.raises(AnchoreError):
+    for url in ("https://", "https://exa mple.invalid/", "http://[::1/", "https://h:99999/"):
+        with pytest.raises(NetworkError) as caught:
             client.request("GET", url)
+        assert url in str(caught.value)
+    with pytest.raises(RefusedAddressError):
+        client.request("GET", "ftp://files.example.invalid/y")
+    secret = "https://user:hunter2@registry.example.invalid/v2/?X-Amz-Signature=abc&n=1"
+    with pytest.raises(ConnectionFailedError) as hidden:
+        client.request("GET", secret)
+    assert "hunter2" not in str(hidden.value) and "abc" not in str(hidden.value)
+    assert "registry.example.invalid/v2/?X-Amz-Signature=REDACTED&n=1" in str(hidden.value)

@@ -116,6 +116,8 @@ class HttpClient:
         self._ssl = self._ssl_context()
         self._lock = threading.Lock()
         self._managers: dict[str | None, urllib3.PoolManager] = {}
+        #: per destination being downloaded: its lock and how many calls hold or wait on it
+        self._writing: dict[str, tuple[threading.Lock, int]] = {}
 
     # -- public API -----------------------------------------------------------------
 
@@ -222,17 +224,31 @@ class HttpClient:
         conditional (``If-None-Match``/``If-Modified-Since``): a 304 writes nothing
         and returns ``not_modified=True``. Extra ``headers`` are sent on every
         attempt (a redirect to another host drops ``Authorization``)."""
-        return fetch_to_file(
-            self,
-            url,
-            os.fspath(dest),
-            headers=dict(headers or {}),
-            expected_digest=expected_digest,
-            expected_size=expected_size,
-            validators=validators,
-            resume=resume,
-            max_bytes=max_bytes,
-        )
+        path = os.fspath(dest)
+        key = os.path.abspath(path)
+        with self._lock:  # two threads of this client never write one .partial together
+            writing, users = self._writing.get(key, (threading.Lock(), 0))
+            self._writing[key] = (writing, users + 1)
+        try:
+            with writing:
+                return fetch_to_file(
+                    self,
+                    url,
+                    path,
+                    headers=dict(headers or {}),
+                    expected_digest=expected_digest,
+                    expected_size=expected_size,
+                    validators=validators,
+                    resume=resume,
+                    max_bytes=max_bytes,
+                )
+        finally:
+            with self._lock:
+                writing, users = self._writing[key]
+                if users == 1:
+                    del self._writing[key]
+                else:
+                    self._writing[key] = (writing, users - 1)
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -365,6 +381,9 @@ class HttpClient:
         if not parsed.host:
             raise NetworkError(f"{display_url(url)}: the URL names no host", url=display_url(url))
         host = host_key(parsed.host)
+        if any(c.isspace() or not c.isprintable() for c in host):
+            shown = display_url(url)
+            raise NetworkError(f"{shown}: not a valid host name", url=shown)
         port = parsed.port or (443 if scheme == "https" else 80)
         if scheme == "http" and not self._plain_http_allowed(host, port):
             raise InsecureTransportError(

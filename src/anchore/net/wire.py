@@ -5,6 +5,7 @@ retries one call may spend."""
 from __future__ import annotations
 
 import http.client
+import re
 import urllib.parse
 from collections.abc import Callable
 
@@ -26,7 +27,7 @@ def display_url(url: str) -> str:
     try:
         parts = urllib.parse.urlsplit(url)
     except ValueError:
-        return "<unparseable URL>"
+        return re.sub(r"//[^/@]*@", "//", url)[:300]
     netloc = parts.netloc.rpartition("@")[2]
     query = parts.query
     if query:
