@@ -226,3 +226,14 @@ def test_discard_removes_a_blob_so_it_is_fetched_again(tmp_path: Path) -> None:
     calls: list[str] = []
     cache.fetch(digest_of(data), writer(data, calls))
     assert len(calls) == 1
+
+
+def test_a_disk_error_while_downloading_is_a_blob_cache_error(tmp_path: Path) -> None:
+    cache = BlobCache(tmp_path, registry="localhost:5000", reference="localhost:5000/a:1")
+
+    def full(dest: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(BlobCacheError, match="No space left on device") as info:
+        cache.fetch(digest_of(b"z"), full)
+    assert str(tmp_path) in str(info.value)

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
-from anchore.errors import DigestMismatchError
+from anchore.errors import AnchoreError, DigestMismatchError
 from anchore.registry.errors import BlobCacheError
 
 __all__ = ["BlobCache"]
@@ -128,7 +128,12 @@ class BlobCache:
             if found is not None:
                 return found
             self._remove(path)  # a blob of the wrong size
-            download(path)
+            try:
+                download(path)
+            except OSError as exc:
+                if isinstance(exc, AnchoreError):
+                    raise
+                raise self._error(exc, f"write {path}") from exc  # a full disk, permissions
             try:
                 st = path.stat()
             except OSError as exc:
