@@ -275,13 +275,32 @@ def test_post_is_retried_only_when_idempotent(server: Server, make: Make) -> Non
     assert [s.body for s in server.seen] == [b"x", b"x"]
 
 
-def test_connection_refused_after_retries(make: Make) -> None:
+def test_connection_refused_fails_fast(make: Make) -> None:
     client = make(retries=2)
     url = f"https://127.0.0.1:{free_port()}/v2/"
     with pytest.raises(ConnectionFailedError) as caught:
         client.request("GET", url)
     assert caught.value.url == url and url in str(caught.value)
-    assert len(client.waits) == 2  # type: ignore[attr-defined]
+    assert "refused" in str(caught.value)
+    assert client.waits == []  # type: ignore[attr-defined]  # nothing listens: no retry
+
+
+def test_plain_http_server_on_https_is_a_tls_error_at_once(server: Server, make: Make) -> None:
+    client = make(retries=3)
+    with pytest.raises(TlsError):
+        client.request("GET", server.url("/v2/").replace("http://", "https://"))
+    assert client.waits == []  # type: ignore[attr-defined]
+
+
+def test_connection_reset_before_headers_is_retried(server: Server, make: Make) -> None:
+    def hang_up(handler: Handler) -> None:
+        handler.connection.shutdown(socket.SHUT_RDWR)
+        handler.close_connection = True
+
+    server.routes["/v2/"] = sequence(hang_up, ok(b"{}"))
+    client = make(retries=3)
+    assert client.request("GET", server.url("/v2/")).body == b"{}"
+    assert len(client.waits) == 1  # type: ignore[attr-defined]
 
 
 def test_dropped_connection_is_retried(server: Server, make: Make) -> None:

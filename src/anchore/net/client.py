@@ -301,10 +301,7 @@ class HttpClient:
                 )
             except WIRE_ERRORS as exc:
                 failure = _failure(exc, method, url)
-                retry = isinstance(failure, ConnectionFailedError) and (
-                    idempotent or _before_sending(exc)
-                )
-                if retry and attempts.left() and not isinstance(exc, NameResolutionError):
+                if _transient(exc) and (idempotent or _before_sending(exc)) and attempts.left():
                     attempts.wait()
                     continue
                 raise failure from None
@@ -663,15 +660,40 @@ def _reason(exc: BaseException) -> str:
 
 
 def _is_tls(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, (Urllib3SSLError, ssl.SSLError, ssl.CertificateError)):
-            return True
-        inner = getattr(seen, "reason", None) or getattr(seen, "original_error", None)
+    return any(
+        isinstance(e, (Urllib3SSLError, ssl.SSLError, ssl.CertificateError)) for e in _chain(exc)
+    )
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and the errors it wraps (urllib3's ``reason``/``original_error``, causes)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        inner = getattr(current, "reason", None) or getattr(current, "original_error", None)
         if not isinstance(inner, BaseException):
-            inner = seen.__cause__ or seen.__context__
-        seen = inner if inner is not seen else None
-    return False
+            inner = current.__cause__ or current.__context__
+        current = inner
+
+
+def _transient(exc: BaseException) -> bool:
+    """Whether trying again may help: a connection reset, dropped or timing out. Not a
+    name that does not resolve, a refused connection (nothing listens: fail fast, the
+    registry's https-then-http probe relies on it) or a certificate that does not verify."""
+    chain = list(_chain(exc))
+    if any(
+        isinstance(e, (NameResolutionError, ConnectionRefusedError, ssl.SSLCertVerificationError))
+        for e in chain
+    ):
+        return False
+    if _is_tls(exc):  # only a TLS session cut short, not one refused
+        return any(
+            isinstance(e, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError))
+            for e in chain
+        )
+    return not isinstance(exc, LocationParseError)
 
 
 def _before_sending(exc: BaseException) -> bool:
