@@ -204,6 +204,12 @@ def test_statuses_map_to_errors(server: Server, make: Make) -> None:
     assert client.waits == []  # none of these is retried
 
 
+def test_head_of_a_large_blob_is_not_a_large_body(server: Server, make: Make) -> None:
+    server.routes["/blob"] = lambda h: h.reply(200, b"", {"Content-Length": str(10**10)})
+    response = make().request("HEAD", server.url("/blob"), max_bytes=1000)
+    assert response.header("content-length") == str(10**10) and response.body == b""
+
+
 def test_body_past_max_bytes_is_refused(server: Server, make: Make) -> None:
     server.routes["/big"] = ok(b"x" * 1000)
     with pytest.raises(TransferError, match="1000 bytes"):
@@ -551,10 +557,24 @@ def test_conditional_download_304(server: Server, make: Make, tmp_path: Path) ->
 
 
 def test_download_max_bytes(server: Server, make: Make, tmp_path: Path) -> None:
+    def unannounced(handler: Handler) -> None:  # chunked: no Content-Length to judge by
+        handler.send_response(200)
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        for start in range(0, len(DATA), 65536):
+            part = DATA[start : start + 65536]
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+        handler.wfile.write(b"0\r\n\r\n")
+
     server.routes["/big"] = lambda h: h.serve_bytes(DATA)
-    with pytest.raises(TransferError, match="1000 bytes"):
-        make().download(server.url("/big"), tmp_path / "big", max_bytes=1000)
-    assert list(tmp_path.iterdir()) == []
+    server.routes["/chunked"] = unannounced
+    client = make()
+    for path in ("/big", "/chunked"):
+        with pytest.raises(TransferError, match="the 1000 "):
+            client.download(server.url(path), tmp_path / "big", max_bytes=1000)
+        assert list(tmp_path.iterdir()) == []
+    done = client.download(server.url("/chunked"), tmp_path / "big", expected_digest=DIGEST)
+    assert done.size == len(DATA) and (tmp_path / "big").read_bytes() == DATA
 
 
 def test_download_errors_are_network_errors(server: Server, make: Make, tmp_path: Path) -> None:

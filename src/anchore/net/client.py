@@ -559,10 +559,10 @@ def _read_bounded(resp: urllib3.BaseHTTPResponse, max_bytes: int, method: str, u
     total = 0
     finished = False
     try:
-        declared = resp.headers.get("content-length")
-        if declared and declared.strip().isdigit() and int(declared) > max_bytes:
+        declared = _body_length(resp)
+        if declared is not None and declared > max_bytes:
             raise TransferError(
-                f"{method} {display_url(url)}: the response is {int(declared)} bytes, more "
+                f"{method} {display_url(url)}: the response is {declared} bytes, more "
                 f"than the {max_bytes} allowed",
                 url=display_url(url),
                 status=resp.status,
@@ -590,12 +590,19 @@ def _read_bounded(resp: urllib3.BaseHTTPResponse, max_bytes: int, method: str, u
     return b"".join(chunks)
 
 
+def _body_length(resp: urllib3.BaseHTTPResponse) -> int | None:
+    """The bytes of body still to come, when announced (0 for HEAD, 204 and 304 whatever
+    their Content-Length says: urllib3 knows those carry none)."""
+    remaining = getattr(resp, "length_remaining", None)
+    return remaining if isinstance(remaining, int) else None
+
+
 def _discard(resp: urllib3.BaseHTTPResponse) -> None:
     """Let go of a response whose body we do not need, keeping its connection when the
     body is small."""
     try:
-        declared = resp.headers.get("content-length")
-        if declared and declared.strip().isdigit() and int(declared) <= _DRAIN:
+        declared = _body_length(resp)
+        if declared is not None and declared <= _DRAIN:
             resp.drain_conn()
         else:
             resp.close()

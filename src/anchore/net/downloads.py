@@ -183,7 +183,9 @@ def fetch_to_file(
                     headers=head.headers,
                 )
             total, offset, hasher = _start(resp, shown, offset, hasher, expected.algorithm)
-            if_range = if_range or _if_range(resp)
+            if resp.status == 200 or not if_range:  # the validator of what we now hold
+                if_range = _if_range(resp)
+            _check_announced(partial, shown, expected, max_bytes, total)
             resumed = offset > 0
             written = _write_body(resp, partial, offset, hasher, shown, max_bytes, expected)
         except _Restart:
@@ -334,6 +336,28 @@ def _flush(held: Any, partial: str, shown: str, sync: bool = False) -> None:
             os.fsync(held.fileno())
     except OSError as exc:
         raise TransferError(f"{partial}: cannot write the download: {exc}", url=shown) from None
+
+
+def _check_announced(
+    partial: str, shown: str, expected: _Expected, max_bytes: int | None, total: int | None
+) -> None:
+    """Refuse before reading a body whose announced size is already wrong."""
+    if total is None:
+        return
+    if max_bytes is not None and total > max_bytes:
+        _remove(partial)
+        raise TransferError(
+            f"GET {shown}: the file is {total} bytes, more than the {max_bytes} allowed",
+            url=shown,
+        )
+    if expected.size is not None and total != expected.size:
+        _remove(partial)
+        raise DigestMismatchError(
+            f"GET {shown}: the server announces {total} bytes, not the {expected.size} expected",
+            expected=f"{expected.size} bytes",
+            actual=f"{total} bytes",
+            source=shown,
+        )
 
 
 def _check(partial: str, shown: str, expected: _Expected, size: int, actual: str) -> None:
