@@ -121,7 +121,7 @@ _RACER = textwrap.dedent(
             for i in range(0, len(data), 4096):
                 out.write(data[i : i + 4096])
                 out.flush()
-                time.sleep(0.001)
+                time.sleep(0.01)
         os.replace(partial, dest)
 
     got = BlobCache(root).fetch(digest, download, size=len(data)).read_bytes()

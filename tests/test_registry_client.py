@@ -475,6 +475,23 @@ def test_an_interrupted_layer_download_resumes_with_range(
     assert re.fullmatch(r"bytes=\d+-", gets[1].get("Range", "")), gets[1]
 
 
+def test_a_partial_left_by_a_dead_pull_is_continued(
+    registry: tuple[Registry, str], options: RegistryOptions
+) -> None:
+    reg, host = registry
+    built = small_image()
+    push(reg, built)
+    big = sha256(built.layers[1])
+    partial = Path(str(BlobCache(options.cache_path()).path(big)) + ".partial")
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(built.layers[1][:10_000])
+    with open_image(f"{host}/team/app:1.0", registry=options) as image:
+        assert len(image.read_bytes("/app/big.bin")) == 40_000
+    gets = [h for _, p, h in reg.requests if p.endswith(big)]
+    assert [h.get("Range") for h in gets] == ["bytes=10000-"]
+    assert not partial.exists()
+
+
 def test_a_corrupted_cached_blob_is_fetched_again(
     registry: tuple[Registry, str], options: RegistryOptions
 ) -> None:
