@@ -19,6 +19,7 @@ import pytest
 from anchore.errors import DigestMismatchError
 from anchore.net import ClientOptions, HttpClient
 from anchore.registry import (
+    CredentialError,
     Credentials,
     Keychain,
     RegistryAuthError,
@@ -401,6 +402,10 @@ def test_realm_checks_allow() -> None:
     check_realm("http://127.0.0.1:9/token", "127.0.0.1:5000", RegistryOptions(), "ref")
     with pytest.raises(RegistryAuthError):  # insecure allows http, not a private address
         check_realm("http://10.0.0.9/token", "r.example", options, "ref")
+    insecure = RegistryOptions(insecure_registries=frozenset({"10.0.0.9:5000"}))
+    check_realm("http://10.0.0.9:5001/token", "10.0.0.9:5000", insecure, "ref")
+    with pytest.raises(RegistryAuthError, match="plain http"):
+        check_realm("http://10.0.0.9:5001/token", "10.0.0.9:5000", RegistryOptions(), "ref")
 
 
 # -- scheme and TLS --------------------------------------------------------------
@@ -535,3 +540,17 @@ def test_keychain_is_consulted_lazily_and_once(tmp_path: Path) -> None:
         _manifest(session)
         _manifest(session)
     assert any("config.json" in place for place in keychain.searched())
+
+
+def test_credential_error_names_the_registry_and_reference(tmp_path: Path) -> None:
+    tokens = TokenServer()
+    registry = FakeRegistry(auth="bearer", token_server=tokens, content=CONTENT)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    with running(tokens, registry):
+        session = _session(registry, _options(tmp_path, auth_file=str(broken)))
+        with pytest.raises(CredentialError) as caught:
+            _manifest(session, reference="team/app:1.0")
+    assert str(broken) in str(caught.value)
+    assert (caught.value.registry, caught.value.reference) == (registry.address, "team/app:1.0")
+    assert tokens.requests == []

@@ -50,8 +50,10 @@ def check_realm(realm: str, registry: str, options: RegistryOptions, reference: 
         )
     hostport = f"[{host}]:{port}" if ":" in host and port else f"{host}:{port}" if port else host
     insecure = options.insecure_registries
+    own = host == _registry_host(registry)
+    own_insecure = own and (registry in insecure or host in insecure)
     if parts.scheme.lower() == "http" and not (
-        _loopback(host) or host in insecure or hostport in insecure
+        _loopback(host) or host in insecure or hostport in insecure or own_insecure
     ):
         raise RegistryAuthError(
             f"registry {registry} names a token realm over plain http, {realm}: refused"
@@ -60,7 +62,7 @@ def check_realm(realm: str, registry: str, options: RegistryOptions, reference: 
             reference=reference,
         )
     allowed = options.allowed_realm_hosts
-    if host == _registry_host(registry) or host in allowed or hostport in allowed:
+    if own or host in allowed or hostport in allowed:
         return
     try:
         public = is_public_address(host)

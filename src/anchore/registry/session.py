@@ -32,7 +32,7 @@ from anchore.net import (
 from anchore.registry.auth_errors import Translator
 from anchore.registry.auth_realm import check_realm
 from anchore.registry.challenge import Challenge, parse_challenges
-from anchore.registry.errors import RegistryAuthError, RegistryResponseError
+from anchore.registry.errors import CredentialError, RegistryAuthError, RegistryResponseError
 from anchore.registry.keychain import Keychain
 from anchore.registry.options import Credentials, RegistryOptions
 
@@ -211,6 +211,14 @@ class RegistrySession:
 
     # -- authorization --------------------------------------------------------
 
+    def _credentials(self, reference: str) -> Credentials | None:
+        try:
+            return self._keychain.resolve(self.registry)
+        except CredentialError as e:
+            e.registry = e.registry or self.registry
+            e.reference = e.reference or reference
+            raise
+
     def _scopes_for(self, repository: str, actions: Sequence[str]) -> tuple[str, ...]:
         base = f"repository:{repository}:{','.join(actions)}"
         with self._lock:
@@ -239,7 +247,7 @@ class RegistrySession:
         if challenge is None:
             return {}
         if challenge.scheme == "basic":
-            creds = self._keychain.resolve(self.registry)
+            creds = self._credentials(reference)
             if creds is None or not (creds.username or creds.password):
                 return {}
             return {"Authorization": _basic(creds)}
@@ -278,7 +286,7 @@ class RegistrySession:
         if realm not in self._realms_checked:
             check_realm(realm, self.registry, self._options, reference)
             self._realms_checked.add(realm)
-        creds = self._keychain.resolve(self.registry)
+        creds = self._credentials(reference)
         response: Response | None = None
         try:
             if creds is not None and (creds.identity_token or creds.username or creds.password):
@@ -444,7 +452,7 @@ class RegistrySession:
         actions = ("pull",)
         auth = self._authorization(repository, actions, reference)
         url = self.base_url + path
-        for attempt in (1, 2):
+        try:
             try:
                 return self._client.download(
                     url,
@@ -454,13 +462,23 @@ class RegistrySession:
                     expected_size=expected_size,
                     validators=validators,
                 )
-            except DigestMismatchError as e:
-                raise self._errors.digest(e, url, reference) from e
             except NetworkError as e:
-                if e.status != 401 or attempt == 2 or not auth:
-                    raise self._errors.request(e, reference) from e
-                # the token expired or was revoked mid-pull: one fresh one
+                if e.status != 401 or not auth:
+                    raise
+                # the token expired or was revoked mid-pull: one fresh one (the
+                # partial file is resumed, not fetched again)
                 auth = self._authorization(
                     repository, actions, reference, stale=auth.get("Authorization")
                 )
-        raise AssertionError("unreachable")  # pragma: no cover
+                return self._client.download(
+                    url,
+                    dest,
+                    headers=auth,
+                    expected_digest=expected_digest,
+                    expected_size=expected_size,
+                    validators=validators,
+                )
+        except DigestMismatchError as e:
+            raise self._errors.digest(e, url, reference) from e
+        except NetworkError as e:
+            raise self._errors.request(e, reference) from e
