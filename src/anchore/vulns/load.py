@@ -6,19 +6,25 @@ a :class:`Feed`: ``name``, ``detect(path) -> bool`` and
 ``read(path, report) -> Iterable[Advisory]``; ``read`` adds to
 ``report.covered`` the ecosystems the path is a whole feed for (only those
 count as covered: see :meth:`Store.load`).
+
+Ours can also be downloaded (``anchore.vulns.update``): each has ``base_url``,
+``mirror_env`` and ``files(base_url, fetch)``, from the table in
+:mod:`anchore.vulns.sources`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from anchore.plugins import Registry, default_registry, hookimpl
 from anchore.vulns.errors import EmptyFeedError, FeedError, FeedNotFoundError, UnknownFeedError
 from anchore.vulns.feeds import read_alpine_secdb, read_debian_tracker
 from anchore.vulns.osv import Advisory, LoadReport, read_osv
+from anchore.vulns.sources import alpine_files, debian_files, osv_files, published
 from anchore.vulns.store import StoreLike, open_store
+from anchore.vulns.update import FeedFile, UrlFeed
 
 __all__ = [
     "AlpineSecdbFeed",
@@ -29,6 +35,7 @@ __all__ = [
     "FeedNotFoundError",
     "OsvFeed",
     "UnknownFeedError",
+    "UrlFeed",
     "detect",
     "load",
     "readers",
@@ -56,8 +63,17 @@ def _head(path: str) -> bytes:
         return fh.read(4096)
 
 
+#: what a reader's ``files`` is given to read a published index with
+Fetch = Callable[[str], bytes]
+
+
 class OsvFeed:
     name = "osv"
+    base_url = published("osv").base_url
+    mirror_env = published("osv").mirror_env
+
+    def files(self, base_url: str, fetch: Fetch) -> Sequence[FeedFile]:
+        return osv_files(base_url, fetch)
 
     def detect(self, path: str) -> bool:
         if os.path.isdir(path) or path.endswith(".zip"):
@@ -70,6 +86,11 @@ class OsvFeed:
 
 class DebianTrackerFeed:
     name = "debian-tracker"
+    base_url = published("debian-tracker").base_url
+    mirror_env = published("debian-tracker").mirror_env
+
+    def files(self, base_url: str, fetch: Fetch) -> Sequence[FeedFile]:
+        return debian_files(base_url, fetch)
 
     def detect(self, path: str) -> bool:
         if not os.path.isfile(path) or not path.endswith(".json"):
@@ -83,6 +104,13 @@ class DebianTrackerFeed:
 
 class AlpineSecdbFeed:
     name = "alpine-secdb"
+    base_url = published("alpine-secdb").base_url
+    mirror_env = published("alpine-secdb").mirror_env
+    #: one advisory per CVE holds every release's fix: the files are read as one directory
+    read_together = True
+
+    def files(self, base_url: str, fetch: Fetch) -> Sequence[FeedFile]:
+        return alpine_files(base_url, fetch)
 
     def detect(self, path: str) -> bool:
         if os.path.isdir(path):  # the whole secdb (v3.x/...), or one release's directory
@@ -156,23 +184,13 @@ def load(
     """
     path = os.fspath(path)
     chosen = detect(path, feed=feed, registry=registry)
-    report = LoadReport()
+    reader = chosen.reader_in(registry) if isinstance(chosen, UrlFeed) else chosen
     opened = open_store(store, create=True)
     try:
-        opened.load(chosen.read(path, report), chosen.name, report, feed=path)
+        return opened.load_read(reader, path, source=chosen.name, feed=path)
     finally:
         if opened is not store:
             opened.close()
-    if report.loaded == 0 and report.unchanged == 0 and not report.covered:
-        why = "; ".join(f"{name}: {reason}" for name, reason in report.skipped[:3])
-        more = f" (and {len(report.skipped) - 3} more)" if len(report.skipped) > 3 else ""
-        raise EmptyFeedError(
-            f"{path}: no advisory records in it (read as {chosen.name})"
-            + (f"; skipped {why}{more}" if why else "")
-            + "; give a feed (an OSV zip or directory, the Debian tracker JSON, Alpine secdb)",
-            source=path,
-        )
-    return report
 
 
 @hookimpl

@@ -31,13 +31,14 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TypeAlias
+from typing import Protocol, TypeAlias
 
 import attrs
 
 from anchore.ecosystems import ECOSYSTEMS
 from anchore.vulns.errors import (
     LOAD_HINT,
+    EmptyFeedError,
     StoreBusyError,
     StoreEmptyError,
     StoreError,
@@ -49,6 +50,7 @@ from anchore.vulns.osv import Advisory, LoadReport, parse_osv
 __all__ = [
     "SCHEMA_VERSION",
     "CoverageSource",
+    "FeedFileRecord",
     "Store",
     "StoreLike",
     "default_path",
@@ -59,8 +61,9 @@ __all__ = [
     "using_store",
 ]
 
-#: 2 added coverage; 3 records the feed file and the time of each coverage row
-SCHEMA_VERSION = 3
+#: 2 added coverage; 3 records the feed file and the time of each coverage row;
+#: 4 the downloaded feed files (``feed_files``: their validators, for conditional requests)
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -87,6 +90,19 @@ CREATE TABLE IF NOT EXISTS coverage (
     loaded TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (ecosystem, source)
 );
+CREATE TABLE IF NOT EXISTS feed_files (
+    url TEXT PRIMARY KEY,
+    feed TEXT NOT NULL,
+    name TEXT NOT NULL,
+    base_url TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    checked TEXT NOT NULL,
+    changed TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feed_files_by_feed ON feed_files (feed);
 """
 
 #: columns later schemas added to the coverage table: (name, declaration)
@@ -137,6 +153,14 @@ def _which(path: Path) -> str:
     return f" (the default store, from {how}; --db or $ANCHORE_VULN_DB names another)"
 
 
+class FeedReader(Protocol):
+    """What :meth:`Store.load_read` needs of a feed reader (``anchore.vulns.load.Feed``)."""
+
+    name: str
+
+    def read(self, path: str, report: LoadReport) -> Iterable[Advisory]: ...
+
+
 @attrs.frozen
 class CoverageSource:
     """One ecosystem a store covers, and the feed that covers it."""
@@ -148,6 +172,28 @@ class CoverageSource:
     feed: str
     #: when it was loaded (ISO 8601; empty before schema 3)
     loaded: str
+
+
+@attrs.frozen
+class FeedFileRecord:
+    """One downloaded feed file as the store last loaded it (``anchore db update``)."""
+
+    url: str
+    #: the feed it belongs to (``osv``, a plugin's ``UrlFeed`` name...)
+    feed: str
+    #: its name under the feed (``PyPI/all.zip``)
+    name: str
+    #: the feed's base URL it was fetched from (the published one, or a mirror's)
+    base_url: str
+    #: the validators of the response whose content the store holds
+    etag: str | None
+    last_modified: str | None
+    #: ``sha256:<hex>`` of that content, and its size
+    sha256: str
+    size: int
+    #: when the server was last asked, and when the content last changed (ISO 8601)
+    checked: str
+    changed: str
 
 
 class Store:
@@ -357,6 +403,25 @@ class Store:
                 raise
         return report
 
+    def load_read(self, reader: FeedReader, path: str, *, source: str, feed: str) -> LoadReport:
+        """Read ``path`` with ``reader`` and :meth:`load` it: what ``anchore db load`` and
+        each downloaded feed file of ``anchore db update`` do. Advisories and coverage are
+        recorded under ``source`` (the feed's name) with ``feed`` (the path, or the URL)
+        as where they came from. A path with no advisory is an :class:`EmptyFeedError`:
+        "0 loaded" would look like success."""
+        report = LoadReport()
+        self.load(reader.read(path, report), source, report, feed=feed)
+        if report.loaded == 0 and report.unchanged == 0 and not report.covered:
+            why = "; ".join(f"{name}: {reason}" for name, reason in report.skipped[:3])
+            more = f" (and {len(report.skipped) - 3} more)" if len(report.skipped) > 3 else ""
+            raise EmptyFeedError(
+                f"{path}: no advisory records in it (read as {reader.name})"
+                + (f"; skipped {why}{more}" if why else "")
+                + "; give a feed (an OSV zip or directory, the Debian tracker JSON, Alpine secdb)",
+                source=path,
+            )
+        return report
+
     @staticmethod
     def _store_one(
         db: sqlite3.Connection, advisory: Advisory, source: str, report: LoadReport
@@ -429,6 +494,57 @@ class Store:
             )
         ]
 
+    def feed_file(self, url: str) -> FeedFileRecord | None:
+        """What the store recorded of the feed file at ``url``, if it was downloaded."""
+        rows = self._read(f"SELECT {_FEED_FILE_COLUMNS} FROM feed_files WHERE url = ?", (url,))
+        return _feed_file_record(rows[0]) if rows else None
+
+    def feed_files(self, feed: str | None = None) -> list[FeedFileRecord]:
+        """Every downloaded feed file (of ``feed``), by feed and name."""
+        where, params = ("WHERE feed = ?", (feed,)) if feed is not None else ("", ())
+        return [
+            _feed_file_record(row)
+            for row in self._read(
+                f"SELECT {_FEED_FILE_COLUMNS} FROM feed_files {where} ORDER BY feed, name, url",
+                params,
+            )
+        ]
+
+    def record_feed_file(self, record: FeedFileRecord) -> None:
+        """Remember a feed file's validators and checksum: call only once its content is
+        in the store (a 304 next time then means the store holds it)."""
+        with self._lock:
+            db = self._writable()
+            with db:
+                db.execute(
+                    f"INSERT OR REPLACE INTO feed_files ({_FEED_FILE_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    attrs.astuple(record),
+                )
+
+    def source_counts(self) -> dict[str, int]:
+        """How many stored advisories each source (feed reader or feed) gave."""
+        return {
+            str(source): int(count)
+            for source, count in self._read(
+                "SELECT source, COUNT(*) FROM advisories GROUP BY source ORDER BY source"
+            )
+        }
+
+    def reopen(self) -> None:
+        """Open the file at :attr:`path` again: after :func:`staged` replaced it, a
+        connection opened before still reads the old file."""
+        self._not_closed()
+        if str(self.path) == ":memory:":
+            return
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        self._ready = False
+        if self.path.exists():
+            self._db = self._connect()
+            self._check()
+
     def require_data(self) -> None:
         """A :class:`StoreEmptyError` if the store holds nothing: a scan would check nothing."""
         if not self.ecosystems() and len(self) == 0:
@@ -464,6 +580,21 @@ class Store:
             (ecosystem_key(ecosystem), name),
         )
         return [parse_osv(json.loads(r[0])) for r in rows]
+
+
+_FEED_FILE_COLUMNS = (
+    "url, feed, name, base_url, etag, last_modified, sha256, size, checked, changed"
+)
+
+
+def _feed_file_record(row: tuple[object, ...]) -> FeedFileRecord:
+    url, feed, name, base_url, etag, last_modified, sha256, size, checked, changed = row
+    return FeedFileRecord(
+        str(url), str(feed), str(name), str(base_url),
+        None if etag is None else str(etag),
+        None if last_modified is None else str(last_modified),
+        str(sha256), int(str(size)), str(checked), str(changed),
+    )  # fmt: skip
 
 
 #: what a function that needs a store accepts: an open Store or the path of one
