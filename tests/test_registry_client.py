@@ -310,6 +310,27 @@ def test_pull_by_digest(registry: tuple[Registry, str], options: RegistryOptions
         assert image.reference == f"{host}/team/app@{digest}"
 
 
+def test_a_pull_by_digest_seen_before_needs_no_registry(
+    registry: tuple[Registry, str], options: RegistryOptions
+) -> None:
+    reg, host = registry
+    built = small_image()
+    digest = push(reg, built)
+    text = f"{host}/team/app@{digest}"
+    with open_image(text, registry=options):
+        pass
+    reg.tags.clear()
+    reg.manifests.clear()
+    reg.blobs.clear()  # the registry forgot everything: the cache has it all
+    asked = len(reg.requests)
+    with open_image(text, registry=options) as image:
+        assert image.manifest_digest == digest
+        assert image.read_bytes("/app/one.txt") == b"one" * 100
+    assert len(reg.requests) == asked
+    with pytest.raises(RegistryNotFoundError):
+        open_image(f"{host}/team/app:1.0", registry=options)  # a tag is always asked
+
+
 def test_a_manifest_not_matching_the_digest_pulled_by_is_refused(
     registry: tuple[Registry, str], options: RegistryOptions
 ) -> None:

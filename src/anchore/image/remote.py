@@ -156,8 +156,11 @@ class RegistrySource(Source):
 
     def _resolve(self) -> str:
         """Fetch the manifest the reference names; write the index.json naming it."""
-        top = self.client.get_manifest(self.reference, max_bytes=self.limits.max_json_bytes)
-        self.cache.store(top.digest, top.data)
+        bound = self.limits.max_json_bytes
+        top = self.client.cached_manifest(self.reference, max_bytes=bound)
+        if top is None:
+            top = self.client.get_manifest(self.reference, max_bytes=bound)
+            self.cache.store(top.digest, top.data)
         self._learn(top.data)
         self.used.add(top.digest)
         self._manifests[top.digest] = len(top.data)

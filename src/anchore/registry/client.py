@@ -20,7 +20,11 @@ import attrs
 from anchore.errors import DigestMismatchError
 from anchore.net import ClientOptions, HttpClient
 from anchore.registry.cache import BlobCache
-from anchore.registry.errors import RegistryResponseError, UnsupportedMediaTypeError
+from anchore.registry.errors import (
+    BlobCacheError,
+    RegistryResponseError,
+    UnsupportedMediaTypeError,
+)
 from anchore.registry.keychain import Keychain
 from anchore.registry.options import RegistryOptions
 from anchore.registry.reference import Reference
@@ -151,6 +155,31 @@ class RegistryClient:
                 ref, identifier, "Docker-Content-Digest", sent, _digest_of(data, _algorithm(sent))
             )
         return Manifest(data, media_type, digest)
+
+    def cached_manifest(
+        self, ref: Reference, *, max_bytes: int = 4 * 1024 * 1024
+    ) -> Manifest | None:
+        """The manifest ``ref`` names by digest, from the cache when an earlier pull kept it
+        (a digest names immutable bytes: no request needed, so such pulls work offline).
+
+        None when ``ref`` has no digest, the cache lacks it, it no longer hashes to its
+        digest, or it does not say its media type (then the registry is asked).
+        """
+        if ref.digest is None:
+            return None
+        try:
+            path = self.cache(ref).lookup(ref.digest)
+            if path is None or path.stat().st_size > max_bytes:
+                return None
+            data = path.read_bytes()
+        except (OSError, BlobCacheError):
+            return None  # unreadable here: the registry is asked
+        if _digest_of(data, _algorithm(ref.digest)) != ref.digest:
+            return None
+        declared, version = _declared_type(data)
+        if declared not in MANIFEST_TYPES or version != 2:
+            return None
+        return Manifest(data, str(declared), ref.digest)
 
     def _media_type(self, ref: Reference, identifier: str, header: str | None, data: bytes) -> str:
         content_type = (header or "").split(";", 1)[0].strip().lower()
