@@ -476,9 +476,10 @@ def test_a_tag_argument_with_a_reference_is_refused(
 
 
 def test_a_missing_archive_name_is_not_pulled(options: RegistryOptions) -> None:
-    with pytest.raises(ImageNotFoundError, match="no such file") as info:
-        open_image("image.tar", registry=options)
-    assert not isinstance(info.value, RegistryNotFoundError)
+    for source in ("image.tar", Path("localhost:5000/team/app:1.0")):
+        with pytest.raises(ImageNotFoundError, match="no such file") as info:
+            open_image(source, registry=options)
+        assert not isinstance(info.value, RegistryNotFoundError)
 
 
 def test_an_interrupted_layer_download_resumes_with_range(

@@ -919,7 +919,7 @@ def open_image(
     than read and hashed (manifests, configs and compressed layers are still
     checked, since reading them costs the same either way).
 
-    When no file or directory ``source`` exists and it reads as an image
+    When ``source`` is a str naming no file or directory and it reads as an image
     reference (``registry.example.com/team/app:1.2``, ``python:3.12``,
     ``...@sha256:...``; ``docker://...`` always), the image is pulled from its
     registry as ``registry`` says (None: :class:`RegistryOptions` defaults):
@@ -942,8 +942,10 @@ def open_image(
         )
     path = os.fspath(source)
     wanted = Platform.parse(platform) if isinstance(platform, str) else platform
-    if path.startswith("docker://") or (
-        not os.path.exists(_split_reference(path)[0]) and looks_like_reference(path)
+    # a reference is text; a Path object always means a file
+    if isinstance(source, str) and (
+        path.startswith("docker://")
+        or (not os.path.exists(_split_reference(path)[0]) and looks_like_reference(path))
     ):
         return _open_registry(path, tag, wanted, limits, workers, verify, registry)
     path, path_tag = _split_reference(path)
