@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from anchore.errors import InvalidPlatformError
 from anchore.image import Image, Platform, open_image
+from anchore.registry import (
+    CredentialError,
+    Credentials,
+    RegistryOptions,
+    looks_like_reference,
+    parse_reference,
+)
 
 if TYPE_CHECKING:
     from anchore.analysis.model import Analysis
@@ -21,8 +30,14 @@ __all__ = [
     "open_analysis",
     "open_from",
     "platform_arg",
+    "registry_args",
+    "registry_options",
     "sbom_of",
 ]
+
+#: credentials for the image's registry from the environment, as CI systems pass secrets
+USERNAME_ENV = "ANCHORE_REGISTRY_USERNAME"
+PASSWORD_ENV = "ANCHORE_REGISTRY_PASSWORD"
 
 
 class UsageError(Exception):
@@ -55,18 +70,135 @@ def layer_number(text: str) -> int:
 def image_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "image",
-        help="docker-save archive, OCI layout or OCI archive (path[:tag]), or an SBOM file "
-        "(CycloneDX, SPDX, syft-json, anchore-json)",
+        help="an image in a registry (registry.example.com/team/app:1.2, python:3.12, "
+        "name@sha256:...; docker://NAME always means a registry), a docker-save archive, "
+        "OCI layout or OCI archive (path[:tag]), or an SBOM file (CycloneDX, SPDX, "
+        "syft-json, anchore-json)",
     )
     p.add_argument(
         "--platform", type=platform_arg, help="os/arch[/variant] in a multi-platform index"
     )
     p.add_argument("--tag", help="which image, when the source holds several")
+    registry_args(p)
+
+
+def registry_args(p: argparse.ArgumentParser) -> None:
+    """How to reach a registry, when an image is a reference (docs/registries.md)."""
+    g = p.add_argument_group("registry", "when an image is pulled from a registry")
+    g.add_argument(
+        "--registry-auth",
+        metavar="FILE",
+        help="read credentials from this docker config.json or podman auth.json instead "
+        "of the usual places ($DOCKER_CONFIG, ~/.docker/config.json, $REGISTRY_AUTH_FILE...)",
+    )
+    g.add_argument(
+        "--username",
+        help=f"user for the image's registry (or ${USERNAME_ENV}); the password is read "
+        f"from stdin with --password-stdin, or from ${PASSWORD_ENV}",
+    )
+    g.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password (or token) for --username from stdin",
+    )
+    g.add_argument("--ca-bundle", metavar="FILE", help="also trust the CAs in this PEM file")
+    g.add_argument(
+        "--insecure-registry",
+        metavar="HOST[:PORT]",
+        action="append",
+        default=[],
+        help="this registry may be reached over plain HTTP (repeatable; loopback ones always may)",
+    )
+    g.add_argument(
+        "--insecure-skip-tls-verify",
+        action="store_true",
+        help="do not verify registries' TLS certificates (unsafe: prefer --ca-bundle)",
+    )
+    g.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="the blob cache (default: $ANCHORE_CACHE_DIR, else ~/.cache/anchore/blobs)",
+    )
+
+
+def _reference_text(image: str) -> str | None:
+    """``image`` when it is pulled from a registry (as open_image decides), else None."""
+    if image.startswith("docker://"):
+        return image.removeprefix("docker://")
+    if os.path.exists(image) or os.path.exists(image.rsplit(":", 1)[0]):
+        return None  # a file or directory (path:tag) wins, as in open_image
+    if not looks_like_reference(image):
+        return None
+    return image
+
+
+def _password_from_stdin() -> str:
+    text = sys.stdin.readline()
+    return text.rstrip("\r\n")
+
+
+def registry_options(
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None
+) -> RegistryOptions:
+    """The :class:`RegistryOptions` the command line and environment ask for.
+
+    ``--username`` (or ``$ANCHORE_REGISTRY_USERNAME``) with ``--password-stdin`` (or
+    ``$ANCHORE_REGISTRY_PASSWORD``) are credentials for the registry of ``args.image``,
+    used before any file or helper. A missing ``--ca-bundle`` or ``--registry-auth``
+    file, or a user without a password, is a usage error.
+    """
+    env = os.environ if environ is None else environ
+    for option, path in (("--ca-bundle", args.ca_bundle), ("--registry-auth", args.registry_auth)):
+        if path is not None and not os.path.isfile(path):
+            raise UsageError(f"{option} {path}: no such file")
+    credentials: dict[str, Credentials] = {}
+    username, origin = args.username, "--username"
+    if username is None and env.get(USERNAME_ENV):
+        username, origin = env[USERNAME_ENV], f"${USERNAME_ENV}"
+    if args.password_stdin and args.username is None:
+        raise UsageError("--password-stdin reads the password of --username; give --username")
+    if username is not None:
+        image = getattr(args, "image", None)
+        text = _reference_text(image) if image else None
+        if text is None and origin == "--username":
+            raise UsageError(f"--username is for a registry; {image} is not an image reference")
+        if text is None:  # the environment's credentials wait for an image in a registry
+            return _options(args, {})
+        registry = parse_reference(text).registry
+        if args.password_stdin:
+            password = _password_from_stdin()
+        elif env.get(PASSWORD_ENV):
+            password = env[PASSWORD_ENV]
+        elif origin == "--username":
+            raise UsageError(f"--username needs a password: --password-stdin or ${PASSWORD_ENV}")
+        else:
+            raise CredentialError(
+                f"{text}: ${USERNAME_ENV} is set but ${PASSWORD_ENV} is not",
+                registry=registry,
+                reference=text,
+            )
+        if not password:
+            raise UsageError(f"the password for {username} is empty")
+        credentials[registry] = Credentials(username, password, origin=origin)
+    return _options(args, credentials)
+
+
+def _options(args: argparse.Namespace, credentials: dict[str, Credentials]) -> RegistryOptions:
+    return RegistryOptions(
+        insecure_registries=frozenset(args.insecure_registry or ()),
+        ca_bundle=args.ca_bundle,
+        verify_tls=not args.insecure_skip_tls_verify,
+        credentials=credentials,
+        auth_file=args.registry_auth,
+        cache_dir=args.cache_dir,
+    )
 
 
 def open_from(args: argparse.Namespace) -> Image:
     _refuse_a_document(args.image)
-    return open_image(args.image, platform=args.platform, tag=args.tag)
+    return open_image(
+        args.image, platform=args.platform, tag=args.tag, registry=registry_options(args)
+    )
 
 
 def sbom_of(source: str) -> SbomFormat | None:
@@ -107,12 +239,14 @@ def analysis_of(
     *,
     platform: Platform | None = None,
     tag: str | None = None,
+    registry_options: RegistryOptions | None = None,
     **analyze_options: Any,
 ) -> Analysis:
     """The analysis of ``source``: an SBOM file read back (any format anchore reads,
-    sniffed), or the image opened and analyzed with ``analyze_options``. Options that
-    choose within an image (``--platform``, ``--tag``, ``--analyzers``) are usage errors
-    with an SBOM: it was analyzed already."""
+    sniffed), or the image opened (pulled as ``registry_options`` say, when a registry
+    reference) and analyzed with ``analyze_options``. Options that choose within an image
+    (``--platform``, ``--tag``, ``--analyzers``) are usage errors with an SBOM: it was
+    analyzed already."""
     from anchore.analysis.engine import analyze
     from anchore.sbom import read
 
@@ -128,11 +262,17 @@ def analysis_of(
             )
         return read(source, format=fmt.name)
     _refuse_a_document(source)
-    with open_image(source, platform=platform, tag=tag) as image:
+    with open_image(source, platform=platform, tag=tag, registry=registry_options) as image:
         return analyze(image, **analyze_options)
 
 
 def open_analysis(args: argparse.Namespace, **analyze_options: Any) -> Analysis:
     """The analysis of ``args.image``: an SBOM file read back (any format anchore
     reads, sniffed), or the image opened and analyzed with ``analyze_options``."""
-    return analysis_of(args.image, platform=args.platform, tag=args.tag, **analyze_options)
+    return analysis_of(
+        args.image,
+        platform=args.platform,
+        tag=args.tag,
+        registry_options=registry_options(args),
+        **analyze_options,
+    )
