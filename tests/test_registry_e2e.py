@@ -357,6 +357,25 @@ def test_token_auth(registry_token: Registry, tmp_path: Path) -> None:
     asked = tokens.requests[before:]
     assert asked and all(user == registry_token.username for _, _, user in asked)
     assert any("repository:corpus/debian-min:pull" in scopes for _, scopes, _ in asked)
+    assert {method for method, _, _ in asked} == {"POST"}  # the OAuth2 form, with credentials
+
+
+def test_token_auth_with_an_identity_token(registry_token: Registry, tmp_path: Path) -> None:
+    """An identity token (docker login's refresh token) goes in the POST form."""
+    tokens = registry_token.token_server
+    assert tokens is not None
+    creds = Credentials(identity_token=f"refresh-{registry_token.username}", origin="test")
+    options = _options(
+        tmp_path,
+        credentials={registry_token.host: creds},
+        allowed_realm_hosts=frozenset({"127.0.0.1"}),
+    )
+    before = len(tokens.requests)
+    with anchore.open_image(registry_token.ref("corpus/debian-min:1"), registry=options) as image:
+        assert image.exists("/etc/os-release")
+    assert [m for m, _, user in tokens.requests[before:] if user] and all(
+        method == "POST" for method, _, _ in tokens.requests[before:]
+    )
 
 
 def test_token_auth_refuses_wrong_credentials(registry_token: Registry, tmp_path: Path) -> None:
