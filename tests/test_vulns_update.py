@@ -252,6 +252,28 @@ def test_an_md5_that_does_not_match_the_published_one_is_refused(server, client,
     assert not db.exists()
 
 
+def test_a_file_that_failed_is_fetched_whole_next_time_even_if_others_were_swapped_in(
+    server, client, environ, tmp_path
+):
+    """Validators are kept only with the content they describe: had Go's been recorded
+    before its checksum failed, the next run's 304 would skip Go's advisories for good."""
+    db = tmp_path / "vulns.sqlite"
+    server.fail["/osv/Go/all.zip"] = "bad-md5"
+    report = update(db, feeds=["osv"], keep_going=True, client=client, environ=environ)
+    assert report.swapped and [f.name for f in report.failed] == ["Go/all.zip"]
+    with Store(db) as store:
+        assert store.ecosystems() == {"PyPI"}
+        assert [f.name for f in store.feed_files()] == ["PyPI/all.zip"]
+    del server.fail["/osv/Go/all.zip"]
+    again = update(db, feeds=["osv"], client=client, environ=environ)
+    assert {f.name: f.outcome for f in again.files} == {
+        "Go/all.zip": "loaded",
+        "PyPI/all.zip": "not-modified",
+    }
+    with Store(db) as store:
+        assert store.ecosystems() == {"Go", "PyPI"}
+
+
 def test_an_interrupted_update_leaves_the_previous_store(server, client, environ, tmp_path):
     db = tmp_path / "vulns.sqlite"
     update(db, feeds=["debian-tracker"], client=client, environ=environ)
