@@ -316,6 +316,21 @@ def test_dropped_connection_is_retried(server: Server, make: Make) -> None:
     assert len(server.seen) == 2
 
 
+def test_read_timeout_is_retried_then_a_connection_failure(server: Server, make: Make) -> None:
+    import time
+
+    def slow(handler: Handler) -> None:
+        time.sleep(0.6)
+        handler.reply(200, b"late")
+
+    server.routes["/slow"] = slow
+    client = make(timeout=0.2, retries=1)
+    with pytest.raises(ConnectionFailedError, match="timed out") as caught:
+        client.request("GET", server.url("/slow"))
+    assert caught.value.url == server.url("/slow")
+    assert len(server.seen) == 2 and len(client.waits) == 1  # type: ignore[attr-defined]
+
+
 def test_backoff_and_retry_after_parsing() -> None:
     assert backoff_delay(0, 0.5, 30, rand=0.0) == 0.25
     assert backoff_delay(3, 0.5, 30, rand=0.999) == pytest.approx(4.0, rel=1e-3)
