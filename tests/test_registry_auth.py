@@ -554,3 +554,29 @@ def test_credential_error_names_the_registry_and_reference(tmp_path: Path) -> No
     assert str(broken) in str(caught.value)
     assert (caught.value.registry, caught.value.reference) == (registry.address, "team/app:1.0")
     assert tokens.requests == []
+
+
+def test_denied_403_is_an_auth_error_naming_the_places(tmp_path: Path) -> None:
+    registry = FakeRegistry(content=CONTENT)
+    registry.status["/v2/team/app/manifests/1.0"] = (403, {})
+    with running(registry), pytest.raises(RegistryAuthError) as caught:
+        _manifest(_session(registry, _options(tmp_path)), reference="team/app:1.0")
+    assert caught.value.status == 403
+    assert "HTTP 403" in str(caught.value) and "credentials were looked for in" in str(caught.value)
+
+
+def test_two_challenge_headers_bearer_is_chosen(tmp_path: Path) -> None:
+    tokens = TokenServer()
+    registry = FakeRegistry(auth="bearer", token_server=tokens, content=CONTENT)
+    # a registry offering Basic first and Bearer in a second header (as some proxies do)
+    original = registry._bearer_challenge
+
+    def both(scopes: set[str], error: str | None = None) -> dict[str, str]:
+        headers = original(scopes, error)
+        headers["WWW-Authenticate"] = 'Basic realm="x", ' + headers["WWW-Authenticate"]
+        return headers
+
+    registry._bearer_challenge = both  # type: ignore[method-assign]
+    with running(tokens, registry):
+        assert _manifest(_session(registry, _options(tmp_path))) == MANIFEST
+    assert len(tokens.token_requests()) == 1
