@@ -9,27 +9,75 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from anchore.cli import main
 from anchore.errors import ExitCode
-from anchore.vulns import Store
+from anchore.vulns import Store, load
 from anchore.vulns.archive import import_store
-from testdata import GO_ZIP, SECDB
+from anchore.vulns.sources import PUBLISHED
+from feedserver import FeedServer, build_feeds
+from testdata import DEBIAN_TRACKER, GO_ZIP, PYPA_ZIP, SECDB
 
 ROOT = Path(__file__).parent.parent
 
 
+#: a proxy nothing listens on: a request that would leave the machine fails there
+DEAD_PROXY = "http://127.0.0.1:9"
+
+
 @pytest.fixture(autouse=True)
 def private_default_store(tmp_path, monkeypatch):
-    """No test reads or writes the user's store, nor sees a mirror variable of the user's."""
+    """No test reads or writes the user's store, sees the user's mirror variables, or
+    reaches the network: every request but those to loopback goes to a dead proxy."""
     monkeypatch.setenv("ANCHORE_VULN_DB", str(tmp_path / "default" / "vulns.sqlite"))
-    for name in ("ANCHORE_FEED_OSV_URL", "ANCHORE_FEED_DEBIAN_TRACKER_URL",
-                 "ANCHORE_FEED_ALPINE_SECDB_URL"):  # fmt: skip
+    for p in PUBLISHED:
+        monkeypatch.delenv(p.mirror_env, raising=False)
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", DEAD_PROXY)
+    monkeypatch.setenv("HTTP_PROXY", DEAD_PROXY)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.fixture(scope="module")
+def feed_tree(tmp_path_factory) -> Path:
+    """The repository's advisory data in each feed's published layout (tests/feedserver.py)."""
+    return build_feeds(tmp_path_factory.mktemp("feeds") / "feeds")
+
+
+@pytest.fixture
+def server(feed_tree, tmp_path):
+    """The local feed server, on this test's own copy of the feeds; stopped at the end."""
+    root = tmp_path / "served"
+    shutil.copytree(feed_tree, root)
+    with FeedServer(root) as running:
+        yield running
+
+
+@pytest.fixture
+def mirrored(server, monkeypatch) -> FeedServer:
+    """Every built-in feed pointed at the local server by its documented variable."""
+    bases = server.mirrors()
+    for p in PUBLISHED:
+        monkeypatch.setenv(p.mirror_env, bases[p.feed])
+    return server
+
+
+@pytest.fixture(scope="module")
+def oracle(tmp_path_factory) -> Store:
+    """The same data loaded with `anchore.vulns.load` straight from tests/data."""
+    path = tmp_path_factory.mktemp("oracle") / "oracle.sqlite"
+    for feed in (PYPA_ZIP, GO_ZIP, DEBIAN_TRACKER, SECDB):
+        load(path, feed)
+    return Store(path)
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -49,6 +97,126 @@ def loaded(tmp_path, capsys) -> Path:
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- update
+FEED_FILES = 21  # Go and PyPI all.zip, the tracker JSON, main and community of 9 releases
+
+
+def _lines(out: str) -> tuple[list[str], str]:
+    lines = out.splitlines()
+    return lines[:-1], lines[-1]
+
+
+def test_update_loads_everything_then_transfers_nothing(mirrored, oracle, tmp_path, capsys):
+    db = tmp_path / "vulns.sqlite"
+    code, out, err = run(capsys, "db", "update", "--db", str(db))
+    assert code == ExitCode.OK and err == "", err
+    files, summary = _lines(out)
+    assert len(files) == FEED_FILES and all(line.startswith("loaded ") for line in files), out
+    assert any(re.match(r"loaded +osv PyPI/all\.zip +[\d.]+ MiB +\(2661 loaded, 0 unchanged", line)
+               for line in files), out  # fmt: skip
+    assert summary.startswith(f"{FEED_FILES} files: {FEED_FILES} loaded; ")
+    assert summary.endswith(f"{db} updated ({len(oracle)} advisories)")
+    with Store(db) as store:  # what `db load` of the same data gives
+        assert (len(store), store.coverage()) == (len(oracle), oracle.coverage())
+
+    mirrored.clear_log()
+    code, out, err = run(capsys, "db", "update", "--db", str(db))
+    assert code == ExitCode.OK and err == "", err
+    files, summary = _lines(out)
+    assert all(re.match(r"not modified +\S+ \S+ +0 B$", line) for line in files), out
+    assert summary == (f"{FEED_FILES} files: {FEED_FILES} not modified; 0 B transferred; "
+                       f"{db} checked, nothing changed ({len(oracle)} advisories)")  # fmt: skip
+    # conditional requests: every feed file was answered 304; only the indexes came again
+    sent = {entry.path: (entry.status, entry.sent) for entry in mirrored.log}
+    assert sent["/osv/PyPI/all.zip"] == (304, 0) and sent["/debian/tracker/data/json"] == (304, 0)
+    assert {path for path, (status, _) in sent.items() if status == 200} == {
+        "/osv/ecosystems.txt", "/alpine/"}  # fmt: skip
+
+    code, out, err = run(capsys, "db", "status", "--db", str(db), "--max-age", "1")
+    assert code == ExitCode.OK and err == "", err
+    assert f"from         {mirrored.url}/osv\n" in out and "STALE" not in out
+    assert "never updated" not in out
+
+
+def test_a_failed_feed_leaves_the_store_as_it_was(mirrored, tmp_path, capsys):
+    db = tmp_path / "vulns.sqlite"
+    assert run(capsys, "db", "update", "--db", str(db), "--feed", "alpine-secdb")[0] == 0
+    before = _sha(db)
+    mirrored.fail["/osv/PyPI/all.zip"] = "bad-md5"
+    code, out, err = run(capsys, "db", "update", "--db", str(db))
+    assert code == ExitCode.INPUT_ERROR and out == ""  # nothing that reads as loaded
+    (line,) = err.splitlines()
+    assert line.startswith("anchore: error: osv: ") and "/osv/PyPI/all.zip" in line
+    assert f"{db} was left as it was" in line and "--keep-going" in line
+    assert _sha(db) == before
+    with Store(db) as store:
+        assert not store.covers("Go") and store.covers("Alpine:v3.10")
+
+    # --keep-going: the rest is swapped in, the failure reported, and still exit 5
+    code, out, err = run(capsys, "db", "update", "--db", str(db), "--keep-going")
+    assert code == ExitCode.INPUT_ERROR
+    assert re.search(r"^failed +osv PyPI/all\.zip: .*md5", out, re.M | re.I), out
+    assert out.splitlines()[-1].endswith(f"{db} updated ({_count(db)} advisories)")
+    (line,) = err.splitlines()
+    assert line.startswith(f"anchore: error: 1 of {FEED_FILES} files failed (first: osv PyPI")
+    assert f"the other files were loaded into {db}" in line
+    with Store(db) as store:
+        assert store.covers("Go") and store.covers("Debian:12") and not store.covers("PyPI")
+
+
+def _count(db: Path) -> int:
+    with Store(db) as store:
+        return len(store)
+
+
+def test_mirror_option_before_the_variable(mirrored, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ANCHORE_FEED_OSV_URL", f"{mirrored.url}/nowhere")  # 404s
+    db = tmp_path / "vulns.sqlite"
+    code, out, err = run(capsys, "db", "update", "--db", str(db), "--feed", "osv:Go",
+                         "--mirror", f"osv={mirrored.url}/osv/")  # fmt: skip
+    assert code == ExitCode.OK, err
+    assert [line.split()[:3] for line in out.splitlines()[:-1]] == [["loaded", "osv", "Go/all.zip"]]
+    code, out, _ = run(capsys, "db", "status", "--db", str(db), "--json")
+    (osv,) = json.loads(out)["feeds"]
+    assert osv["base_url"] == f"{mirrored.url}/osv" and osv["covers"] == ["Go"]
+    assert osv["updated"] is True and osv["files"] == 1 and osv["age_days"] < 1
+
+
+def test_a_part_the_feed_does_not_publish(mirrored, tmp_path, capsys):
+    db = tmp_path / "vulns.sqlite"
+    code, out, err = run(capsys, "db", "update", "--db", str(db), "--feed", "osv:Nope")
+    assert code == ExitCode.INPUT_ERROR and out == "" and "'Nope'" in err and "PyPI" in err
+    assert not db.exists()
+
+
+def test_update_export_import_status_in_processes(mirrored, tmp_path):
+    """The CI story, as separate `anchore` processes: one runner downloads and exports,
+    another imports, and sees the feeds' real ages (not "never updated")."""
+    env = {k: v for k, v in os.environ.items() if k != "ANCHORE_VULN_DB"}
+
+    def anchore(*argv: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "anchore", *argv], capture_output=True,
+                              text=True, env={**env, **extra}, timeout=300)  # fmt: skip
+
+    first, second = tmp_path / "first.sqlite", tmp_path / "second.sqlite"
+    archive = tmp_path / "vulns.tar.zst"
+    done = anchore("db", "update", "--feed", "osv", "--feed", "debian-tracker",
+                   ANCHORE_VULN_DB=str(first))  # fmt: skip
+    assert done.returncode == 0 and "updated" in done.stdout, done.stderr
+    done = anchore("db", "export", str(archive), ANCHORE_VULN_DB=str(first))
+    assert done.returncode == 0, done.stderr
+    clean = {k: v for k, v in env.items() if not k.startswith("ANCHORE_FEED_")}
+    done = subprocess.run([sys.executable, "-m", "anchore", "db", "import", str(archive),
+                           "--db", str(second)], capture_output=True, text=True, env=clean,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    done = anchore("db", "status", "--json", "--max-age", "1", ANCHORE_VULN_DB=str(second))
+    assert done.returncode == 0, done.stderr
+    feeds = {f["feed"]: f for f in json.loads(done.stdout)["feeds"]}
+    assert set(feeds) == {"osv", "debian-tracker"} and json.loads(done.stdout)["stale"] == []
+    assert feeds["osv"]["base_url"] == f"{mirrored.url}/osv" and feeds["osv"]["updated"]
 
 
 # ---------------------------------------------------------------- status
