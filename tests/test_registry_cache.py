@@ -237,3 +237,48 @@ def test_a_disk_error_while_downloading_is_a_blob_cache_error(tmp_path: Path) ->
     with pytest.raises(BlobCacheError, match="No space left on device") as info:
         cache.fetch(digest_of(b"z"), full)
     assert str(tmp_path) in str(info.value)
+
+
+def _hold(cache: BlobCache, digest: str) -> int:
+    """Take the blob's lock as another pull would (another open file description)."""
+    lock = Path(str(cache.path(digest)) + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def test_a_pull_waits_for_another_that_makes_progress(tmp_path: Path) -> None:
+    cache = BlobCache(tmp_path, stall_timeout=0.4)
+    data = b"p" * 4000
+    digest = digest_of(data)
+    fd = _hold(cache, digest)
+
+    def other_pull() -> None:  # slower than the stall timeout, but growing
+        try:
+            writer(data, delay=0.3)(cache.path(digest))
+        finally:
+            os.close(fd)
+
+    thread = threading.Thread(target=other_pull)
+    thread.start()
+    calls: list[str] = []
+    try:
+        assert cache.fetch(digest, writer(data, calls), size=len(data)).read_bytes() == data
+    finally:
+        thread.join(30)
+    assert calls == []  # it found the other pull's blob
+
+
+def test_a_pull_gives_up_on_another_that_is_stuck(tmp_path: Path) -> None:
+    cache = BlobCache(tmp_path, reference="localhost:5000/a:1", stall_timeout=0.3)
+    digest = digest_of(b"s")
+    fd = _hold(cache, digest)
+    try:
+        started = time.monotonic()
+        with pytest.raises(BlobCacheError, match="no progress") as info:
+            cache.fetch(digest, writer(b"s"))
+        assert time.monotonic() - started < 10
+        assert info.value.reference == "localhost:5000/a:1"
+    finally:
+        os.close(fd)

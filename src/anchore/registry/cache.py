@@ -32,6 +32,9 @@ _DIGEST = re.compile(r"^(sha256|sha384|sha512):([0-9a-f]+)$")
 _HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
 #: .partial, .lock and .tmp files untouched this long are left-overs of dead pulls
 STALE_SECONDS = 24 * 3600
+#: how long a pull waits for another pull of the same blob that makes no progress (a
+#: download in retry backoff may pause for max_retry_after, 120 s by default)
+STALL_SECONDS = 600.0
 
 
 def _split(digest: str) -> tuple[str, str]:
@@ -55,10 +58,13 @@ class BlobCache:
         *,
         registry: str | None = None,
         reference: str | None = None,
+        stall_timeout: float = STALL_SECONDS,
     ) -> None:
         self.root = Path(root)
         self.registry = registry
         self.reference = reference
+        #: how long to wait for another pull of the same blob that makes no progress
+        self.stall_timeout = stall_timeout
 
     def _error(self, exc: OSError, doing: str) -> BlobCacheError:
         return BlobCacheError(
@@ -103,11 +109,48 @@ class BlobCache:
         except OSError as exc:
             raise self._error(exc, f"create {lock}") from exc
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._wait_for(fd, path)
             os.utime(fd)  # a lock in use is not stale
             yield path
         finally:
             os.close(fd)  # releases the lock
+
+    def _wait_for(self, fd: int, path: Path) -> None:
+        """Take the lock on ``fd``, waiting while whoever holds it makes progress.
+
+        Another pull downloading the blob grows its ``.partial``; one that has not
+        grown for ``stall_timeout`` seconds (a stopped or hung process) is given up
+        on with a :class:`BlobCacheError`, instead of waiting forever.
+        """
+        partial = path.with_name(path.name + ".partial")
+        seen: tuple[int, float] | None = None
+        progress = time.monotonic()
+        pause = 0.01
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    raise self._error(exc, f"lock {path}") from exc
+            try:
+                st = partial.stat()
+                now_seen: tuple[int, float] | None = (st.st_size, st.st_mtime)
+            except OSError:
+                now_seen = None
+            if now_seen != seen:
+                seen, progress = now_seen, time.monotonic()
+            elif time.monotonic() - progress > self.stall_timeout:
+                raise BlobCacheError(
+                    f"blob cache {self.root}: another pull holds {path.name} and has made "
+                    f"no progress for {self.stall_timeout:.0f} s (a stopped process?); "
+                    "try again once it ends",
+                    registry=self.registry,
+                    reference=self.reference,
+                    source=str(self.root),
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
 
     def fetch(
         self, digest: str, download: Callable[[Path], object], *, size: int | None = None
