@@ -580,3 +580,19 @@ def test_two_challenge_headers_bearer_is_chosen(tmp_path: Path) -> None:
     with running(tokens, registry):
         assert _manifest(_session(registry, _options(tmp_path))) == MANIFEST
     assert len(tokens.token_requests()) == 1
+
+
+def test_realm_with_a_query_keeps_it(tmp_path: Path) -> None:
+    tokens = TokenServer(expires_in=None)  # no expires_in: kept 60 s
+    registry = FakeRegistry(auth="bearer", token_server=tokens, content=CONTENT)
+    registry.realm = tokens.realm + "?account=ci"
+    with running(tokens, registry):
+        session = _session(registry, _options(tmp_path))
+        _manifest(session)
+        _manifest(session)
+    [asked] = tokens.token_requests()
+    assert asked.query == {
+        "account": ["ci"],
+        "service": ["fake-registry"],
+        "scope": ["repository:team/app:pull"],
+    }
