@@ -546,6 +546,34 @@ def test_dropped_body_is_resumed(
     assert len(client.waits) == 1  # type: ignore[attr-defined]
 
 
+def test_body_dropped_twice_is_resumed_twice(server: Server, make: Make, tmp_path: Path) -> None:
+    def drop_range_halfway(handler: Handler) -> None:
+        start = int(handler.headers["Range"][len("bytes=") : -1])
+        rest = DATA[start:]
+        handler.send_response(206)
+        handler.send_header("Content-Length", str(len(rest)))
+        handler.send_header("Content-Range", f"bytes {start}-{len(DATA) - 1}/{len(DATA)}")
+        handler.end_headers()
+        handler.wfile.write(rest[: len(rest) // 2])
+        handler.wfile.flush()
+        handler.connection.shutdown(socket.SHUT_RDWR)
+        handler.close_connection = True
+
+    server.routes["/blob"] = sequence(
+        drop_halfway(DATA), drop_range_halfway, lambda h: h.serve_bytes(DATA)
+    )
+    client = make()
+    done = client.download(server.url("/blob"), tmp_path / "blob", expected_digest=DIGEST)
+    assert done.digest == DIGEST and (tmp_path / "blob").read_bytes() == DATA
+    half, three_quarters = len(DATA) // 2, len(DATA) // 2 + len(DATA) // 4
+    assert [s.headers.get("range") for s in server.seen] == [
+        None,
+        f"bytes={half}-",
+        f"bytes={three_quarters}-",
+    ]
+    assert done.transferred == len(DATA) and len(client.waits) == 2  # type: ignore[attr-defined]
+
+
 def test_digest_mismatch_leaves_nothing(server: Server, make: Make, tmp_path: Path) -> None:
     server.routes["/blob"] = lambda h: h.serve_bytes(DATA[:-1] + b"!")
     dest = tmp_path / "blob"

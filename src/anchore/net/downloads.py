@@ -131,6 +131,8 @@ def fetch_to_file(
     transferred = 0
     resumed = False
     restarted = False
+    #: after a drop, the hash of what this call wrote and its length (no re-reading)
+    carried: tuple[Any, int] | None = None
     while True:
         offset = _size(partial)
         if offset and (
@@ -139,7 +141,13 @@ def fetch_to_file(
         ):
             _remove(partial)
             offset = 0
-        hasher = _rehash(partial, expected.algorithm) if offset else hashlib.new(expected.algorithm)
+        if carried is not None and carried[1] == offset and offset:
+            hasher = carried[0]
+        elif offset:
+            hasher = _rehash(partial, expected.algorithm)
+        else:
+            hasher = hashlib.new(expected.algorithm)
+        carried = None
         sent = dict(headers)
         sent["Accept-Encoding"] = "identity"
         if offset:
@@ -200,6 +208,7 @@ def fetch_to_file(
             continue
         except _Dropped as dropped:
             transferred += max(0, _size(partial) - offset)
+            carried = (hasher, _size(partial))
             if attempts.left():
                 attempts.wait()
                 continue
