@@ -150,7 +150,6 @@ class UrlFeed:
 
     def reader_in(self, registry: Registry | None) -> Feed:
         """The reader named ``reader`` among ``registry``'s (None: the default registry)."""
-
         available = [
             r for r in (registry or default_registry()).feeds() if not isinstance(r, UrlFeed)
         ]
@@ -507,6 +506,8 @@ def update(
             except _NothingToSwap:
                 pass
     except OSError as exc:
+        if isinstance(exc, AnchoreError):  # StoreNotFoundError and the like are OSErrors too
+            raise
         raise StoreError(f"{target}: cannot update the store: {exc}", source=target) from None
     finally:
         if own:
