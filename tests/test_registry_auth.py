@@ -596,3 +596,8 @@ def test_realm_with_a_query_keeps_it(tmp_path: Path) -> None:
         "service": ["fake-registry"],
         "scope": ["repository:team/app:pull"],
     }
+
+
+@pytest.mark.parametrize("name", ["docker.io", "registry-1.docker.io", "Index.Docker.IO"])
+def test_docker_hub_names_are_one_registry(name: str) -> None:
+    assert RegistrySession(name).registry == "index.docker.io"
