@@ -16,10 +16,11 @@ from anchore.net import NetworkError, is_public_address
 from anchore.registry.errors import RegistryAuthError, RegistryResponseError
 from anchore.registry.options import RegistryOptions
 
-__all__ = ["check_realm"]
+__all__ = ["check_realm", "is_loopback", "registry_host"]
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """``localhost`` (and ``*.localhost``), 127.0.0.0/8 or ::1."""
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
@@ -28,7 +29,8 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _registry_host(registry: str) -> str:
+def registry_host(registry: str) -> str:
+    """``host`` of ``host[:port]`` (``[::1]:5000`` -> ``::1``), lowercased."""
     return (urllib.parse.urlsplit(f"//{registry}").hostname or registry).lower()
 
 
@@ -50,10 +52,10 @@ def check_realm(realm: str, registry: str, options: RegistryOptions, reference: 
         )
     hostport = f"[{host}]:{port}" if ":" in host and port else f"{host}:{port}" if port else host
     insecure = options.insecure_registries
-    own = host == _registry_host(registry)
+    own = host == registry_host(registry)
     own_insecure = own and (registry in insecure or host in insecure)
     if parts.scheme.lower() == "http" and not (
-        _loopback(host) or host in insecure or hostport in insecure or own_insecure
+        is_loopback(host) or host in insecure or hostport in insecure or own_insecure
     ):
         raise RegistryAuthError(
             f"registry {registry} names a token realm over plain http, {realm}: refused"

@@ -9,7 +9,6 @@ live in :mod:`anchore.registry.auth_realm`, the net-error translation in
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 import threading
 import time
@@ -30,7 +29,7 @@ from anchore.net import (
     Validators,
 )
 from anchore.registry.auth_errors import Translator
-from anchore.registry.auth_realm import check_realm
+from anchore.registry.auth_realm import check_realm, is_loopback, registry_host
 from anchore.registry.challenge import Challenge, parse_challenges
 from anchore.registry.errors import CredentialError, RegistryAuthError, RegistryResponseError
 from anchore.registry.keychain import Keychain
@@ -54,21 +53,6 @@ _CLIENT_ID = "anchore"
 class _Token:
     value: str
     expires: float  # time.monotonic() deadline
-
-
-def _host_of(registry: str) -> str:
-    """``host`` of ``host[:port]`` (``[::1]:5000`` -> ``::1``), lowercased."""
-    parsed = urllib.parse.urlsplit(f"//{registry}")
-    return (parsed.hostname or registry).lower()
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _basic(creds: Credentials) -> str:
@@ -133,7 +117,7 @@ class RegistrySession:
         )
         self._keychain = keychain or Keychain(self._options)
         self._errors = Translator(self.registry, self._keychain)
-        self._host = _host_of(self.registry)
+        self._host = registry_host(self.registry)
         self._lock = threading.RLock()
         self._base_url: str | None = None
         #: the challenge in force (None: the registry answered the ping anonymously)
@@ -147,7 +131,7 @@ class RegistrySession:
 
     def _plain_http_allowed(self) -> bool:
         insecure = self._options.insecure_registries
-        return _is_loopback(self._host) or self.registry in insecure or self._host in insecure
+        return is_loopback(self._host) or self.registry in insecure or self._host in insecure
 
     @property
     def base_url(self) -> str:
