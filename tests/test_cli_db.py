@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ from anchore.vulns.archive import import_store
 from anchore.vulns.sources import PUBLISHED
 from feedserver import FeedServer, build_feeds
 from testdata import DEBIAN_TRACKER, GO_ZIP, PYPA_ZIP, SECDB
+from tlsca import TestCA
 
 ROOT = Path(__file__).parent.parent
 
@@ -182,6 +184,27 @@ def test_mirror_option_before_the_variable(mirrored, tmp_path, capsys, monkeypat
     (osv,) = json.loads(out)["feeds"]
     assert osv["base_url"] == f"{mirrored.url}/osv" and osv["covers"] == ["Go"]
     assert osv["updated"] is True and osv["files"] == 1 and osv["age_days"] < 1
+
+
+def test_a_tls_mirror_with_an_internal_ca(server, tmp_path, capsys):
+    """An https mirror signed by a site's own CA: refused until --ca-bundle names it."""
+    ca = TestCA(tmp_path / "ca")
+    pem = ca.server()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pem.cert, pem.key)
+    served = server._server  # the feed server's socket, wrapped: the same files over TLS
+    served.socket = context.wrap_socket(served.socket, server_side=True)
+    mirror = f"osv={server.url.replace('http://', 'https://')}/osv"
+    db = tmp_path / "vulns.sqlite"
+    argv = ["db", "update", "--db", str(db), "--feed", "osv:Go", "--mirror", mirror]
+    code, out, err = run(capsys, *argv)
+    assert code == ExitCode.INPUT_ERROR and out == "" and not db.exists()
+    assert "certificate" in err.lower() and "was left as it was" in err, err
+    code, out, err = run(capsys, *argv, "--ca-bundle", str(ca.pem.cert))
+    assert code == ExitCode.OK, err
+    assert out.startswith("loaded        osv Go/all.zip")
+    code, _, err = run(capsys, *argv, "--ca-bundle", str(tmp_path / "missing.pem"))
+    assert code == ExitCode.USAGE_ERROR and "--ca-bundle" in err and "no such file" in err
 
 
 def test_a_part_the_feed_does_not_publish(mirrored, tmp_path, capsys):

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from anchore.vulns.match import Match, MatchResult
     from anchore.vulns.store import Store
     from anchore.vulns.suppress import IgnoreRule, Suppression, VexStatement
-    from anchore.vulns.update import FeedStatus, FileUpdate
+    from anchore.vulns.update import FeedStatus, FileUpdate, UpdateReport
 
 
 # ---------------------------------------------------------------- db
@@ -117,17 +117,21 @@ def _file_line(f: FileUpdate) -> str:
 
 
 def _db_update(args: argparse.Namespace, db: str | None) -> ExitCode:
+    from anchore.net import ClientOptions, HttpClient
     from anchore.vulns.errors import FeedDownloadError, UnknownFeedError
     from anchore.vulns.load import readers
-    from anchore.vulns.store import Store, default_path
+    from anchore.vulns.store import default_path
     from anchore.vulns.update import update
 
     downloadable = [r.name for r in readers() if isinstance(getattr(r, "base_url", None), str)]
     mirrors = _mirrors(args.mirror, downloadable)
+    if args.ca_bundle is not None and not os.path.isfile(args.ca_bundle):
+        raise UsageError(f"--ca-bundle {args.ca_bundle}: no such file")
     target = db if db is not None else str(default_path())
     lines: list[str] = []
+    client = HttpClient(ClientOptions(ca_bundle=args.ca_bundle))
     try:
-        report = update(target, feeds=args.feed or None, mirrors=mirrors,
+        report = update(target, feeds=args.feed or None, mirrors=mirrors, client=client,
                         keep_going=args.keep_going,
                         on_file=lambda f: lines.append(_file_line(f)))  # fmt: skip
     except UnknownFeedError as exc:
@@ -139,6 +143,16 @@ def _db_update(args: argparse.Namespace, db: str | None) -> ExitCode:
             f"{exc}; {target} was left as it was{kept}; --keep-going keeps the files that succeed",
             source=exc.source,
         ) from exc
+    finally:
+        client.close()
+    _print_update(report, lines, target)
+    return ExitCode.INPUT_ERROR if report.failed else ExitCode.OK
+
+
+def _print_update(report: UpdateReport, lines: list[str], target: str) -> None:
+    """Each file's line and the summary; the failures (--keep-going) on stderr."""
+    from anchore.vulns.store import Store
+
     for line in lines:
         print(line)
     outcomes: dict[str, int] = {}
@@ -160,8 +174,6 @@ def _db_update(args: argparse.Namespace, db: str | None) -> ExitCode:
         print(f"anchore: error: {len(report.failed)} of {_plural(len(report.files), 'file')} "
               f"failed (first: {first.feed} {first.name or first.url}: {first.error}); {kept}",
               file=sys.stderr)  # fmt: skip
-        return ExitCode.INPUT_ERROR
-    return ExitCode.OK
 
 
 @attrs.frozen
@@ -501,6 +513,11 @@ def add_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     u.add_argument("--mirror", action="append", metavar="NAME=URL",
                    help="fetch feed NAME from a mirror with the published layout (repeatable; "
                         "also ANCHORE_FEED_<NAME>_URL)")  # fmt: skip
+    u.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        help="also trust the CAs in this PEM file (a mirror with an internal CA)",
+    )
     u.add_argument(
         "--keep-going",
         action="store_true",
