@@ -13,8 +13,9 @@ Three flavours, each a session-scoped fixture yielding a :class:`Registry`:
 
 Each holds ``corpus/debian-py:1`` (pushed from the docker archive: Docker v2 schema 2
 manifest), ``corpus/debian-py:oci`` (from the OCI archive: OCI manifest),
-``corpus/debian-min:1`` and ``corpus/multi:1`` (an OCI index of two small images,
-linux/amd64 and linux/arm64/v8, built by imagebuilder). ``registry.digests`` has each
+``corpus/debian-min:1``, ``corpus/multi:1`` (an OCI index of two small images,
+linux/amd64 and linux/arm64/v8, built by imagebuilder) and ``corpus/arm64:1`` (that
+arm64 image alone, a single-platform manifest). ``registry.digests`` has each
 one's manifest digest as pushed.
 
 :class:`Registry` also counts requests from the registry's access log
@@ -377,7 +378,7 @@ def skopeo_copy(
 
 def multi_platform_layout(directory: Path) -> str:
     """An OCI layout whose index ``multi`` holds a linux/amd64 and a linux/arm64/v8 image,
-    each one layer with ``/etc/platform`` naming it."""
+    each one layer with ``/etc/platform`` naming it; ``arm64`` is the arm64 one alone."""
     f, d = imagebuilder.f, imagebuilder.d
     layout = imagebuilder.OCILayout()
     descriptors = []
@@ -391,12 +392,19 @@ def multi_platform_layout(directory: Path) -> str:
             platform["variant"] = variant
         descriptors.append(layout.add_image(built, platform=platform))
     layout.tag(layout.add_index(descriptors), "multi")
+    layout.tag(descriptors[1], "arm64")  # the arm64 image alone, without an index
     return layout.write_dir(directory)
 
 
 def _fill(registry: Registry, corpus: Path, source: Registry | None) -> None:
     """Push the corpus images (from the archives, or copied from ``source``)."""
-    names = ("corpus/debian-py:1", "corpus/debian-py:oci", "corpus/debian-min:1", "corpus/multi:1")
+    names = (
+        "corpus/debian-py:1",
+        "corpus/debian-py:oci",
+        "corpus/debian-min:1",
+        "corpus/multi:1",
+        "corpus/arm64:1",
+    )
     if source is not None:
         for name in names:
             skopeo_copy(
@@ -412,6 +420,7 @@ def _fill(registry: Registry, corpus: Path, source: Registry | None) -> None:
     skopeo_copy(f"docker-archive:{corpus}/debian-min.docker.tar", registry, names[2])
     layout = multi_platform_layout(registry.root / "multi-layout")
     skopeo_copy(f"oci:{layout}:multi", registry, names[3], all_images=True)
+    skopeo_copy(f"oci:{layout}:arm64", registry, names[4])
 
 
 def write_docker_config(

@@ -286,6 +286,21 @@ def test_platform_chosen_in_an_index(
         assert str(image.platform) == expected
 
 
+def test_a_single_platform_image_is_checked_against_the_platform(
+    registry_plain: Registry, tmp_path: Path
+) -> None:
+    """No index to choose in, but the config says arm64: read when asked for it, refused
+    when another platform (or this machine's, when it is not arm64) is wanted."""
+    ref = registry_plain.ref("corpus/arm64:1")
+    with anchore.open_image(ref, platform="linux/arm64", registry=_options(tmp_path)) as image:
+        assert image.read_bytes("/etc/platform") == b"linux/arm64/v8\n"
+    with pytest.raises(PlatformNotFoundError, match="linux/arm64"):
+        anchore.open_image(ref, platform="linux/amd64", registry=_options(tmp_path))
+    if host_platform().architecture != "arm64":
+        with pytest.raises(PlatformNotFoundError):
+            anchore.open_image(ref, registry=_options(tmp_path))
+
+
 def test_a_platform_the_index_lacks_is_refused(registry_plain: Registry, tmp_path: Path) -> None:
     with pytest.raises(PlatformNotFoundError):
         anchore.open_image(
