@@ -245,6 +245,25 @@ def test_a_newer_schema_is_refused_from_the_header_and_from_the_store(tmp_path, 
     _fails_cleanly(_write(tmp_path / "s.tar.zst", members), target, "newer anchore")
 
 
+def test_an_older_schema_is_imported_and_migrated(tmp_path, target):
+    """A store export written by an older anchore (schema 3: before the feed_files table)."""
+    path = tmp_path / "older.sqlite"
+    with Store(path, create=True) as store:
+        load(store, SECDB / "v3.8")
+        counts = {"advisories": len(store), "coverage": store.coverage()}
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE IF EXISTS feed_files")
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")
+    db.close()
+    payload = path.read_bytes()
+    header = _header(payload, schema_version=3, **counts)
+    archive = _write(tmp_path / "old.tar.zst", [(HEADER_NAME, json.dumps(header).encode()),
+                                                (PAYLOAD_NAME, payload)])  # fmt: skip
+    assert import_store(archive, target).schema_version == 3
+    with Store(target) as store:
+        assert store.schema_version == SCHEMA_VERSION and store.ecosystems() == {"Alpine:v3.8"}
+
+
 def test_a_newer_export_format_is_refused(tmp_path, target):
     members, _ = _good(tmp_path, format_version=2)
     _fails_cleanly(_write(tmp_path / "f.tar.zst", members), target, "export format 2", "upgrade")
