@@ -80,13 +80,15 @@ def typecheck(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """open_image + walk vs `tar -tf`; a million-file image; analysis and `anchore sbom` vs
     syft and trivy (benchmarks/peers/trivy.sh, or ANCHORE_TRIVY) beside the read-and-hash
-    floor. Not in tests."""
+    floor; a pull from a loopback registry vs the archive and vs syft. Not in tests."""
     session.install("-e", ".[test]")
     corpus = build_corpus(session)
     session.run("python", "benchmarks/bench_open.py", corpus, *session.posargs)
     session.run("python", "benchmarks/bench_analyze.py", corpus)
     session.run("python", "benchmarks/bench_vulns.py", corpus, str(ROOT / "tests" / "data"))
     session.run("python", "benchmarks/bench_sbom.py", corpus)
+    install_oracles(session)  # docker-registry and skopeo, for the loopback registry
+    session.run("python", "benchmarks/bench_registry.py", corpus)
 
 
 @nox.session
