@@ -510,9 +510,13 @@ def add_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
                    help="only this feed (osv, debian-tracker, alpine-secdb, a plugin's), or one "
                         "part of it (osv:PyPI, osv:* for every ecosystem, alpine-secdb:v3.18); "
                         "repeatable; default: every feed")  # fmt: skip
-    u.add_argument("--mirror", action="append", metavar="NAME=URL",
-                   help="fetch feed NAME from a mirror with the published layout (repeatable; "
-                        "also ANCHORE_FEED_<NAME>_URL)")  # fmt: skip
+    u.add_argument(
+        "--mirror",
+        action="append",
+        metavar="NAME=URL",
+        help="fetch feed NAME from a mirror with the published layout "
+        "(repeatable; also each feed's variable, ANCHORE_FEED_OSV_URL...)",
+    )
     u.add_argument(
         "--ca-bundle",
         metavar="FILE",
