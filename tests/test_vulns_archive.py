@@ -32,7 +32,12 @@ from anchore.vulns.archive import (
     export_store,
     import_store,
 )
-from anchore.vulns.errors import StoreArchiveError, StoreBusyError, StoreEmptyError
+from anchore.vulns.errors import (
+    StoreArchiveError,
+    StoreBusyError,
+    StoreEmptyError,
+    StoreError,
+)
 from anchore.vulns.store import SCHEMA_VERSION
 from imagebuilder import build, f, oci_archive
 from testdata import GO_ZIP, PYPA_ZIP, SECDB
@@ -202,6 +207,31 @@ def test_a_hand_made_export_imports(tmp_path, target):
     import_store(_write(tmp_path / "ok.tar.zst", members), target)
     with Store(target) as store:
         assert store.ecosystems() == {"Alpine:v3.8"}
+
+
+def test_an_export_remade_with_gnu_tar_imports(exported, tmp_path, target):
+    """The documented layout is the contract: unpacked and packed again with GNU tar and
+    zstd (members in the same order), the file imports; in the other order it does not."""
+    unpacked = tmp_path / "unpacked"
+    unpacked.mkdir()
+    subprocess.run(["tar", "--zstd", "-xf", str(exported[0]), "-C", str(unpacked)], check=True)
+    remade = tmp_path / "remade.tar.zst"
+    subprocess.run(["tar", "--zstd", "-cf", str(remade), "-C", str(unpacked),
+                    HEADER_NAME, PAYLOAD_NAME], check=True)  # fmt: skip
+    swapped = tmp_path / "swapped.tar.zst"
+    subprocess.run(["tar", "--zstd", "-cf", str(swapped), "-C", str(unpacked),
+                    PAYLOAD_NAME, HEADER_NAME], check=True)  # fmt: skip
+    _fails_cleanly(swapped, target, "the first member is 'vulnerabilities.sqlite'")
+    assert import_store(remade, target).advisories == exported[1].advisories
+    with Store(target) as store:
+        assert store.covers("Go")
+
+
+def test_exporting_onto_the_store_itself_is_refused(source):
+    before = _sha(source.path)
+    with pytest.raises(StoreError, match="is the store itself"):
+        export_store(source, source.path)
+    assert _sha(source.path) == before
 
 
 def test_truncated_exports(exported, tmp_path, target):

@@ -163,6 +163,8 @@ def export_store(store: StoreLike | None, path: str | os.PathLike[str]) -> Archi
             f"{out}: an in-memory store cannot be exported; load it into a file first",
             source=out,
         )
+    if out.exists() and source.exists() and out.samefile(source):
+        raise StoreError(f"{out}: is the store itself; export to another file", source=out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with _temp_beside(out, ".sqlite") as snapshot, _temp_beside(out, ".part") as part:
@@ -282,7 +284,9 @@ def _extract(source: Path, payload: Path, limits: Limits) -> ArchiveInfo:
             )  # fmt: skip
         fh.seek(0)
         compressed = os.fstat(fh.fileno()).st_size
-        reader = zstandard.ZstdDecompressor(max_window_size=_MAX_WINDOW).stream_reader(fh)
+        decompressor = zstandard.ZstdDecompressor(max_window_size=_MAX_WINDOW)
+        # several frames (pzstd, concatenated streams) read as one stream
+        reader = decompressor.stream_reader(fh, read_across_frames=True)
         try:
             with tarfile.open(fileobj=reader, mode="r|") as tar:
                 info = _header(source, tar, compressed, limits)
