@@ -12,7 +12,10 @@ Then, in fresh processes, interleaved repeat by repeat:
   then the full analysis (every built-in analyzer), as ``anchore analyze REF`` does;
 - pull-warm: the same with the cache filled by an earlier pull (only the manifest is
   asked for again);
-- archive: ``open_image`` of the docker archive and the same analysis;
+- archive: ``open_image`` of the docker archive (uncompressed layers) and the same
+  analysis;
+- oci-archive: the same on the OCI archive, whose layers are gzip-compressed as the
+  registry's are (so pull-warm / oci-archive is the cost of the pull machinery alone);
 - syft-pull: syft 1.18.1 cataloging ``registry:REF`` (``SYFT_REGISTRY_INSECURE_USE_HTTP``);
 - syft-archive: syft on the docker archive.
 
@@ -50,8 +53,8 @@ ARCHIVE = (
     "    anchore.analyze(image).write_json(sys.stdout)\n"
 )
 IMAGES = ("debian-min", "debian-py", "debian-node")
-RATIOS = (("pull-cold", "archive"), ("pull-warm", "archive"), ("pull-cold", "syft-pull"),
-          ("syft-pull", "syft-archive"))  # fmt: skip
+RATIOS = (("pull-cold", "archive"), ("pull-warm", "archive"), ("pull-warm", "oci-archive"),
+          ("pull-cold", "syft-pull"), ("syft-pull", "syft-archive"))  # fmt: skip
 
 
 def main() -> int:
@@ -65,6 +68,7 @@ def main() -> int:
         with registry_server.run_registry(root / "registry") as registry:
             for name in args.images:
                 archive = args.corpus / f"{name}.docker.tar"
+                oci = args.corpus / f"{name}.oci.tar"
                 repository = f"corpus/{name}:1"
                 registry_server.skopeo_copy(f"docker-archive:{archive}", registry, repository)
                 ref = registry.ref(repository)
@@ -73,6 +77,7 @@ def main() -> int:
                     "pull-cold": [sys.executable, "-c", PULL, ref, cold, "cold"],
                     "pull-warm": [sys.executable, "-c", PULL, ref, warm, "warm"],
                     "archive": [sys.executable, "-c", ARCHIVE, str(archive)],
+                    "oci-archive": [sys.executable, "-c", ARCHIVE, str(oci)],
                 }
                 if syft is not None:
                     cmds["syft-pull"] = [syft, "-q", f"registry:{ref}", "-o", "syft-json"]
@@ -87,7 +92,7 @@ def main() -> int:
 
 
 def table(results: dict[str, dict[str, dict[str, float]]], repeat: int) -> str:
-    kinds = ("pull-cold", "pull-warm", "archive", "syft-pull", "syft-archive")
+    kinds = ("pull-cold", "pull-warm", "archive", "oci-archive", "syft-pull", "syft-archive")
     lines = [
         f"registry benchmark: median of {repeat} interleaved run(s) (loopback registry)",
         f"{'image':12} {'what':4}" + "".join(f"{k:>13}" for k in kinds),
