@@ -342,6 +342,17 @@ def test_tls_without_the_ca_is_refused(registry_tls: Registry, tmp_path: Path) -
     assert registry_tls.host in str(caught.value)
 
 
+def test_tls_verification_off_when_asked(registry_tls: Registry, tmp_path: Path) -> None:
+    """verify_tls=False (--insecure-skip-tls-verify) reads without the CA; digests still
+    hold: pulled by digest, the manifest must hash to it."""
+    environ = _docker_config(tmp_path, registry_tls)
+    options = _options(tmp_path, environ=environ, verify_tls=False)
+    digest = registry_tls.digests["corpus/debian-min:1"]
+    ref = registry_tls.ref(f"corpus/debian-min@{digest}")
+    with anchore.open_image(ref, registry=options) as image:
+        assert image.manifest_digest == digest
+
+
 def test_wrong_or_missing_credentials_are_refused(registry_tls: Registry, tmp_path: Path) -> None:
     wrong = _docker_config(tmp_path, registry_tls, password="not-the-password")
     for environ in (wrong, {"HOME": str(tmp_path / "nobody")}):
