@@ -87,3 +87,13 @@ def test_a_missing_ca_bundle_is_a_usage_error_on_the_command_line(tmp_path: Path
     code = main(["analyze", REF, "--ca-bundle", str(tmp_path / "none.pem")])
     assert code == ExitCode.USAGE_ERROR
     assert "--ca-bundle" in capsys.readouterr().err
+
+
+def test_one_password_is_not_given_to_two_registries() -> None:
+    env = {"ANCHORE_REGISTRY_USERNAME": "ci", "ANCHORE_REGISTRY_PASSWORD": "tok"}
+    args = _args(REF)
+    with pytest.raises(UsageError, match="one registry; the images are on 127.0.0.1:5000, "
+                       "index.docker.io"):  # fmt: skip
+        registry_options(args, environ=env, images=[REF, "python:3.12"])
+    same = registry_options(args, environ=env, images=[REF, "127.0.0.1:5000/base:1"])
+    assert set(same.credentials) == {"127.0.0.1:5000"}

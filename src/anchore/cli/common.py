@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from anchore.errors import InvalidPlatformError
@@ -138,49 +138,60 @@ def _password_from_stdin() -> str:
 
 
 def registry_options(
-    args: argparse.Namespace, environ: Mapping[str, str] | None = None
+    args: argparse.Namespace,
+    environ: Mapping[str, str] | None = None,
+    images: Sequence[str] | None = None,
 ) -> RegistryOptions:
     """The :class:`RegistryOptions` the command line and environment ask for.
 
     ``--username`` (or ``$ANCHORE_REGISTRY_USERNAME``) with ``--password-stdin`` (or
-    ``$ANCHORE_REGISTRY_PASSWORD``) are credentials for the registry of ``args.image``,
-    used before any file or helper. A missing ``--ca-bundle`` or ``--registry-auth``
+    ``$ANCHORE_REGISTRY_PASSWORD``) are credentials for the registry of the command's
+    images (``images``, default ``[args.image]``), used before any file or helper; they
+    are refused when those images are on several registries (one password for two
+    registries would give it to both). A missing ``--ca-bundle`` or ``--registry-auth``
     file, or a user without a password, is a usage error.
     """
     env = os.environ if environ is None else environ
     for option, path in (("--ca-bundle", args.ca_bundle), ("--registry-auth", args.registry_auth)):
         if path is not None and not os.path.isfile(path):
             raise UsageError(f"{option} {path}: no such file")
-    credentials: dict[str, Credentials] = {}
     username, origin = args.username, "--username"
     if username is None and env.get(USERNAME_ENV):
         username, origin = env[USERNAME_ENV], f"${USERNAME_ENV}"
     if args.password_stdin and args.username is None:
         raise UsageError("--password-stdin reads the password of --username; give --username")
-    if username is not None:
-        image = getattr(args, "image", None)
-        text = _reference_text(image) if image else None
-        if text is None and origin == "--username":
-            raise UsageError(f"--username is for a registry; {image} is not an image reference")
-        if text is None:  # the environment's credentials wait for an image in a registry
-            return _options(args, {})
-        registry = parse_reference(text).registry
-        if args.password_stdin:
-            password = _password_from_stdin()
-        elif env.get(PASSWORD_ENV):
-            password = env[PASSWORD_ENV]
-        elif origin == "--username":
-            raise UsageError(f"--username needs a password: --password-stdin or ${PASSWORD_ENV}")
-        else:
-            raise CredentialError(
-                f"{text}: ${USERNAME_ENV} is set but ${PASSWORD_ENV} is not",
-                registry=registry,
-                reference=text,
-            )
-        if not password:
-            raise UsageError(f"the password for {username} is empty")
-        credentials[registry] = Credentials(username, password, origin=origin)
-    return _options(args, credentials)
+    if username is None:
+        return _options(args, {})
+    if images is None:
+        images = [args.image] if getattr(args, "image", None) else []
+    references = [text for text in map(_reference_text, images) if text is not None]
+    if not references and origin == "--username":
+        shown = ", ".join(images) or "no image"
+        raise UsageError(f"--username is for a registry; {shown} is not an image reference")
+    if not references:  # the environment's credentials wait for an image in a registry
+        return _options(args, {})
+    registries = sorted({parse_reference(text).registry for text in references})
+    if len(registries) > 1:
+        raise UsageError(
+            f"{origin} is for one registry; the images are on {', '.join(registries)} "
+            "(use an auth file: --registry-auth)"
+        )
+    registry = registries[0]
+    if args.password_stdin:
+        password = _password_from_stdin()
+    elif env.get(PASSWORD_ENV):
+        password = env[PASSWORD_ENV]
+    elif origin == "--username":
+        raise UsageError(f"--username needs a password: --password-stdin or ${PASSWORD_ENV}")
+    else:
+        raise CredentialError(
+            f"{references[0]}: ${USERNAME_ENV} is set but ${PASSWORD_ENV} is not",
+            registry=registry,
+            reference=references[0],
+        )
+    if not password:
+        raise UsageError(f"the password for {username} is empty")
+    return _options(args, {registry: Credentials(username, password, origin=origin)})
 
 
 def _options(args: argparse.Namespace, credentials: dict[str, Credentials]) -> RegistryOptions:
