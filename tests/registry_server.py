@@ -79,10 +79,23 @@ def require(tool: str) -> str:
     return path
 
 
-def free_port() -> int:
+def free_port(address: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((address, 0))
         return int(s.getsockname()[1])
+
+
+def lan_address() -> str | None:
+    """This machine's IPv4 address on its network (not loopback), or None without one.
+    (A UDP socket "connected" to a documentation address sends nothing; it only picks
+    the interface a packet there would leave by.)"""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.123", 9))
+        except OSError:
+            return None
+        address = str(s.getsockname()[0])
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
 
 
 @attrs.define
@@ -261,7 +274,7 @@ class TokenServer:
 # -- the registry process ----------------------------------------------------------------
 
 
-def _config(root: Path, port: int, extra: dict[str, Any]) -> Path:
+def _config(root: Path, address: str, port: int, extra: dict[str, Any]) -> Path:
     config: dict[str, Any] = {
         "version": 0.1,
         "log": {"level": "info", "accesslog": {"disabled": False}},
@@ -269,7 +282,7 @@ def _config(root: Path, port: int, extra: dict[str, Any]) -> Path:
             "filesystem": {"rootdirectory": str(root / "storage")},
             "delete": {"enabled": True},
         },
-        "http": {"addr": f"127.0.0.1:{port}", "secret": uuid.uuid4().hex},
+        "http": {"addr": f"{address}:{port}", "secret": uuid.uuid4().hex},
     }
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(config.get(key), dict):
@@ -311,15 +324,21 @@ def _wait_ready(registry: Registry, process: subprocess.Popen[bytes]) -> None:
 
 @contextlib.contextmanager
 def run_registry(
-    root: Path, *, scheme: str = "http", extra: dict[str, Any] | None = None, **fields: Any
+    root: Path,
+    *,
+    scheme: str = "http",
+    extra: dict[str, Any] | None = None,
+    address: str = "127.0.0.1",
+    **fields: Any,
 ) -> Iterator[Registry]:
-    """Start ``docker-registry serve`` in ``root``; stop it (terminate, wait) on the way out."""
+    """Start ``docker-registry serve`` in ``root`` listening on ``address``; stop it
+    (terminate, wait) on the way out."""
     binary = require("docker-registry")
     root.mkdir(parents=True, exist_ok=True)
     for attempt in range(3):  # the free port may be taken between looking and binding
-        port = free_port()
-        registry = Registry(host=f"127.0.0.1:{port}", scheme=scheme, root=root, **fields)
-        config = _config(root, port, extra or {})
+        port = free_port(address)
+        registry = Registry(host=f"{address}:{port}", scheme=scheme, root=root, **fields)
+        config = _config(root, address, port, extra or {})
         env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
         with open(registry.access_log, "ab") as out, open(root / "registry.log", "ab") as err:
             process = subprocess.Popen(
@@ -473,6 +492,23 @@ def registry_tls(
         password=PASSWORD,
     ) as registry:
         _fill(registry, Path(), registry_plain)
+        yield registry
+
+
+@pytest.fixture(scope="session")
+def registry_lan(
+    registry_plain: Registry, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Registry]:
+    """Plain HTTP, anonymous, on this machine's network address (not loopback), holding
+    ``corpus/debian-min:1``: plain HTTP there is refused unless the registry is named
+    insecure. Skipped on a machine with no network interface but loopback."""
+    address = lan_address()
+    if address is None:
+        pytest.skip("this machine has no network address but loopback")
+    with run_registry(tmp_path_factory.mktemp("registry-lan"), address=address) as registry:
+        name = "corpus/debian-min:1"
+        skopeo_copy(f"docker://{registry_plain.ref(name)}", registry, name,
+                    src_registry=registry_plain)  # fmt: skip
         yield registry
 
 

@@ -30,6 +30,7 @@ from anchore.image.remote import host_platform
 from anchore.registry import (
     Credentials,
     RegistryAuthError,
+    RegistryConnectionError,
     RegistryNotFoundError,
     RegistryOptions,
     RegistryTLSError,
@@ -308,6 +309,22 @@ def test_a_platform_the_index_lacks_is_refused(registry_plain: Registry, tmp_pat
             platform="linux/s390x",
             registry=_options(tmp_path),
         )
+
+
+def test_plain_http_off_loopback_only_when_named_insecure(
+    registry_lan: Registry, tmp_path: Path
+) -> None:
+    ref = registry_lan.ref("corpus/debian-min:1")
+    asked = len(registry_lan.requests())
+    with pytest.raises(RegistryConnectionError) as caught:
+        anchore.open_image(ref, registry=_options(tmp_path))
+    assert registry_lan.host in str(caught.value)
+    assert len(registry_lan.requests()) == asked  # nothing asked over plain HTTP
+    options = _options(tmp_path, insecure_registries=frozenset({registry_lan.host}))
+    with anchore.open_image(ref, registry=options) as image:
+        assert image.manifest_digest == registry_lan.digests["corpus/debian-min:1"]
+    done = _anchore(["inspect", "--json", ref, "--insecure-registry", registry_lan.host], tmp_path)
+    assert done.returncode == 0, done.stderr
 
 
 # -- TLS and credentials ------------------------------------------------------------------
