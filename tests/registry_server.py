@@ -549,13 +549,16 @@ def registry_token(
 class CountingProxy:
     """A reverse proxy to a plain-HTTP registry: counts requests by path and, while
     ``cut_blobs`` is above 0, sends only the first half of a blob's body and closes the
-    connection (a dropped download), decrementing it. ``host`` is where clients go."""
+    connection (a dropped download), decrementing it. ``fail_next`` is a list of
+    ``(status, headers)`` answers given, in order, to the next requests instead of the
+    registry's (429 with ``Retry-After``, 503...). ``host`` is where clients go."""
 
     def __init__(self, registry: Registry) -> None:
         assert registry.scheme == "http", "the proxy speaks plain HTTP to the registry"
         self.target = registry.host
         self.seen: list[tuple[str, str, str | None]] = []  # method, path, Range
         self.cut_blobs = 0
+        self.fail_next: list[tuple[int, dict[str, str]]] = []
         self.lock = threading.Lock()
         proxy = self
 
@@ -574,6 +577,18 @@ class CountingProxy:
             def _forward(self) -> None:
                 with proxy.lock:
                     proxy.seen.append((self.command, self.path, self.headers.get("Range")))
+                    failure = proxy.fail_next.pop(0) if proxy.fail_next else None
+                if failure is not None:
+                    status, extra = failure
+                    body = b'{"errors":[{"code":"TOOMANYREQUESTS","message":"injected"}]}'
+                    self.send_response(status)
+                    for key, value in {**extra, "Content-Type": "application/json"}.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(body)
+                    return
                 host, port = proxy.target.split(":")
                 upstream = http.client.HTTPConnection(host, int(port), timeout=30)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}

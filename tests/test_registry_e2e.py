@@ -15,6 +15,7 @@ import re
 import ssl
 import subprocess
 import sys
+import time
 import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from anchore.registry import (
     RegistryConnectionError,
     RegistryNotFoundError,
     RegistryOptions,
+    RegistryRateLimitedError,
     RegistryTLSError,
 )
 
@@ -458,6 +460,30 @@ def test_a_dropped_download_resumes_with_range(
     rng = ranged[0][1]
     assert re.fullmatch(r"bytes=[1-9]\d*-", rng)  # continued, not started over
     _cache_is_consistent(Path(options.cache_path()))
+
+
+def test_429_and_5xx_are_retried_and_retry_after_honoured(
+    registry_proxy: CountingProxy, tmp_path: Path
+) -> None:
+    registry_proxy.fail_next = [(429, {"Retry-After": "1"}), (503, {}), (502, {})]
+    started = time.monotonic()
+    with anchore.open_image(
+        registry_proxy.ref("corpus/debian-min:1"), registry=_options(tmp_path)
+    ) as image:
+        assert image.exists("/etc/os-release")
+    assert time.monotonic() - started >= 1.0  # waited as Retry-After said
+    assert registry_proxy.fail_next == []
+    first = registry_proxy.seen[0][1]
+    assert [path for _, path, _ in registry_proxy.seen[:4]] == [first] * 4  # asked again
+
+
+def test_rate_limited_after_the_retries(registry_proxy: CountingProxy, tmp_path: Path) -> None:
+    registry_proxy.fail_next = [(429, {"Retry-After": "0"})] * 10
+    options = _options(tmp_path, retries=2)
+    with pytest.raises(RegistryRateLimitedError) as caught:
+        anchore.open_image(registry_proxy.ref("corpus/debian-min:1"), registry=options)
+    assert registry_proxy.host in str(caught.value)
+    assert len(registry_proxy.seen) == 3  # the first try and two retries
 
 
 def _blob(registry: Registry, repository: str, digest: str) -> bytes:
