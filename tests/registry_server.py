@@ -551,7 +551,8 @@ class CountingProxy:
     ``cut_blobs`` is above 0, sends only the first half of a blob's body and closes the
     connection (a dropped download), decrementing it. ``fail_next`` is a list of
     ``(status, headers)`` answers given, in order, to the next requests instead of the
-    registry's (429 with ``Retry-After``, 503...). ``host`` is where clients go."""
+    registry's (429 with ``Retry-After``, 503...). While ``corrupt_blobs`` is above 0, a
+    blob's body is sent with its last byte changed. ``host`` is where clients go."""
 
     def __init__(self, registry: Registry) -> None:
         assert registry.scheme == "http", "the proxy speaks plain HTTP to the registry"
@@ -559,6 +560,7 @@ class CountingProxy:
         self.seen: list[tuple[str, str, str | None]] = []  # method, path, Range
         self.cut_blobs = 0
         self.fail_next: list[tuple[int, dict[str, str]]] = []
+        self.corrupt_blobs = 0
         self.lock = threading.Lock()
         proxy = self
 
@@ -599,12 +601,15 @@ class CountingProxy:
                 length = (
                     len(whole) if whole is not None else int(answer.getheader("Content-Length", 0))
                 )
-                cut = False
+                cut = corrupt = False
                 if self.command == "GET" and "/blobs/" in self.path and answer.status == 200:
                     with proxy.lock:
                         if proxy.cut_blobs > 0 and length > 1:
                             proxy.cut_blobs -= 1
                             cut = True
+                        elif proxy.corrupt_blobs > 0 and length > 0:
+                            proxy.corrupt_blobs -= 1
+                            corrupt = True
                 self.send_response(answer.status)
                 for key, value in answer.getheaders():
                     if key.lower() not in ("connection", "transfer-encoding"):
@@ -622,8 +627,10 @@ class CountingProxy:
                     chunk = answer.read(min(left, 1 << 16))
                     if not chunk:
                         break
-                    self.wfile.write(chunk)
                     left -= len(chunk)
+                    if corrupt and left == 0:
+                        chunk = chunk[:-1] + bytes([chunk[-1] ^ 0xFF])
+                    self.wfile.write(chunk)
                 if cut:
                     self.wfile.flush()
                     self.close_connection = True

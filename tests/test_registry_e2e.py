@@ -25,7 +25,7 @@ import pytest
 
 import anchore
 import anchore.errors
-from anchore.errors import PlatformNotFoundError
+from anchore.errors import DigestMismatchError, PlatformNotFoundError
 from anchore.image.filetree import FileEntry
 from anchore.image.remote import host_platform
 from anchore.registry import (
@@ -484,6 +484,25 @@ def test_rate_limited_after_the_retries(registry_proxy: CountingProxy, tmp_path:
         anchore.open_image(registry_proxy.ref("corpus/debian-min:1"), registry=options)
     assert registry_proxy.host in str(caught.value)
     assert len(registry_proxy.seen) == 3  # the first try and two retries
+
+
+def test_a_corrupt_blob_is_a_digest_mismatch_and_not_cached(
+    registry_proxy: CountingProxy, tmp_path: Path
+) -> None:
+    registry_proxy.corrupt_blobs = 1000  # every blob, every time
+    options = _options(tmp_path)
+    ref = registry_proxy.ref("corpus/debian-min:1")
+    with pytest.raises(DigestMismatchError) as caught:
+        anchore.open_image(ref, registry=options)
+    assert registry_proxy.host in str(caught.value)
+    cached = [p for p in Path(options.cache_path()).rglob("*") if p.is_file()]
+    for path in cached:  # what is kept (manifests) is right; no corrupt blob under its name
+        if "." not in path.name:
+            with open(path, "rb") as fh:
+                assert hashlib.file_digest(fh, path.parent.name).hexdigest() == path.name
+    registry_proxy.corrupt_blobs = 0
+    with anchore.open_image(ref, registry=options) as image:  # and the next pull is whole
+        assert image.exists("/etc/os-release")
 
 
 def _blob(registry: Registry, repository: str, digest: str) -> bytes:
