@@ -499,16 +499,22 @@ def registry_tls(
 def registry_lan(
     registry_plain: Registry, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Registry]:
-    """Plain HTTP, anonymous, on this machine's network address (not loopback), holding
-    ``corpus/debian-min:1``: plain HTTP there is refused unless the registry is named
-    insecure. Skipped on a machine with no network interface but loopback."""
+    """Plain HTTP, anonymous, read-only, on this machine's network address (not
+    loopback), holding ``corpus/debian-min:1``: plain HTTP there is refused unless the
+    registry is named insecure. The image is pushed through loopback first, so that
+    nothing on the network can push while it listens there. Skipped on a machine with no
+    network interface but loopback."""
     address = lan_address()
     if address is None:
         pytest.skip("this machine has no network address but loopback")
-    with run_registry(tmp_path_factory.mktemp("registry-lan"), address=address) as registry:
-        name = "corpus/debian-min:1"
-        skopeo_copy(f"docker://{registry_plain.ref(name)}", registry, name,
+    root = tmp_path_factory.mktemp("registry-lan")
+    name = "corpus/debian-min:1"
+    with run_registry(root) as loading:
+        skopeo_copy(f"docker://{registry_plain.ref(name)}", loading, name,
                     src_registry=registry_plain)  # fmt: skip
+    readonly = {"storage": {"maintenance": {"readonly": {"enabled": True}}}}
+    with run_registry(root, address=address, extra=readonly) as registry:
+        registry.digests.update(loading.digests)
         yield registry
 
 
