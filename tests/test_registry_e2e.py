@@ -442,9 +442,18 @@ def test_second_pull_downloads_no_blob(registry_proxy: CountingProxy, tmp_path: 
         first = _fingerprint(image)
     fetched = registry_proxy.blob_gets()
     assert len(fetched) >= 4  # the config and the layers
+    asked = len(registry_proxy.seen)
     with anchore.open_image(registry_proxy.ref("corpus/debian-py:1"), registry=options) as image:
         assert _fingerprint(image) == first
+        digest = image.manifest_digest
     assert registry_proxy.blob_gets() == fetched  # nothing more
+    again = [path for _, path, _ in registry_proxy.seen[asked:]]
+    assert again[-1] == "/v2/corpus/debian-py/manifests/1"  # a tag may move: asked again
+    asked = len(registry_proxy.seen)
+    by_digest = registry_proxy.ref(f"corpus/debian-py@{digest}")
+    with anchore.open_image(by_digest, registry=options) as image:
+        assert _fingerprint(image) == first
+    assert registry_proxy.seen[asked:] == []  # by digest, all cached: the registry is not asked
 
 
 def test_a_dropped_download_resumes_with_range(
