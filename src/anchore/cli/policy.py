@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from anchore.cli.common import analysis_of, image_args, open_analysis
+from anchore.cli.common import analysis_of, image_args, registry_options
 from anchore.errors import ExitCode
 
 
@@ -19,8 +19,11 @@ def cmd_evaluate(args: argparse.Namespace) -> ExitCode:
     # store is opened only if the mapped policies have vulnerability rules
     store = open_store(args.db) if args.db else None
     try:
-        result = open_analysis(args)
-        base = analysis_of(args.base) if args.base else None
+        # one set of registry options (and one read of --password-stdin) for both images
+        pull = registry_options(args, images=[args.image, *([args.base] if args.base else [])])
+        result = analysis_of(args.image, platform=args.platform, tag=args.tag,
+                             registry_options=pull)  # fmt: skip
+        base = analysis_of(args.base, registry_options=pull) if args.base else None
         evaluation = evaluate(result, bundle, tag=args.tag_as, base=base, store=store,
                               include_declared=args.include_declared)  # fmt: skip
     finally:

@@ -18,7 +18,13 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from anchore.cli.common import UsageError, analysis_of, platform_arg
+from anchore.cli.common import (
+    UsageError,
+    analysis_of,
+    platform_arg,
+    registry_args,
+    registry_options,
+)
 from anchore.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -116,17 +122,17 @@ def cmd_query(args: argparse.Namespace) -> int:
         found, _ = queries.check(args.name, len(args.images), params)
     except (QueryNotFoundError, QueryParamError) as exc:
         raise UsageError(str(exc)) from None
-    analyses = [_analysis(args, image) for image in args.images]
+    pull = registry_options(args, images=args.images)
+    analyses = [
+        analysis_of(image, platform=args.platform, tag=args.tag, registry_options=pull)
+        for image in args.images
+    ]
     try:
         result = _run(found, analyses, params, args)
     except QueryParamError as exc:
         raise UsageError(str(exc)) from None
     _print(result, args.json)
     return ExitCode.OK
-
-
-def _analysis(args: argparse.Namespace, image: str) -> Analysis:
-    return analysis_of(image, platform=args.platform, tag=args.tag)
 
 
 def _run(
@@ -179,7 +185,8 @@ def add_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
         "images",
         nargs="*",
         metavar="IMAGE",
-        help="docker-save archive, OCI layout or archive (path[:tag]), or an SBOM file",
+        help="docker-save archive, OCI layout or archive (path[:tag]), a registry "
+        "reference (registry/repository:tag, python:3.12), or an SBOM file",
     )
     p.add_argument("--param", "-p", action="append", metavar="NAME=VALUE",
                    help="a parameter of the query (repeatable)")  # fmt: skip
@@ -189,4 +196,5 @@ def add_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--platform", type=platform_arg,
                    help="os/arch[/variant] in a multi-platform index")  # fmt: skip
     p.add_argument("--tag", help="which image, when a source holds several")
+    registry_args(p)
     p.set_defaults(func=cmd_query)
