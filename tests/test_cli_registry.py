@@ -55,11 +55,43 @@ def test_username_and_password_stdin_are_for_the_images_registry(monkeypatch) ->
     assert "pa ss" not in repr(options)
 
 
-def test_docker_hub_short_names_get_hubs_credentials() -> None:
-    env = {"ANCHORE_REGISTRY_USERNAME": "ci", "ANCHORE_REGISTRY_PASSWORD": "tok"}
+def test_environment_credentials_never_go_to_another_registry(capsys) -> None:
+    # set for a private registry in CI; a later step reads python:3.12 from Docker Hub
+    env = {
+        "ANCHORE_REGISTRY_USERNAME": "ci",
+        "ANCHORE_REGISTRY_PASSWORD": "private-secret",
+        "ANCHORE_REGISTRY_HOST": "127.0.0.1:5000",
+    }
     options = registry_options(_args("python:3.12"), environ=env)
-    assert options.credentials["index.docker.io"].password == "tok"
-    assert options.credentials["index.docker.io"].origin == "$ANCHORE_REGISTRY_USERNAME"
+    assert not options.credentials
+    assert "private-secret" not in repr(options)
+    note = capsys.readouterr().err
+    assert "for 127.0.0.1:5000" in note and "index.docker.io" in note and "not used" in note
+    mine = registry_options(_args(REF), environ=env).credentials
+    assert mine["127.0.0.1:5000"].password == "private-secret"
+    assert mine["127.0.0.1:5000"].origin == "$ANCHORE_REGISTRY_USERNAME"
+
+
+def test_environment_credentials_without_their_host_are_refused() -> None:
+    env = {"ANCHORE_REGISTRY_USERNAME": "ci", "ANCHORE_REGISTRY_PASSWORD": "tok"}
+    for image in ("python:3.12", REF):
+        with pytest.raises(CredentialError, match="ANCHORE_REGISTRY_HOST is not"):
+            registry_options(_args(image), environ=env)
+
+
+def test_the_host_variable_names_docker_hub_as_references_do() -> None:
+    for host in ("docker.io", "index.docker.io", "registry-1.docker.io"):
+        env = {
+            "ANCHORE_REGISTRY_USERNAME": "ci",
+            "ANCHORE_REGISTRY_PASSWORD": "tok",
+            "ANCHORE_REGISTRY_HOST": host,
+        }
+        options = registry_options(_args("python:3.12"), environ=env)
+        assert options.credentials["index.docker.io"].password == "tok"
+    for bad in ("https://registry.example.com", "registry.example.com/team", "myregistry"):
+        env["ANCHORE_REGISTRY_HOST"] = bad
+        with pytest.raises(UsageError, match="not a registry host"):
+            registry_options(_args(REF), environ=env)
 
 
 def test_credential_mistakes_are_refused(tmp_path: Path, monkeypatch) -> None:
@@ -68,7 +100,8 @@ def test_credential_mistakes_are_refused(tmp_path: Path, monkeypatch) -> None:
     with pytest.raises(UsageError, match="give --username"):
         registry_options(_args(REF, "--password-stdin"), environ={})
     with pytest.raises(CredentialError, match="ANCHORE_REGISTRY_PASSWORD is not"):
-        registry_options(_args(REF), environ={"ANCHORE_REGISTRY_USERNAME": "ci"})
+        env = {"ANCHORE_REGISTRY_USERNAME": "ci", "ANCHORE_REGISTRY_HOST": "127.0.0.1:5000"}
+        registry_options(_args(REF), environ=env)
     monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
     with pytest.raises(UsageError, match="empty"):
         registry_options(_args(REF, "--username", "ci", "--password-stdin"), environ={})
@@ -89,11 +122,19 @@ def test_a_missing_ca_bundle_is_a_usage_error_on_the_command_line(tmp_path: Path
     assert "--ca-bundle" in capsys.readouterr().err
 
 
-def test_one_password_is_not_given_to_two_registries() -> None:
-    env = {"ANCHORE_REGISTRY_USERNAME": "ci", "ANCHORE_REGISTRY_PASSWORD": "tok"}
-    args = _args(REF)
+def test_one_password_is_not_given_to_two_registries(monkeypatch) -> None:
+    args = _args(REF, "--username", "ci", "--password-stdin")
+    monkeypatch.setattr("sys.stdin", io.StringIO("tok\n"))
     with pytest.raises(UsageError, match="one registry; the images are on 127.0.0.1:5000, "
                        "index.docker.io"):  # fmt: skip
-        registry_options(args, environ=env, images=[REF, "python:3.12"])
-    same = registry_options(args, environ=env, images=[REF, "127.0.0.1:5000/base:1"])
+        registry_options(args, environ={}, images=[REF, "python:3.12"])
+    same = registry_options(args, environ={}, images=[REF, "127.0.0.1:5000/base:1"])
     assert set(same.credentials) == {"127.0.0.1:5000"}
+    # the environment's credentials go to their host's images only, with others beside
+    env = {
+        "ANCHORE_REGISTRY_USERNAME": "ci",
+        "ANCHORE_REGISTRY_PASSWORD": "tok",
+        "ANCHORE_REGISTRY_HOST": "127.0.0.1:5000",
+    }
+    both = registry_options(_args(REF), environ=env, images=[REF, "python:3.12"])
+    assert set(both.credentials) == {"127.0.0.1:5000"}

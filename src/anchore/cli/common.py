@@ -13,6 +13,7 @@ from anchore.image import Image, Platform, open_image
 from anchore.registry import (
     CredentialError,
     Credentials,
+    InvalidReferenceError,
     RegistryOptions,
     looks_like_reference,
     parse_reference,
@@ -35,9 +36,11 @@ __all__ = [
     "sbom_of",
 ]
 
-#: credentials for the image's registry from the environment, as CI systems pass secrets
+#: credentials from the environment, as CI systems pass secrets; they are for the one
+#: registry HOST_ENV names, never for whatever registry an image happens to be on
 USERNAME_ENV = "ANCHORE_REGISTRY_USERNAME"
 PASSWORD_ENV = "ANCHORE_REGISTRY_PASSWORD"
+HOST_ENV = "ANCHORE_REGISTRY_HOST"
 
 
 class UsageError(Exception):
@@ -93,8 +96,9 @@ def registry_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--username",
-        help=f"user for the image's registry (or ${USERNAME_ENV}); the password is read "
-        f"from stdin with --password-stdin, or from ${PASSWORD_ENV}",
+        help=f"user for the image's registry; the password is read from stdin with "
+        f"--password-stdin, or from ${PASSWORD_ENV} (${USERNAME_ENV} and ${PASSWORD_ENV} "
+        f"alone are for the registry ${HOST_ENV} names, and no other)",
     )
     g.add_argument(
         "--password-stdin",
@@ -144,54 +148,103 @@ def registry_options(
 ) -> RegistryOptions:
     """The :class:`RegistryOptions` the command line and environment ask for.
 
-    ``--username`` (or ``$ANCHORE_REGISTRY_USERNAME``) with ``--password-stdin`` (or
-    ``$ANCHORE_REGISTRY_PASSWORD``) are credentials for the registry of the command's
-    images (``images``, default ``[args.image]``), used before any file or helper; they
-    are refused when those images are on several registries (one password for two
-    registries would give it to both). A missing ``--ca-bundle`` or ``--registry-auth``
-    file, or a user without a password, is a usage error.
+    ``--username`` with ``--password-stdin`` (or ``$ANCHORE_REGISTRY_PASSWORD``) are
+    credentials for the registry of the command's images (``images``, default
+    ``[args.image]``), used before any file or helper; they are refused when those
+    images are on several registries (one password for two registries would give it to
+    both). ``$ANCHORE_REGISTRY_USERNAME`` and ``$ANCHORE_REGISTRY_PASSWORD`` are for the
+    registry ``$ANCHORE_REGISTRY_HOST`` names only: ignored (a note on stderr) for an
+    image elsewhere, and a :class:`CredentialError` without that variable, so a secret
+    set for a private registry never goes to Docker Hub. A missing ``--ca-bundle`` or
+    ``--registry-auth`` file, or a user without a password, is a usage error.
     """
     env = os.environ if environ is None else environ
     for option, path in (("--ca-bundle", args.ca_bundle), ("--registry-auth", args.registry_auth)):
         if path is not None and not os.path.isfile(path):
             raise UsageError(f"{option} {path}: no such file")
-    username, origin = args.username, "--username"
-    if username is None and env.get(USERNAME_ENV):
-        username, origin = env[USERNAME_ENV], f"${USERNAME_ENV}"
     if args.password_stdin and args.username is None:
         raise UsageError("--password-stdin reads the password of --username; give --username")
-    if username is None:
-        return _options(args, {})
     if images is None:
         images = [args.image] if getattr(args, "image", None) else []
     references = [text for text in map(_reference_text, images) if text is not None]
-    if not references and origin == "--username":
+    if args.username is not None:
+        return _options(args, _command_line_credentials(args, images, references, env))
+    if env.get(USERNAME_ENV) and references:  # a file ignores the environment's credentials
+        return _options(args, _environment_credentials(references, env))
+    return _options(args, {})
+
+
+def _command_line_credentials(
+    args: argparse.Namespace,
+    images: Sequence[str],
+    references: Sequence[str],
+    env: Mapping[str, str],
+) -> dict[str, Credentials]:
+    """``--username``: for the one registry of the command's images."""
+    if not references:
         shown = ", ".join(images) or "no image"
         raise UsageError(f"--username is for a registry; {shown} is not an image reference")
-    if not references:  # the environment's credentials wait for an image in a registry
-        return _options(args, {})
     registries = sorted({parse_reference(text).registry for text in references})
     if len(registries) > 1:
         raise UsageError(
-            f"{origin} is for one registry; the images are on {', '.join(registries)} "
+            f"--username is for one registry; the images are on {', '.join(registries)} "
             "(use an auth file: --registry-auth)"
         )
-    registry = registries[0]
     if args.password_stdin:
         password = _password_from_stdin()
     elif env.get(PASSWORD_ENV):
         password = env[PASSWORD_ENV]
-    elif origin == "--username":
-        raise UsageError(f"--username needs a password: --password-stdin or ${PASSWORD_ENV}")
     else:
+        raise UsageError(f"--username needs a password: --password-stdin or ${PASSWORD_ENV}")
+    if not password:
+        raise UsageError(f"the password for {args.username} is empty")
+    return {registries[0]: Credentials(args.username, password, origin="--username")}
+
+
+def _environment_credentials(
+    references: Sequence[str], env: Mapping[str, str]
+) -> dict[str, Credentials]:
+    """``$ANCHORE_REGISTRY_USERNAME``/``PASSWORD``: for ``$ANCHORE_REGISTRY_HOST`` only."""
+    first = parse_reference(references[0])
+    host_text = env.get(HOST_ENV, "").strip()
+    if not host_text:
         raise CredentialError(
-            f"{references[0]}: ${USERNAME_ENV} is set but ${PASSWORD_ENV} is not",
-            registry=registry,
+            f"{references[0]}: ${USERNAME_ENV} is set but ${HOST_ENV} is not: set it to the "
+            "registry those credentials are for (they are never sent to another registry)",
+            registry=first.registry,
             reference=references[0],
         )
+    host = registry_host(host_text)
+    registries = {parse_reference(text).registry for text in references}
+    if host not in registries:
+        print(
+            f"anchore: note: ${USERNAME_ENV} is for {host} (${HOST_ENV}), not "
+            f"{', '.join(sorted(registries))}; not used",
+            file=sys.stderr,
+        )
+        return {}
+    password = env.get(PASSWORD_ENV)
     if not password:
-        raise UsageError(f"the password for {username} is empty")
-    return _options(args, {registry: Credentials(username, password, origin=origin)})
+        raise CredentialError(
+            f"{references[0]}: ${USERNAME_ENV} is set but ${PASSWORD_ENV} is not",
+            registry=host,
+            reference=references[0],
+        )
+    return {host: Credentials(env[USERNAME_ENV], password, origin=f"${USERNAME_ENV}")}
+
+
+def registry_host(text: str) -> str:
+    """A registry host as references name it (``docker.io`` is ``index.docker.io``);
+    anything else (a scheme, a path, a bare word Docker Hub would take as a namespace) is
+    a usage error."""
+    probe = "anchore-probe/image"
+    try:
+        reference = parse_reference(f"{text}/{probe}")
+    except InvalidReferenceError:
+        reference = None
+    if reference is None or reference.repository != probe:
+        raise UsageError(f"${HOST_ENV}={text!r} is not a registry host (registry.example.com)")
+    return reference.registry
 
 
 def _options(args: argparse.Namespace, credentials: dict[str, Credentials]) -> RegistryOptions:
