@@ -427,6 +427,24 @@ def test_redirect_to_another_host_drops_authorization(server: Server, make: Make
     assert server.seen[3].path == "/storage"
 
 
+def test_redirect_of_a_body_to_another_host_is_refused(server: Server, make: Make) -> None:
+    """A 307/308 keeps method and body: the OAuth2 password form must not follow it to
+    another scheme, host or port (review A #2); to the same origin it may."""
+    server.routes["/token"] = redirect(server.url("/steal", "localhost"), 307)
+    server.routes["/token8"] = redirect(server.url("/steal", "localhost"), 308)
+    server.routes["/same"] = redirect("/steal", 307)
+    server.routes["/steal"] = ok(b"{}")
+    client = make()
+    form = {"grant_type": "password", "username": "alice", "password": "s3cret"}
+    for path in ("/token", "/token8"):
+        with pytest.raises(RefusedAddressError, match="another host") as caught:
+            client.request("POST", server.url(path), fields=form, idempotent=True)
+        assert caught.value.url == server.url(path)
+    assert [s.path for s in server.seen] == ["/token", "/token8"]  # /steal never asked
+    response = client.request("POST", server.url("/same"), fields=form, idempotent=True)
+    assert response.body == b"{}" and server.seen[-1].body == server.seen[-2].body
+
+
 def test_redirect_303_turns_post_into_get(server: Server, make: Make) -> None:
     server.routes["/form"] = redirect("/done", 303)
     server.routes["/done"] = ok(b"done")

@@ -99,7 +99,10 @@ class HttpClient:
     Redirects (301, 302, 303, 307, 308) are followed up to 10 times; an
     ``Authorization`` header is dropped when the redirect leaves the scheme, host
     and port it was sent to (a registry redirecting a blob to S3 must not hand it
-    our token), and a redirect to a scheme other than http(s) is refused.
+    our token); a 307/308 of a request with a body (the OAuth2 password form) to
+    another scheme, host or port is refused (:class:`RefusedAddressError`), as is a
+    redirect to a scheme other than http(s). A 303, or a 301/302 of a POST, becomes
+    a GET without the body.
     """
 
     def __init__(self, options: ClientOptions | None = None) -> None:
@@ -327,6 +330,13 @@ class HttpClient:
                     method, body = ("HEAD" if method == "HEAD" else "GET"), None
                     sent = {k: v for k, v in sent.items() if k.lower() != "content-type"}
                 if _origin(target) != origin:
+                    if body is not None:  # a 307/308 keeps the body: a form of secrets
+                        raise RefusedAddressError(
+                            f"{method} {display_url(url)}: redirected with its body to "
+                            f"{display_url(target)}, another host (or scheme or port): "
+                            f"refused, the body may hold credentials",
+                            url=display_url(url),
+                        )
                     sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
                 url = target
                 continue
