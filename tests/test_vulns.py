@@ -233,10 +233,7 @@ def test_alpine_packages_against_secdb(tmp_path):
             analysis = anchore.analyze(image, analyzers=["distro", "apk"])
             assert analysis.distro == Distro(id="alpine", version_id=release[1:] + ".0",
                                              locations=analysis.distro.locations)  # fmt: skip
-            ours = {
-                (m.package_name, m.advisory_id.removeprefix("ALPINE-"))
-                for m in match(analysis, store)
-            }
+            ours = {(m.package_name, *m.aliases) for m in match(analysis, store)}
             expected = set()
             records = parse_installed(db.decode())
             for repo in ("main", "community"):

@@ -1,16 +1,22 @@
 """Distro feeds, read into OSV form: the Debian security tracker and Alpine's secdb.
 
 Both are keyed by source package (Debian's source, Alpine's origin) and
-release. Each CVE becomes one advisory (``DEBIAN-CVE-…``, ``ALPINE-CVE-…``)
-with one affected entry per (release, package): ``introduced: 0`` and, once
-fixed, ``fixed: <version>``. A fixed version of ``0`` means the release was
-never affected: no entry. Distro severities are kept as given.
+release, with one affected entry per (release, package): ``introduced: 0`` and,
+once fixed, ``fixed: <version>``. A fixed version of ``0`` means the release was
+never affected: no entry. Distro severities are kept as given. The CVE is every
+advisory's alias, so ignore rules and VEX statements naming it apply.
+
+Advisory ids: one per (secdb file, CVE) for Alpine, ``ALPINE-v3.18-main-CVE-…``
+(release and repository, as the file's ``distroversion`` and ``reponame`` say),
+so that loading one file replaces only what that file describes (and never
+OSV's own ``ALPINE-CVE-…`` records); one per CVE for the tracker, ``DEBIAN-CVE-…``.
 """
 
 from __future__ import annotations
 
 import datetime
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +36,10 @@ __all__ = ["DEBIAN_RELEASES", "read_alpine_secdb", "read_debian_tracker"]
 #: how advisories name the releases of each distro (their ecosystem rows' DistroRelease)
 _DEBIAN = distro_release("debian")
 _ALPINE = distro_release("alpine")
+
+#: an Alpine release as secdb files name it, and a repository name
+_ALPINE_RELEASE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._]*")
+_REPO = re.compile(r"[a-z][a-z0-9_-]*")
 
 #: Debian codenames to release numbers, as OSV's "Debian:<n>" ecosystems name them
 DEBIAN_RELEASES = dict(_DEBIAN.codenames)
@@ -128,51 +138,58 @@ def read_alpine_secdb(
             ]
     else:
         files = [path]
-    by_cve: dict[str, dict[str, Any]] = {}
-    newest = "1970-01-01T00:00:00Z"
     for name in files:
-        try:
-            with open(name, "rb") as fh:
-                doc = load_feed_text(fh.read(), is_yaml=not name.endswith(".json"))
-        except MalformedRecordError as exc:  # nested too deeply, aliases past the bound
-            report.skipped.append((name, str(exc)))
+        yield from _read_secdb_file(name, report)
+
+
+def _read_secdb_file(name: str, report: LoadReport) -> Iterator[Advisory]:
+    """One secdb file: one advisory per CVE, named by the file's release and repository."""
+    try:
+        with open(name, "rb") as fh:
+            doc = load_feed_text(fh.read(), is_yaml=not name.endswith(".json"))
+    except MalformedRecordError as exc:  # nested too deeply, aliases past the bound
+        report.skipped.append((name, str(exc)))
+        return
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        report.skipped.append((name, f"unreadable: {exc}"))
+        return
+    if isinstance(doc, dict) and doc.get("packages") in (None, ""):
+        doc["packages"] = []  # a repository with no fixes yet
+    if not isinstance(doc, dict) or not isinstance(doc.get("packages"), list):
+        report.skipped.append((name, "no 'packages' list"))
+        return
+    release = str(doc.get("distroversion") or "")
+    if not _ALPINE_RELEASE.fullmatch(release):
+        report.skipped.append((name, f"no 'distroversion' like v3.18: {release[:40]!r}"))
+        return
+    repo = str(doc.get("reponame") or os.path.splitext(os.path.basename(name))[0])
+    if not _REPO.fullmatch(repo):
+        report.skipped.append((name, f"'reponame' is not a repository name: {repo[:40]!r}"))
+        return
+    # a release's secdb covers it, even with no fixes recorded yet
+    report.covered.add(_ALPINE.ecosystem_of(release))
+    by_cve: dict[str, dict[str, Any]] = {}
+    for item in doc["packages"]:
+        pkg = item.get("pkg") if isinstance(item, dict) else None
+        if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str):
+            report.skipped.append((name, f"malformed package entry {str(item)[:80]}"))
             continue
-        except (OSError, ValueError, yaml.YAMLError) as exc:
-            report.skipped.append((name, f"unreadable: {exc}"))
+        secfixes = pkg.get("secfixes") or {}
+        if not isinstance(secfixes, dict):
+            report.skipped.append((name, f"{pkg['name']}: 'secfixes' is not a mapping"))
             continue
-        if isinstance(doc, dict) and doc.get("packages") in (None, ""):
-            doc["packages"] = []  # a repository with no fixes yet
-        if not isinstance(doc, dict) or not isinstance(doc.get("packages"), list):
-            report.skipped.append((name, "no 'packages' list"))
-            continue
-        release = str(doc.get("distroversion") or "")
-        if not release:
-            report.skipped.append((name, "no 'distroversion'"))
-            continue
-        newest = max(newest, _mtime(name))
-        # a release's secdb covers it, even with no fixes recorded yet
-        report.covered.add(_ALPINE.ecosystem_of(release))
-        for item in doc["packages"]:
-            pkg = item.get("pkg") if isinstance(item, dict) else None
-            if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str):
-                report.skipped.append((name, f"malformed package entry {str(item)[:80]}"))
-                continue
-            secfixes = pkg.get("secfixes") or {}
-            if not isinstance(secfixes, dict):
-                report.skipped.append((name, f"{pkg['name']}: 'secfixes' is not a mapping"))
-                continue
-            for fixed, ids in secfixes.items():
-                if not isinstance(ids, list):
-                    ids = [ids] if ids else []
-                for ident in ids:
-                    for cve in str(ident).split():
-                        entry = by_cve.setdefault(cve, {"affected": []})
-                        if str(fixed) == "0":
-                            continue  # 'fixed in 0': the release was never affected
-                        entry["affected"].append({
-                            "package": {"ecosystem": _ALPINE.ecosystem_of(release),
-                                        "name": pkg["name"]},
-                            "ranges": [{"type": "ECOSYSTEM",
-                                        "events": [{"introduced": "0"}, {"fixed": str(fixed)}]}],
-                        })  # fmt: skip
-    yield from _advisories("ALPINE", by_cve, newest, report, path)
+        for fixed, ids in secfixes.items():
+            if not isinstance(ids, list):
+                ids = [ids] if ids else []
+            for ident in ids:
+                for cve in str(ident).split():
+                    entry = by_cve.setdefault(cve, {"affected": []})
+                    if str(fixed) == "0":
+                        continue  # 'fixed in 0': the release was never affected
+                    entry["affected"].append({
+                        "package": {"ecosystem": _ALPINE.ecosystem_of(release),
+                                    "name": pkg["name"]},
+                        "ranges": [{"type": "ECOSYSTEM",
+                                    "events": [{"introduced": "0"}, {"fixed": str(fixed)}]}],
+                    })  # fmt: skip
+    yield from _advisories(f"ALPINE-{release}-{repo}", by_cve, _mtime(name), report, name)

@@ -106,8 +106,6 @@ class AlpineSecdbFeed:
     name = "alpine-secdb"
     base_url = published("alpine-secdb").base_url
     mirror_env = published("alpine-secdb").mirror_env
-    #: one advisory per CVE holds every release's fix: the files are read as one directory
-    read_together = True
 
     def files(self, base_url: str, fetch: Fetch) -> Sequence[FeedFile]:
         return alpine_files(base_url, fetch)

@@ -321,16 +321,14 @@ class _Updater:
         files = _select(feed, listed, parts)
         folder = tempfile.mkdtemp(dir=self.tmp, prefix="feed-")
         try:
-            if getattr(reader, "read_together", False):
-                self.together(feed.name, base_url, reader, files, folder)
-            else:
-                for file in files:
-                    self.one(feed.name, base_url, reader, file, folder)
+            for file in files:
+                self.one(feed.name, base_url, reader, file, folder)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
     def one(self, feed: str, base_url: str, reader: Feed, file: FeedFile, folder: str) -> None:
-        """A file read on its own (an OSV ecosystem's zip, the Debian tracker)."""
+        """A file read on its own (an OSV ecosystem's zip, the Debian tracker, one Alpine
+        release's repository): its advisories replace only those it holds itself."""
         try:
             got = self.download(feed, base_url, file, folder, conditional=True)
             try:
@@ -346,42 +344,6 @@ class _Updater:
                     os.unlink(got.path)
         except FeedDownloadError as exc:
             self.done(FileUpdate(feed, file.name, file.url, "failed", error=str(exc)), exc)
-
-    def together(
-        self, feed: str, base_url: str, reader: Feed, files: Sequence[FeedFile], folder: str
-    ) -> None:
-        """Files that make one feed only together (Alpine's releases: one advisory per CVE
-        holds every release's fix, so one file read alone would replace the others').
-        When any changed, those the server said were unchanged are fetched again and the
-        whole directory is read as ``anchore db load DIR`` would."""
-        try:
-            fetched = [self.download(feed, base_url, f, folder, conditional=True) for f in files]
-            if any(got.changed for got in fetched):
-                for i, got in enumerate(fetched):
-                    if got.path is None and not got.absent:
-                        fetched[i] = self.download(feed, base_url, got.file, folder, False)
-                report = self.load(feed, reader, folder, base_url)
-        except FeedDownloadError as exc:
-            self.done(FileUpdate(feed, "", base_url, "failed", error=str(exc)), exc)
-            return
-        loaded = [got for got in fetched if got.changed]
-        for got in fetched:
-            if got.changed:
-                assert got.record is not None
-                self.stage.record_feed_file(got.record)
-                last = got is loaded[-1]
-                self.done(
-                    FileUpdate(
-                        feed,
-                        got.file.name,
-                        got.file.url,
-                        "loaded",
-                        got.transferred,
-                        report if last else None,
-                    )
-                )
-            else:
-                self.unchanged(feed, got)
 
     def unchanged(self, feed: str, got: _Fetched) -> None:
         """A 304, the same bytes again, or an optional file the publisher does not have."""
