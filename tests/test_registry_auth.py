@@ -190,9 +190,10 @@ def test_anonymous_bearer_token_by_get(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("post_status", [404, 405])
 def test_realm_refusing_post_falls_back_to_get_with_basic(tmp_path: Path, post_status: int) -> None:
+    """An identity token is POSTed; a realm without OAuth2 (404/405) is asked by GET."""
     tokens = TokenServer(users={"bob": SECRET}, anonymous=False, post_status=post_status)
     registry = FakeRegistry(auth="bearer", token_server=tokens, content=CONTENT)
-    creds = {registry.address: Credentials("bob", SECRET)}
+    creds = {registry.address: Credentials("bob", SECRET, identity_token="refresh-abc")}
     with running(tokens, registry):
         assert _manifest(_session(registry, _options(tmp_path, credentials=creds))) == MANIFEST
     post, get = tokens.token_requests()
@@ -201,22 +202,19 @@ def test_realm_refusing_post_falls_back_to_get_with_basic(tmp_path: Path, post_s
     assert get.query["scope"] == ["repository:team/app:pull"]
 
 
-def test_oauth2_post_password_grant(tmp_path: Path) -> None:
+def test_password_goes_to_the_realm_by_get_with_basic(tmp_path: Path) -> None:
+    """As docker and go-containerregistry do: a user and password are sent to the realm
+    as Basic auth on a GET (``?service=&scope=``), never in an OAuth2 password form
+    (realms like Harbor's, Quay's or GitLab's do not take one)."""
     tokens = TokenServer(users={"carol": SECRET}, anonymous=False)
     registry = FakeRegistry(auth="bearer", token_server=tokens, content=CONTENT)
     creds = {registry.address: Credentials("carol", SECRET)}
     with running(tokens, registry):
         assert _manifest(_session(registry, _options(tmp_path, credentials=creds))) == MANIFEST
-    [post] = tokens.token_requests()
-    assert post.method == "POST"
-    assert post.form == {
-        "grant_type": ["password"],
-        "username": ["carol"],
-        "password": [SECRET],
-        "service": ["fake-registry"],
-        "scope": ["repository:team/app:pull"],
-        "client_id": ["anchore"],
-    }
+    [get] = tokens.token_requests()
+    assert get.method == "GET"
+    assert _basic_user(get.headers.get("authorization")) == "carol"
+    assert get.query == {"service": ["fake-registry"], "scope": ["repository:team/app:pull"]}
 
 
 def test_oauth2_post_refresh_token_from_identity_token(tmp_path: Path) -> None:

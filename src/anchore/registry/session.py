@@ -72,12 +72,13 @@ class RegistrySession:
     The first request pings ``/v2/`` (https; plain http only for loopback or
     ``insecure_registries``). A 401 carries a ``WWW-Authenticate`` challenge:
     ``Basic`` sends the keychain's credentials; ``Bearer realm=...,service=...,scope=...``
-    fetches a token from the realm: the OAuth2 POST form
-    (``grant_type=password`` or ``refresh_token`` with an identity token,
-    ``service``, ``scope``, ``client_id=anchore``) when there are credentials, falling
-    back to GET with basic auth when the realm answers the POST with 404/405, and GET
-    (``?service=&scope=``) anonymously; the ``token`` or ``access_token`` is kept per
-    scope until ``expires_in`` (60 s when not given). A second 401 naming another
+    fetches a token from the realm, as docker and go-containerregistry do: GET
+    (``?service=&scope=``) with Basic auth when there is a user and password,
+    anonymously when there is nothing; with an identity token the OAuth2 POST form
+    (``grant_type=refresh_token``, ``service``, ``scope``, ``client_id=anchore``),
+    falling back to the GET when the realm answers the POST with 404/405; the
+    ``token`` or ``access_token`` is kept per scope until ``expires_in`` (60 s when
+    not given). A second 401 naming another
     ``scope`` adds it to the ones asked (``repository:a/b:pull`` and the new one) and
     asks once more; a third 401 is a :class:`RegistryAuthError` naming where
     credentials were looked for. A realm must be https (or plain http on a
@@ -276,7 +277,7 @@ class RegistrySession:
         creds = self._credentials(reference)
         response: Response | None = None
         try:
-            if creds is not None and (creds.identity_token or creds.username or creds.password):
+            if creds is not None and creds.identity_token:
                 response = self._post_token(realm, service, scopes, creds)
             if response is None:
                 response = self._get_token(realm, service, scopes, creds)
@@ -287,12 +288,16 @@ class RegistrySession:
     def _post_token(
         self, realm: str, service: str, scopes: tuple[str, ...], creds: Credentials
     ) -> Response | None:
-        """The OAuth2 form; None when the realm does not take POST (404/405)."""
-        fields = {"service": service, "client_id": _CLIENT_ID, "scope": " ".join(scopes)}
-        if creds.identity_token:
-            fields.update(grant_type="refresh_token", refresh_token=creds.identity_token)
-        else:
-            fields.update(grant_type="password", username=creds.username, password=creds.password)
+        """The OAuth2 refresh-token form for an identity token; None when the realm does
+        not take POST (404/405). A user and password never go in a form: as docker and
+        go-containerregistry do, they go to the realm as Basic auth on a GET."""
+        fields = {
+            "service": service,
+            "client_id": _CLIENT_ID,
+            "scope": " ".join(scopes),
+            "grant_type": "refresh_token",
+            "refresh_token": creds.identity_token,
+        }
         response = self._client.request(
             "POST", realm, fields=fields, ok=(404, 405), max_bytes=_SMALL_BODY, idempotent=True
         )
