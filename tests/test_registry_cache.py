@@ -206,6 +206,22 @@ def test_prune_spares_a_blob_being_pulled_and_clears_dead_pulls(tmp_path: Path) 
     assert fresh.exists()
 
 
+def test_a_held_blob_is_spared_by_prune_until_released(tmp_path: Path) -> None:
+    cache = BlobCache(tmp_path)
+    data = b"r" * 100
+    digest = digest_of(data)
+    cache.store(digest, data)
+    held = cache.hold(digest)
+    assert held is not None
+    try:
+        assert cache.prune(0) == (0, 0)  # an open image reads it
+        assert cache.path(digest).exists()
+    finally:
+        cache.release(held)
+    assert cache.prune(0) == (1, 100)
+    assert cache.hold(digest) is None  # gone: the reader fetches it again
+
+
 def test_a_cache_that_cannot_be_made_is_a_blob_cache_error(tmp_path: Path) -> None:
     root = tmp_path / "file"
     root.write_text("not a directory")

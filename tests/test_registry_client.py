@@ -10,6 +10,8 @@ import hashlib
 import json
 import os
 import re
+import subprocess
+import sys
 import tarfile
 import threading
 import time
@@ -554,6 +556,25 @@ def test_the_cache_is_pruned_after_a_pull_keeping_the_image(
     cache = BlobCache(small.cache_path())
     assert all(cache.lookup(d) is not None for d in two)
     assert all(cache.lookup(d) is None for d in one if d not in two)
+
+
+def test_an_open_image_keeps_its_blobs_through_a_prune_by_another_process(
+    registry: tuple[Registry, str], options: RegistryOptions
+) -> None:
+    reg, host = registry
+    # uncompressed layers are read in place from the cache, never spooled
+    push(reg, build([[f("app/big.bin", os.urandom(40_000)), f("etc/x", "x")]], compression="none"))
+    cache_dir = str(options.cache_path())
+    prune = [sys.executable, "-m", "anchore", "cache", "prune", "--cache-dir", cache_dir]
+    with open_image(f"{host}/team/app:1.0", registry=options) as image:
+        expected = {e.path: e.size for e in image.files() if e.is_file}
+        done = subprocess.run(prune, capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        read = {e.path: len(image.read_entry(e)) for e in image.files() if e.is_file}
+        assert read == expected and read["/app/big.bin"] == 40_000
+    # closed: nothing holds the blobs any more, and the same prune removes them all
+    subprocess.run(prune, capture_output=True, timeout=120, check=True)
+    assert BlobCache(cache_dir).usage() == (0, 0)
 
 
 def test_list_tags_follows_link_pages(

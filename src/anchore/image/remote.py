@@ -112,6 +112,13 @@ def _children(data: bytes) -> tuple[dict[str, int | None], dict[str, int | None]
     return manifests, blobs
 
 
+def _release_all(cache: BlobCache, holds: dict[str, int]) -> None:
+    """Release the blobs an image held (on close, or when it is garbage collected)."""
+    for held in holds.values():
+        cache.release(held)
+    holds.clear()
+
+
 class RegistrySource(Source):
     """The image ``reference`` names, as a :class:`Source` holding an OCI layout.
 
@@ -146,6 +153,9 @@ class RegistrySource(Source):
         #: every digest served, and those served as found in the cache (not fetched now)
         self.used: set[str] = set()
         self._from_cache: set[str] = set()
+        #: digest -> the shared lock held on it while the image is open (prune skips it)
+        self._holds: dict[str, int] = {}
+        self._unhold = weakref.finalize(self, _release_all, self.cache, self._holds)
         self._tmpdir = tempfile.mkdtemp(prefix="anchore-registry-")
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmpdir, True)
         try:
@@ -209,6 +219,35 @@ class RegistrySource(Source):
         return BlobRef(str(path), 0, path.stat().st_size, f"{self.label}!{name}")
 
     def _get(self, digest: str) -> Path:
+        """The blob ``digest`` in the cache (fetched when absent), held for the image's
+        lifetime so that no prune removes it while it is read in place."""
+        for _ in range(3):
+            path = self._find_or_fetch(digest)
+            with self._lock:
+                if digest in self._holds:
+                    return path
+            held = self.cache.hold(digest)
+            if held is None:  # pruned between the fetch and the hold: fetch it again
+                continue
+            with self._lock:
+                if digest in self._holds:  # another thread held it meanwhile
+                    self.cache.release(held)
+                else:
+                    self._holds[digest] = held
+            return path
+        raise MissingBlobError(
+            f"{self.label}: blobs/{digest.replace(':', '/')} was removed from the blob cache "
+            f"{self.cache.root} each time it was fetched (is something pruning it?)",
+            source=self.label,
+            member=digest,
+        )
+
+    def _release(self, digest: str) -> None:
+        with self._lock:
+            held = self._holds.pop(digest, None)
+        self.cache.release(held)
+
+    def _find_or_fetch(self, digest: str) -> Path:
         with self._lock:
             is_manifest = digest in self._manifests
             size = self._manifests.get(digest) if is_manifest else self._blobs.get(digest)
@@ -285,6 +324,7 @@ class RegistrySource(Source):
             with self._lock:
                 self._from_cache.discard(digest)
             if f"{algorithm}:{hasher.hexdigest()}" != digest:
+                self._release(digest)  # discard takes the exclusive lock
                 self.cache.discard(digest)
                 with self._lock:
                     self.used.discard(digest)
@@ -293,15 +333,22 @@ class RegistrySource(Source):
 
     def finish(self) -> None:
         """The image is read: bound the cache to ``cache_max_bytes`` (keeping every blob
-        of this image) and release the connections and the synthesized index."""
+        of this image) and release the connections and the synthesized index. The
+        blobs stay held until :meth:`close` (the image's)."""
         try:
             if self.options.cache_max_bytes > 0:
                 self.cache.prune(self.options.cache_max_bytes, keep=set(self.used))
         finally:
-            self.close()
+            self._disconnect()
 
-    def close(self) -> None:
+    def _disconnect(self) -> None:
         self._cleanup()
         if self._owns_client and not self._closed:
             self._closed = True
             self.client.close()
+
+    def close(self) -> None:
+        """Release the connections, the synthesized index and the blobs held."""
+        self._disconnect()
+        with self._lock:
+            self._unhold()

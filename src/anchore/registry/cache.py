@@ -7,7 +7,9 @@ digest and size are checked. Each blob has a lock file (``<hex>.lock``, an
 ``flock``), so two threads or two processes pulling the same blob never write it
 at once: the second waits, then finds it complete. Using a blob touches its
 modification time, and :meth:`BlobCache.prune` removes the least recently used
-ones first. Layers are read in place from here (nothing is copied).
+ones first. Layers are read in place from here (nothing is copied), so an open
+image holds a shared lock on each blob's lock file (:meth:`BlobCache.hold`) and
+prune, which needs the exclusive lock, leaves those blobs alone.
 """
 
 from __future__ import annotations
@@ -114,6 +116,52 @@ class BlobCache:
             yield path
         finally:
             os.close(fd)  # releases the lock
+
+    def hold(self, digest: str) -> int | None:
+        """A shared lock on the blob ``digest`` for a reader: prune leaves the blob alone
+        until :meth:`release` of the descriptor returned. None when the blob is gone (a
+        prune won the race: fetch it again)."""
+        path = self.path(digest)
+        lock = path.with_name(path.name + ".lock")
+        try:
+            fd = self._open_lock(lock)
+        except FileNotFoundError:  # a read-only cache without the lock file: hold the blob
+            fd = None
+        except OSError as exc:
+            raise self._error(exc, f"open {lock}") from exc
+        if fd is None:
+            try:
+                return os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                raise self._error(exc, f"open {path}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)  # exclusive holders (prune, a download) are brief
+            if path.exists():
+                return fd
+        except OSError as exc:
+            os.close(fd)
+            raise self._error(exc, f"lock {lock}") from exc
+        os.close(fd)
+        return None
+
+    @staticmethod
+    def _open_lock(lock: Path) -> int:
+        """The lock file, created when absent; read-only in a cache shared read-only
+        (``flock`` works on a read-only descriptor)."""
+        try:
+            return os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            if not isinstance(exc, PermissionError) and exc.errno != errno.EROFS:
+                raise
+            return os.open(lock, os.O_RDONLY)
+
+    @staticmethod
+    def release(fd: int | None) -> None:
+        """Let prune remove the blob :meth:`hold` returned ``fd`` for."""
+        if fd is not None:
+            os.close(fd)
 
     def _wait_for(self, fd: int, path: Path) -> None:
         """Take the lock on ``fd``, waiting while whoever holds it makes progress.
@@ -253,10 +301,10 @@ class BlobCache:
     def prune(self, max_bytes: int, *, keep: Collection[str] = ()) -> tuple[int, int]:
         """Remove least recently used blobs until at most ``max_bytes`` remain.
 
-        Blobs whose digest is in ``keep`` (the image just pulled) and blobs being
-        downloaded are left alone; ``.partial``, ``.lock`` and temporary files
-        untouched for a day (a pull that died) go too. Returns the blobs removed
-        and their bytes.
+        Blobs whose digest is in ``keep`` (the image just pulled), blobs an open image
+        reads (:meth:`hold`) and blobs being downloaded are left alone; ``.partial``,
+        ``.lock`` and temporary files untouched for a day (a pull that died) go too.
+        Returns the blobs removed and their bytes.
         """
         now = time.time()
         entries = self._entries()
