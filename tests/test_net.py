@@ -36,7 +36,7 @@ from anchore.net import (
     Validators,
     is_public_address,
 )
-from anchore.net.backoff import backoff_delay, parse_retry_after
+from anchore.net.backoff import backoff_delay, parse_decimal, parse_retry_after
 from anchore.net.proxies import proxy_for
 from net_server import Handler, Proxy, Server, tls_context
 from tlsca import TestCA
@@ -338,6 +338,62 @@ def test_backoff_and_retry_after_parsing() -> None:
     assert parse_retry_after("120") == 120
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0  # in the past
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+def raw_server(head: bytes) -> tuple[socket.socket, str]:
+    """A listening socket answering every connection with ``head`` as bytes (header
+    values a well-behaved server could not send), and its URL; the caller closes it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(head)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}/x"
+
+
+@pytest.mark.parametrize("value", ["\xb2", "\u0663", "1\xb2", "\uff11\uff12", " 12 3"])
+def test_header_numbers_are_ascii_digits_only(value: str) -> None:
+    """str.isdigit() and \\d take "²" and Arabic-Indic digits, int()/float() refuse some:
+    a hostile header must be unreadable (None), never a raw ValueError (review A #3)."""
+    assert parse_retry_after(value) is None
+    assert parse_decimal(value) is None
+    assert parse_decimal(" 42 ") == 42 and parse_decimal(None) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "head"),
+    [
+        ("retry-after", b"HTTP/1.1 503 Busy\r\nRetry-After: \xb2\r\nContent-Length: 0\r\n\r\n"),
+        (
+            "content-length",
+            b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\nConnection: close\r\n\r\nab",
+        ),
+    ],
+)
+def test_hostile_header_digits_are_network_errors(
+    name: str, head: bytes, make: Make, tmp_path: Path
+) -> None:
+    sock, url = raw_server(head)
+    client = make(retries=1)
+    try:
+        if name == "retry-after":
+            with pytest.raises(HttpStatusError, match="503"):
+                client.request("GET", url)
+        else:
+            with pytest.raises(DigestMismatchError):  # read to the end, then checked
+                client.download(url, tmp_path / "x", expected_digest="sha256:" + "0" * 64)
+    finally:
+        sock.close()
 
 
 # -- plain HTTP and TLS ---------------------------------------------------------------

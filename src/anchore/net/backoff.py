@@ -6,8 +6,22 @@ from __future__ import annotations
 import datetime
 import email.utils
 import random
+import re
 
-__all__ = ["backoff_delay", "parse_retry_after"]
+__all__ = ["backoff_delay", "parse_decimal", "parse_retry_after"]
+
+#: what a number in a header may be: ASCII digits only (str.isdigit() and ``\d`` also
+#: take "²" and other scripts' digits, which int() and float() then refuse or misread)
+_DECIMAL = re.compile(r"[0-9]{1,19}", re.ASCII)
+
+
+def parse_decimal(value: str | None) -> int | None:
+    """A header's non-negative integer (``Content-Length``, ``Retry-After`` seconds),
+    surrounding blanks allowed; None when absent or anything but ASCII digits."""
+    if value is None:
+        return None
+    value = value.strip(" \t")
+    return int(value) if _DECIMAL.fullmatch(value) else None
 
 
 def backoff_delay(attempt: int, first: float, longest: float, rand: float | None = None) -> float:
@@ -24,9 +38,10 @@ def parse_retry_after(value: str | None, now: datetime.datetime | None = None) -
     unreadable. A date in the past is 0."""
     if value is None:
         return None
+    seconds = parse_decimal(value)
+    if seconds is not None:
+        return float(seconds)
     value = value.strip()
-    if value.isdigit():
-        return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from anchore.errors import DigestMismatchError
+from anchore.net.backoff import parse_decimal
 from anchore.net.errors import HttpStatusError, NetworkError, TransferError
 from anchore.net.models import Download, Validators
 from anchore.net.wire import WIRE_ERRORS, Attempts, display_url, response_of
@@ -28,8 +29,11 @@ __all__ = ["fetch_to_file"]
 
 _ALGORITHMS = ("sha256", "sha384", "sha512")
 _CHUNK = 1024 * 1024
-_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
-_UNSATISFIED = re.compile(r"\s*bytes\s+\*/(\d+)\s*$", re.IGNORECASE)
+#: Content-Range values; ASCII digits only, few enough for int() (``\d`` takes any script's)
+_RANGE = re.compile(
+    r"\s*bytes\s+([0-9]{1,19})-([0-9]{1,19})/([0-9]{1,19}|\*)\s*$", re.IGNORECASE | re.ASCII
+)
+_UNSATISFIED = re.compile(r"\s*bytes\s+\*/([0-9]{1,19})\s*$", re.IGNORECASE | re.ASCII)
 
 
 @attrs.frozen
@@ -273,8 +277,7 @@ def _start(
             raise _Restart
         return total, offset, hasher
     if status == 200:
-        length = resp.headers.get("content-length")
-        total = int(length) if length and length.strip().isdigit() else None
+        total = parse_decimal(resp.headers.get("content-length"))
         return total, 0, hashlib.new(algorithm)  # the server sent it all: start over
     raise TransferError(
         f"GET {shown}: HTTP {status} is not a body to download", url=shown, status=status

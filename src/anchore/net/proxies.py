@@ -13,6 +13,7 @@ import ipaddress
 from collections.abc import Mapping
 
 from anchore.net.addresses import host_key, is_loopback_host
+from anchore.net.backoff import parse_decimal
 
 __all__ = ["proxy_for"]
 
@@ -44,13 +45,14 @@ def _bypassed(entry: str, host: str, port: int) -> bool:
     entry_port: int | None = None
     if entry.startswith("["):  # [v6]:port
         closing = entry.find("]")
-        if entry[closing + 1 : closing + 2] == ":" and entry[closing + 2 :].isdigit():
-            entry_port = int(entry[closing + 2 :])
+        if entry[closing + 1 : closing + 2] == ":":
+            entry_port = parse_decimal(entry[closing + 2 :])
         entry = entry[: closing + 1]
     elif entry.count(":") == 1:
         name, _, digits = entry.partition(":")
-        if digits.isdigit():
-            entry, entry_port = name, int(digits)
+        entry_port = parse_decimal(digits)
+        if entry_port is not None:
+            entry = name
     if entry_port is not None and entry_port != port:
         return False
     domain = host_key(entry).lstrip("*").lstrip(".")
