@@ -222,6 +222,38 @@ def test_a_held_blob_is_spared_by_prune_until_released(tmp_path: Path) -> None:
     assert cache.hold(digest) is None  # gone: the reader fetches it again
 
 
+def test_a_lock_file_pruned_while_a_pull_opens_it_gives_no_second_holder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pull C opens the .lock a dead pull left two days ago; a prune removes it (stale, no
+    # blob) before C locks it. C must not count the lock on the unlinked file as held.
+    cache = BlobCache(tmp_path)
+    digest = digest_of(b"never downloaded")
+    path = cache.path(digest)
+    path.parent.mkdir(parents=True)
+    lock = Path(str(path) + ".lock")
+    lock.touch()
+    os.utime(lock, (1, 1))
+    real_flock = fcntl.flock
+    pruned: list[tuple[int, int]] = []
+
+    def flock_after_a_prune(fd: int, op: int) -> None:
+        if not pruned:  # C has opened the lock file; the prune runs now
+            pruned.append((0, 0))
+            monkeypatch.setattr(fcntl, "flock", real_flock)
+            pruned[0] = cache.prune(0)
+            assert not lock.exists()
+        real_flock(fd, op)
+
+    monkeypatch.setattr(fcntl, "flock", flock_after_a_prune)
+    with cache._locked(digest):  # C
+        assert pruned == [(0, 0)]
+        assert lock.exists()  # C holds the lock file that is there now
+        d = BlobCache(tmp_path, stall_timeout=0.3)  # pull D
+        with pytest.raises(BlobCacheError, match="another pull holds"), d._locked(digest):
+            pass
+
+
 def test_a_cache_that_cannot_be_made_is_a_blob_cache_error(tmp_path: Path) -> None:
     root = tmp_path / "file"
     root.write_text("not a directory")

@@ -107,15 +107,43 @@ class BlobCache:
         lock = path.with_name(path.name + ".lock")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise self._error(exc, f"create {lock}") from exc
+        fd = self._lock_file(lock, lambda fd: self._wait_for(fd, path))
         try:
-            self._wait_for(fd, path)
             os.utime(fd)  # a lock in use is not stale
             yield path
         finally:
             os.close(fd)  # releases the lock
+
+    def _lock_file(self, lock: Path, take: Callable[[int], None]) -> int:
+        """``lock`` opened and locked by ``take(fd)``; the descriptor.
+
+        A prune may unlink a stale lock file between our open and our lock: the lock
+        taken is then on a file nobody else will open, and a second pull would lock the
+        new one as well. So once locked, the descriptor must still be the file at
+        ``lock``; if not, open the new one and lock again (the usual lock-file idiom).
+        """
+        while True:
+            try:
+                fd = self._open_lock(lock)
+            except OSError as exc:
+                raise self._error(exc, f"create {lock}") from exc
+            try:
+                take(fd)
+                held, now = os.fstat(fd), os.stat(lock)
+                if (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino):
+                    return fd
+            except FileNotFoundError:
+                pass  # unlinked after we opened it: try the new one
+            except BaseException as exc:
+                os.close(fd)
+                if isinstance(exc, OSError) and not isinstance(
+                    exc, (AnchoreError, BlockingIOError)
+                ):
+                    raise self._error(exc, f"lock {lock}") from exc
+                raise
+            os.close(fd)
 
     def hold(self, digest: str) -> int | None:
         """A shared lock on the blob ``digest`` for a reader: prune leaves the blob alone
@@ -123,26 +151,18 @@ class BlobCache:
         prune won the race: fetch it again)."""
         path = self.path(digest)
         lock = path.with_name(path.name + ".lock")
-        try:
-            fd = self._open_lock(lock)
-        except FileNotFoundError:  # a read-only cache without the lock file: hold the blob
-            fd = None
-        except OSError as exc:
-            raise self._error(exc, f"open {lock}") from exc
-        if fd is None:
+        if not lock.exists() and not os.access(path.parent, os.W_OK):
+            # a cache shared read-only, without the lock file: hold the blob open
             try:
                 return os.open(path, os.O_RDONLY)
             except FileNotFoundError:
                 return None
             except OSError as exc:
                 raise self._error(exc, f"open {path}") from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH)  # exclusive holders (prune, a download) are brief
-            if path.exists():
-                return fd
-        except OSError as exc:
-            os.close(fd)
-            raise self._error(exc, f"lock {lock}") from exc
+        # exclusive holders (prune, a download, a discard) hold it briefly
+        fd = self._lock_file(lock, lambda fd: fcntl.flock(fd, fcntl.LOCK_SH))
+        if path.exists():
+            return fd
         os.close(fd)
         return None
 
@@ -339,25 +359,21 @@ class BlobCache:
         if lock is None and digest is not None:
             with contextlib.suppress(ValueError):
                 lock = self.path(digest).with_name(self.path(digest).name + ".lock")
-        try:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644) if lock else None
-        except OSError as exc:
-            raise self._error(exc, f"lock {path}") from exc
-        try:
-            if fd is not None:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError as exc:
-                    if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                        return False
-                    raise self._error(exc, f"lock {path}") from exc
+        fd = None
+        if lock is not None:
             try:
-                path.unlink()
-            except FileNotFoundError:
-                return False
-            except OSError as exc:
-                raise self._error(exc, f"remove {path}") from exc
-            return True
+                fd = self._lock_file(
+                    lock, lambda fd: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                )
+            except BlockingIOError:
+                return False  # a pull writes it or an open image reads it
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise self._error(exc, f"remove {path}") from exc
         finally:
             if fd is not None:
                 os.close(fd)
+        return True
