@@ -599,3 +599,27 @@ def test_realm_with_a_query_keeps_it(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["docker.io", "registry-1.docker.io", "Index.Docker.IO"])
 def test_docker_hub_names_are_one_registry(name: str) -> None:
     assert RegistrySession(name).registry == "index.docker.io"
+
+
+# -- secrets in reprs and messages (review A #9, #10) ------------------------------------
+
+
+def test_option_reprs_hide_the_environment_and_credentials() -> None:
+    environ = {"ANCHORE_REGISTRY_PASSWORD": "hunter2", "HTTPS_PROXY": "http://u:pw@proxy:3128"}
+    creds = {"r.example": Credentials("alice", "hunter3", identity_token="tok-4")}
+    shown = repr(RegistryOptions(environ=environ, credentials=creds))
+    shown += repr(ClientOptions(environ=environ))
+    for secret in ("hunter2", "u:pw", "hunter3", "tok-4"):
+        assert secret not in shown
+    assert "2 variables" in shown and "r.example" in shown
+
+
+def test_refused_message_hides_a_presigned_urls_signature(tmp_path: Path) -> None:
+    from anchore.registry.auth_errors import Translator
+    from anchore.registry.keychain import Keychain
+
+    translator = Translator("r.example", Keychain(_options(tmp_path)))
+    url = "https://bucket.s3.example/blob?X-Amz-Signature=deadbeef&X-Amz-Credential=AKIA1"
+    message = str(translator.refused(url, "r.example/a:1", 401))
+    assert "deadbeef" not in message and "AKIA1" not in message
+    assert "bucket.s3.example/blob" in message

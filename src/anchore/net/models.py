@@ -10,7 +10,13 @@ from collections.abc import Mapping
 
 import attrs
 
-__all__ = ["ClientOptions", "Download", "Response", "Validators"]
+__all__ = ["ClientOptions", "Download", "Response", "Validators", "environ_repr"]
+
+
+def environ_repr(environ: Mapping[str, str] | None) -> str:
+    """How an options class shows its environment: how many variables, not their values
+    (proxies with passwords, tokens): options end up in tracebacks and logs."""
+    return "None" if environ is None else f"<{len(environ)} variables>"
 
 
 @attrs.frozen
@@ -35,7 +41,7 @@ class ClientOptions:
     #: sent with every request
     user_agent: str = "anchore"
     #: the environment proxies are read from (HTTPS_PROXY, HTTP_PROXY, NO_PROXY); None: os.environ
-    environ: Mapping[str, str] | None = None
+    environ: Mapping[str, str] | None = attrs.field(default=None, repr=environ_repr)
 
 
 @attrs.frozen

@@ -21,6 +21,7 @@ from anchore.net import (
     TransferError,
     UnauthorizedError,
 )
+from anchore.net.wire import display_url
 from anchore.registry.errors import (
     CredentialError,
     RegistryAuthError,
@@ -52,9 +53,10 @@ class Translator:
         return "; ".join(places) or "nowhere"
 
     def refused(self, url: str | None, reference: str, status: int | None) -> RegistryAuthError:
+        shown = display_url(url or self.registry)  # a presigned URL's signature hidden
         return RegistryAuthError(
             f"registry {self.registry} refused access to {reference}"
-            f" (HTTP {status or 401} from {url}): no credentials, wrong ones, or not allowed"
+            f" (HTTP {status or 401} from {shown}): no credentials, wrong ones, or not allowed"
             f" to pull; credentials were looked for in: {self._places()}",
             registry=self.registry,
             reference=reference,

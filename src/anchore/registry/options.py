@@ -8,6 +8,8 @@ from pathlib import Path
 
 import attrs
 
+from anchore.net.models import environ_repr
+
 __all__ = ["Credentials", "RegistryOptions", "default_cache_dir"]
 
 
@@ -69,7 +71,8 @@ class RegistryOptions:
     retries: int = 5
     #: seconds a credential helper may take
     helper_timeout: float = 30.0
-    environ: Mapping[str, str] | None = None
+    #: shown in repr as a count of variables only (they may hold secrets)
+    environ: Mapping[str, str] | None = attrs.field(default=None, repr=environ_repr)
 
     def env(self) -> Mapping[str, str]:
         return os.environ if self.environ is None else self.environ
