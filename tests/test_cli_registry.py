@@ -41,10 +41,22 @@ def test_registry_options_from_the_command_line(tmp_path: Path) -> None:
     assert options.verify_tls and not options.credentials
 
 
-def test_defaults_are_the_safe_ones() -> None:
+def test_defaults_are_the_safe_ones(capsys) -> None:
     options = registry_options(_args(REF), environ={})
     assert options.verify_tls and options.ca_bundle is None and not options.insecure_registries
+    assert not capsys.readouterr().err
     assert not registry_options(_args(REF, "--insecure-skip-tls-verify"), environ={}).verify_tls
+
+
+def test_skipping_tls_verification_is_said_on_stderr_naming_the_registries(capsys) -> None:
+    registry_options(_args(REF, "--insecure-skip-tls-verify"), environ={})
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1
+    assert "--insecure-skip-tls-verify" in lines[0] and "127.0.0.1:5000" in lines[0]
+    assert "not verified" in lines[0]
+    images = [REF, "python:3.12"]
+    registry_options(_args(REF, "--insecure-skip-tls-verify"), environ={}, images=images)
+    assert "127.0.0.1:5000, index.docker.io" in capsys.readouterr().err
 
 
 def test_username_and_password_stdin_are_for_the_images_registry(monkeypatch) -> None:

@@ -167,6 +167,13 @@ def registry_options(
     if images is None:
         images = [args.image] if getattr(args, "image", None) else []
     references = [text for text in map(_reference_text, images) if text is not None]
+    if args.insecure_skip_tls_verify and references:
+        registries = sorted({parse_reference(text).registry for text in references})
+        print(
+            f"anchore: warning: --insecure-skip-tls-verify: TLS certificates are not verified "
+            f"for {', '.join(registries)} (nor its token realm and blob redirects)",
+            file=sys.stderr,
+        )
     if args.username is not None:
         return _options(args, _command_line_credentials(args, images, references, env))
     if env.get(USERNAME_ENV) and references:  # a file ignores the environment's credentials
