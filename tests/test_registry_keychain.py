@@ -110,6 +110,9 @@ def test_docker_hub_keys(home: Path, bindir: Path, key: str) -> None:
 
 
 def test_search_order(home: Path, bindir: Path, tmp_path: Path) -> None:
+    """podman's order (containers/image pkg/docker/config): $REGISTRY_AUTH_FILE instead
+    of the two podman files, else $XDG_RUNTIME_DIR's then $XDG_CONFIG_HOME's
+    auth.json; docker's config.json last."""
     runtime = tmp_path / "run"
     docker_config = tmp_path / "dockercfg"
     explicit = tmp_path / "explicit.json"
@@ -121,8 +124,12 @@ def test_search_order(home: Path, bindir: Path, tmp_path: Path) -> None:
         "docker_config": docker_config / "config.json",
         "podman_config": config_home / "containers" / "auth.json",
     }
-    for name, path in files.items():
-        _write(path, {"auths": {host: {"auth": _auth(name, "pw")}}})
+
+    def write_all() -> None:
+        for name, path in files.items():
+            _write(path, {"auths": {host: {"auth": _auth(name, "pw")}}})
+
+    write_all()
     _write(home / ".docker" / "config.json", {"auths": {host: {"auth": _auth("home", "pw")}}})
     env = _env(
         home,
@@ -132,8 +139,14 @@ def test_search_order(home: Path, bindir: Path, tmp_path: Path) -> None:
         DOCKER_CONFIG=str(docker_config),
         XDG_CONFIG_HOME=str(config_home),
     )
-    order = ["registry_auth_file", "podman_runtime", "docker_config", "podman_config"]
-    for expected in order:
+    for expected in ["registry_auth_file", "docker_config"]:
+        creds = _keychain(env).resolve(host)
+        assert creds is not None and creds.username == expected
+        files[expected].unlink()
+    assert _keychain(env).resolve(host) is None  # the podman files are not read with it
+    write_all()
+    del env["REGISTRY_AUTH_FILE"]
+    for expected in ["podman_runtime", "podman_config", "docker_config"]:
         creds = _keychain(env).resolve(host)
         assert creds is not None and creds.username == expected
         files[expected].unlink()
@@ -192,16 +205,21 @@ def test_malformed_file_names_it(home: Path, bindir: Path, content: str, problem
     assert problem in str(caught.value)
 
 
-def test_cred_helper_then_auths_then_store(home: Path, bindir: Path) -> None:
+def test_cred_helper_then_store_then_auths(home: Path, bindir: Path) -> None:
+    """docker's GetCredentialsStore: credHelpers[host], else credsStore when set (a stale
+    auths entry left from before Docker Desktop is not used), else auths. A helper that
+    holds nothing means anonymous for that file, not its auths entry."""
     _helper(bindir, "pass", 'echo \'{"ServerURL":"x","Username":"from-pass","Secret":"s1"}\'')
     _helper(bindir, "store", 'echo \'{"ServerURL":"x","Username":"from-store","Secret":"s2"}\'')
+    _helper(bindir, "empty", "echo credentials not found in native keychain; exit 1")
     _write(
         home / ".docker" / "config.json",
         {
-            "credHelpers": {"helped.example": "pass"},
+            "credHelpers": {"helped.example": "pass", "nothing.example": "empty"},
             "auths": {
                 "helped.example": {"auth": _auth("file", "p")},
-                "filed.example": {"auth": _auth("file", "p")},
+                "stale.example": {"auth": _auth("stale", "p")},
+                "nothing.example": {"auth": _auth("file", "p")},
             },
             "credsStore": "store",
         },
@@ -210,13 +228,17 @@ def test_cred_helper_then_auths_then_store(home: Path, bindir: Path) -> None:
     helped = keychain.resolve("helped.example")
     assert helped is not None and (helped.username, helped.password) == ("from-pass", "s1")
     assert helped.origin == "docker-credential-pass"
-    filed = keychain.resolve("filed.example")
-    assert filed is not None and filed.username == "file"
-    stored = keychain.resolve("stored.example")
-    assert stored is not None and stored.username == "from-store"
+    stale = keychain.resolve("stale.example")
+    assert stale is not None and stale.username == "from-store"
+    assert keychain.resolve("nothing.example") is None
     assert (bindir / "pass.log").read_text() == "get helped.example\n"
-    assert (bindir / "store.log").read_text() == "get stored.example\n"
+    assert (bindir / "store.log").read_text() == "get stale.example\n"
     assert "docker-credential-pass (credential helper)" in keychain.searched()
+    _write(
+        home / ".docker" / "config.json", {"auths": {"filed.example": {"auth": _auth("f", "p")}}}
+    )
+    filed = _keychain(_env(home, bindir)).resolve("filed.example")
+    assert filed is not None and filed.username == "f"  # no store: the file's entry
 
 
 def test_placeholder_entry_defers_to_the_store(home: Path, bindir: Path) -> None:

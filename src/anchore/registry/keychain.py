@@ -51,14 +51,14 @@ class Keychain:
     """Credentials for a registry host, looked up in this order:
 
     1. ``RegistryOptions.credentials`` (given by the caller);
-    2. the auth file ``RegistryOptions.auth_file`` if set, else each of
-       ``$REGISTRY_AUTH_FILE``, ``$XDG_RUNTIME_DIR/containers/auth.json`` (podman),
-       ``$DOCKER_CONFIG/config.json`` or ``~/.docker/config.json``, and
-       ``~/.config/containers/auth.json``, the first that exists and names the host;
-       in one file: ``credHelpers[host]``, then ``auths[host]`` (``auth`` base64
-       ``user:password``, or ``username``/``password``, ``identitytoken``), then
-       ``credsStore``; Docker Hub is looked up as ``https://index.docker.io/v1/`` too,
-       and keys may carry a scheme or path (``https://host/v1/``);
+    2. the auth file ``RegistryOptions.auth_file`` if set, else in podman's order
+       ``$REGISTRY_AUTH_FILE`` (or, when not set, ``$XDG_RUNTIME_DIR/containers/auth.json``
+       and ``~/.config/containers/auth.json``), then ``$DOCKER_CONFIG/config.json`` or
+       ``~/.docker/config.json``: the first that exists and names the host;
+       in one file, as docker: ``credHelpers[host]``, else ``credsStore`` when set,
+       else ``auths[host]`` (``auth`` base64 ``user:password``, or
+       ``username``/``password``, ``identitytoken``); Docker Hub is looked up as
+       ``https://index.docker.io/v1/`` too, and keys may carry a scheme or path (``https://host/v1/``);
     3. none: anonymous.
 
     A helper is run as ``docker-credential-<name> get`` with the host on stdin,
@@ -129,17 +129,20 @@ class Keychain:
             return [Path(self._options.auth_file)]
         env = self._env
         files: list[Path] = []
+        # podman's order (containers/image pkg/docker/config getAuthFilePaths):
+        # $REGISTRY_AUTH_FILE replaces both podman files; docker's file comes last
         if env.get("REGISTRY_AUTH_FILE"):
             files.append(Path(env["REGISTRY_AUTH_FILE"]))
-        if env.get("XDG_RUNTIME_DIR"):
-            files.append(Path(env["XDG_RUNTIME_DIR"]) / "containers" / "auth.json")
+        else:
+            if env.get("XDG_RUNTIME_DIR"):
+                files.append(Path(env["XDG_RUNTIME_DIR"]) / "containers" / "auth.json")
+            config_home = env.get("XDG_CONFIG_HOME")
+            base = Path(config_home) if config_home else self._home() / ".config"
+            files.append(base / "containers" / "auth.json")
         if env.get("DOCKER_CONFIG"):
             files.append(Path(env["DOCKER_CONFIG"]) / "config.json")
         else:
             files.append(self._home() / ".docker" / "config.json")
-        config_home = env.get("XDG_CONFIG_HOME")
-        base = Path(config_home) if config_home else self._home() / ".config"
-        files.append(base / "containers" / "auth.json")
         return files
 
     def _describe(self, path: Path) -> str:
@@ -188,6 +191,9 @@ class Keychain:
         return None
 
     def _from_file(self, path: Path, host: str) -> Credentials | None:
+        """As docker's ``GetCredentialsStore``: the helper ``credHelpers[host]``, else
+        ``credsStore`` when set, decides alone (its "not found" is none, whatever
+        ``auths`` holds: an old entry there is stale); ``auths`` only without either."""
         data = self._read(path)
         server = _HUB_KEYS[0] if _is_hub(host) else host
         helper = self._entry(data.get("credHelpers", {}), host)
@@ -197,17 +203,13 @@ class Keychain:
                 raise CredentialError(
                     f"the auth file {path}: credHelpers[{helper[0]!r}] is not a name"
                 )
-            found = self._run_helper(name, server)
-            if found is not None:
-                return found
-        entry = self._entry(data.get("auths", {}), host)
-        if entry is not None:
-            found = self._from_entry(path, entry[0], entry[1])
-            if found is not None:
-                return found
+            return self._run_helper(name, server)
         store = data.get("credsStore", "")
         if store:
             return self._run_helper(store, server)
+        entry = self._entry(data.get("auths", {}), host)
+        if entry is not None:
+            return self._from_entry(path, entry[0], entry[1])
         return None
 
     def _from_entry(self, path: Path, key: str, entry: Any) -> Credentials | None:
