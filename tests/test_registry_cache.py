@@ -254,6 +254,22 @@ def test_a_lock_file_pruned_while_a_pull_opens_it_gives_no_second_holder(
             pass
 
 
+def test_only_exact_digests_name_cache_paths(tmp_path: Path) -> None:
+    cache = BlobCache(tmp_path)
+    good = "sha256:" + "a" * 64
+    assert cache.path(good) == tmp_path / "sha256" / ("a" * 64)
+    for bad in (
+        good + "\n",  # a line end after the hex: `$` takes it, the registry's parser must not
+        good.upper(),
+        "sha256:" + "a" * 63,
+        "sha256:../../etc/passwd",
+        "md5:" + "a" * 32,
+        None,
+    ):
+        with pytest.raises(ValueError):
+            cache.path(bad)  # type: ignore[arg-type]
+
+
 def test_a_cache_that_cannot_be_made_is_a_blob_cache_error(tmp_path: Path) -> None:
     root = tmp_path / "file"
     root.write_text("not a directory")

@@ -26,14 +26,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from anchore.errors import ImageFormatError, LimitExceededError, MissingBlobError
-from anchore.image.blobs import BlobRef, parse_digest
+from anchore.errors import LimitExceededError, MissingBlobError
+from anchore.image.blobs import BlobRef
 from anchore.image.formats import REF_NAME
 from anchore.image.model import Platform
 from anchore.image.sources import Source
 from anchore.limits import Limits
 from anchore.registry.cache import BlobCache
 from anchore.registry.client import INDEX_TYPES, OCI_INDEX, RegistryClient
+from anchore.registry.digests import is_digest, parse_digest
 from anchore.registry.options import RegistryOptions
 from anchore.registry.reference import Reference
 
@@ -75,11 +76,7 @@ def _blob_digest(name: str) -> str | None:
     if len(parts) != 3 or parts[0] != "blobs":
         return None
     digest = f"{parts[1]}:{parts[2]}"
-    try:
-        parse_digest(digest, name)
-    except ImageFormatError:  # not a blob name: the caller says missing
-        return None
-    return digest
+    return digest if is_digest(digest) else None  # else not a blob name: missing
 
 
 def _children(data: bytes) -> tuple[dict[str, int | None], dict[str, int | None]]:
@@ -312,7 +309,7 @@ class RegistrySource(Source):
             suspects = sorted(self._from_cache)
         removed = False
         for digest in suspects:
-            algorithm, _ = parse_digest(digest, self.label)
+            algorithm, _ = parse_digest(digest)
             hasher = hashlib.new(algorithm)
             path = self.cache.path(digest)
             try:

@@ -17,33 +17,23 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 from anchore.errors import AnchoreError, DigestMismatchError
+from anchore.registry.digests import ALGORITHMS, digest_of, is_digest, parse_digest
 from anchore.registry.errors import BlobCacheError
 
 __all__ = ["BlobCache"]
 
-_DIGEST = re.compile(r"^(sha256|sha384|sha512):([0-9a-f]+)$")
-_HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
 #: .partial, .lock and .tmp files untouched this long are left-overs of dead pulls
 STALE_SECONDS = 24 * 3600
 #: how long a pull waits for another pull of the same blob that makes no progress (a
 #: download in retry backoff may pause for max_retry_after, 120 s by default)
 STALL_SECONDS = 600.0
-
-
-def _split(digest: str) -> tuple[str, str]:
-    match = _DIGEST.match(digest) if isinstance(digest, str) else None
-    if not match or len(match.group(2)) != _HEX_LENGTH[match.group(1)]:
-        raise ValueError(f"{digest!r} is not a sha256, sha384 or sha512 digest")
-    return match.group(1), match.group(2)
 
 
 class BlobCache:
@@ -78,7 +68,7 @@ class BlobCache:
 
     def path(self, digest: str) -> Path:
         """Where the blob ``digest`` lives once complete (whether or not it is there)."""
-        algorithm, hexdigest = _split(digest)
+        algorithm, hexdigest = parse_digest(digest)
         return self.root / algorithm / hexdigest
 
     def lookup(self, digest: str, size: int | None = None) -> Path | None:
@@ -261,8 +251,8 @@ class BlobCache:
 
     def store(self, digest: str, data: bytes) -> Path:
         """Keep ``data`` (a manifest read whole) as the blob ``digest``, which it must hash to."""
-        algorithm, hexdigest = _split(digest)
-        actual = f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
+        algorithm, hexdigest = parse_digest(digest)
+        actual = digest_of(data, algorithm)
         if actual != digest:
             raise DigestMismatchError(
                 f"{self.reference or self.root}: content hashes to {actual}, not {digest}",
@@ -297,7 +287,7 @@ class BlobCache:
         """Every file in the cache's digest directories, with its status."""
         found = []
         try:
-            dirs = [self.root / a for a in _HEX_LENGTH if (self.root / a).is_dir()]
+            dirs = [self.root / a for a in ALGORITHMS if (self.root / a).is_dir()]
             for directory in dirs:
                 with os.scandir(directory) as it:
                     for entry in it:
@@ -309,7 +299,7 @@ class BlobCache:
         return found
 
     def _is_blob(self, path: Path) -> bool:
-        return len(path.name) == _HEX_LENGTH.get(path.parent.name, -1) and all(
+        return len(path.name) == ALGORITHMS.get(path.parent.name, -1) and all(
             c in "0123456789abcdef" for c in path.name
         )
 
@@ -348,7 +338,7 @@ class BlobCache:
                 continue
             stem = path.name.split(".", 1)[0]
             digest = f"{path.parent.name}:{stem}"
-            if _DIGEST.match(digest) and path.suffix in (".partial", ".tmp"):
+            if is_digest(digest) and path.suffix in (".partial", ".tmp"):
                 self._unlink_unless_busy(path, digest)
             elif path.suffix == ".lock" and not path.with_name(stem).exists():
                 self._unlink_unless_busy(path, None, lock=path)

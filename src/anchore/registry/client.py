@@ -9,7 +9,6 @@ into the :class:`~anchore.registry.cache.BlobCache`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import urllib.parse
@@ -20,6 +19,7 @@ import attrs
 from anchore.errors import DigestMismatchError
 from anchore.net import ClientOptions, HttpClient
 from anchore.registry.cache import BlobCache
+from anchore.registry.digests import algorithm_of, digest_of
 from anchore.registry.errors import (
     BlobCacheError,
     RegistryResponseError,
@@ -61,15 +61,6 @@ class Manifest:
     @property
     def is_index(self) -> bool:
         return self.media_type in INDEX_TYPES
-
-
-def _digest_of(data: bytes, algorithm: str) -> str:
-    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
-
-
-def _algorithm(digest: str) -> str:
-    algorithm = digest.split(":", 1)[0]
-    return algorithm if algorithm in ("sha256", "sha384", "sha512") else "sha256"
 
 
 def _declared_type(data: bytes) -> tuple[object, object]:
@@ -146,13 +137,13 @@ class RegistryClient:
         data = response.body
         media_type = self._media_type(ref, identifier, response.header("content-type"), data)
         asked = identifier if ":" in identifier else None
-        digest = _digest_of(data, _algorithm(asked) if asked else "sha256")
+        digest = digest_of(data, algorithm_of(asked) if asked else "sha256")
         if asked is not None and digest != asked:
             raise self._mismatch(ref, identifier, "manifest", asked, digest)
         sent = (response.header("docker-content-digest") or "").strip()
-        if sent and _digest_of(data, _algorithm(sent)) != sent:
+        if sent and digest_of(data, algorithm_of(sent)) != sent:
             raise self._mismatch(
-                ref, identifier, "Docker-Content-Digest", sent, _digest_of(data, _algorithm(sent))
+                ref, identifier, "Docker-Content-Digest", sent, digest_of(data, algorithm_of(sent))
             )
         return Manifest(data, media_type, digest)
 
@@ -174,7 +165,7 @@ class RegistryClient:
             data = path.read_bytes()
         except (OSError, BlobCacheError):
             return None  # unreadable here: the registry is asked
-        if _digest_of(data, _algorithm(ref.digest)) != ref.digest:
+        if digest_of(data, algorithm_of(ref.digest)) != ref.digest:
             return None
         declared, version = _declared_type(data)
         if declared not in MANIFEST_TYPES or version != 2:
