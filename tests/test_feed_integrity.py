@@ -11,20 +11,24 @@ that serves the repository's real advisory data.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from anchore.vulns import load
+from anchore.analysis.model import Analysis, Distro, Package
+from anchore.vulns import load, match
+from anchore.vulns.sources import osv_files
 from anchore.vulns.store import Store
 from anchore.vulns.update import update
 from feedserver import EPOCH, FeedServer, build_feeds
 from test_vulns_update import LoopbackClient
-from testdata import SECDB
+from testdata import DEBIAN_TRACKER, SECDB
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +122,67 @@ def test_alpine_advisories_are_per_release_and_repository_and_keep_the_cve(tmp_p
         advisory = store.get(some)
         assert advisory is not None and advisory.aliases == (cve,)
         assert {a.ecosystem for a in advisory.affected} <= {f"Alpine:{release}"}
+
+
+# ---------------------------------------------------------------- 2. OSV's own distro ids
+def _osv_zip(path: Path, *records: dict[str, object]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for record in records:
+            zf.writestr(f"{record['id']}.json", json.dumps(record))
+    return path
+
+
+#: osv.dev's own record of a CVE the tracker also has (its id is DEBIAN-CVE-<cve>,
+#: its CVE in ``upstream``), naming one release only, and newer than the tracker
+_OSV_DEBIAN = {
+    "id": "DEBIAN-CVE-2008-7220",
+    "modified": "2099-01-01T00:00:00.467217Z",
+    "upstream": ["CVE-2008-7220"],
+    "affected": [
+        {
+            "package": {"ecosystem": "Debian:10", "name": "prototypejs"},
+            "ranges": [
+                {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.6.0.2-1"}]}
+            ],
+        }
+    ],
+}
+
+
+def test_an_osv_debian_record_does_not_replace_the_trackers(tmp_path):
+    db = tmp_path / "vulns.sqlite"
+    load(db, DEBIAN_TRACKER)
+    sql = (
+        "SELECT a.source, f.ecosystem, f.name FROM advisories a "
+        "JOIN affected f ON f.advisory_id = a.id JOIN aliases x ON x.advisory_id = a.id "
+        "WHERE x.alias = 'CVE-2008-7220'"
+    )
+    tracker = _rows(db, sql)
+    assert {e for _, e, _ in tracker} >= {"Debian:9", "Debian:10", "Debian:unstable"}
+    load(db, _osv_zip(tmp_path / "all.zip", _OSV_DEBIAN))
+    assert _rows(db, sql) == tracker  # OSV's own record is kept beside it, not over it
+    with Store(db) as store:
+        assert store.get("DEBIAN-CVE-2008-7220") is not None
+
+
+def test_one_cve_is_matched_once_with_both_debian_sources_preferring_the_tracker(tmp_path):
+    db = tmp_path / "vulns.sqlite"
+    load(db, DEBIAN_TRACKER)
+    load(db, _osv_zip(tmp_path / "all.zip", _OSV_DEBIAN))
+    pkg = Package(type="deb", name="libjs-prototype", version="1.5-1",
+                  purl="pkg:deb/debian/libjs-prototype@1.5-1",
+                  source_name="prototypejs", source_version="1.5-1")  # fmt: skip
+    analysis = Analysis(image={}, distro=Distro(id="debian", version_id="10"), packages=[pkg],
+                        findings=[], files=[], errors=[])  # fmt: skip
+    hits = [m for m in match(analysis, db) if "CVE-2008-7220" in (m.advisory_id, *m.aliases)]
+    assert [m.advisory_id for m in hits] == ["DEBIAN-TRACKER-CVE-2008-7220"]
+
+
+def test_osv_distro_exports_are_not_fetched_by_default():
+    """The publishers' own feeds are the source; OSV's Debian is derived from the tracker."""
+    files = osv_files("https://m", lambda url: b"Alpine\nDebian\nDebian:12\nPyPI\n")
+    assert {f.name: f.default for f in files} == {
+        "Alpine/all.zip": False,
+        "Debian/all.zip": False,
+        "PyPI/all.zip": True,
+    }

@@ -277,7 +277,7 @@ def test_debian_tracker_matches_through_source_packages(tmp_path):
     analysis = Analysis(image={}, distro=Distro(id="debian", version_id="10"), packages=[pkg],
                         findings=[], files=[], errors=[])  # fmt: skip
     matches = match(analysis, store)
-    assert {m.advisory_id for m in matches} >= {f"DEBIAN-{cve}" for cve in fixes}
+    assert {m.advisory_id for m in matches} >= {f"DEBIAN-TRACKER-{cve}" for cve in fixes}
     hit = next(m for m in matches if m.fixed_in == lowest)
     assert hit.ecosystem == "Debian:10" and hit.package_name == f"lib{source}-bin"
 

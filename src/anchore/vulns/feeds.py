@@ -8,8 +8,11 @@ advisory's alias, so ignore rules and VEX statements naming it apply.
 
 Advisory ids: one per (secdb file, CVE) for Alpine, ``ALPINE-v3.18-main-CVE-…``
 (release and repository, as the file's ``distroversion`` and ``reponame`` say),
-so that loading one file replaces only what that file describes (and never
-OSV's own ``ALPINE-CVE-…`` records); one per CVE for the tracker, ``DEBIAN-CVE-…``.
+so that loading one file replaces only what that file describes; one per CVE
+for the tracker, ``DEBIAN-TRACKER-CVE-…``. Neither collides with osv.dev's own
+``DEBIAN-CVE-…`` and ``ALPINE-CVE-…`` records, which would otherwise replace
+ours (or ours theirs) by id. :data:`DISTRO_PREFIXES` names our ids: matching
+prefers them when OSV's record of the same CVE is in the store too.
 """
 
 from __future__ import annotations
@@ -31,7 +34,11 @@ from anchore.vulns.osv import (
     parse_osv,
 )
 
-__all__ = ["DEBIAN_RELEASES", "read_alpine_secdb", "read_debian_tracker"]
+__all__ = ["DEBIAN_RELEASES", "DISTRO_PREFIXES", "read_alpine_secdb", "read_debian_tracker"]
+
+DEBIAN_TRACKER_PREFIX = "DEBIAN-TRACKER"
+#: the id prefixes of the advisories read from the distros' own feeds
+DISTRO_PREFIXES = (f"{DEBIAN_TRACKER_PREFIX}-", "ALPINE-v")
 
 #: how advisories name the releases of each distro (their ecosystem rows' DistroRelease)
 _DEBIAN = distro_release("debian")
@@ -120,7 +127,7 @@ def read_debian_tracker(
                     "ecosystem_specific": {"urgency": str(rel.get("urgency", "")).rstrip("*"),
                                            "status": status},
                 })  # fmt: skip
-    yield from _advisories("DEBIAN", by_cve, _mtime(path), report, path)
+    yield from _advisories(DEBIAN_TRACKER_PREFIX, by_cve, _mtime(path), report, path)
 
 
 def read_alpine_secdb(

@@ -32,7 +32,8 @@ from anchore.serialize import as_json, to_dict
 from anchore.versions import VersionError, compare, semver
 from anchore.versions.errors import shown
 from anchore.versions.golang import normalize as go_semver
-from anchore.vulns.osv import Affected
+from anchore.vulns.feeds import DISTRO_PREFIXES
+from anchore.vulns.osv import Advisory, Affected
 from anchore.vulns.severity import Severity, severity_of
 from anchore.vulns.store import Store, StoreLike, ecosystem_key, using_store
 
@@ -446,6 +447,19 @@ def _installed_unreadable(affected: Affected, version: str, scheme: str) -> str 
     return None
 
 
+def _distro_feeds_first(advisories: list[Advisory]) -> list[Advisory]:
+    """The distros' own feeds' advisories before others' (osv.dev's ``DEBIAN-CVE-…``
+    is derived from the tracker): of one CVE, the distro's record is the one reported."""
+    return sorted(advisories, key=lambda a: not a.id.startswith(DISTRO_PREFIXES))
+
+
+def _upstream(advisory: Advisory) -> list[str]:
+    """OSV's ``upstream`` ids: osv.dev's distro records name their CVE there, not in
+    ``aliases``."""
+    upstream = advisory.raw.get("upstream")
+    return [u for u in upstream if isinstance(u, str)] if isinstance(upstream, list) else []
+
+
 def _advisories_for(
     pkg: Package,
     ecosystem: str,
@@ -458,10 +472,15 @@ def _advisories_for(
     """The matches of one package; an advisory whose ranges cannot order the installed
     version adds why to ``unreadable`` (the package is then unchecked, not clean)."""
     seen_ids: set[str] = set()
-    for advisory in store.for_package(ecosystem, name):
+    for advisory in _distro_feeds_first(store.for_package(ecosystem, name)):
         if advisory.withdrawn:
             continue
-        names = {advisory.id, *advisory.aliases}
+        # a CVE osv.dev names only as ``upstream`` is still one an ignore rule can name
+        aliases = (
+            *advisory.aliases,
+            *(u for u in _upstream(advisory) if u not in advisory.aliases),
+        )
+        names = {advisory.id, *aliases}
         if names & seen_ids:
             continue  # the same vulnerability, reached through another alias
         for affected in advisory.affected:
@@ -478,7 +497,7 @@ def _advisories_for(
                 continue
             matched, fixed = hit
             yield Match(
-                advisory_id=advisory.id, aliases=advisory.aliases, package_name=pkg.name,
+                advisory_id=advisory.id, aliases=aliases, package_name=pkg.name,
                 package_type=pkg.type, purl=pkg.purl, installed_version=version,
                 ecosystem=ecosystem, matched=matched, fixed_in=fixed,
                 severities=severity_of(advisory.severity, distro_rating=_distro_rating(affected)),

@@ -24,6 +24,7 @@ from anchore.vulns.errors import FeedError
 from anchore.vulns.update import FeedFile
 
 __all__ = [
+    "DISTRO_EXPORTS",
     "PUBLISHED",
     "Published",
     "alpine_files",
@@ -109,12 +110,19 @@ def matched_osv_ecosystems() -> frozenset[str]:
     return frozenset(names)
 
 
+#: OSV ecosystems whose distro publishes the feed we read instead (its name)
+DISTRO_EXPORTS = {"Debian": "debian-tracker", "Alpine": "alpine-secdb"}
+
+
 def osv_files(base_url: str, fetch: Fetch) -> Sequence[FeedFile]:
     """One ``<ECOSYSTEM>/all.zip`` per top-level ecosystem ``ecosystems.txt`` lists.
 
     ``Debian:12``-style entries are left out (``Debian/all.zip`` holds their
-    records). Those we match (:func:`matched_osv_ecosystems`) are the default; the
-    others are fetched only when named (``osv:Hex``) or with ``osv:*``.
+    records). Those we match (:func:`matched_osv_ecosystems`) are the default,
+    but for OSV's exports of the distros that publish feeds of their own
+    (:data:`DISTRO_EXPORTS`: ``debian-tracker``, ``alpine-secdb`` are the source,
+    OSV's Debian records are derived from the tracker); those and the others are
+    fetched only when named (``osv:Debian``, ``osv:Hex``) or with ``osv:*``.
     """
     url = f"{base_url}/ecosystems.txt"
     listed = [line.strip() for line in _text(fetch, url).splitlines()]
@@ -123,7 +131,11 @@ def osv_files(base_url: str, fetch: Fetch) -> Sequence[FeedFile]:
         raise FeedError(f"{url}: lists no ecosystem", source=url)
     matched = matched_osv_ecosystems()
     return [
-        FeedFile(f"{base_url}/{_quote(name)}/all.zip", f"{name}/all.zip", default=name in matched)
+        FeedFile(
+            f"{base_url}/{_quote(name)}/all.zip",
+            f"{name}/all.zip",
+            default=name in matched and name not in DISTRO_EXPORTS,
+        )
         for name in names
     ]
 
