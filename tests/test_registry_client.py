@@ -367,7 +367,10 @@ def test_a_blob_not_matching_its_digest_is_refused(
     reg.blobs[layer] = reg.blobs[layer][:-1] + bytes([reg.blobs[layer][-1] ^ 1])
     with pytest.raises(DigestMismatchError) as info:
         open_image(f"{host}/team/app:1.0", registry=options)
-    assert host in str(info.value)
+    message = str(info.value)
+    assert f"registry {host} sent" in message and f"/blobs/{layer}" in message
+    assert message.count(f"{host}/team/app:1.0") == 1  # said once, not wrapped twice
+    assert info.value.expected == layer and info.value.source == f"{host}/team/app:1.0"
     assert BlobCache(options.cache_path()).lookup(layer) is None
 
 

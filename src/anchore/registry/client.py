@@ -214,22 +214,15 @@ class RegistryClient:
         session = self.session(ref.registry)
 
         def download(dest: Path) -> None:
-            try:
-                session.download(
-                    repo,
-                    f"/v2/{repo}/blobs/{digest}",
-                    str(dest),
-                    reference=str(ref),
-                    expected_digest=digest,
-                    expected_size=size,
-                )
-            except DigestMismatchError as exc:
-                raise DigestMismatchError(
-                    f"{ref.registry}: {ref}: blob {digest}: {exc}",
-                    expected=exc.expected,
-                    actual=exc.actual,
-                    source=str(ref),
-                ) from exc
+            # a mismatch comes as the session words it: registry, blob URL, reference
+            session.download(
+                repo,
+                f"/v2/{repo}/blobs/{digest}",
+                str(dest),
+                reference=str(ref),
+                expected_digest=digest,
+                expected_size=size,
+            )
 
         return self.cache(ref).fetch(digest, download, size=size)
 
