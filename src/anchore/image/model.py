@@ -521,9 +521,10 @@ class ImageInfo:
         "history", "layers",
     )  # fmt: skip
 
-    #: the path the image was opened from
+    #: the path the image was opened from (the reference, for an image pulled)
     source: str = ""
-    #: ``docker-archive``, ``oci-layout`` or ``oci-archive`` ('' when not known)
+    #: ``docker-archive``, ``oci-layout``, ``oci-archive`` or ``registry`` ('' when not
+    #: known)
     format: str = ""
     #: the tag the image was chosen by (or its first tag), if any
     reference: str | None = None
