@@ -331,6 +331,52 @@ def test_read_timeout_is_retried_then_a_connection_failure(server: Server, make:
     assert len(server.seen) == 2 and len(client.waits) == 1  # type: ignore[attr-defined]
 
 
+def trickle(total: int, every: float) -> Callable[[Handler], None]:
+    """Announce ``total`` bytes and send one byte each ``every`` seconds (each well
+    within the socket timeout): a slow-loris server."""
+    import time
+
+    def route(handler: Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(total))
+        handler.end_headers()
+        try:
+            for _ in range(total):
+                handler.wfile.write(b"x")
+                handler.wfile.flush()
+                time.sleep(every)
+        except OSError:
+            pass  # the client gave up: what the test wants
+        handler.close_connection = True
+
+    return route
+
+
+def test_a_trickling_server_cannot_hold_a_request_forever(server: Server, make: Make) -> None:
+    """Each byte comes within the socket timeout, so only a bound on the throughput
+    (``min_speed`` averaged over ``speed_window``) stops it (review A #11)."""
+    import time
+
+    server.routes["/slow"] = trickle(10_000, 0.05)
+    client = make(timeout=5, retries=0, min_speed=1000, speed_window=0.5)
+    started = time.monotonic()
+    with pytest.raises(TransferError, match="bytes/s") as caught:
+        client.request("GET", server.url("/slow"))
+    assert caught.value.url == server.url("/slow")
+    with pytest.raises(TransferError, match="bytes/s"):
+        _, chunks = client.stream(server.url("/slow"))
+        b"".join(chunks)
+    assert time.monotonic() - started < 5
+
+
+def test_a_trickling_download_keeps_its_partial(server: Server, make: Make, tmp_path: Path) -> None:
+    server.routes["/slow"] = trickle(10_000, 0.05)
+    client = make(timeout=5, retries=0, min_speed=1000, speed_window=0.5)
+    with pytest.raises(TransferError, match="bytes/s"):
+        client.download(server.url("/slow"), tmp_path / "blob", expected_digest=DIGEST)
+    assert not (tmp_path / "blob").exists()
+
+
 def test_backoff_and_retry_after_parsing() -> None:
     assert backoff_delay(0, 0.5, 30, rand=0.0) == 0.25
     assert backoff_delay(3, 0.5, 30, rand=0.999) == pytest.approx(4.0, rel=1e-3)

@@ -48,7 +48,7 @@ from anchore.net.errors import (
 )
 from anchore.net.models import ClientOptions, Download, Response, Validators
 from anchore.net.proxies import proxy_for
-from anchore.net.wire import WIRE_ERRORS, Attempts, display_url, response_of
+from anchore.net.wire import WIRE_ERRORS, Attempts, Pace, display_url, paced, response_of
 
 __all__ = ["ClientOptions", "Download", "HttpClient", "Response", "Validators", "is_public_address"]
 
@@ -161,7 +161,7 @@ class HttpClient:
                 attempts=attempts,
             )
             try:
-                data = _read_bounded(resp, max_bytes, method, final)
+                data = _read_bounded(resp, max_bytes, method, final, self.options)
             except Dropped as dropped:
                 if idempotent and attempts.left():
                     attempts.wait()
@@ -197,7 +197,7 @@ class HttpClient:
             decode=False,
             attempts=Attempts(self.options, self.sleep),
         )
-        return response_of(resp, final), Body(resp, final, chunk_size)
+        return response_of(resp, final), Body(resp, final, chunk_size, self.options)
 
     def download(
         self,
@@ -503,10 +503,16 @@ class Body(Iterator[bytes]):
     """A streamed body's chunks; releases the connection at the end, on close, or when
     dropped, and turns a broken connection into a :class:`TransferError`."""
 
-    def __init__(self, resp: urllib3.BaseHTTPResponse, url: str, chunk_size: int) -> None:
+    def __init__(
+        self,
+        resp: urllib3.BaseHTTPResponse,
+        url: str,
+        chunk_size: int,
+        options: ClientOptions,
+    ) -> None:
         self._resp: urllib3.BaseHTTPResponse | None = resp
         self._url = url
-        self._chunks = resp.stream(chunk_size, decode_content=False)
+        self._chunks = paced(resp, chunk_size, False, Pace(options, "GET", url))
 
     def __iter__(self) -> Body:
         return self
@@ -521,6 +527,9 @@ class Body(Iterator[bytes]):
                     return chunk
         except StopIteration:
             self.close(finished=True)
+            raise
+        except TransferError:  # too slow
+            self.close()
             raise
         except WIRE_ERRORS as exc:
             self.close()
@@ -562,7 +571,13 @@ def _origin(url: str) -> tuple[str, str, int]:
         return ("", url, 0)
 
 
-def _read_bounded(resp: urllib3.BaseHTTPResponse, max_bytes: int, method: str, url: str) -> bytes:
+def _read_bounded(
+    resp: urllib3.BaseHTTPResponse,
+    max_bytes: int,
+    method: str,
+    url: str,
+    options: ClientOptions,
+) -> bytes:
     """The whole body, at most ``max_bytes`` (TransferError past it); a broken
     connection is :class:`Dropped`. The connection is released either way."""
     chunks: list[bytes] = []
@@ -577,7 +592,7 @@ def _read_bounded(resp: urllib3.BaseHTTPResponse, max_bytes: int, method: str, u
                 url=display_url(url),
                 status=resp.status,
             )
-        for chunk in resp.stream(64 * 1024):
+        for chunk in paced(resp, 64 * 1024, True, Pace(options, method, url)):
             total += len(chunk)
             if total > max_bytes:
                 raise TransferError(

@@ -18,7 +18,7 @@ from anchore.errors import DigestMismatchError
 from anchore.net.backoff import parse_decimal
 from anchore.net.errors import HttpStatusError, NetworkError, TransferError
 from anchore.net.models import Download, Validators
-from anchore.net.wire import WIRE_ERRORS, Attempts, display_url, response_of
+from anchore.net.wire import WIRE_ERRORS, Attempts, Pace, display_url, paced, response_of
 
 if TYPE_CHECKING:
     import urllib3
@@ -199,7 +199,8 @@ def fetch_to_file(
                 if_range = _if_range(resp)
             _check_announced(partial, shown, expected, max_bytes, total)
             resumed = offset > 0
-            written = _write_body(resp, partial, offset, hasher, shown, max_bytes, expected)
+            pace = Pace(client.options, "GET", url)
+            written = _write_body(resp, partial, offset, hasher, shown, max_bytes, expected, pace)
         except _Restart:
             _remove(partial)
             if restarted:
@@ -292,6 +293,7 @@ def _write_body(
     shown: str,
     max_bytes: int | None,
     expected: _Expected,
+    pace: Pace,
 ) -> int:
     """Append the body to ``partial`` (truncated first when ``offset`` is 0), hashing it;
     the bytes written. A broken connection is :class:`_Dropped` (the bytes so far kept)."""
@@ -303,10 +305,13 @@ def _write_body(
     except OSError as exc:
         raise TransferError(f"{partial}: cannot write the download: {exc}", url=shown) from None
     with held:
-        chunks = resp.stream(_CHUNK, decode_content=False)
+        chunks = paced(resp, _CHUNK, False, pace)
         while True:
             try:
                 chunk = next(chunks, None)
+            except TransferError:  # too slow: what came is kept for a later resume
+                _flush(held, partial, shown)
+                raise
             except WIRE_ERRORS as exc:
                 _flush(held, partial, shown)
                 raise _Dropped(str(exc)) from None

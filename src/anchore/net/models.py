@@ -38,6 +38,11 @@ class ClientOptions:
     max_backoff: float = 30.0
     #: the longest ``Retry-After`` honoured; a server asking longer fails at once (RateLimitedError)
     max_retry_after: float = 120.0
+    #: the slowest body accepted, in bytes per second averaged over each ``speed_window``
+    #: seconds (a server trickling a byte within each ``timeout`` would otherwise hold
+    #: a request forever): slower is a TransferError naming the URL; 0 turns it off
+    min_speed: int = 1024
+    speed_window: float = 60.0
     #: sent with every request
     user_agent: str = "anchore"
     #: the environment proxies are read from (HTTPS_PROXY, HTTP_PROXY, NO_PROXY); None: os.environ
