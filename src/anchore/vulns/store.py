@@ -61,6 +61,10 @@ __all__ = [
     "using_store",
 ]
 
+#: how long a writer waits for another writer of the same store (:func:`staged`,
+#: :meth:`Store.load`) to finish
+STAGE_LOCK_SECONDS = 600.0
+
 #: 2 added coverage; 3 records the feed file and the time of each coverage row;
 #: 4 the downloaded feed files (``feed_files``: their validators, for conditional requests)
 SCHEMA_VERSION = 4
@@ -205,9 +209,21 @@ class Store:
     as empty and the first :meth:`load` creates the file (opening or reading
     creates nothing). ``Store(":memory:")`` is an in-memory store. A file that
     is not an anchore store is a :class:`StoreFormatError` naming it.
+
+    Writing a store file (:meth:`load`, :meth:`record_feed_file`) takes the
+    store's lock (``<store>.lock``) as :func:`staged` does, waiting up to
+    ``lock_wait`` seconds (then :class:`StoreBusyError`): a load never runs
+    while an update or import swaps the file, and one that comes after a swap
+    writes to the new file, not the replaced one. Reading takes no lock.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, create: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        create: bool = False,
+        lock_wait: float = STAGE_LOCK_SECONDS,
+    ) -> None:
         self.path = Path(path) if path is not None else default_path()
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
@@ -215,6 +231,11 @@ class Store:
         self._ready = False
         self._closed = False
         memory = str(self.path) == ":memory:"
+        self._lock_wait = lock_wait
+        #: writes take the store's lock; not for memory, nor for staged()'s own copy
+        self._shared = not memory
+        #: (device, inode) of the file the connection opened, to notice a swap
+        self._ident: tuple[int, int] | None = None
         if not memory and not self.path.exists():
             if not create:
                 raise StoreNotFoundError(
@@ -231,15 +252,41 @@ class Store:
         self._check()
 
     # ------------------------------------------------------------------ opening
-    def _connect(self) -> sqlite3.Connection:
+    def _file_ident(self) -> tuple[int, int] | None:
         try:
-            db = sqlite3.connect(str(self.path), check_same_thread=False)
-            db.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"{self.path}: cannot open the store: {exc}", source=self.path
-            ) from None
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def _connect(self) -> sqlite3.Connection:
+        for _ in range(3):  # a swap between the two looks is retried: know which file is open
+            before = self._file_ident()
+            try:
+                db = sqlite3.connect(str(self.path), check_same_thread=False)
+                db.execute("PRAGMA foreign_keys = ON")
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    f"{self.path}: cannot open the store: {exc}", source=self.path
+                ) from None
+            self._ident = self._file_ident()
+            if self._ident == before:
+                break
+            db.close()
         return db
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One writer at a time, in this process and across processes (the store's lock)."""
+        with self._lock:
+            if not self._shared:
+                yield
+                return
+            self._not_closed()
+            with _store_lock(_real(self.path), self._lock_wait):
+                if self._db is not None and self._file_ident() != self._ident:
+                    self.reopen()  # staged() replaced the file: write to the new one
+                yield
 
     def _refuse(self, message: str) -> StoreFormatError:
         """Close a file that is not ours (nothing is written to it) and say why."""
@@ -378,7 +425,7 @@ class Store:
         uncreated).
         """
         report = report if report is not None else LoadReport()
-        with self._lock:
+        with self._writing():
             db: sqlite3.Connection | None = None
             try:
                 for advisory in advisories:
@@ -397,11 +444,21 @@ class Store:
                 if db is not None:
                     db.execute("INSERT OR REPLACE INTO meta VALUES ('updated', ?)", (now,))
                     db.commit()
-            except BaseException:
+            except BaseException as exc:
                 if db is not None:
-                    db.rollback()
+                    with contextlib.suppress(sqlite3.Error):
+                        db.rollback()
+                if isinstance(exc, sqlite3.Error) and not isinstance(exc, StoreError):
+                    # a full disk, a read-only file...
+                    raise self._write_error(exc) from None
                 raise
         return report
+
+    def _write_error(self, exc: sqlite3.Error) -> StoreError:
+        return StoreError(
+            f"{self.path}: cannot write the store: {exc}; it was left as it was",
+            source=self.path,
+        )
 
     def load_read(self, reader: FeedReader, path: str, *, source: str, feed: str) -> LoadReport:
         """Read ``path`` with ``reader`` and :meth:`load` it: what ``anchore db load`` and
@@ -513,14 +570,17 @@ class Store:
     def record_feed_file(self, record: FeedFileRecord) -> None:
         """Remember a feed file's validators and checksum: call only once its content is
         in the store (a 304 next time then means the store holds it)."""
-        with self._lock:
+        with self._writing():
             db = self._writable()
-            with db:
-                db.execute(
-                    f"INSERT OR REPLACE INTO feed_files ({_FEED_FILE_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    attrs.astuple(record),
-                )
+            try:
+                with db:
+                    db.execute(
+                        f"INSERT OR REPLACE INTO feed_files ({_FEED_FILE_COLUMNS}) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        attrs.astuple(record),
+                    )
+            except sqlite3.Error as exc:
+                raise self._write_error(exc) from None
 
     def source_counts(self) -> dict[str, int]:
         """How many stored advisories each source (feed reader or feed) gave."""
@@ -625,10 +685,6 @@ def using_store(store: StoreLike | None = None) -> Iterator[Store]:
             opened.close()
 
 
-#: how long :func:`staged` waits for another update of the same store to finish
-STAGE_LOCK_SECONDS = 600.0
-
-
 @contextlib.contextmanager
 def _store_lock(target: Path, wait: float) -> Iterator[None]:
     """An exclusive lock beside the store (``<store>.lock``), for one writer at a time."""
@@ -655,6 +711,11 @@ def _store_lock(target: Path, wait: float) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def _real(path: Path) -> Path:
+    """The file a path names: a symlinked store is replaced where it lives, link kept."""
+    return Path(os.path.realpath(path))
 
 
 @contextlib.contextmanager
@@ -688,6 +749,7 @@ def staged(
                         finally:
                             dest.close()
             copy = Store(tmp, create=True)
+            copy._shared = False  # its own writes need no lock: we hold the store's
             yield copy
             copy.close()
             os.replace(tmp, target)

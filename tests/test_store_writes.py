@@ -1,0 +1,179 @@
+"""Writing the advisory store safely: one writer at a time across processes, the
+swapped-in file keeps the store's permissions and link, what a crash leaves is
+cleaned, a hostile export cannot exhaust memory, and a full disk is a StoreError.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from anchore.vulns import Store, load
+from anchore.vulns.archive import export_store
+from anchore.vulns.errors import StoreBusyError, StoreError
+from testdata import GO_ZIP, PYPA_ZIP, SECDB
+
+#: holds the store's lock as ``db update`` does, having loaded argv[2] into the stage
+HOLD_STAGED = """
+import sys
+from anchore.vulns.load import load
+from anchore.vulns.store import staged
+with staged(sys.argv[1]) as stage:
+    load(stage, sys.argv[2])
+    print("locked", flush=True)
+    sys.stdin.read()
+print("swapped", flush=True)
+"""
+
+
+def _holder(db: Path, feed: Path) -> subprocess.Popen[str]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_STAGED, str(db), str(feed)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+    return holder
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    path = tmp_path / "vulns.sqlite"
+    load(path, SECDB / "v3.10")
+    return path
+
+
+def _covers(db: Path) -> set[str]:
+    with Store(db) as store:
+        return {e for e in ("PyPI", "Go", "Alpine:v3.10") if store.covers(e)}
+
+
+# ---------------------------------------------------------------- the lock
+def test_a_load_during_an_update_waits_for_its_swap_and_is_kept(db):
+    holder = _holder(db, GO_ZIP)
+    try:
+        done: list[object] = []
+        loader = threading.Thread(target=lambda: done.append(load(db, PYPA_ZIP)))
+        loader.start()
+        time.sleep(1.0)
+        assert loader.is_alive() and not done, "db load wrote while an update held the store"
+        # readers take no lock: the store reads as it was while the update runs
+        with Store(db) as store:
+            assert store.covers("Alpine:v3.10") and not store.covers("Go")
+    finally:
+        out, _ = holder.communicate("", timeout=60)
+    assert out == "swapped\n"
+    loader.join(timeout=120)
+    assert done, "db load never finished"
+    # the update's swap did not discard the load: it ran after it, on the new file
+    assert _covers(db) == {"PyPI", "Go", "Alpine:v3.10"}
+
+
+def test_a_store_opened_before_an_update_writes_to_the_new_file(db):
+    with Store(db, create=True) as store:  # a long `db load A B C` opened it before
+        assert store.covers("Alpine:v3.10")
+        holder = _holder(db, GO_ZIP)
+        out, _ = holder.communicate("", timeout=60)
+        assert out == "swapped\n"
+        load(store, PYPA_ZIP)
+        assert store.covers("PyPI") and store.covers("Go")
+    assert _covers(db) == {"PyPI", "Go", "Alpine:v3.10"}
+
+
+def test_a_load_is_busy_after_its_wait(db):
+    before = db.read_bytes()
+    holder = _holder(db, GO_ZIP)
+    try:
+        with Store(db, lock_wait=0.3) as store:
+            started = time.monotonic()
+            with pytest.raises(StoreBusyError, match=r"\.lock"):
+                load(store, PYPA_ZIP)
+            assert time.monotonic() - started < 30
+    finally:
+        holder.communicate("", timeout=60)
+    assert before != db.read_bytes()  # the update swapped in Go
+    assert _covers(db) == {"Go", "Alpine:v3.10"}
+
+
+def test_cli_db_load_in_two_processes_during_an_update(db):
+    """Two ``anchore db load`` processes and an update: every one's data is kept."""
+    holder = _holder(db, GO_ZIP)
+    loads = [
+        subprocess.Popen(
+            [sys.executable, "-m", "anchore", "db", "--db", str(db), "load", str(feed)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for feed in (PYPA_ZIP, SECDB / "v3.11")
+    ]
+    try:
+        time.sleep(1.0)
+        assert all(p.poll() is None for p in loads)
+    finally:
+        holder.communicate("", timeout=60)
+        results = [p.communicate(timeout=120) for p in loads]
+    assert [p.returncode for p in loads] == [0, 0], results
+    with Store(db) as store:
+        assert all(store.covers(e) for e in ("PyPI", "Go", "Alpine:v3.10", "Alpine:v3.11"))
+
+
+# ---------------------------------------------------------------- a full disk
+#: runs argv[1] with files limited to argv[2] bytes (EFBIG: what a full disk gives SQLite)
+FULL_DISK = """
+import resource, signal, sys
+from anchore.vulns.archive import import_store
+from anchore.vulns.load import load
+from anchore.vulns.store import staged
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+what, db, feed, limit = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+try:
+    if what == "load":
+        load(db, feed)
+    elif what == "stage":
+        with staged(db):
+            pass
+    else:
+        import_store(feed, db)
+except Exception as exc:
+    print(type(exc).__module__, type(exc).__name__, exc)
+else:
+    print("no error")
+"""
+
+
+@pytest.mark.parametrize("what", ["load"])
+def test_a_full_disk_is_a_store_error_naming_the_store(db, tmp_path, what):
+    if what == "import":
+        feed = tmp_path / "e.tar.zst"
+        load(db, PYPA_ZIP)
+        export_store(db, feed)
+        db.unlink()
+        load(db, SECDB / "v3.10")
+    else:
+        feed = PYPA_ZIP
+        if what == "stage":
+            load(db, PYPA_ZIP)  # a store larger than the limit to copy
+    with Store(db) as store:
+        before = (len(store), store.coverage())
+    limit = db.stat().st_size + 64 * 1024 if what == "load" else 256 * 1024
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, what, str(db), str(feed), str(limit)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    module, name, message = done.stdout.split(" ", 2)
+    assert module.startswith("anchore.") and name == "StoreError", done.stdout + done.stderr
+    assert message.startswith(f"{db}: cannot "), message
+    with Store(db) as store:  # SQLite rolled back what it wrote (the store as it was)
+        assert (len(store), store.coverage()) == before
+    assert not [p for p in db.parent.iterdir() if p.name.startswith(".")]
+    assert name == StoreError.__name__
