@@ -23,6 +23,8 @@ import pytest
 
 from anchore.analysis.model import Analysis, Distro, Package
 from anchore.vulns import load, match
+from anchore.vulns.errors import MalformedRecordError
+from anchore.vulns.osv import parse_osv
 from anchore.vulns.sources import osv_files
 from anchore.vulns.store import Store
 from anchore.vulns.update import update
@@ -186,3 +188,57 @@ def test_osv_distro_exports_are_not_fetched_by_default():
         "Debian/all.zip": False,
         "PyPI/all.zip": True,
     }
+
+
+# ---------------------------------------------------------------- 3. modified times
+def _record(modified: str, fixed: str) -> dict[str, object]:
+    return {
+        "id": "PYSEC-0000-1",
+        "modified": modified,
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": "example"},
+                "ranges": [
+                    {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}
+                ],
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("2024-05-01T10:00:00Z", "2024-05-01T10:00:00.000000Z"),
+        ("2024-05-01T10:00:00.5Z", "2024-05-01T10:00:00.500000Z"),
+        ("2024-05-01T10:00:00.123456789Z", "2024-05-01T10:00:00.123456Z"),
+        ("2024-05-01T12:00:00+02:00", "2024-05-01T10:00:00.000000Z"),
+        ("2024-05-01T10:00:00", "2024-05-01T10:00:00.000000Z"),
+    ],
+)
+def test_modified_is_one_utc_form(given, stored):
+    assert parse_osv(_record(given, "1")).modified == stored
+
+
+def test_modified_that_is_no_time_is_a_malformed_record():
+    with pytest.raises(MalformedRecordError, match="modified"):
+        parse_osv(_record("yesterday", "1"))
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "kept"),
+    [
+        # the same second, a fraction later: newer (as text, '.' sorts before 'Z')
+        ("2024-05-01T10:00:00Z", "2024-05-01T10:00:00.5Z", "2"),
+        # 02:00+02:00 is 00:00Z, before 01:00Z (as text it sorts after)
+        ("2024-05-01T01:00:00Z", "2024-05-01T02:00:00+02:00", "1"),
+    ],
+)
+def test_the_newer_record_wins_whatever_its_time_form(tmp_path, first, second, kept):
+    db = tmp_path / "vulns.sqlite"
+    load(db, _osv_zip(tmp_path / "a.zip", _record(first, "1")))
+    load(db, _osv_zip(tmp_path / "b.zip", _record(second, "2")))
+    with Store(db) as store:
+        advisory = store.get("PYSEC-0000-1")
+        assert advisory is not None
+        assert advisory.affected[0].ranges[0]["events"][1] == {"fixed": kept}

@@ -194,7 +194,7 @@ def test_yaml_versions_stay_strings(tmp_path):
     )
     (advisory,) = read_osv(tmp_path / "r.yaml")
     assert advisory.affected[0].ranges[0]["events"] == [{"introduced": "0"}, {"fixed": "1.10"}]
-    assert advisory.modified == "2024-01-01T00:00:00Z"
+    assert advisory.modified == "2024-01-01T00:00:00.000000Z"  # one UTC form
 
 
 APK_FIXTURES = SYFT_CATALOGERS / "alpine" / "testdata"

@@ -13,6 +13,7 @@ unchecked until a whole feed covers PyPI.
 
 from __future__ import annotations
 
+import datetime
 import os
 import zipfile
 from collections.abc import Iterator
@@ -87,6 +88,19 @@ def _strings(value: Any, field: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def normal_time(text: str) -> str:
+    """An RFC 3339 time as one UTC form with microseconds (``2024-05-01T10:00:00.000000Z``),
+    so that the store's text comparison of ``modified`` is chronological: a fraction,
+    an offset or a missing ``Z`` otherwise sort wrongly. No zone means UTC."""
+    try:
+        stamp = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise MalformedRecordError(f"'modified' is not an RFC 3339 time: {text[:40]!r}") from None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=datetime.timezone.utc)
+    return stamp.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def parse_osv(doc: Any) -> Advisory:
     """An Advisory from an OSV record (a dict), or MalformedRecordError saying what is wrong."""
     if not isinstance(doc, dict):
@@ -135,7 +149,7 @@ def parse_osv(doc: Any) -> Advisory:
         raise MalformedRecordError("'severity' must be a list of objects")
     return Advisory(
         id=doc["id"],
-        modified=doc["modified"],
+        modified=normal_time(doc["modified"]),
         aliases=_strings(doc.get("aliases"), "aliases"),
         summary=str(doc.get("summary") or ""),
         details=str(doc.get("details") or ""),
