@@ -406,6 +406,21 @@ def test_realm_checks_allow() -> None:
         check_realm("http://10.0.0.9:5001/token", "10.0.0.9:5000", RegistryOptions(), "ref")
 
 
+def test_one_loopback_rule_for_the_session_the_realm_and_the_client(tmp_path: Path) -> None:
+    """The registry side asks the client's ``is_loopback_host``: a ``*.localhost`` name
+    (which DNS could send anywhere) is not loopback for plain http, anywhere (review A #14)."""
+    with pytest.raises(RegistryAuthError, match="plain http"):
+        check_realm("http://app.localhost:5001/token", "app.localhost:5000", RegistryOptions(), "r")
+    check_realm(
+        "http://[::ffff:127.0.0.1]:9/token", "[::ffff:127.0.0.1]:5000", RegistryOptions(), "r"
+    )
+    session = RegistrySession("app.localhost:5000", options=_options(tmp_path))
+    assert not session._plain_http_allowed()
+    assert RegistrySession(
+        "[::ffff:127.0.0.1]:5000", options=_options(tmp_path)
+    )._plain_http_allowed()
+
+
 # -- scheme and TLS --------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ with ``Range``, and conditional requests (``ETag``/``Last-Modified``). Every
 failure is a :class:`NetworkError` naming the URL.
 """
 
+from anchore.net.addresses import is_loopback_host
 from anchore.net.client import (
     ClientOptions,
     Download,
@@ -46,5 +47,6 @@ __all__ = [
     "TransferError",
     "UnauthorizedError",
     "Validators",
+    "is_loopback_host",
     "is_public_address",
 ]

@@ -9,24 +9,13 @@ own host or in ``RegistryOptions.allowed_realm_hosts``.
 
 from __future__ import annotations
 
-import ipaddress
 import urllib.parse
 
-from anchore.net import NetworkError, is_public_address
+from anchore.net import NetworkError, is_loopback_host, is_public_address
 from anchore.registry.errors import RegistryAuthError, RegistryResponseError
 from anchore.registry.options import RegistryOptions
 
-__all__ = ["check_realm", "is_loopback", "registry_host"]
-
-
-def is_loopback(host: str) -> bool:
-    """``localhost`` (and ``*.localhost``), 127.0.0.0/8 or ::1."""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+__all__ = ["check_realm", "registry_host"]
 
 
 def registry_host(registry: str) -> str:
@@ -55,7 +44,7 @@ def check_realm(realm: str, registry: str, options: RegistryOptions, reference: 
     own = host == registry_host(registry)
     own_insecure = own and (registry in insecure or host in insecure)
     if parts.scheme.lower() == "http" and not (
-        is_loopback(host) or host in insecure or hostport in insecure or own_insecure
+        is_loopback_host(host) or host in insecure or hostport in insecure or own_insecure
     ):
         raise RegistryAuthError(
             f"registry {registry} names a token realm over plain http, {realm}: refused"

@@ -27,9 +27,10 @@ from anchore.net import (
     Response,
     TlsError,
     Validators,
+    is_loopback_host,
 )
 from anchore.registry.auth_errors import Translator
-from anchore.registry.auth_realm import check_realm, is_loopback, registry_host
+from anchore.registry.auth_realm import check_realm, registry_host
 from anchore.registry.challenge import Challenge, parse_challenges
 from anchore.registry.errors import CredentialError, RegistryAuthError, RegistryResponseError
 from anchore.registry.keychain import Keychain
@@ -132,7 +133,7 @@ class RegistrySession:
 
     def _plain_http_allowed(self) -> bool:
         insecure = self._options.insecure_registries
-        return is_loopback(self._host) or self.registry in insecure or self._host in insecure
+        return is_loopback_host(self._host) or self.registry in insecure or self._host in insecure
 
     @property
     def base_url(self) -> str:
