@@ -6,6 +6,7 @@ from the real corpus. tests/test_registry_e2e.py does the same against docker-re
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -578,6 +579,19 @@ def test_an_open_image_keeps_its_blobs_through_a_prune_by_another_process(
     # closed: nothing holds the blobs any more, and the same prune removes them all
     subprocess.run(prune, capture_output=True, timeout=120, check=True)
     assert BlobCache(cache_dir).usage() == (0, 0)
+
+
+def test_an_image_never_closed_lets_its_blobs_go_once_collected(
+    registry: tuple[Registry, str], options: RegistryOptions
+) -> None:
+    reg, host = registry
+    push(reg, small_image())
+    image = open_image(f"{host}/team/app:1.0", registry=options)
+    cache = BlobCache(options.cache_path())
+    assert cache.prune(0) == (0, 0)  # held while the image lives
+    del image
+    gc.collect()
+    assert cache.prune(0)[0] > 0 and cache.usage() == (0, 0)
 
 
 def test_list_tags_follows_link_pages(
