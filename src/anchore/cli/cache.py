@@ -3,7 +3,7 @@
 ``anchore cache info`` prints where the cache is, how many blobs and bytes it holds;
 ``anchore cache prune [--max-size SIZE]`` removes the least recently used blobs until
 at most SIZE remain (all of them without ``--max-size``). Blobs a pull is writing at
-that moment are left alone.
+that moment, and blobs an open image reads (in any process), are left alone.
 """
 
 from __future__ import annotations
@@ -96,8 +96,8 @@ def add_parsers(sub: Any) -> None:
         "prune",
         help="remove the least recently used blobs",
         description="Remove the least recently used blobs until at most --max-size remain "
-        "(without it: every blob no pull is writing now). Left-overs of pulls that died "
-        "a day ago go too.",
+        "(without it: every blob no pull is writing and no open image reads). Left-overs "
+        "of pulls that died a day ago go too.",
     )
     _cache_dir(prune)
     prune.add_argument(
