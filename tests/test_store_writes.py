@@ -5,6 +5,9 @@ cleaned, a hostile export cannot exhaust memory, and a full disk is a StoreError
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -14,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from anchore.vulns import Store, load
-from anchore.vulns.archive import export_store
-from anchore.vulns.errors import StoreBusyError, StoreError
+from anchore.vulns.archive import export_store, import_store
+from anchore.vulns.errors import StoreBusyError, StoreError, StoreFormatError
+from anchore.vulns.store import staged
 from testdata import GO_ZIP, PYPA_ZIP, SECDB
 
 #: holds the store's lock as ``db update`` does, having loaded argv[2] into the stage
@@ -124,6 +128,125 @@ def test_cli_db_load_in_two_processes_during_an_update(db):
         assert all(store.covers(e) for e in ("PyPI", "Go", "Alpine:v3.10", "Alpine:v3.11"))
 
 
+# ---------------------------------------------------------------- the swapped file
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.fixture
+def umask022():
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def test_an_update_keeps_the_store_mode(db, umask022):
+    os.chmod(db, 0o640)
+    with staged(db) as stage:
+        load(stage, GO_ZIP)
+    assert _mode(db) == 0o640
+    new = db.with_name("new.sqlite")
+    with staged(new) as stage:
+        load(stage, GO_ZIP)
+    assert _mode(new) == 0o644  # a new store as open() makes files, not private
+
+
+def test_export_and_import_files_are_not_private(db, tmp_path, umask022):
+    out = tmp_path / "out" / "vulns.tar.zst"
+    export_store(db, out)
+    assert _mode(out) == 0o644
+    target = tmp_path / "target.sqlite"
+    load(target, GO_ZIP)
+    os.chmod(target, 0o664)
+    import_store(out, target)
+    assert _mode(target) == 0o664
+    assert _covers(target) == {"Alpine:v3.10"}
+
+
+def test_a_symlinked_store_is_updated_where_it_lives(db, tmp_path):
+    link = tmp_path / "links" / "vulns.sqlite"
+    link.parent.mkdir()
+    link.symlink_to(db)
+    with staged(link) as stage:
+        load(stage, GO_ZIP)
+    assert link.is_symlink() and os.readlink(link) == str(db)
+    assert _covers(db) == {"Go", "Alpine:v3.10"}
+    exported = tmp_path / "e.tar.zst"
+    export_store(db, exported)
+    load(db, PYPA_ZIP)
+    import_store(exported, link)
+    assert link.is_symlink() and _covers(db) == {"Go", "Alpine:v3.10"}
+    assert sorted(p.name for p in link.parent.iterdir()) == ["vulns.sqlite"]
+
+
+def test_the_new_store_is_flushed_before_and_after_the_swap(db, monkeypatch):
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
+    with staged(db) as stage:
+        load(stage, GO_ZIP)
+    assert len(synced) >= 2  # the file, then its directory
+
+
+def test_what_a_killed_writer_left_is_removed_under_the_lock(db):
+    left = [db.with_name(f".{db.name}.dead{suffix}") for suffix in (".staged", ".staged-journal")]
+    old_import = db.with_name(f".{db.name}.old.import")
+    new_import = db.with_name(f".{db.name}.new.import")  # another import being extracted
+    other = db.with_name(".other.sqlite.x.staged")  # another store's
+    for path in (*left, old_import, new_import, other):
+        path.write_bytes(b"x" * 100)
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old_import, (hours_ago, hours_ago))
+    with staged(db):
+        pass
+    assert not any(p.exists() for p in (*left, old_import))
+    assert new_import.exists() and other.exists()
+
+
+def test_staged_without_copy_starts_empty_and_still_refuses_a_foreign_file(db, tmp_path):
+    with staged(db, copy=False) as stage:
+        assert len(stage) == 0 and not stage.covers("Alpine:v3.10")
+        load(stage, GO_ZIP)
+    assert _covers(db) == {"Go"}
+    foreign = tmp_path / "notes.txt"
+    foreign.write_text("not a store\n" * 200)
+    with pytest.raises(StoreFormatError), staged(foreign, copy=False):
+        pass
+    assert foreign.read_text() == "not a store\n" * 200
+
+
+def test_import_does_not_copy_the_store_it_replaces(db, tmp_path, monkeypatch):
+    exported = tmp_path / "e.tar.zst"
+    export_store(db, exported)
+    load(db, GO_ZIP)
+    copies: list[object] = []
+    real_backup = sqlite3.Connection.backup
+
+    class Counting(sqlite3.Connection):
+        def backup(self, *args, **kwargs):  # type: ignore[override]
+            copies.append(args)
+            return real_backup(self, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", _factory(sqlite3.connect, Counting))
+    with staged(db):  # the counting works: an update copies the store once
+        pass
+    assert len(copies) == 1
+    copies.clear()
+    import_store(exported, db)
+    assert copies == []
+    assert _covers(db) == {"Alpine:v3.10"}
+
+
+def _factory(connect, cls):
+    def wrapped(*args, **kwargs):
+        kwargs.setdefault("factory", cls)
+        return connect(*args, **kwargs)
+
+    return wrapped
+
+
 # ---------------------------------------------------------------- a full disk
 #: runs argv[1] with files limited to argv[2] bytes (EFBIG: what a full disk gives SQLite)
 FULL_DISK = """
@@ -149,7 +272,7 @@ else:
 """
 
 
-@pytest.mark.parametrize("what", ["load"])
+@pytest.mark.parametrize("what", ["load", "stage"])
 def test_a_full_disk_is_a_store_error_naming_the_store(db, tmp_path, what):
     if what == "import":
         feed = tmp_path / "e.tar.zst"

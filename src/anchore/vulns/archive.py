@@ -37,8 +37,7 @@ import re
 import sqlite3
 import sys
 import tarfile
-import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -53,7 +52,9 @@ from anchore.vulns.store import (
     Store,
     StoreLike,
     default_path,
+    fsync_path,
     staged,
+    temp_beside,
     using_store,
 )
 
@@ -124,17 +125,8 @@ def _anchore_version() -> str:
     return str(sys.modules["anchore"].__version__)
 
 
-@contextlib.contextmanager
-def _temp_beside(path: Path, suffix: str) -> Iterator[Path]:
-    """A temporary file in ``path``'s directory (so os.replace is atomic), removed unless moved."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+#: a temporary file beside the target, created as open() would (not private)
+_temp_beside = temp_beside
 
 
 def _digest(path: Path) -> tuple[int, str]:
@@ -185,7 +177,10 @@ def export_store(store: StoreLike | None, path: str | os.PathLike[str]) -> Archi
                 sha256=sha,
             )
             _write(part, info, snapshot)
+            fsync_path(part)
             os.replace(part, out)
+        with contextlib.suppress(OSError):
+            fsync_path(out.parent)
     except OSError as exc:
         raise StoreError(f"{out}: cannot write the export: {exc}", source=out) from None
     return info
@@ -242,18 +237,22 @@ def import_store(
     that is not a store is refused (:class:`StoreFormatError`), not overwritten.
     """
     source = Path(path)
-    target = Path(store_path) if store_path is not None else default_path()
+    named = Path(store_path) if store_path is not None else default_path()
     limits = limits or Limits()
     try:
+        named.parent.mkdir(parents=True, exist_ok=True)
+        # a symlinked store: the payload goes beside the file it names (same filesystem)
+        target = Path(os.path.realpath(named))
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StoreError(f"{target}: cannot create the store: {exc}", source=target) from None
+        raise StoreError(f"{named}: cannot create the store: {exc}", source=named) from None
     with _temp_beside(target, ".import") as payload:
         info = _extract(source, payload, limits)
         _check_store(source, payload, info)
-        with staged(target, wait=wait) as copy:
-            copy.close()
-            os.replace(payload, copy.path)
+        # copy=False: the current store is replaced whole, copying it would be wasted
+        with staged(target, wait=wait, copy=False) as stage:
+            stage.close()
+            os.replace(payload, stage.path)
     return info
 
 

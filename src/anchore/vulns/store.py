@@ -22,11 +22,13 @@ from __future__ import annotations
 import contextlib
 import datetime
 import fcntl
+import glob
 import json
 import os
+import secrets
 import shlex
 import sqlite3
-import tempfile
+import stat
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -58,6 +60,7 @@ __all__ = [
     "load_hint",
     "open_store",
     "staged",
+    "temp_beside",
     "using_store",
 ]
 
@@ -719,43 +722,130 @@ def _real(path: Path) -> Path:
 
 
 @contextlib.contextmanager
+def temp_beside(path: Path, suffix: str) -> Iterator[Path]:
+    """A new file ``.<name>.<random><suffix>`` in ``path``'s directory (so ``os.replace``
+    onto ``path`` is atomic), removed unless moved away. Created as ``open()`` would
+    (0o666 less the umask), not private like ``mkstemp``'s: it becomes a shared file."""
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}{suffix}")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            break
+        except FileExistsError:
+            continue
+    else:  # pragma: no cover - 100 random names all taken
+        raise StoreError(f"{path}: cannot create a temporary file beside it", source=path)
+    try:
+        yield tmp
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file's (or a directory's) content to the disk: before a rename makes it the
+    store, and after (the directory), so a power loss leaves the old store or the new."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+#: an ``.import`` file older than this is left from a crash (one in use is being written)
+_STALE_IMPORT_SECONDS = 3600.0
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Delete what a killed writer left beside the store. Called holding the lock: only a
+    holder writes ``.staged`` files, so any there now is a dead one's; an ``.import``
+    file is written before the lock is taken, so only an old one is removed."""
+    pattern = glob.escape(f".{target.name}.")
+    now = time.time()
+    for leftover in target.parent.glob(pattern + "*.staged*"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+    for leftover in target.parent.glob(pattern + "*.import"):
+        with contextlib.suppress(OSError):
+            if now - leftover.stat().st_mtime > _STALE_IMPORT_SECONDS:
+                leftover.unlink()
+
+
+def _settle(tmp: Path, like: os.stat_result | None) -> None:
+    """Give the new store the old one's permissions (and owner, as root), and flush it."""
+    if like is not None:
+        os.chmod(tmp, stat.S_IMODE(like.st_mode))
+        if os.geteuid() == 0 and (like.st_uid, like.st_gid) != (os.getuid(), os.getgid()):
+            with contextlib.suppress(OSError):
+                os.chown(tmp, like.st_uid, like.st_gid)
+    fsync_path(tmp)
+
+
+@contextlib.contextmanager
 def staged(
-    path: str | os.PathLike[str] | None = None, *, wait: float = STAGE_LOCK_SECONDS
+    path: str | os.PathLike[str] | None = None,
+    *,
+    wait: float = STAGE_LOCK_SECONDS,
+    copy: bool = True,
 ) -> Iterator[Store]:
     """A copy of the store at ``path`` (None: the default store) to change as a whole.
 
     The copy lives beside the store and replaces it (``os.replace``) only when the
     ``with`` block ends without an exception: readers see the old store or the new
     one, never a half-loaded one, and a failure or an interruption leaves the store
-    as it was (the copy is deleted). A missing store is staged empty. One writer at
-    a time: another waits up to ``wait`` seconds, then :class:`StoreBusyError`.
+    as it was (the copy is deleted). A missing store is staged empty; with
+    ``copy=False`` the stage starts empty anyway (an import replaces it whole). One
+    writer at a time: another :func:`staged` or :meth:`Store.load` waits up to
+    ``wait`` seconds, then :class:`StoreBusyError`. The new file keeps the old one's
+    permissions; a symlinked store path keeps its link (the file it names is
+    replaced); the new file is flushed to disk before the swap.
     """
-    target = Path(path) if path is not None else default_path()
+    named = Path(path) if path is not None else default_path()
     try:
+        named.parent.mkdir(parents=True, exist_ok=True)
+        target = _real(named)
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StoreError(f"{target}: cannot create the store: {exc}", source=target) from None
+        raise StoreError(f"{named}: cannot create the store: {exc}", source=named) from None
     with _store_lock(target, wait):
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".staged")
-        os.close(fd)
-        copy: Store | None = None
+        _remove_leftovers(target)
+        with temp_beside(target, ".staged") as tmp:
+            stage: Store | None = None
+            like: os.stat_result | None = None
+            try:
+                if target.exists():
+                    with Store(target) as current:  # refuses a file that is not a store
+                        like = os.stat(target)
+                        if copy and current._db is not None:
+                            _backup(current._db, tmp, target)
+                stage = Store(tmp, create=True)
+                stage._shared = False  # its own writes need no lock: we hold the store's
+                yield stage
+            finally:
+                if stage is not None:
+                    stage.close()
+                for journal in ("-journal", "-wal", "-shm"):  # left by a failed copy
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(f"{tmp}{journal}")
+            try:
+                _settle(tmp, like)
+                os.replace(tmp, target)
+            except OSError as exc:
+                raise StoreError(
+                    f"{named}: cannot replace the store: {exc}", source=named
+                ) from None
+        with contextlib.suppress(OSError):
+            fsync_path(target.parent)
+
+
+def _backup(db: sqlite3.Connection, tmp: Path, target: Path) -> None:
+    try:
+        dest = sqlite3.connect(tmp)
         try:
-            if target.exists():
-                with Store(target) as current:  # refuses a file that is not a store
-                    if current._db is not None:
-                        dest = sqlite3.connect(tmp)
-                        try:
-                            current._db.backup(dest)
-                        finally:
-                            dest.close()
-            copy = Store(tmp, create=True)
-            copy._shared = False  # its own writes need no lock: we hold the store's
-            yield copy
-            copy.close()
-            os.replace(tmp, target)
-        except BaseException:
-            if copy is not None:
-                copy.close()
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+            db.backup(dest)
+        finally:
+            dest.close()
+    except sqlite3.Error as exc:
+        raise StoreError(
+            f"{target}: cannot copy the store to stage it: {exc}", source=target
+        ) from None
