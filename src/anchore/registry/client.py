@@ -17,7 +17,6 @@ from pathlib import Path
 import attrs
 
 from anchore.errors import DigestMismatchError
-from anchore.net import ClientOptions, HttpClient
 from anchore.registry.cache import BlobCache
 from anchore.registry.digests import algorithm_of, digest_of
 from anchore.registry.errors import (
@@ -29,6 +28,7 @@ from anchore.registry.keychain import Keychain
 from anchore.registry.options import RegistryOptions
 from anchore.registry.reference import Reference
 from anchore.registry.session import RegistrySession
+from anchore.registry.transport import http_client
 
 __all__ = ["MANIFEST_TYPES", "Manifest", "RegistryClient"]
 
@@ -83,16 +83,7 @@ class RegistryClient:
     def __init__(self, options: RegistryOptions | None = None) -> None:
         self.options = options or RegistryOptions()
         o = self.options
-        self._http = HttpClient(
-            ClientOptions(
-                ca_bundle=o.ca_bundle,
-                verify_tls=o.verify_tls,
-                insecure_hosts=frozenset(o.insecure_registries),
-                timeout=o.timeout,
-                retries=o.retries,
-                environ=o.environ,
-            )
-        )
+        self._http = http_client(o)
         self._keychain = Keychain(o)
         self._sessions: dict[str, RegistrySession] = {}
         self._lock = threading.Lock()
