@@ -5,20 +5,24 @@ cleaned, a hostile export cannot exhaust memory, and a full disk is a StoreError
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import stat
 import subprocess
 import sys
+import tarfile
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
+import zstandard
 
 from anchore.vulns import Store, load
-from anchore.vulns.archive import export_store, import_store
-from anchore.vulns.errors import StoreBusyError, StoreError, StoreFormatError
+from anchore.vulns.archive import HEADER_NAME, export_store, import_store
+from anchore.vulns.errors import StoreArchiveError, StoreBusyError, StoreError, StoreFormatError
 from anchore.vulns.store import staged
 from testdata import GO_ZIP, PYPA_ZIP, SECDB
 
@@ -245,6 +249,81 @@ def _factory(connect, cls):
         return connect(*args, **kwargs)
 
     return wrapped
+
+
+# ---------------------------------------------------------------- hostile exports
+def _ustar(name: bytes, size: int, kind: bytes) -> bytes:
+    """One tar header block, by hand: tarfile would not write a lying size."""
+    block = bytearray(512)
+    block[0 : len(name)] = name
+    block[100:108] = b"0000644\0"
+    block[108:116] = block[116:124] = b"0000000\0"
+    block[124:136] = b"%011o\0" % size
+    block[136:148] = b"00000000000\0"
+    block[156:157] = kind
+    block[257:265] = b"ustar\x0000"
+    block[148:156] = b"        "
+    block[148:156] = b"%06o\0 " % sum(block)
+    return bytes(block)
+
+
+def _bomb(path: Path, kind: bytes, size: int) -> Path:
+    """A tiny .tar.zst whose first tar header declares ``size`` bytes of pax or long name."""
+    with open(path, "wb") as fh, zstandard.ZstdCompressor(level=3).stream_writer(fh) as out:
+        out.write(_ustar(b"././@PaxHeader" if kind == b"x" else b"././@LongLink", size, kind))
+        record = b"%d comment=" % size if kind == b"x" else b""
+        out.write(record)
+        chunk, left = b"a" * (1 << 20), size - len(record)
+        while left > 0:
+            out.write(chunk[: min(left, len(chunk))])
+            left -= len(chunk)
+        out.write(b"\0" * (-size % 512) + b"\0" * 1024)
+    return path
+
+
+@pytest.mark.parametrize("kind", [b"x", b"L"], ids=["pax", "gnu-longname"])
+def test_an_oversized_tar_header_is_refused_in_bounded_memory(db, tmp_path, kind):
+    bomb = _bomb(tmp_path / "bomb.tar.zst", kind, 64 << 20)
+    assert bomb.stat().st_size < 64 << 10  # a few KiB on disk
+    before = db.read_bytes()
+    tracemalloc.start()
+    try:
+        with pytest.raises(StoreArchiveError) as raised:
+            import_store(bomb, db)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # before this bound, tarfile read the whole declared header into memory
+    assert peak < 16 << 20, f"{peak} bytes allocated for a {bomb.stat().st_size}-byte file"
+    assert str(raised.value).startswith(f"{bomb}: more than ")
+    assert "oversized tar headers" in str(raised.value)
+    assert db.read_bytes() == before
+    assert not [p for p in db.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_a_small_pax_header_is_still_read(db, tmp_path):
+    """GNU tar writes pax headers (long mtimes...): small ones stay accepted."""
+    exported = tmp_path / "e.tar.zst"
+    export_store(db, exported)
+    with zstandard.ZstdDecompressor().stream_reader(open(exported, "rb")) as r:
+        raw = r.read()
+    members = []
+    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+        for m in tar:
+            data = tar.extractfile(m)
+            assert data is not None
+            members.append((m, data.read()))
+    remade = tmp_path / "remade.tar.zst"
+    with (
+        open(remade, "wb") as fh,
+        zstandard.ZstdCompressor().stream_writer(fh) as out,
+        tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for m, data in members:
+            m.pax_headers = {"comment": "x" * 4000}
+            tar.addfile(m, io.BytesIO(data))
+    assert members[0][0].name == HEADER_NAME
+    assert import_store(remade, tmp_path / "new.sqlite").advisories == len(Store(db))
 
 
 # ---------------------------------------------------------------- a full disk

@@ -22,7 +22,10 @@ an export, a truncated or corrupt one, a header of the wrong shape, a store
 schema newer than this anchore reads (an older one is migrated when opened), a
 store whose size, checksum, advisory count or coverage is not what the header
 says, a payload larger than the header declares or than
-``Limits.max_compression_ratio`` times the file (a decompression bomb).
+``Limits.max_compression_ratio`` times the file (a decompression bomb), tar
+headers larger than an export's (``tarfile`` would read a pax or GNU long-name
+header whole into memory: what it may read before each member is checked is
+bounded, so a tiny file cannot make it allocate gigabytes).
 """
 
 from __future__ import annotations
@@ -260,6 +263,37 @@ def _fail(source: Path, problem: str) -> StoreArchiveError:
     return StoreArchiveError(f"{source}: {problem}", source=source)
 
 
+class _Budget:
+    """The decompressed stream, refusing to give ``tarfile`` more than ``limit`` bytes.
+
+    ``tarfile`` reads a pax or GNU long-name header into memory whole before it
+    returns the member it describes, so the size checks come too late for those:
+    the limit is raised member by member, only once each member was checked.
+    """
+
+    def __init__(self, source: Path, raw: IO[bytes], limit: int) -> None:
+        self.source, self.raw, self.limit, self.used = source, raw, limit, 0
+        self.what = f"before its {HEADER_NAME}"
+
+    def allow(self, more: int, what: str) -> None:
+        self.limit, self.what = self.used + more + _SLACK, what
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size if 0 <= size <= _CHUNK else _CHUNK)
+        self.used += len(data)
+        if self.used > self.limit:
+            raise _fail(
+                self.source,
+                f"more than {self.limit} bytes of tar data {self.what} (oversized tar headers: "
+                "not an export, or a hostile one)",
+            )
+        return data
+
+
+#: what tarfile reads ahead, and the tar blocks around a member (header, padding, end)
+_SLACK = 4 * tarfile.RECORDSIZE
+
+
 def _extract(source: Path, payload: Path, limits: Limits) -> ArchiveInfo:
     """Read the header, then stream the store file into ``payload``, checking both."""
     try:
@@ -286,10 +320,12 @@ def _extract(source: Path, payload: Path, limits: Limits) -> ArchiveInfo:
         decompressor = zstandard.ZstdDecompressor(max_window_size=_MAX_WINDOW)
         # several frames (pzstd, concatenated streams) read as one stream
         reader = decompressor.stream_reader(fh, read_across_frames=True)
+        budget = _Budget(source, reader, _MAX_HEADER_BYTES + _SLACK)
         try:
-            with tarfile.open(fileobj=reader, mode="r|") as tar:
-                info = _header(source, tar, compressed, limits)
-                _payload(source, tar, info, payload)
+            # typeshed wants an IO; tarfile's stream mode only calls read()
+            with tarfile.open(fileobj=budget, mode="r|") as tar:  # type: ignore[call-overload]
+                info = _header(source, tar, compressed, limits, budget)
+                _payload(source, tar, info, payload, budget)
                 if tar.next() is not None:
                     raise _fail(source, f"holds more than {HEADER_NAME} and {PAYLOAD_NAME}")
             _trailer(source, reader)
@@ -315,10 +351,14 @@ def _member(source: Path, tar: tarfile.TarFile, name: str) -> tarfile.TarInfo:
     return member
 
 
-def _header(source: Path, tar: tarfile.TarFile, compressed: int, limits: Limits) -> ArchiveInfo:
+def _header(
+    source: Path, tar: tarfile.TarFile, compressed: int, limits: Limits, budget: _Budget
+) -> ArchiveInfo:
     member = _member(source, tar, HEADER_NAME)
     if member.size > _MAX_HEADER_BYTES:
         raise _fail(source, f"its header is {member.size} bytes, more than a header holds")
+    # the header's data, then the store member's tar headers (as small as the first's)
+    budget.allow(member.size + _MAX_HEADER_BYTES, f"before its {PAYLOAD_NAME}")
     data = tar.extractfile(member)
     assert data is not None  # a regular file
     raw = data.read()
@@ -400,7 +440,13 @@ def _read_header(source: Path, header: object) -> ArchiveInfo:
     )
 
 
-def _payload(source: Path, tar: tarfile.TarFile, info: ArchiveInfo, payload: Path) -> None:
+def _payload(
+    source: Path,
+    tar: tarfile.TarFile,
+    info: ArchiveInfo,
+    payload: Path,
+    budget: _Budget,
+) -> None:
     """Stream the store member into ``payload``: exactly the size the header declares."""
     member = _member(source, tar, PAYLOAD_NAME)
     if member.size != info.size:
@@ -409,6 +455,7 @@ def _payload(source: Path, tar: tarfile.TarFile, info: ArchiveInfo, payload: Pat
             f"its store is {member.size} bytes in the tar but {info.size} in the header "
             "(a corrupt or altered export)",
         )
+    budget.allow(member.size + _MAX_TRAILER_BYTES, f"after its {PAYLOAD_NAME}")
     data = tar.extractfile(member)
     assert data is not None
     sha, size = hashlib.sha256(), 0
