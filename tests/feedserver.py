@@ -27,6 +27,7 @@ import http.server
 import json
 import os
 import threading
+import urllib.parse
 import zipfile
 from pathlib import Path
 
@@ -141,7 +142,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._log(status, len(data))
 
     def _answer(self, body: bool) -> None:
-        path = self.path.split("?", 1)[0]
+        path = urllib.parse.unquote(self.path.split("?", 1)[0])  # GitHub%20Actions
         failure = self.server.fail.get(path)
         if failure == "500":
             self._plain(500, "injected failure")

@@ -23,7 +23,7 @@ import pytest
 
 from anchore.analysis.model import Analysis, Distro, Package
 from anchore.vulns import load, match
-from anchore.vulns.errors import MalformedRecordError
+from anchore.vulns.errors import FeedDownloadError, MalformedRecordError
 from anchore.vulns.osv import parse_osv
 from anchore.vulns.sources import osv_files
 from anchore.vulns.store import Store
@@ -242,3 +242,36 @@ def test_the_newer_record_wins_whatever_its_time_form(tmp_path, first, second, k
         advisory = store.get("PYSEC-0000-1")
         assert advisory is not None
         assert advisory.affected[0].ranges[0]["events"][1] == {"fixed": kept}
+
+
+# ---------------------------------------------------------------- 4. hostile indexes
+@pytest.mark.parametrize("line", ["../../../escaped", "..", "a/../../../escaped", "x\\..\\y"])
+def test_a_hostile_ecosystems_txt_writes_nothing_outside_the_download_directory(
+    server, client, tmp_path, line
+):
+    (server.root / "osv" / "ecosystems.txt").write_text(f"Go\n{line}\n")
+    db = tmp_path / "s" / "vulns.sqlite"
+    with pytest.raises(FeedDownloadError, match="not an ecosystem name"):
+        update(db, feeds=["osv:*"], mirrors=server.mirrors(), client=client)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+    assert not list(tmp_path.rglob("escaped*")) and not list(tmp_path.rglob("all.zip"))
+
+
+def test_an_ecosystem_with_a_space_is_fetched_by_its_quoted_url(server, client, tmp_path):
+    """OSV lists ``GitHub Actions``: its URL has ``%20``, its name stays as listed."""
+    shutil.copytree(server.root / "osv" / "Go", server.root / "osv" / "GitHub Actions")
+    (server.root / "osv" / "ecosystems.txt").write_text("GitHub Actions\nGo\ncrates.io\n")
+    db = tmp_path / "vulns.sqlite"
+    report = update(db, feeds=["osv:GitHub Actions"], mirrors=server.mirrors(), client=client)
+    (file,) = report.files
+    assert file.outcome == "loaded" and file.name == "GitHub Actions/all.zip"
+    assert file.url.endswith("/osv/GitHub%20Actions/all.zip")
+
+
+def test_the_alpine_index_gives_a_bounded_number_of_releases(server, client, tmp_path):
+    links = "".join(f'<a href="v3.{i}/">v3.{i}/</a>\n' for i in range(5000))
+    (server.root / "alpine" / "index.html").write_text(f"<html><pre>{links}</pre></html>")
+    with pytest.raises(FeedDownloadError, match="releases"):
+        update(tmp_path / "v.sqlite", feeds=["alpine-secdb"], mirrors=server.mirrors(),
+               client=client)  # fmt: skip
+    assert len(server.log) == 1  # the index, and no release's file

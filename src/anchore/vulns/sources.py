@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html.parser
 import re
+import urllib.parse
 from collections.abc import Callable, Sequence
 
 import attrs
@@ -110,6 +111,10 @@ def matched_osv_ecosystems() -> frozenset[str]:
     return frozenset(names)
 
 
+#: an ecosystem OSV lists, as a safe path segment (``crates.io``, ``GitHub Actions``,
+#: ``Rocky Linux``); ``Debian:12``-style sub-ecosystems are left out before
+_ECOSYSTEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._+-]{0,63}")
+
 #: OSV ecosystems whose distro publishes the feed we read instead (its name)
 DISTRO_EXPORTS = {"Debian": "debian-tracker", "Alpine": "alpine-secdb"}
 
@@ -127,6 +132,13 @@ def osv_files(base_url: str, fetch: Fetch) -> Sequence[FeedFile]:
     url = f"{base_url}/ecosystems.txt"
     listed = [line.strip() for line in _text(fetch, url).splitlines()]
     names = sorted({n for n in listed if n and ":" not in n})
+    for name in names:  # it becomes a directory of our download folder: one safe segment
+        if not _ECOSYSTEM.fullmatch(name) or ".." in name:
+            raise FeedError(
+                f"{url}: lists {name[:80]!r}, which is not an ecosystem name "
+                "(letters, digits, spaces, '.', '_', '+', '-'); refusing the list",
+                source=url,
+            )
     if not names:
         raise FeedError(f"{url}: lists no ecosystem", source=url)
     matched = matched_osv_ecosystems()
@@ -142,9 +154,7 @@ def osv_files(base_url: str, fetch: Fetch) -> Sequence[FeedFile]:
 
 def _quote(segment: str) -> str:
     """A path segment as a URL has it (``GitHub Actions`` is ``GitHub%20Actions``)."""
-    from urllib.parse import quote
-
-    return quote(segment, safe="")
+    return urllib.parse.quote(segment, safe="")
 
 
 def debian_files(base_url: str, fetch: Fetch) -> Sequence[FeedFile]:
@@ -164,7 +174,9 @@ class _Links(html.parser.HTMLParser):
 
 #: a release directory of the secdb index (``v3.18/``); ``edge/`` is left out: no
 #: image's ``VERSION_ID`` names it as a release we match
-_ALPINE_RELEASE = re.compile(r"^v\d+\.\d+/?$")
+_ALPINE_RELEASE = re.compile(r"^v\d{1,3}\.\d{1,3}/?$")
+#: more releases than Alpine will ever have (about 30 in 2026): a bound on the files
+_MAX_RELEASES = 200
 
 
 def alpine_files(base_url: str, fetch: Fetch) -> Sequence[FeedFile]:
@@ -179,6 +191,12 @@ def alpine_files(base_url: str, fetch: Fetch) -> Sequence[FeedFile]:
     )
     if not releases:
         raise FeedError(f"{url}: the index lists no release directory (v3.x/)", source=url)
+    if len(releases) > _MAX_RELEASES:
+        raise FeedError(
+            f"{url}: the index lists {len(releases)} releases, more than {_MAX_RELEASES}: "
+            "not the secdb's index",
+            source=url,
+        )
     return [
         FeedFile(f"{base_url}/{release}/{repo}.json", f"{release}/{repo}.json", required=required)
         for release in releases

@@ -363,7 +363,7 @@ class _Updater:
 
         known = self.stage.feed_file(file.url)
         validators = Validators(known.etag, known.last_modified) if known and conditional else None
-        dest = os.path.join(folder, *file.name.split("/"))
+        dest = _child(folder, file.name, feed, file.url)
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         try:
             got = self.client.download(file.url, dest, validators=validators)
@@ -404,6 +404,25 @@ class _Updater:
             return self.stage.load_read(reader, path, source=feed, feed=url)
         except (FeedError, OSError) as exc:
             raise _download_error(feed, url, exc) from exc
+
+
+def _child(folder: str, name: str, feed: str, url: str) -> str:
+    """Where a feed file named ``name`` is downloaded: a path under ``folder``, checked
+    (a reader's or a published index's name like ``../x`` must not write elsewhere)."""
+    parts = name.split("/")
+    if any(p in ("", ".", "..") or "\\" in p or "\0" in p for p in parts):
+        raise FeedDownloadError(
+            f"{feed}: {url}: the file name {name[:80]!r} is not a relative path "
+            "of plain names; refusing to write it",
+            source=url,
+        )
+    dest = os.path.join(folder, *parts)
+    root = os.path.realpath(folder)
+    if os.path.commonpath([root, os.path.realpath(dest)]) != root:
+        raise FeedDownloadError(
+            f"{feed}: {url}: {name[:80]!r} would be written outside {folder}", source=url
+        )
+    return dest
 
 
 def _download_error(feed: str, url: str, exc: BaseException) -> FeedDownloadError:
