@@ -351,7 +351,7 @@ else:
 """
 
 
-@pytest.mark.parametrize("what", ["load", "stage"])
+@pytest.mark.parametrize("what", ["load", "stage", "import"])
 def test_a_full_disk_is_a_store_error_naming_the_store(db, tmp_path, what):
     if what == "import":
         feed = tmp_path / "e.tar.zst"

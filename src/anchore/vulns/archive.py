@@ -250,7 +250,7 @@ def import_store(
     except OSError as exc:
         raise StoreError(f"{named}: cannot create the store: {exc}", source=named) from None
     with _temp_beside(target, ".import") as payload:
-        info = _extract(source, payload, limits)
+        info = _extract(source, payload, limits, named)
         _check_store(source, payload, info)
         # copy=False: the current store is replaced whole, copying it would be wasted
         with staged(target, wait=wait, copy=False) as stage:
@@ -294,7 +294,7 @@ class _Budget:
 _SLACK = 4 * tarfile.RECORDSIZE
 
 
-def _extract(source: Path, payload: Path, limits: Limits) -> ArchiveInfo:
+def _extract(source: Path, payload: Path, limits: Limits, target: Path) -> ArchiveInfo:
     """Read the header, then stream the store file into ``payload``, checking both."""
     try:
         fh = open(source, "rb")  # noqa: SIM115 - closed below, errors mapped
@@ -325,7 +325,7 @@ def _extract(source: Path, payload: Path, limits: Limits) -> ArchiveInfo:
             # typeshed wants an IO; tarfile's stream mode only calls read()
             with tarfile.open(fileobj=budget, mode="r|") as tar:  # type: ignore[call-overload]
                 info = _header(source, tar, compressed, limits, budget)
-                _payload(source, tar, info, payload, budget)
+                _payload(source, tar, info, payload, budget, target)
                 if tar.next() is not None:
                     raise _fail(source, f"holds more than {HEADER_NAME} and {PAYLOAD_NAME}")
             _trailer(source, reader)
@@ -446,6 +446,7 @@ def _payload(
     info: ArchiveInfo,
     payload: Path,
     budget: _Budget,
+    target: Path,
 ) -> None:
     """Stream the store member into ``payload``: exactly the size the header declares."""
     member = _member(source, tar, PAYLOAD_NAME)
@@ -463,7 +464,14 @@ def _payload(
         while chunk := data.read(_CHUNK):
             size += len(chunk)
             sha.update(chunk)
-            out.write(chunk)
+            try:
+                out.write(chunk)
+            except OSError as exc:  # a full disk is the store's problem, not the export's
+                raise StoreError(
+                    f"{target}: cannot write the imported store beside it: {exc.strerror}; "
+                    "it was left as it was",
+                    source=target,
+                ) from None
     if size != info.size:
         raise _fail(source, f"truncated: its store ends after {size} of {info.size} bytes")
     if sha.hexdigest() != info.sha256:
