@@ -8,6 +8,7 @@ loads, the second transfers nothing, a failing feed leaves the store as it was.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from anchore import plugins
 from anchore.cli import main
 from anchore.errors import ExitCode
 from anchore.vulns import Store, load
@@ -368,3 +370,38 @@ def test_import_store_is_what_db_import_runs(loaded, tmp_path, capsys):
     assert run(capsys, "db", "--db", str(loaded), "export", str(archive))[0] == ExitCode.OK
     info = import_store(archive, tmp_path / "api.sqlite")
     assert info.advisories == 6153 and set(info.coverage) == {"Go", "Alpine:v3.10"}
+
+
+class _HalfFeed:
+    """A plugin reader with a base URL but no ``files``: update() cannot download it."""
+
+    name = "half"
+    base_url = "https://feeds.example/half"
+
+    def detect(self, path):
+        return False
+
+    def read(self, path, report):
+        return iter(())
+
+
+class _HalfPlugin:
+    @plugins.hookimpl
+    def anchore_vulnerability_feeds(self):
+        return [_HalfFeed()]
+
+
+def test_mirror_names_only_feeds_update_downloads(tmp_path, capsys, monkeypatch):
+    """The CLI asks update's own test of a downloadable feed: a --mirror for a feed
+    update() would skip is a usage error, not silently ignored."""
+    registry = plugins.Registry.load(entry_points=False)
+    registry.register(_HalfPlugin(), "half")
+    monkeypatch.setattr(plugins.registry, "_default", registry)
+    called: list[object] = []
+    engine = importlib.import_module("anchore.vulns.update")  # the package exports update()
+    monkeypatch.setattr(engine, "update", lambda *a, **k: called.append(k))
+    db = str(tmp_path / "s.sqlite")
+    code, out, err = run(capsys, "db", "update", "--db", db, "--mirror", "half=http://m/half")
+    assert (code, out, called) == (ExitCode.USAGE_ERROR, "", [])
+    assert "--mirror 'half=http://m/half': no feed named 'half'" in err
+    assert "osv" in err and "half," not in err

@@ -121,9 +121,10 @@ def _db_update(args: argparse.Namespace, db: str | None) -> ExitCode:
     from anchore.vulns.errors import FeedDownloadError, UnknownFeedError
     from anchore.vulns.load import readers
     from anchore.vulns.store import default_path
-    from anchore.vulns.update import update
+    from anchore.vulns.update import _downloadable, update
 
-    downloadable = [r.name for r in readers() if isinstance(getattr(r, "base_url", None), str)]
+    # the feeds update() itself would download: --mirror for any other would be ignored
+    downloadable = [r.name for r in readers() if _downloadable(r)]
     mirrors = _mirrors(args.mirror, downloadable)
     if args.ca_bundle is not None and not os.path.isfile(args.ca_bundle):
         raise UsageError(f"--ca-bundle {args.ca_bundle}: no such file")
