@@ -27,7 +27,7 @@ from anchore.vulns.errors import FeedDownloadError, MalformedRecordError
 from anchore.vulns.osv import parse_osv
 from anchore.vulns.sources import osv_files
 from anchore.vulns.store import Store
-from anchore.vulns.update import update
+from anchore.vulns.update import status, update
 from feedserver import EPOCH, FeedServer, build_feeds
 from test_vulns_update import LoopbackClient
 from testdata import DEBIAN_TRACKER, SECDB
@@ -275,3 +275,20 @@ def test_the_alpine_index_gives_a_bounded_number_of_releases(server, client, tmp
         update(tmp_path / "v.sqlite", feeds=["alpine-secdb"], mirrors=server.mirrors(),
                client=client)  # fmt: skip
     assert len(server.log) == 1  # the index, and no release's file
+
+
+# ---------------------------------------------------------------- 5. a feed's age
+def test_a_feed_is_as_old_as_its_oldest_file(server, client, tmp_path):
+    """Review B's stale.py: PyPI failing for weeks while Go succeeds (``--keep-going``,
+    or a cron job of ``--feed osv:Go``) must not read as a fresh ``osv``."""
+    db = tmp_path / "vulns.sqlite"
+    update(db, feeds=["osv"], mirrors=server.mirrors(), client=client)
+    long_ago = "2020-01-01T00:00:00+00:00"
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("UPDATE feed_files SET checked = ? WHERE name = 'PyPI/all.zip'", (long_ago,))
+    con.close()
+    update(db, feeds=["osv:Go"], mirrors=server.mirrors(), client=client)
+    (osv,) = [s for s in status(db) if s.feed == "osv"]
+    assert osv.checked is not None and osv.checked.isoformat() == long_ago
+    assert osv.oldest == "PyPI/all.zip"

@@ -108,13 +108,16 @@ class FeedStatus:
     feed: str
     #: the base URL it was last updated from (a mirror's, if one was used)
     base_url: str
-    #: when it was last checked with the server, and when its content last changed
+    #: when it was last checked with the server: its *least recently* checked file's
+    #: time (one fresh file must not hide a stale one), and when its content last changed
     checked: datetime.datetime | None
     changed: datetime.datetime | None
     files: int
     advisories: int
     #: the ecosystems it covers
     covers: tuple[str, ...]
+    #: the name of the file ``checked`` is the time of ("" when no file was downloaded)
+    oldest: str = ""
 
 
 @attrs.frozen
@@ -515,7 +518,9 @@ def _store_path(store: StoreLike) -> Path:
 
 
 def status(store: StoreLike | None = None) -> list[FeedStatus]:
-    """Each feed the store was updated from, with its age.
+    """Each feed the store was updated from, with its age: ``checked`` is when its
+    least recently checked file was (``oldest`` names it), so a feed with one file
+    failing for weeks reads as weeks old however fresh the others are.
 
     A feed read with ``anchore db load`` only (no download recorded) is listed with
     an empty ``base_url``, no ``checked`` time, and ``changed`` as its last load.
@@ -530,20 +535,26 @@ def status(store: StoreLike | None = None) -> list[FeedStatus]:
     for name in names:
         mine = [f for f in files if f.feed == name]
         newest = max(mine, key=lambda f: f.checked, default=None)
+        oldest = min(mine, key=lambda f: _time(f.checked) or _EPOCH, default=None)
         loads = [c.loaded for c in covered if c.reader == name and c.loaded]
         changed = [f.changed for f in mine] or loads
         out.append(
             FeedStatus(
                 feed=name,
                 base_url=newest.base_url if newest else "",
-                checked=_time(newest.checked) if newest else None,
+                checked=_time(oldest.checked) if oldest else None,
                 changed=_time(max(changed)) if changed else None,
                 files=len(mine),
                 advisories=counts.get(name, 0),
                 covers=tuple(sorted({c.ecosystem for c in covered if c.reader == name})),
+                oldest=oldest.name if oldest else "",
             )
         )
     return out
+
+
+#: what an unreadable check time counts as: the oldest possible
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 def _time(text: str) -> datetime.datetime | None:
