@@ -287,15 +287,20 @@ def test_connection_refused_fails_fast(make: Make) -> None:
     with pytest.raises(ConnectionFailedError) as caught:
         client.request("GET", url)
     assert caught.value.url == url and url in str(caught.value)
-    assert "refused" in str(caught.value)
+    assert "refused" in str(caught.value) and "cannot connect" in str(caught.value)
+    assert "timed out" not in str(caught.value)  # NewConnectionError is a ConnectTimeoutError
     assert client.waits == []  # type: ignore[attr-defined]  # nothing listens: no retry
 
 
 def test_plain_http_server_on_https_is_a_tls_error_at_once(server: Server, make: Make) -> None:
+    """The hint says what is wrong: the server speaks plain HTTP (not a CA to add)."""
     client = make(retries=3)
-    with pytest.raises(TlsError):
+    with pytest.raises(TlsError) as caught:
         client.request("GET", server.url("/v2/").replace("http://", "https://"))
     assert client.waits == []  # type: ignore[attr-defined]
+    assert caught.value.plain_http
+    assert "plain HTTP" in str(caught.value) and "--insecure-registry" in str(caught.value)
+    assert "ca_bundle" not in str(caught.value)
 
 
 def test_connection_reset_before_headers_is_retried(server: Server, make: Make) -> None:
@@ -419,7 +424,11 @@ def test_header_numbers_are_ascii_digits_only(value: str) -> None:
 @pytest.mark.parametrize(
     ("name", "head"),
     [
-        ("retry-after", b"HTTP/1.1 503 Busy\r\nRetry-After: \xb2\r\nContent-Length: 0\r\n\r\n"),
+        (
+            "retry-after",
+            b"HTTP/1.1 503 Busy\r\nRetry-After: \xb2\r\nContent-Length: 0\r\n"
+            b"Connection: close\r\n\r\n",
+        ),
         (
             "content-length",
             b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\nConnection: close\r\n\r\nab",
@@ -430,7 +439,7 @@ def test_hostile_header_digits_are_network_errors(
     name: str, head: bytes, make: Make, tmp_path: Path
 ) -> None:
     sock, url = raw_server(head)
-    client = make(retries=1)
+    client = make(retries=0)
     try:
         if name == "retry-after":
             with pytest.raises(HttpStatusError, match="503"):

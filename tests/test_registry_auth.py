@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -434,14 +435,32 @@ def test_loopback_registry_with_tls_keeps_https(tmp_path: Path) -> None:
         assert session.base_url == f"https://{registry.address}"
 
 
+class _Recording(HttpClient):
+    """An HttpClient noting every URL asked."""
+
+    def __init__(self, options: ClientOptions) -> None:
+        super().__init__(options)
+        self.asked: list[str] = []
+
+    def request(self, method: str, url: str, **kw: Any) -> Any:
+        self.asked.append(url)
+        return super().request(method, url, **kw)
+
+
 def test_untrusted_tls_is_a_tls_error_not_a_plain_http_retry(tmp_path: Path) -> None:
+    """A loopback registry that speaks TLS with a certificate we do not trust: the
+    server does speak TLS, so plain http is not tried; the error says --ca-bundle."""
     ca = TestCA(tmp_path / "ca")
     pem = ca.server()
     registry = FakeRegistry(content=CONTENT, tls=(str(pem.cert), str(pem.key)))
+    options = _options(tmp_path)
+    client = _Recording(ClientOptions(environ=options.environ, retries=0))
     with running(registry), pytest.raises(RegistryTLSError) as caught:
-        _manifest(_session(registry, _options(tmp_path)), reference="team/app:1.0")
+        session = RegistrySession(registry.address, options=options, client=client)
+        _manifest(session, reference="team/app:1.0")
     assert registry.address in str(caught.value) and "team/app:1.0" in str(caught.value)
-    assert "ca_bundle" in str(caught.value)  # the net error says how to trust a CA
+    assert "--ca-bundle" in str(caught.value)  # the net error says how to trust a CA
+    assert client.asked == [f"https://{registry.address}/v2/"]  # no http:// attempt
 
 
 def test_connection_refused(tmp_path: Path) -> None:

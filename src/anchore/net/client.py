@@ -710,6 +710,17 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         current = inner
 
 
+#: what OpenSSL says when the server answers the handshake with plain HTTP
+_PLAIN_HTTP_REASONS = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "RECORD_LAYER_FAILURE"})
+
+
+def _speaks_plain_http(exc: BaseException) -> bool:
+    return any(
+        isinstance(e, ssl.SSLError) and getattr(e, "reason", None) in _PLAIN_HTTP_REASONS
+        for e in _chain(exc)
+    )
+
+
 def _transient(exc: BaseException) -> bool:
     """Whether trying again may help: a connection reset, dropped or timing out. Not a
     name that does not resolve, a refused connection (nothing listens: fail fast, the
@@ -738,16 +749,24 @@ def _before_sending(exc: BaseException) -> bool:
 def _failure(exc: BaseException, method: str, url: str) -> NetworkError:
     shown = display_url(url)
     if _is_tls(exc):
-        return TlsError(
-            f"{method} {shown}: TLS failed: {_reason(exc)} (a private CA goes in ca_bundle)",
-            url=shown,
+        plain = _speaks_plain_http(exc)
+        hint = (
+            "the server answers in plain HTTP, not TLS: if it really serves only HTTP, "
+            "name the host as insecure (--insecure-registry)"
+            if plain
+            else "a private CA goes in ca_bundle (--ca-bundle)"
         )
+        error = TlsError(f"{method} {shown}: TLS failed: {_reason(exc)} ({hint})", url=shown)
+        error.plain_http = plain
+        return error
     if isinstance(exc, ProxyError):
         return ConnectionFailedError(
             f"{method} {shown}: the proxy failed: {_reason(exc)}", url=shown
         )
     if isinstance(exc, NameResolutionError):
         return ConnectionFailedError(f"{method} {shown}: the host name does not resolve", url=shown)
+    if isinstance(exc, NewConnectionError):  # before the timeouts: it subclasses one
+        return ConnectionFailedError(f"{method} {shown}: cannot connect: {_reason(exc)}", url=shown)
     if isinstance(exc, (ConnectTimeoutError, ReadTimeoutError, TimeoutError)):
         return ConnectionFailedError(f"{method} {shown}: timed out: {_reason(exc)}", url=shown)
     if isinstance(exc, LocationParseError):

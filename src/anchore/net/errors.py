@@ -51,7 +51,11 @@ class ConnectionFailedError(NetworkError):
 
 
 class TlsError(NetworkError):
-    """The TLS handshake failed: a certificate not trusted, expired, or for another host."""
+    """The TLS handshake failed: a certificate not trusted, expired, or for another host;
+    or the server answered in plain HTTP (``plain_http``: it does not speak TLS there)."""
+
+    #: True when the server answered the handshake in plain HTTP
+    plain_http: bool = False
 
 
 class InsecureTransportError(NetworkError, ValueError):

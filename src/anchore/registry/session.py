@@ -90,9 +90,10 @@ class RegistrySession:
     Thread-safe: layers are fetched in parallel through one session.
 
     Scheme: a loopback or insecure registry is pinged over https first and over
-    plain http when https cannot connect or shake hands (as go-containerregistry's
-    ping does), so a loopback registry with TLS keeps it; any other registry is
-    https only.
+    plain http when https cannot connect or the server answers it in plain HTTP (as
+    go-containerregistry's ping does), so a loopback registry with TLS keeps it;
+    a certificate that does not verify is that TLS error, never a retry in clear.
+    Any other registry is https only.
     """
 
     def __init__(
@@ -157,7 +158,12 @@ class RegistrySession:
                 response = self._client.request(
                     "GET", f"{base}/v2/", ok=(401,), max_bytes=_SMALL_BODY
                 )
-            except (TlsError, ConnectionFailedError) as e:
+            except TlsError as e:
+                first = first or e
+                if not e.plain_http:
+                    break  # it speaks TLS, with a certificate we do not trust: say so
+                continue
+            except ConnectionFailedError as e:
                 first = first or e
                 continue
             except NetworkError as e:
