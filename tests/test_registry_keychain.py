@@ -328,3 +328,21 @@ def test_searched_lists_the_places(home: Path, bindir: Path, tmp_path: Path) -> 
     assert f"{runtime}/containers/auth.json (absent)" in places
     assert f"{home}/.docker/config.json (absent)" in places
     assert f"{home}/.config/containers/auth.json (absent)" in places
+
+
+def test_docker_hub_aliases_are_one_list(home: Path, bindir: Path) -> None:
+    """reference, session and keychain share DOCKER_HUB_ALIASES (review A #14): every
+    alias is one session and finds the credentials docker keeps for Docker Hub."""
+    from anchore.registry import RegistrySession
+    from anchore.registry.reference import DOCKER_HUB, DOCKER_HUB_ALIASES, parse_reference
+
+    _write(
+        home / ".docker" / "config.json",
+        {"auths": {"https://index.docker.io/v1/": {"auth": _auth("hub", "pw")}}},
+    )
+    assert {"docker.io", "index.docker.io", "registry-1.docker.io"} == DOCKER_HUB_ALIASES
+    for alias in sorted(DOCKER_HUB_ALIASES):
+        assert parse_reference(f"{alias}/library/alpine:3").registry == DOCKER_HUB
+        assert RegistrySession(alias.upper(), options=RegistryOptions()).registry == DOCKER_HUB
+        creds = _keychain(_env(home, bindir)).resolve(alias)
+        assert creds is not None and creds.username == "hub"

@@ -20,11 +20,16 @@ from typing import Any
 
 from anchore.registry.errors import CredentialError
 from anchore.registry.options import Credentials, RegistryOptions
+from anchore.registry.reference import DOCKER_HUB, DOCKER_HUB_ALIASES
 
 __all__ = ["Keychain"]
 
 #: what docker and the helpers call Docker Hub: the first is the helpers' server URL
-_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
+_HUB_KEYS = (
+    "https://index.docker.io/v1/",
+    DOCKER_HUB,
+    *sorted(DOCKER_HUB_ALIASES - {DOCKER_HUB}),
+)
 #: a helper's answer when it holds nothing for the host (docker-credential-helpers)
 _NOT_FOUND = "credentials not found"
 #: the Username a helper answers when Secret is an identity (refresh) token
@@ -44,7 +49,7 @@ def _normalise_key(key: str) -> str:
 
 
 def _is_hub(registry: str) -> bool:
-    return _normalise_key(registry) in {"index.docker.io", "docker.io", "registry-1.docker.io"}
+    return _normalise_key(registry) in DOCKER_HUB_ALIASES
 
 
 class Keychain:

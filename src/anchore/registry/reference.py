@@ -15,13 +15,20 @@ import attrs
 
 from anchore.registry.errors import InvalidReferenceError
 
-__all__ = ["DOCKER_HUB", "Reference", "looks_like_reference", "parse_reference"]
+__all__ = [
+    "DOCKER_HUB",
+    "DOCKER_HUB_ALIASES",
+    "Reference",
+    "looks_like_reference",
+    "parse_reference",
+]
 
 #: where Docker Hub's API lives (``docker.io`` and ``registry-1.docker.io`` are the same)
 DOCKER_HUB = "index.docker.io"
 
-#: names Docker Hub goes by; all normalised to :data:`DOCKER_HUB`
-_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+#: names Docker Hub goes by; all normalised to :data:`DOCKER_HUB` (the one list: the
+#: session and the keychain use it too)
+DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 
 #: the longest ``registry/repository`` docker accepts
 _NAME_MAX = 255
@@ -103,7 +110,7 @@ def _split_registry(text: str, name: str, default_registry: str) -> tuple[str, s
         registry, repository = first.lower(), rest
     else:
         registry, repository = default_registry, name
-    if registry in _HUB_ALIASES:
+    if registry in DOCKER_HUB_ALIASES:
         registry = DOCKER_HUB
     if registry == DOCKER_HUB and "/" not in repository:
         repository = f"library/{repository}"

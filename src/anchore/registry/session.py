@@ -35,7 +35,7 @@ from anchore.registry.challenge import Challenge, parse_challenges
 from anchore.registry.errors import CredentialError, RegistryAuthError, RegistryResponseError
 from anchore.registry.keychain import Keychain
 from anchore.registry.options import Credentials, RegistryOptions
-from anchore.registry.reference import DOCKER_HUB
+from anchore.registry.reference import DOCKER_HUB, DOCKER_HUB_ALIASES
 
 __all__ = ["RegistrySession"]
 
@@ -105,7 +105,7 @@ class RegistrySession:
         keychain: Keychain | None = None,
     ) -> None:
         self.registry = registry.lower()
-        if self.registry in ("docker.io", "registry-1.docker.io"):
+        if self.registry in DOCKER_HUB_ALIASES:
             self.registry = DOCKER_HUB  # one session, one keychain entry for Docker Hub
         self._options = options or RegistryOptions()
         self._client = client or HttpClient(
