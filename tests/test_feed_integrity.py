@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from anchore.analysis.model import Analysis, Distro, Package
-from anchore.vulns import load, match
+from anchore.vulns import feeds, load, match
 from anchore.vulns.errors import FeedDownloadError, MalformedRecordError
-from anchore.vulns.osv import parse_osv
-from anchore.vulns.sources import osv_files
+from anchore.vulns.osv import LoadReport, parse_osv
+from anchore.vulns.sources import OSV_MAX_BYTES, osv_files
 from anchore.vulns.store import Store
 from anchore.vulns.update import status, update
 from feedserver import EPOCH, FeedServer, build_feeds
@@ -292,3 +292,25 @@ def test_a_feed_is_as_old_as_its_oldest_file(server, client, tmp_path):
     (osv,) = [s for s in status(db) if s.feed == "osv"]
     assert osv.checked is not None and osv.checked.isoformat() == long_ago
     assert osv.oldest == "PyPI/all.zip"
+
+
+# ---------------------------------------------------------------- 6. size bounds
+def test_every_feed_file_has_a_size_bound(server, client, tmp_path):
+    files = osv_files("https://m", lambda url: b"PyPI\n")
+    assert files[0].max_bytes == OSV_MAX_BYTES
+    db = tmp_path / "vulns.sqlite"
+    environ = {"ANCHORE_FEED_MAX_BYTES": "1000"}  # smaller than the tracker slice (7 KB)
+    with pytest.raises(FeedDownloadError, match=r"debian-tracker: .*tracker/data/json.*1000"):
+        update(db, feeds=["debian-tracker"], mirrors=server.mirrors(), client=client,
+               environ=environ)  # fmt: skip
+    assert not db.exists()
+    report = update(db, feeds=["debian-tracker"], mirrors=server.mirrors(), client=client,
+                    environ={})  # fmt: skip
+    assert report.swapped
+
+
+def test_the_tracker_reader_refuses_a_file_past_its_bound(tmp_path, monkeypatch):
+    monkeypatch.setattr(feeds, "TRACKER_MAX_BYTES", 1000)
+    report = LoadReport()
+    assert list(feeds.read_debian_tracker(DEBIAN_TRACKER, report)) == []
+    assert "larger than" in report.skipped[0][1]

@@ -21,7 +21,7 @@ import datetime
 import os
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -37,6 +37,11 @@ from anchore.vulns.osv import (
 __all__ = ["DEBIAN_RELEASES", "DISTRO_PREFIXES", "read_alpine_secdb", "read_debian_tracker"]
 
 DEBIAN_TRACKER_PREFIX = "DEBIAN-TRACKER"
+
+#: the largest tracker JSON and secdb file read: both are parsed whole (the tracker
+#: was ~70 MB in 2026, a secdb file ~1 MB)
+TRACKER_MAX_BYTES = 512 * 1024 * 1024
+SECDB_MAX_BYTES = 64 * 1024 * 1024
 #: the id prefixes of the advisories read from the distros' own feeds
 DISTRO_PREFIXES = (f"{DEBIAN_TRACKER_PREFIX}-", "ALPINE-v")
 
@@ -50,6 +55,14 @@ _REPO = re.compile(r"[a-z][a-z0-9_-]*")
 
 #: Debian codenames to release numbers, as OSV's "Debian:<n>" ecosystems name them
 DEBIAN_RELEASES = dict(_DEBIAN.codenames)
+
+
+def _bounded(fh: BinaryIO, limit: int) -> bytes:
+    """The whole file, or a ValueError past ``limit`` (parsed whole: it must fit)."""
+    data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit} bytes, the bound for this feed's files")
+    return data
 
 
 def _mtime(path: str) -> str:
@@ -82,12 +95,12 @@ def read_debian_tracker(
     path = os.fspath(path)
     try:
         with open(path, "rb") as fh:
-            data = load_feed_text(fh.read(), is_yaml=False)
+            data = load_feed_text(_bounded(fh, TRACKER_MAX_BYTES), is_yaml=False)
     except MalformedRecordError as exc:  # nested too deeply
         report.skipped.append((path, str(exc)))
         return
     except (OSError, ValueError) as exc:
-        report.skipped.append((path, f"not valid JSON: {exc}"))
+        report.skipped.append((path, f"not read as JSON: {exc}"))
         return
     if not isinstance(data, dict):
         report.skipped.append((path, "expected an object of source packages"))
@@ -153,7 +166,7 @@ def _read_secdb_file(name: str, report: LoadReport) -> Iterator[Advisory]:
     """One secdb file: one advisory per CVE, named by the file's release and repository."""
     try:
         with open(name, "rb") as fh:
-            doc = load_feed_text(fh.read(), is_yaml=not name.endswith(".json"))
+            doc = load_feed_text(_bounded(fh, SECDB_MAX_BYTES), is_yaml=not name.endswith(".json"))
     except MalformedRecordError as exc:  # nested too deeply, aliases past the bound
         report.skipped.append((name, str(exc)))
         return

@@ -21,12 +21,16 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from anchore.ecosystems import ECOSYSTEMS
+from anchore.vulns import feeds
 from anchore.vulns.errors import FeedError
 from anchore.vulns.update import FeedFile
 
 __all__ = [
     "DISTRO_EXPORTS",
+    "OSV_MAX_BYTES",
     "PUBLISHED",
+    "SECDB_MAX_BYTES",
+    "TRACKER_MAX_BYTES",
     "Published",
     "alpine_files",
     "debian_files",
@@ -35,6 +39,14 @@ __all__ = [
     "osv_files",
     "published",
 ]
+
+#: each feed's download bound, with a wide margin over the published sizes (2026: the
+#: largest OSV all.zip some hundreds of MB; the tracker's JSON ~70 MB; a secdb file
+#: ~1 MB). The zips are read record by record (Limits bound them); the tracker and
+#: secdb JSON are parsed whole, so their readers bound them too.
+OSV_MAX_BYTES = 4 * 1024 * 1024 * 1024
+TRACKER_MAX_BYTES = feeds.TRACKER_MAX_BYTES
+SECDB_MAX_BYTES = feeds.SECDB_MAX_BYTES
 
 #: ``fetch(url) -> bytes``: how a reader reads a published index
 Fetch = Callable[[str], bytes]
@@ -147,6 +159,7 @@ def osv_files(base_url: str, fetch: Fetch) -> Sequence[FeedFile]:
             f"{base_url}/{_quote(name)}/all.zip",
             f"{name}/all.zip",
             default=name in matched and name not in DISTRO_EXPORTS,
+            max_bytes=OSV_MAX_BYTES,
         )
         for name in names
     ]
@@ -159,7 +172,9 @@ def _quote(segment: str) -> str:
 
 def debian_files(base_url: str, fetch: Fetch) -> Sequence[FeedFile]:
     """The tracker's one JSON document."""
-    return [FeedFile(f"{base_url}/tracker/data/json", "tracker/data/json")]
+    return [
+        FeedFile(f"{base_url}/tracker/data/json", "tracker/data/json", max_bytes=TRACKER_MAX_BYTES)
+    ]
 
 
 class _Links(html.parser.HTMLParser):
@@ -198,7 +213,12 @@ def alpine_files(base_url: str, fetch: Fetch) -> Sequence[FeedFile]:
             source=url,
         )
     return [
-        FeedFile(f"{base_url}/{release}/{repo}.json", f"{release}/{repo}.json", required=required)
+        FeedFile(
+            f"{base_url}/{release}/{repo}.json",
+            f"{release}/{repo}.json",
+            required=required,
+            max_bytes=SECDB_MAX_BYTES,
+        )
         for release in releases
         for repo, required in (("main", True), ("community", False))
     ]

@@ -47,7 +47,17 @@ from anchore.vulns.store import (
 if TYPE_CHECKING:
     from anchore.vulns.load import Feed
 
-__all__ = ["FeedFile", "FeedStatus", "FileUpdate", "UpdateReport", "UrlFeed", "status", "update"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "MAX_BYTES_ENV",
+    "FeedFile",
+    "FeedStatus",
+    "FileUpdate",
+    "UpdateReport",
+    "UrlFeed",
+    "status",
+    "update",
+]
 
 
 @attrs.frozen
@@ -65,6 +75,15 @@ class FeedFile:
     #: False: fetched only when named (``osv:Hex``) or with ``osv:*``, not by default
     #: (an OSV ecosystem none of our packages is matched against)
     default: bool = True
+    #: the largest body accepted (a broken or hostile mirror must not fill the disk);
+    #: None: :data:`DEFAULT_MAX_BYTES`. ``ANCHORE_FEED_MAX_BYTES`` overrides every file's
+    max_bytes: int | None = None
+
+
+#: a feed file's size bound when its reader gives none
+DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
+#: the environment variable that replaces every feed file's bound (a number of bytes)
+MAX_BYTES_ENV = "ANCHORE_FEED_MAX_BYTES"
 
 
 @attrs.frozen
@@ -291,6 +310,8 @@ class _Updater:
         self.on_file = on_file
         self.keep_going = keep_going
         self.results: list[FileUpdate] = []
+        #: every file's bound when ANCHORE_FEED_MAX_BYTES is set
+        self.max_bytes: int | None = None
 
     def done(self, result: FileUpdate, error: FeedError | None = None) -> None:
         self.results.append(result)
@@ -369,7 +390,10 @@ class _Updater:
         dest = _child(folder, file.name, feed, file.url)
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         try:
-            got = self.client.download(file.url, dest, validators=validators)
+            got = self.client.download(
+                file.url, dest, validators=validators, max_bytes=self.max_bytes or file.max_bytes
+                or DEFAULT_MAX_BYTES
+            )  # fmt: skip
         except NotFoundError as exc:
             if file.required:
                 raise _download_error(feed, file.url, exc) from exc
@@ -467,6 +491,7 @@ def update(
     """
 
     env = os.environ if environ is None else environ
+    bound = _max_bytes(env)
     chosen = _chosen((registry or default_registry()).feeds(), feeds)
     target = _store_path(store) if store is not None else default_path()
     own = client is None
@@ -479,6 +504,7 @@ def update(
             try:
                 with staged(target) as stage:
                     updater = _Updater(stage, http, tmp, registry, on_file, keep_going)
+                    updater.max_bytes = bound
                     try:
                         for feed, parts in chosen:
                             updater.feed(feed, parts, _base_url(feed, mirrors or {}, env))
@@ -499,6 +525,15 @@ def update(
     if swapped and isinstance(store, Store):
         store.reopen()
     return UpdateReport(tuple(results), swapped)
+
+
+def _max_bytes(environ: Mapping[str, str]) -> int | None:
+    text = environ.get(MAX_BYTES_ENV, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) <= 0:
+        raise FeedError(f"{MAX_BYTES_ENV}={text[:40]!r}: give a number of bytes above 0")
+    return int(text)
 
 
 class _NothingToSwap(Exception):
