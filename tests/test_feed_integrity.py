@@ -23,7 +23,7 @@ import pytest
 
 from anchore.analysis.model import Analysis, Distro, Package
 from anchore.vulns import feeds, load, match
-from anchore.vulns.errors import FeedDownloadError, MalformedRecordError
+from anchore.vulns.errors import FeedDownloadError, FeedError, MalformedRecordError, StoreError
 from anchore.vulns.osv import LoadReport, parse_osv
 from anchore.vulns.sources import OSV_MAX_BYTES, osv_files
 from anchore.vulns.store import Store
@@ -314,3 +314,24 @@ def test_the_tracker_reader_refuses_a_file_past_its_bound(tmp_path, monkeypatch)
     report = LoadReport()
     assert list(feeds.read_debian_tracker(DEBIAN_TRACKER, report)) == []
     assert "larger than" in report.skipped[0][1]
+
+
+# ---------------------------------------------------------------- 7. failures
+def test_a_mirror_with_a_query_string_is_refused(server, client, tmp_path):
+    """``https://m/osv?sig=...`` would become ``...?sig=.../ecosystems.txt``."""
+    mirrors = {"osv": f"{server.url}/osv?sig=abc"}
+    with pytest.raises(FeedError, match=r"osv: .*/osv has a query"):
+        update(tmp_path / "v.sqlite", feeds=["osv"], mirrors=mirrors, client=client)
+    assert server.log == []
+
+
+def test_a_full_disk_in_the_store_is_a_store_error_naming_it(server, client, tmp_path, monkeypatch):
+    def full(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Store, "load_read", full)
+    db = tmp_path / "vulns.sqlite"
+    with pytest.raises(StoreError, match=r"vulns.sqlite.*disk is full"):
+        update(db, feeds=["osv:Go"], mirrors=server.mirrors(), client=client)
+    assert not db.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".anchore-feeds-")]

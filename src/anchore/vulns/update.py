@@ -22,6 +22,7 @@ import os
 import posixpath
 import re
 import shutil
+import sqlite3
 import tempfile
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -234,8 +235,16 @@ def _select(feed: Feed, files: Sequence[FeedFile], parts: frozenset[str]) -> lis
 def _base_url(feed: Feed, mirrors: Mapping[str, str], environ: Mapping[str, str]) -> str:
     env = getattr(feed, "mirror_env", "") or ""
     published: str = feed.base_url  # type: ignore[attr-defined]
-    base = mirrors.get(feed.name) or (environ.get(env) if env else None) or published
-    return str(base).rstrip("/")
+    base = str(mirrors.get(feed.name) or (environ.get(env) if env else None) or published)
+    parts = urllib.parse.urlsplit(base)
+    if parts.query or parts.fragment:  # the files' paths are appended to the base URL
+        plain = parts._replace(query="", fragment="").geturl()
+        raise FeedError(
+            f"{feed.name}: the base URL {plain} has a query or a fragment (not shown: it may "
+            "hold a token); give a plain base URL, the feed's files are fetched under its path",
+            source=feed.name,
+        )
+    return base.rstrip("/")
 
 
 _MD5 = re.compile(r"(?:^|[,\s])md5=([A-Za-z0-9+/=]+)")
@@ -493,6 +502,7 @@ def update(
     env = os.environ if environ is None else environ
     bound = _max_bytes(env)
     chosen = _chosen((registry or default_registry()).feeds(), feeds)
+    bases = [(f, parts, _base_url(f, mirrors or {}, env)) for f, parts in chosen]
     target = _store_path(store) if store is not None else default_path()
     own = client is None
     http = HttpClient(ClientOptions(environ=env)) if client is None else client
@@ -506,8 +516,8 @@ def update(
                     updater = _Updater(stage, http, tmp, registry, on_file, keep_going)
                     updater.max_bytes = bound
                     try:
-                        for feed, parts in chosen:
-                            updater.feed(feed, parts, _base_url(feed, mirrors or {}, env))
+                        for feed, parts, base_url in bases:
+                            updater.feed(feed, parts, base_url)
                     finally:
                         results = updater.results
                     if not any(r.outcome != "failed" for r in results) and results:
@@ -518,6 +528,8 @@ def update(
     except OSError as exc:
         if isinstance(exc, AnchoreError):  # StoreNotFoundError and the like are OSErrors too
             raise
+        raise StoreError(f"{target}: cannot update the store: {exc}", source=target) from None
+    except sqlite3.Error as exc:  # a full disk while loading, a corrupt store
         raise StoreError(f"{target}: cannot update the store: {exc}", source=target) from None
     finally:
         if own:
