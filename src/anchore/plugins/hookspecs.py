@@ -157,9 +157,15 @@ def anchore_vulnerability_feeds() -> Sequence[Feed]:
     - ``mirror_env`` (str): the environment variable that points it at a mirror with
       the same layout (``ANCHORE_FEED_OSV_URL``); ``--mirror NAME=URL`` does too.
     - ``files(base_url, fetch) -> Sequence[FeedFile]``: the files to download
-      (``anchore.vulns.update.FeedFile``: url, name, required); ``fetch(url) -> bytes``
-      reads a published index first when the list is not fixed. Each file that changed
-      is given to ``read`` on its own.
+      (``anchore.vulns.update.FeedFile``: ``url``; ``name``, a relative path of plain
+      names, the file's place in the download folder (anything else is refused);
+      ``required``, False when a 404 means the publisher has none; ``default``,
+      False to fetch it only when named, ``NAME:PART`` by the name's first
+      directory; ``max_bytes``, the largest body accepted, 1 GiB when None).
+      ``fetch(url) -> bytes`` reads a published index first when the list is not
+      fixed. Each file that changed is given to ``read`` on its own, so an advisory
+      must come from one file only: ids that two files share replace each other
+      (ours are per file, ``ALPINE-v3.18-main-CVE-…``).
 
     A URL-based feed is one row: ``anchore.vulns.update.UrlFeed(name, url, reader)``
     downloads ``url`` and reads it with the reader named ``reader``.
