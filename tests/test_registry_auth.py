@@ -657,3 +657,19 @@ def test_refused_message_hides_a_presigned_urls_signature(tmp_path: Path) -> Non
     message = str(translator.refused(url, "r.example/a:1", 401))
     assert "deadbeef" not in message and "AKIA1" not in message
     assert "bucket.s3.example/blob" in message
+
+
+def test_download_refused_with_nothing_new_to_offer_is_asked_once(tmp_path: Path) -> None:
+    """request, stream and download share one authenticate-and-retry loop (review A
+    #14): a download refused under Basic auth, with the same credentials to offer
+    again, is a RegistryAuthError at once, as a manifest request is, not sent twice."""
+    registry = FakeRegistry(auth="basic", users={"alice": SECRET}, content=CONTENT)
+    blob_path = f"/v2/team/app/blobs/{BLOB_DIGEST}"
+    registry.status[blob_path] = (401, {"WWW-Authenticate": 'Basic realm="fake registry"'})
+    creds = {registry.address: Credentials("alice", SECRET)}
+    with running(registry), HttpClient(ClientOptions(retries=0, environ={})) as client:
+        options = _options(tmp_path, credentials=creds)
+        session = RegistrySession(registry.address, options=options, client=client)
+        with pytest.raises(RegistryAuthError, match="refused access"):
+            session.download("team/app", blob_path, str(tmp_path / "b"), reference="team/app:1")
+    assert len(registry.registry_requests(blob_path)) == 1

@@ -13,7 +13,8 @@ import json
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TypeVar
 
 import attrs
 
@@ -38,6 +39,8 @@ from anchore.registry.options import Credentials, RegistryOptions
 from anchore.registry.reference import DOCKER_HUB, DOCKER_HUB_ALIASES
 
 __all__ = ["RegistrySession"]
+
+_T = TypeVar("_T")
 
 #: seconds a token lives when the server does not say (the distribution spec's default)
 _DEFAULT_TOKEN_LIFETIME = 60.0
@@ -352,24 +355,48 @@ class RegistrySession:
 
     def _reauthorize(
         self,
-        response: Response,
+        response: Response | None,
         repository: str,
         actions: Sequence[str],
         reference: str,
         sent: dict[str, str],
     ) -> dict[str, str]:
-        """After a 401: answer its challenge (adding the scope it names) once."""
-        challenge = self._pick(response, reference)
-        with self._lock:
-            self._challenge = challenge
-        if challenge.scheme == "bearer":
-            self._add_scopes(repository, actions, challenge)
+        """After a 401: answer its challenge (adding the scope it names) once; without
+        a response to read (a download's 401), fetch a fresh token for the challenge
+        in force."""
+        if response is not None:
+            challenge = self._pick(response, reference)
+            with self._lock:
+                self._challenge = challenge
+            if challenge.scheme == "bearer":
+                self._add_scopes(repository, actions, challenge)
         headers = self._authorization(
             repository, actions, reference, stale=sent.get("Authorization")
         )
         if headers == sent:  # nothing new to offer: Basic with the same credentials
-            raise self._errors.refused(response.url, reference, 401)
+            url = response.url if response is not None else self.base_url
+            raise self._errors.refused(url, reference, 401)
         return headers
+
+    def _authorized(
+        self,
+        repository: str,
+        actions: Sequence[str],
+        reference: str,
+        path: str,
+        send: Callable[[dict[str, str]], tuple[_T, Response | None, bool]],
+    ) -> _T:
+        """The one authenticate-and-retry loop: ``send(auth)`` returns its result, the
+        401 response when refused (None when it has no headers to read) and whether it
+        was refused. A refusal is answered once; a second is a RegistryAuthError."""
+        auth = self._authorization(repository, actions, reference)
+        for attempt in (1, 2):
+            result, challenge, refused = send(auth)
+            if not refused:
+                return result
+            if attempt == 1:
+                auth = self._reauthorize(challenge, repository, actions, reference, auth)
+        raise self._errors.refused(self.base_url + path, reference, 401)
 
     # -- requests -------------------------------------------------------------
 
@@ -389,9 +416,9 @@ class RegistrySession:
         token for ``repository:<repository>:<actions>``; ``reference`` names the image
         in errors. 404 is :class:`RegistryNotFoundError`, 429 (after the retries)
         :class:`RegistryRateLimitedError`, other failures as the class says."""
-        auth = self._authorization(repository, actions, reference)
         challenge_ok = ok if 401 in ok else (*ok, 401)
-        for attempt in (1, 2):
+
+        def send(auth: dict[str, str]) -> tuple[Response, Response | None, bool]:
             try:
                 response = self._client.request(
                     method,
@@ -402,12 +429,10 @@ class RegistrySession:
                 )
             except NetworkError as e:
                 raise self._errors.request(e, reference) from e
-            if response.status != 401 or 401 in ok:
-                return response
-            if attempt == 2:
-                break
-            auth = self._reauthorize(response, repository, actions, reference, auth)
-        raise self._errors.refused(self.base_url + path, reference, 401)
+            refused = response.status == 401 and 401 not in ok
+            return response, response, refused
+
+        return self._authorized(repository, actions, reference, path, send)
 
     def stream(
         self,
@@ -418,22 +443,22 @@ class RegistrySession:
         headers: Mapping[str, str] | None = None,
     ) -> tuple[Response, Iterator[bytes]]:
         """GET ``path`` authenticated, streaming the body (see ``HttpClient.stream``)."""
-        actions = ("pull",)
-        auth = self._authorization(repository, actions, reference)
-        for attempt in (1, 2):
+
+        def send(
+            auth: dict[str, str],
+        ) -> tuple[tuple[Response, Iterator[bytes]], Response | None, bool]:
             try:
                 response, chunks = self._client.stream(
                     self.base_url + path, headers={**(headers or {}), **auth}, ok=(401,)
                 )
             except NetworkError as e:
                 raise self._errors.request(e, reference) from e
-            if response.status != 401:
-                return response, self._errors.chunks(chunks, reference)
-            _close(chunks)
-            if attempt == 2:
-                break
-            auth = self._reauthorize(response, repository, actions, reference, auth)
-        raise self._errors.refused(self.base_url + path, reference, 401)
+            if response.status == 401:
+                _close(chunks)
+                return (response, iter(())), response, True
+            return (response, self._errors.chunks(chunks, reference)), None, False
+
+        return self._authorized(repository, ("pull",), reference, path, send)
 
     def download(
         self,
@@ -447,37 +472,32 @@ class RegistrySession:
         validators: Validators | None = None,
     ) -> Download:
         """``HttpClient.download`` of ``path`` authenticated (a blob redirect to another
-        host drops our token), errors translated as :meth:`request` does."""
-        actions = ("pull",)
-        auth = self._authorization(repository, actions, reference)
-        url = self.base_url + path
-        try:
+        host drops our token), errors translated as :meth:`request` does. A 401 mid-pull
+        (the token expired or was revoked) fetches one fresh token and resumes the
+        partial file."""
+
+        def send(auth: dict[str, str]) -> tuple[Download | None, Response | None, bool]:
+            url = self.base_url + path
             try:
-                return self._client.download(
-                    url,
-                    dest,
-                    headers=auth,
-                    expected_digest=expected_digest,
-                    expected_size=expected_size,
-                    validators=validators,
+                return (
+                    self._client.download(
+                        url,
+                        dest,
+                        headers=auth,
+                        expected_digest=expected_digest,
+                        expected_size=expected_size,
+                        validators=validators,
+                    ),
+                    None,
+                    False,
                 )
+            except DigestMismatchError as e:
+                raise self._errors.digest(e, url, reference) from e
             except NetworkError as e:
                 if e.status != 401 or not auth:
-                    raise
-                # the token expired or was revoked mid-pull: one fresh one (the
-                # partial file is resumed, not fetched again)
-                auth = self._authorization(
-                    repository, actions, reference, stale=auth.get("Authorization")
-                )
-                return self._client.download(
-                    url,
-                    dest,
-                    headers=auth,
-                    expected_digest=expected_digest,
-                    expected_size=expected_size,
-                    validators=validators,
-                )
-        except DigestMismatchError as e:
-            raise self._errors.digest(e, url, reference) from e
-        except NetworkError as e:
-            raise self._errors.request(e, reference) from e
+                    raise self._errors.request(e, reference) from e
+                return None, None, True
+
+        done = self._authorized(repository, ("pull",), reference, path, send)
+        assert done is not None
+        return done
