@@ -25,7 +25,8 @@ class ClientOptions:
 
     #: a PEM file of CA certificates trusted in addition to the system's (None: system only)
     ca_bundle: str | None = None
-    #: verify TLS certificates and host names; False only when a user asked (--insecure-tls)
+    #: verify TLS certificates and host names; False only when a user asked
+    #: (--insecure-skip-tls-verify)
     verify_tls: bool = True
     #: hosts (``host`` or ``host:port``) plain HTTP may reach besides loopback ones
     insecure_hosts: frozenset[str] = frozenset()
