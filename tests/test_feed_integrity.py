@@ -335,3 +335,17 @@ def test_a_full_disk_in_the_store_is_a_store_error_naming_it(server, client, tmp
         update(db, feeds=["osv:Go"], mirrors=server.mirrors(), client=client)
     assert not db.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".anchore-feeds-")]
+
+
+def test_an_interrupted_update_leaves_no_download_directory(server, client, tmp_path):
+    """Checked, not a fix: the temporary directory is removed on KeyboardInterrupt too
+    (only SIGKILL or a power loss leaves one: see docs/vulns.md)."""
+
+    def interrupt(done: object) -> None:
+        raise KeyboardInterrupt
+
+    db = tmp_path / "vulns.sqlite"
+    with pytest.raises(KeyboardInterrupt):
+        update(db, feeds=["osv"], mirrors=server.mirrors(), client=client, on_file=interrupt)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".anchore-feeds-")]
+    assert not db.exists()
