@@ -296,7 +296,10 @@ def test_export_then_import_on_another_machine(loaded, tmp_path, capsys):
     archive = tmp_path / "share" / "vulns.tar.zst"
     code, out, err = run(capsys, "db", "--db", str(loaded), "export", str(archive))
     assert code == ExitCode.OK, err
-    assert out.startswith(f"{archive}: 6153 advisories covering 2 ecosystems")
+    with Store(loaded) as store:  # what db load stored, whatever the readers' ids
+        held = len(store)
+    assert held > 6000
+    assert out.startswith(f"{archive}: {held} advisories covering 2 ecosystems")
     other = tmp_path / "runner" / "vulns.sqlite"
     code, out, err = run(capsys, "db", "import", str(archive), "--db", str(other))
     assert code == ExitCode.OK, err
@@ -369,7 +372,9 @@ def test_import_store_is_what_db_import_runs(loaded, tmp_path, capsys):
     archive = tmp_path / "vulns.tar.zst"
     assert run(capsys, "db", "--db", str(loaded), "export", str(archive))[0] == ExitCode.OK
     info = import_store(archive, tmp_path / "api.sqlite")
-    assert info.advisories == 6153 and set(info.coverage) == {"Go", "Alpine:v3.10"}
+    with Store(loaded) as store:
+        assert info.advisories == len(store) > 6000
+    assert set(info.coverage) == {"Go", "Alpine:v3.10"}
 
 
 class _HalfFeed:
