@@ -132,6 +132,12 @@ def test_cli_db_load_in_two_processes_during_an_update(db):
         assert all(store.covers(e) for e in ("PyPI", "Go", "Alpine:v3.10", "Alpine:v3.11"))
 
 
+def test_a_load_creates_a_new_store_in_a_new_directory(tmp_path):
+    db = tmp_path / "new" / "dir" / "vulns.sqlite"
+    assert load(db, SECDB / "v3.10").loaded > 0
+    assert _covers(db) == {"Alpine:v3.10"}
+
+
 # ---------------------------------------------------------------- the swapped file
 def _mode(path: Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)

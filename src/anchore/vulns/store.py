@@ -286,6 +286,12 @@ class Store:
                 yield
                 return
             self._not_closed()
+            try:  # the lock lives beside the store: a new store's directory comes first
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"{self.path}: cannot create the store: {exc}", source=self.path
+                ) from None
             with _store_lock(_real(self.path), self._lock_wait):
                 if self._db is not None and self._file_ident() != self._ident:
                     self.reopen()  # staged() replaced the file: write to the new one
