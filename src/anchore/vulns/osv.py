@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -88,12 +89,24 @@ def _strings(value: Any, field: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+_FRACTION = re.compile(r"(T\d\d:\d\d:\d\d)\.(\d+)")
+
+
+def _iso_for_python(text: str) -> str:
+    """RFC 3339 as ``fromisoformat`` reads it on Python 3.10 too: ``Z`` as ``+00:00`` and
+    the fraction as exactly six digits (3.10 takes only 3 or 6)."""
+    text = text.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    return _FRACTION.sub(lambda m: f"{m.group(1)}.{(m.group(2) + '000000')[:6]}", text, count=1)
+
+
 def normal_time(text: str) -> str:
     """An RFC 3339 time as one UTC form with microseconds (``2024-05-01T10:00:00.000000Z``),
     so that the store's text comparison of ``modified`` is chronological: a fraction,
     an offset or a missing ``Z`` otherwise sort wrongly. No zone means UTC."""
     try:
-        stamp = datetime.datetime.fromisoformat(text)
+        stamp = datetime.datetime.fromisoformat(_iso_for_python(text))
     except ValueError:
         raise MalformedRecordError(f"'modified' is not an RFC 3339 time: {text[:40]!r}") from None
     if stamp.tzinfo is None:

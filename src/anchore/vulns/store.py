@@ -41,13 +41,14 @@ from anchore.ecosystems import ECOSYSTEMS
 from anchore.vulns.errors import (
     LOAD_HINT,
     EmptyFeedError,
+    MalformedRecordError,
     StoreBusyError,
     StoreEmptyError,
     StoreError,
     StoreFormatError,
     StoreNotFoundError,
 )
-from anchore.vulns.osv import Advisory, LoadReport, parse_osv
+from anchore.vulns.osv import Advisory, LoadReport, normal_time, parse_osv
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -70,7 +71,8 @@ STAGE_LOCK_SECONDS = 600.0
 
 #: 2 added coverage; 3 records the feed file and the time of each coverage row;
 #: 4 the downloaded feed files (``feed_files``: their validators, for conditional requests)
-SCHEMA_VERSION = 4
+#: 5 drops what older readers stored under ids they no longer write (see _forget_old_ids)
+SCHEMA_VERSION = 5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -347,6 +349,9 @@ class Store:
                     "SELECT DISTINCT f.ecosystem, a.source "
                     "FROM affected f JOIN advisories a ON a.id = f.advisory_id"
                 )
+            if 0 < version < 5:
+                _forget_old_ids(self._db)
+                _normalise_modified(self._db)
             if version < SCHEMA_VERSION:
                 self._db.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
@@ -664,6 +669,46 @@ def _feed_file_record(row: tuple[object, ...]) -> FeedFileRecord:
         None if last_modified is None else str(last_modified),
         str(sha256), int(str(size)), str(checked), str(changed),
     )  # fmt: skip
+
+
+#: the distro readers whose advisory ids changed in schema 5, and the ids they wrote before:
+#: Alpine's one advisory per CVE across releases (loading one release replaced the others'
+#: fixes) and the Debian tracker's ids, which osv.dev's DEBIAN-CVE-... records overwrote
+_OLD_IDS = {"alpine-secdb": "ALPINE-CVE-%", "debian-tracker": "DEBIAN-CVE-%"}
+
+
+def _forget_old_ids(db: sqlite3.Connection) -> None:
+    """Drop a distro reader's records stored under its old ids, with what that reader
+    covers and the validators of its downloads: those records may be damaged, and keeping
+    the coverage without them would pass packages unchecked. Its distros read as
+    unchecked until the feed is loaded again (``anchore db update`` refetches it)."""
+    for source, pattern in _OLD_IDS.items():
+        rows = db.execute(
+            "SELECT id FROM advisories WHERE source = ? AND id LIKE ?", (source, pattern)
+        )
+        old = [r[0] for r in rows]
+        if not old:
+            continue
+        db.executemany("DELETE FROM aliases WHERE advisory_id = ?", [(i,) for i in old])
+        db.executemany("DELETE FROM affected WHERE advisory_id = ?", [(i,) for i in old])
+        db.executemany("DELETE FROM advisories WHERE id = ?", [(i,) for i in old])
+        db.execute("DELETE FROM coverage WHERE source = ?", (source,))
+        db.execute("DELETE FROM feed_files WHERE feed = ?", (source,))
+
+
+def _normalise_modified(db: sqlite3.Connection) -> None:
+    """Rewrite stored ``modified`` times in the one UTC form new loads use, so that a newer
+    record compares as newer (text comparison of mixed forms is not chronological)."""
+    rows = db.execute("SELECT id, modified FROM advisories").fetchall()
+    changed = []
+    for ident, modified in rows:
+        try:
+            normal = normal_time(modified)
+        except MalformedRecordError:
+            continue  # kept as it was: a later load with a real time replaces it
+        if normal != modified:
+            changed.append((normal, ident))
+    db.executemany("UPDATE advisories SET modified = ? WHERE id = ?", changed)
 
 
 #: what a function that needs a store accepts: an open Store or the path of one
