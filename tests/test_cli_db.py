@@ -343,6 +343,7 @@ def test_export_of_a_missing_store_is_an_input_error(tmp_path, capsys):
         (["db", "update", "--mirror", "=http://x"], "give NAME=URL"),
         (["db", "update", "--mirror", "osvv=http://127.0.0.1:1"], "no feed named 'osvv'"),
         (["db", "update", "--mirror", "osv=ftp://mirror"], "http:// or https://"),
+        (["db", "update", "--mirror", "osv=http://m/osv?token=s3cret"], "without ? or #"),
         (["db", "update", "--mirror", "osv=http://a", "--mirror", "osv=http://b"], "twice"),
         (["db", "update", "--feed", "osvv"], "did you mean 'osv'"),
         (["db", "status", "--max-age", "0"], "above 0"),
@@ -356,6 +357,7 @@ def test_usage_errors(argv, needle, tmp_path, capsys):
     code, out, err = run(capsys, *argv, "--db", str(db))
     assert code == ExitCode.USAGE_ERROR and out == ""
     assert err.startswith("usage: anchore") and needle in err.splitlines()[-1]
+    assert "s3cret" not in err  # a token in a mirror URL is never echoed
     assert not db.exists()  # refused before anything was done
 
 

@@ -98,6 +98,8 @@ def _mirrors(values: list[str] | None, names: list[str]) -> dict[str, str]:
             )
         if not url.startswith(("http://", "https://")):
             raise UsageError(f"--mirror {value!r}: the mirror is an http:// or https:// URL")
+        if "?" in url or "#" in url:  # the feed's files are fetched under the base URL's path
+            raise UsageError(f"--mirror {name}=...: give a plain base URL, without ? or #")
         if name in mirrors and mirrors[name] != url:
             raise UsageError(f"--mirror given twice for {name!r}: {mirrors[name]} and {url}")
         mirrors[name] = url
@@ -121,11 +123,11 @@ def _db_update(args: argparse.Namespace, db: str | None) -> ExitCode:
     from anchore.vulns.errors import FeedDownloadError, UnknownFeedError
     from anchore.vulns.load import readers
     from anchore.vulns.store import default_path
-    from anchore.vulns.update import _downloadable, update
+    from anchore.vulns.update import downloadable, update
 
     # the feeds update() itself would download: --mirror for any other would be ignored
-    downloadable = [r.name for r in readers() if _downloadable(r)]
-    mirrors = _mirrors(args.mirror, downloadable)
+    names = [r.name for r in readers() if downloadable(r)]
+    mirrors = _mirrors(args.mirror, names)
     if args.ca_bundle is not None and not os.path.isfile(args.ca_bundle):
         raise UsageError(f"--ca-bundle {args.ca_bundle}: no such file")
     target = db if db is not None else str(default_path())

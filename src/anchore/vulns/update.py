@@ -56,6 +56,7 @@ __all__ = [
     "FileUpdate",
     "UpdateReport",
     "UrlFeed",
+    "downloadable",
     "status",
     "update",
 ]
@@ -190,7 +191,9 @@ def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def _downloadable(feed: object) -> bool:
+def downloadable(feed: object) -> bool:
+    """Whether a feed reader can be downloaded (it has ``base_url`` and ``files``), so
+    :func:`update` fetches it and ``--mirror`` may name it."""
     return isinstance(getattr(feed, "base_url", None), str) and callable(
         getattr(feed, "files", None)
     )
@@ -202,18 +205,18 @@ def _chosen(
     """The feeds to update, each with what of it: ``""`` its default files, ``"*"`` all
     of them, any other part the files under that top directory (``osv:PyPI``,
     ``alpine-secdb:v3.18``)."""
-    downloadable = {f.name: f for f in available if _downloadable(f)}
+    offered = {f.name: f for f in available if downloadable(f)}
     if feeds is None:
-        return [(f, frozenset({""})) for f in downloadable.values()]
+        return [(f, frozenset({""})) for f in offered.values()]
     if isinstance(feeds, str):  # one name, not its letters
         feeds = [feeds]
     wanted: dict[str, set[str]] = {}
     for item in feeds:
         name, _, part = item.partition(":")
-        if name not in downloadable:
-            raise UnknownFeedError(name, list(downloadable))
+        if name not in offered:
+            raise UnknownFeedError(name, list(offered))
         wanted.setdefault(name, set()).add(part)
-    return [(downloadable[name], frozenset(parts)) for name, parts in wanted.items()]
+    return [(offered[name], frozenset(parts)) for name, parts in wanted.items()]
 
 
 def _select(feed: Feed, files: Sequence[FeedFile], parts: frozenset[str]) -> list[FeedFile]:
