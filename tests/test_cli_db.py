@@ -344,6 +344,7 @@ def test_export_of_a_missing_store_is_an_input_error(tmp_path, capsys):
         (["db", "update", "--mirror", "osvv=http://127.0.0.1:1"], "no feed named 'osvv'"),
         (["db", "update", "--mirror", "osv=ftp://mirror"], "http:// or https://"),
         (["db", "update", "--mirror", "osv=http://m/osv?token=s3cret"], "without ? or #"),
+        (["db", "update", "--mirror", "osv=http://u:s3cret@m/osv"], "user@"),
         (["db", "update", "--mirror", "osv=http://a", "--mirror", "osv=http://b"], "twice"),
         (["db", "update", "--feed", "osvv"], "did you mean 'osv'"),
         (["db", "status", "--max-age", "0"], "above 0"),

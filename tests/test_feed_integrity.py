@@ -325,6 +325,30 @@ def test_a_mirror_with_a_query_string_is_refused(server, client, tmp_path):
     assert server.log == []
 
 
+def test_a_mirror_with_credentials_is_refused_without_printing_them(server, client, tmp_path):
+    """The client never sends userinfo: such a mirror could only fail, echoing the secret."""
+    mirrors = {"osv": server.url.replace("://", "://ci:s3cret@") + "/osv"}
+    with pytest.raises(FeedError, match=r"osv: the base URL names a user") as raised:
+        update(tmp_path / "v.sqlite", feeds=["osv"], mirrors=mirrors, client=client)
+    assert "s3cret" not in str(raised.value)
+    assert server.log == []
+
+
+def test_keep_going_past_a_part_the_feed_does_not_publish(server, client, tmp_path):
+    """``alpine-secdb:v9.99`` fails that feed like a failed file; the others are swapped in."""
+    db = tmp_path / "vulns.sqlite"
+    report = update(db, feeds=["debian-tracker", "alpine-secdb:v9.99"], keep_going=True,
+                    mirrors=server.mirrors(), client=client)  # fmt: skip
+    assert report.swapped
+    assert [(f.feed, f.outcome) for f in report.files] == [
+        ("debian-tracker", "loaded"),
+        ("alpine-secdb", "failed"),
+    ]
+    assert "publishes no 'v9.99'" in (report.failed[0].error or "")
+    with Store(db) as store:
+        assert any(e.startswith("Debian:") for e in store.ecosystems())
+
+
 def test_a_full_disk_in_the_store_is_a_store_error_naming_it(server, client, tmp_path, monkeypatch):
     def full(*args: object, **kwargs: object) -> None:
         raise sqlite3.OperationalError("database or disk is full")

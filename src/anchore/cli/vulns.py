@@ -98,8 +98,11 @@ def _mirrors(values: list[str] | None, names: list[str]) -> dict[str, str]:
             )
         if not url.startswith(("http://", "https://")):
             raise UsageError(f"--mirror {value!r}: the mirror is an http:// or https:// URL")
-        if "?" in url or "#" in url:  # the feed's files are fetched under the base URL's path
-            raise UsageError(f"--mirror {name}=...: give a plain base URL, without ? or #")
+        if "?" in url or "#" in url or "@" in url.split("/", 3)[2]:  # may hold a secret
+            raise UsageError(
+                f"--mirror {name}=...: give a plain base URL, without ? or # or user@ "
+                "(not shown: it may hold a secret)"
+            )
         if name in mirrors and mirrors[name] != url:
             raise UsageError(f"--mirror given twice for {name!r}: {mirrors[name]} and {url}")
         mirrors[name] = url

@@ -240,6 +240,12 @@ def _base_url(feed: Feed, mirrors: Mapping[str, str], environ: Mapping[str, str]
     published: str = feed.base_url  # type: ignore[attr-defined]
     base = str(mirrors.get(feed.name) or (environ.get(env) if env else None) or published)
     parts = urllib.parse.urlsplit(base)
+    if "@" in parts.netloc:  # never sent (the client sends no userinfo), never printed
+        raise FeedError(
+            f"{feed.name}: the base URL names a user or password (not shown); credentials in "
+            "a mirror URL are not sent: give a plain base URL",
+            source=feed.name,
+        )
     if parts.query or parts.fragment:  # the files' paths are appended to the base URL
         plain = parts._replace(query="", fragment="").geturl()
         raise FeedError(
@@ -354,7 +360,11 @@ class _Updater:
             )
             self.done(FileUpdate(feed.name, "", base_url, "failed", error=str(error)), error)
             return
-        files = _select(feed, listed, parts)
+        try:
+            files = _select(feed, listed, parts)
+        except FeedError as exc:  # a part it does not publish: this feed fails, as a file would
+            self.done(FileUpdate(feed.name, "", base_url, "failed", error=str(exc)), exc)
+            return
         folder = tempfile.mkdtemp(dir=self.tmp, prefix="feed-")
         try:
             for file in files:
