@@ -20,7 +20,6 @@ import attrs
 
 from anchore.errors import DigestMismatchError
 from anchore.net import (
-    ClientOptions,
     ConnectionFailedError,
     Download,
     HttpClient,
@@ -37,6 +36,7 @@ from anchore.registry.errors import CredentialError, RegistryAuthError, Registry
 from anchore.registry.keychain import Keychain
 from anchore.registry.options import Credentials, RegistryOptions
 from anchore.registry.reference import DOCKER_HUB, DOCKER_HUB_ALIASES
+from anchore.registry.transport import http_client
 
 __all__ = ["RegistrySession"]
 
@@ -111,16 +111,7 @@ class RegistrySession:
         if self.registry in DOCKER_HUB_ALIASES:
             self.registry = DOCKER_HUB  # one session, one keychain entry for Docker Hub
         self._options = options or RegistryOptions()
-        self._client = client or HttpClient(
-            ClientOptions(
-                ca_bundle=self._options.ca_bundle,
-                verify_tls=self._options.verify_tls,
-                insecure_hosts=self._options.insecure_registries,
-                timeout=self._options.timeout,
-                retries=self._options.retries,
-                environ=self._options.environ,
-            )
-        )
+        self._client = client or http_client(self._options)
         self._keychain = keychain or Keychain(self._options)
         self._errors = Translator(self.registry, self._keychain)
         self._host = registry_host(self.registry)
