@@ -128,10 +128,6 @@ def _anchore_version() -> str:
     return str(sys.modules["anchore"].__version__)
 
 
-#: a temporary file beside the target, created as open() would (not private)
-_temp_beside = temp_beside
-
-
 def _digest(path: Path) -> tuple[int, str]:
     sha, size = hashlib.sha256(), 0
     with open(path, "rb") as fh:
@@ -162,7 +158,7 @@ def export_store(store: StoreLike | None, path: str | os.PathLike[str]) -> Archi
         raise StoreError(f"{out}: is the store itself; export to another file", source=out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        with _temp_beside(out, ".sqlite") as snapshot, _temp_beside(out, ".part") as part:
+        with temp_beside(out, ".sqlite") as snapshot, temp_beside(out, ".part") as part:
             snapshot.unlink()  # VACUUM INTO writes a new file
             _snapshot(source, snapshot)
             with Store(snapshot) as copy:
@@ -249,7 +245,7 @@ def import_store(
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"{named}: cannot create the store: {exc}", source=named) from None
-    with _temp_beside(target, ".import") as payload:
+    with temp_beside(target, ".import") as payload:
         info = _extract(source, payload, limits, named)
         _check_store(source, payload, info)
         # copy=False: the current store is replaced whole, copying it would be wasted
