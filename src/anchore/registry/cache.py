@@ -299,9 +299,7 @@ class BlobCache:
         return found
 
     def _is_blob(self, path: Path) -> bool:
-        return len(path.name) == ALGORITHMS.get(path.parent.name, -1) and all(
-            c in "0123456789abcdef" for c in path.name
-        )
+        return is_digest(f"{path.parent.name}:{path.name}")
 
     def usage(self) -> tuple[int, int]:
         """How many complete blobs the cache holds, and their bytes."""

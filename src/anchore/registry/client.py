@@ -132,10 +132,10 @@ class RegistryClient:
         if asked is not None and digest != asked:
             raise self._mismatch(ref, identifier, "manifest", asked, digest)
         sent = (response.header("docker-content-digest") or "").strip()
-        if sent and digest_of(data, algorithm_of(sent)) != sent:
-            raise self._mismatch(
-                ref, identifier, "Docker-Content-Digest", sent, digest_of(data, algorithm_of(sent))
-            )
+        if sent:
+            actual = digest_of(data, algorithm_of(sent))
+            if actual != sent:
+                raise self._mismatch(ref, identifier, "Docker-Content-Digest", sent, actual)
         return Manifest(data, media_type, digest)
 
     def cached_manifest(

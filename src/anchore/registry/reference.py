@@ -13,6 +13,7 @@ from typing import NoReturn
 
 import attrs
 
+from anchore.registry.digests import ALGORITHMS
 from anchore.registry.errors import InvalidReferenceError
 
 __all__ = [
@@ -39,8 +40,6 @@ _HOST = re.compile(
     rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:.]+\])(?::[0-9]{{1,5}})?"
 )
 _TAG = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)
-#: hex digits each digest algorithm we can verify has
-_DIGEST_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
 _HEX = re.compile(r"[0-9a-f]+")
 
 _PATH_PREFIXES = ("/", "./", "../", "~")
@@ -88,13 +87,13 @@ def _check_digest(text: str, digest: str) -> None:
     algorithm, colon, hexpart = digest.partition(":")
     if not colon or not algorithm or not hexpart:
         _fail(text, f"digest {digest!r} is not algorithm:hex (sha256:...)")
-    if algorithm not in _DIGEST_LENGTHS:
-        known = ", ".join(sorted(_DIGEST_LENGTHS))
+    if algorithm not in ALGORITHMS:
+        known = ", ".join(sorted(ALGORITHMS))
         _fail(text, f"digest algorithm {algorithm!r} is not one of {known}")
     if not _HEX.fullmatch(hexpart):
         _fail(text, f"digest {digest!r} is not lowercase hex after {algorithm}:")
-    if len(hexpart) != _DIGEST_LENGTHS[algorithm]:
-        want = _DIGEST_LENGTHS[algorithm]
+    if len(hexpart) != ALGORITHMS[algorithm]:
+        want = ALGORITHMS[algorithm]
         _fail(text, f"a {algorithm} digest has {want} hex digits, {digest!r} {len(hexpart)}")
 
 
