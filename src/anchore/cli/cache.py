@@ -14,6 +14,7 @@ import re
 import sys
 from typing import Any
 
+from anchore.cli.common import human_size
 from anchore.errors import ExitCode
 from anchore.registry import RegistryOptions
 from anchore.registry.cache import BlobCache
@@ -35,15 +36,6 @@ def parse_size(text: str) -> int:
     return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
-def human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 def _cache(args: argparse.Namespace) -> BlobCache:
     return BlobCache(RegistryOptions(cache_dir=args.cache_dir).cache_path())
 
@@ -57,7 +49,7 @@ def cmd_info(args: argparse.Namespace) -> ExitCode:
     else:
         print(f"location: {cache.root}")
         print(f"blobs:    {blobs}")
-        print(f"bytes:    {size} ({human(size)})")
+        print(f"bytes:    {size} ({human_size(size)})")
     return ExitCode.OK
 
 
@@ -66,7 +58,7 @@ def cmd_prune(args: argparse.Namespace) -> ExitCode:
     removed, freed = cache.prune(args.max_size)
     blobs, size = cache.usage()
     print(
-        f"removed {removed} blobs ({human(freed)}); {blobs} blobs ({human(size)}) remain "
+        f"removed {removed} blobs ({human_size(freed)}); {blobs} blobs ({human_size(size)}) remain "
         f"in {cache.root}"
     )
     return ExitCode.OK

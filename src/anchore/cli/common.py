@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "UsageError",
     "analysis_of",
+    "human_size",
     "image_args",
     "layer_number",
     "open_analysis",
@@ -49,6 +50,16 @@ class UsageError(Exception):
     Raised by a command; :func:`anchore.cli.main` prints it with the command's
     usage and exits USAGE_ERROR, as for argparse's own errors.
     """
+
+
+def human_size(size: int) -> str:
+    """``1.5 MiB``: bytes for people, in binary units up to GiB."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def platform_arg(text: str) -> Platform:

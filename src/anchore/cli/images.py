@@ -10,6 +10,7 @@ from typing import Any
 from anchore.analysis.model import Analysis, Package
 from anchore.cli.common import (
     UsageError,
+    human_size,
     image_args,
     layer_number,
     open_analysis,
@@ -19,15 +20,6 @@ from anchore.cli.common import (
 from anchore.errors import AnalyzerNotFoundError, ExitCode, LayerNotFoundError
 from anchore.plugins import default_registry
 from anchore.sbom import SbomError
-
-
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
 
 
 def _inspect_sbom(args: argparse.Namespace) -> ExitCode:
@@ -52,7 +44,7 @@ def _inspect_sbom(args: argparse.Namespace) -> ExitCode:
         print("layers     not recorded in the SBOM")
     else:
         total = info.size
-        size = _human(total) if total is not None else "size unknown"
+        size = human_size(total) if total is not None else "size unknown"
         print(f"layers     {len(info.layers)} ({size} uncompressed)")
         for layer in info.layers:
             print(f"  [{layer.index}] {layer.digest[:19]}")
@@ -89,11 +81,11 @@ def cmd_inspect(args: argparse.Namespace) -> ExitCode:
         for key, value in sorted(c.labels.items()):
             print(f"label      {key}={value}")
         total = sum(layer.uncompressed_size for layer in image.layers)
-        print(f"layers     {len(image.layers)} ({_human(total)} uncompressed)")
+        print(f"layers     {len(image.layers)} ({human_size(total)} uncompressed)")
         for layer in image.layers:
             step = layer.history.created_by if layer.history and layer.history.created_by else ""
             print(
-                f"  [{layer.index}] {layer.digest[:19]}  {_human(layer.uncompressed_size):>10}"
+                f"  [{layer.index}] {layer.digest[:19]}  {human_size(layer.uncompressed_size):>10}"
                 f"  {len(layer):>6} files  {len(layer.whiteouts):>4} deleted  {step[:60]}"
             )
         kinds: dict[str, int] = {}
