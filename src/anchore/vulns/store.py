@@ -23,6 +23,7 @@ import contextlib
 import datetime
 import fcntl
 import glob
+import itertools
 import json
 import os
 import secrets
@@ -439,10 +440,14 @@ class Store:
         uncreated).
         """
         report = report if report is not None else LoadReport()
+        pending = iter(advisories)
+        first = next(pending, None)  # read before locking: a feed of nothing writes nothing
+        if first is None and not report.covered:
+            return report  # (and leaves no lock file beside a store never created)
         with self._writing():
             db: sqlite3.Connection | None = None
             try:
-                for advisory in advisories:
+                for advisory in itertools.chain([first] if first is not None else [], pending):
                     db = db or self._writable()
                     self._store_one(db, advisory, source, report)
                 now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
