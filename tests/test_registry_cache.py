@@ -346,3 +346,43 @@ def test_a_pull_gives_up_on_another_that_is_stuck(tmp_path: Path) -> None:
         assert info.value.reference == "localhost:5000/a:1"
     finally:
         os.close(fd)
+
+
+def test_a_pull_waiting_on_a_blob_another_pull_finished_and_now_reads_gets_it(tmp_path):
+    """Two pulls of one image: the first downloads a blob and at once holds it shared (its
+    open image reads it); the second, waiting for the download lock, must take the blob
+    now there instead of waiting for an exclusive lock it will never get (it hung CI)."""
+    cache = BlobCache(tmp_path)
+    data = b"layer" * 100
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    downloading, finish = threading.Event(), threading.Event()
+    held: list[int | None] = []
+
+    def slow(dest: Path) -> None:
+        downloading.set()
+        finish.wait(10)
+        dest.write_bytes(data)
+
+    def first() -> None:
+        cache.fetch(digest, slow, size=len(data))
+        held.append(cache.hold(digest))  # the reader's shared lock, kept
+
+    def never(dest: Path) -> None:
+        raise AssertionError("downloaded twice")
+
+    got: list[Path] = []
+    one = threading.Thread(target=first)
+    one.start()
+    assert downloading.wait(10)
+    two = threading.Thread(target=lambda: got.append(cache.fetch(digest, never, size=len(data))))
+    two.start()
+    time.sleep(0.3)  # the second is waiting for the download lock now
+    finish.set()
+    one.join(10)
+    two.join(20)
+    try:
+        assert not two.is_alive(), "the second pull waited forever for the exclusive lock"
+        assert got == [cache.path(digest)] and got[0].read_bytes() == data
+    finally:
+        BlobCache.release(held[0] if held else None)
+        finish.set()

@@ -36,6 +36,10 @@ STALE_SECONDS = 24 * 3600
 STALL_SECONDS = 600.0
 
 
+class _Arrived(Exception):
+    """The blob a pull waited for is in the cache now (another pull downloaded it)."""
+
+
 class BlobCache:
     """Blobs by digest under ``root`` (``RegistryOptions.cache_path()``).
 
@@ -91,15 +95,19 @@ class BlobCache:
             os.utime(path)
 
     @contextlib.contextmanager
-    def _locked(self, digest: str) -> Iterator[Path]:
-        """Hold the blob's lock (waiting for another thread or process holding it)."""
+    def _locked(self, digest: str, *, unless_present: bool = False) -> Iterator[Path]:
+        """Hold the blob's lock (waiting for another thread or process holding it).
+
+        With ``unless_present``, stop waiting once the blob is there (:class:`_Arrived`):
+        the pull that downloaded it may hold it shared at once (an open image reads it),
+        and waiting for the exclusive lock then would deadlock two pulls of one image."""
         path = self.path(digest)
         lock = path.with_name(path.name + ".lock")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise self._error(exc, f"create {lock}") from exc
-        fd = self._lock_file(lock, lambda fd: self._wait_for(fd, path))
+        fd = self._lock_file(lock, lambda fd: self._wait_for(fd, path, unless_present))
         try:
             os.utime(fd)  # a lock in use is not stale
             yield path
@@ -173,7 +181,7 @@ class BlobCache:
         if fd is not None:
             os.close(fd)
 
-    def _wait_for(self, fd: int, path: Path) -> None:
+    def _wait_for(self, fd: int, path: Path, unless_present: bool = False) -> None:
         """Take the lock on ``fd``, waiting while whoever holds it makes progress.
 
         Another pull downloading the blob grows its ``.partial``; one that has not
@@ -191,6 +199,8 @@ class BlobCache:
             except OSError as exc:
                 if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
                     raise self._error(exc, f"lock {path}") from exc
+            if unless_present and path.exists():  # only ever renamed there complete
+                raise _Arrived
             try:
                 st = partial.stat()
                 now_seen: tuple[int, float] | None = (st.st_size, st.st_mtime)
@@ -221,10 +231,17 @@ class BlobCache:
         digest and size are right). Only one thread or process downloads a blob
         at a time; the others wait and then find it here.
         """
-        found = self.lookup(digest, size)
-        if found is not None:
-            return found
-        with self._locked(digest) as path:
+        while True:
+            found = self.lookup(digest, size)
+            if found is not None:
+                return found
+            try:
+                return self._download(digest, download, size)
+            except _Arrived:  # another pull finished it while we waited: look again
+                time.sleep(0.01)  # (a blob of the wrong size there waits for its holder)
+
+    def _download(self, digest: str, download: Callable[[Path], object], size: int | None) -> Path:
+        with self._locked(digest, unless_present=True) as path:
             found = self.lookup(digest, size)
             if found is not None:
                 return found
