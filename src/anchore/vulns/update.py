@@ -376,7 +376,7 @@ class _Updater:
         """A file read on its own (an OSV ecosystem's zip, the Debian tracker, one Alpine
         release's repository): its advisories replace only those it holds itself."""
         try:
-            got = self.download(feed, base_url, file, folder, conditional=True)
+            got = self.download(feed, base_url, file, folder)
             try:
                 if not got.changed:
                     self.unchanged(feed, got)
@@ -403,12 +403,9 @@ class _Updater:
             self.stage.record_feed_file(attrs.evolve(got.known, checked=_now()))
         self.done(FileUpdate(feed, file.name, file.url, "not-modified", got.transferred))
 
-    def download(
-        self, feed: str, base_url: str, file: FeedFile, folder: str, conditional: bool
-    ) -> _Fetched:
-
+    def download(self, feed: str, base_url: str, file: FeedFile, folder: str) -> _Fetched:
         known = self.stage.feed_file(file.url)
-        validators = Validators(known.etag, known.last_modified) if known and conditional else None
+        validators = Validators(known.etag, known.last_modified) if known else None
         dest = _child(folder, file.name, feed, file.url)
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         try:
