@@ -36,6 +36,8 @@ ORACLES = {
     "/usr/bin/docker-registry": "docker-registry",
     "/usr/bin/skopeo": "skopeo",
     "/usr/bin/htpasswd": "apache2-utils",
+    # the catalog's PostgreSQL server, started by the tests on loopback (initdb, pg_ctl)
+    "/usr/lib/postgresql": "postgresql",
 }
 
 
@@ -80,7 +82,8 @@ def typecheck(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """open_image + walk vs `tar -tf`; a million-file image; analysis and `anchore sbom` vs
     syft and trivy (benchmarks/peers/trivy.sh, or ANCHORE_TRIVY) beside the read-and-hash
-    floor; a pull from a loopback registry vs the archive and vs syft. Not in tests."""
+    floor; a pull from a loopback registry vs the archive and vs syft; 20 images with 1 and 2
+    workers; catalog queries over 1,000 stored analyses. Not in tests."""
     session.install("-e", ".[test]")
     corpus = build_corpus(session)
     session.run("python", "benchmarks/bench_open.py", corpus, *session.posargs)
@@ -89,6 +92,8 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_sbom.py", corpus)
     install_oracles(session)  # docker-registry and skopeo, for the loopback registry
     session.run("python", "benchmarks/bench_registry.py", corpus)
+    session.run("python", "benchmarks/bench_many.py", corpus)
+    session.run("python", "benchmarks/bench_catalog.py", corpus)
 
 
 @nox.session

@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("analysis",),
     ("analyzers", "vulns", "sbom"),
     ("policy", "query"),
+    ("catalog",),
     ("cli", "__main__"),
 )
 LEVEL = {f"anchore.{unit}": level for level, units in enumerate(LAYERS) for unit in units}

@@ -11,8 +11,9 @@ Start with :func:`open_image`::
         print(image.read_text("/etc/os-release"))
 """
 
-from anchore import errors
+from anchore import catalog, errors
 from anchore.analysis.engine import analyze
+from anchore.analysis.many import AnalysisFailure, ImageResult, ImageSource, analyze_many
 from anchore.analysis.model import (
     Analysis,
     AnalyzerError,
@@ -22,6 +23,7 @@ from anchore.analysis.model import (
     Location,
     Package,
 )
+from anchore.catalog import Catalog
 from anchore.errors import AnchoreError
 from anchore.image import (
     Compression,
@@ -42,8 +44,10 @@ __version__ = "0.2.0.dev0"
 
 __all__ = [
     "Analysis",
+    "AnalysisFailure",
     "AnalyzerError",
     "AnchoreError",
+    "Catalog",
     "Compression",
     "ContainerConfig",
     "Distro",
@@ -55,6 +59,8 @@ __all__ = [
     "Finding",
     "HistoryEntry",
     "Image",
+    "ImageResult",
+    "ImageSource",
     "Layer",
     "Limits",
     "Location",
@@ -62,6 +68,8 @@ __all__ = [
     "Platform",
     "__version__",
     "analyze",
+    "analyze_many",
+    "catalog",
     "errors",
     "evaluate",
     "load_bundle",

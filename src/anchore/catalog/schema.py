@@ -1,0 +1,207 @@
+"""The catalog's tables: one schema for SQLite and PostgreSQL (SQLAlchemy Core), versioned.
+
+An image is keyed by :func:`image_key`: its manifest digest, or for a docker-save
+archive (which records none) its config digest. Everything else hangs off that
+key and goes when the image is removed (``ON DELETE CASCADE``). The full analysis
+is stored once, as our own analysis JSON compressed with zstd; the rows beside it
+(packages, layers, aliases, matches) are the indexed part that multi-image
+questions read without loading any analysis.
+
+Times are ISO 8601 UTC text (``2026-11-24T09:30:00.123456Z``), which sorts as time
+on both databases.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from anchore.analysis.model import Analysis
+from anchore.image.model import ImageInfo
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "aliases",
+    "evaluations",
+    "image_key",
+    "images",
+    "layers",
+    "match_runs",
+    "matches",
+    "meta",
+    "metadata",
+    "packages",
+]
+
+#: the version of these tables; a catalog with an older one is migrated on open, a newer
+#: one refused (:class:`~anchore.catalog.errors.CatalogSchemaError`)
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+_KEY = String(200)
+_CASCADE = "CASCADE"
+
+#: ``schema_version``, ``created`` (when the catalog was made), ``application`` ("anchore")
+meta = Table(
+    "catalog_meta",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+images = Table(
+    "images",
+    metadata,
+    Column("key", _KEY, primary_key=True),
+    Column("manifest_digest", _KEY, nullable=True),
+    Column("config_digest", _KEY, nullable=False),
+    #: ``os/architecture[/variant]``
+    Column("platform", String(100), nullable=False),
+    #: the distro as ``id:version_id`` ('' when none was found)
+    Column("distro", String(200), nullable=False),
+    #: the image's own creation time (its config's), None when it records none
+    Column("created", String(40), nullable=True),
+    #: uncompressed bytes of its layers (None when not known)
+    Column("size", BigInteger, nullable=True),
+    Column("layer_count", Integer, nullable=True),
+    Column("package_count", Integer, nullable=False),
+    #: when it was first and last added or seen (a re-scan that hit the catalog)
+    Column("first_seen", String(40), nullable=False),
+    Column("last_seen", String(40), nullable=False),
+    #: the source it was last read from (a path, or a reference)
+    Column("source", Text, nullable=False),
+    #: ``image``, or ``sbom:FORMAT`` for an analysis read back from an SBOM
+    Column("origin", String(100), nullable=False),
+    #: JSON lists: the analyzers that ran, and those that failed as a whole
+    Column("analyzers", Text, nullable=False),
+    Column("failed_analyzers", Text, nullable=False),
+    #: the anchore version that analyzed it
+    Column("anchore_version", String(50), nullable=False),
+    #: the analysis JSON (``Analysis.write_json``), zstd-compressed, and the JSON's sha256
+    Column("analysis", LargeBinary, nullable=False),
+    Column("analysis_sha256", String(71), nullable=False),
+)
+
+#: every name an image was seen as (its registry reference, its tags, names given), as a
+#: chain of custody: one row per stretch of time a name pointed at one image; a tag that
+#: moves to another digest starts a new row, one seen again on the same digest extends
+#: the last row's ``last_seen``
+aliases = Table(
+    "aliases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(500), nullable=False),
+    Column("image_key", _KEY, ForeignKey("images.key", ondelete=_CASCADE), nullable=False),
+    Column("first_seen", String(40), nullable=False),
+    Column("last_seen", String(40), nullable=False),
+    Index("aliases_by_name", "name", "id"),
+    Index("aliases_by_image", "image_key"),
+)
+
+layers = Table(
+    "layers",
+    metadata,
+    Column("image_key", _KEY, ForeignKey("images.key", ondelete=_CASCADE), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    #: the blob's digest as the manifest names it, and the uncompressed diff_id
+    Column("digest", _KEY, nullable=False),
+    Column("diff_id", _KEY, nullable=False),
+    Column("size", BigInteger, nullable=True),
+    Index("layers_by_diff_id", "diff_id"),
+)
+
+packages = Table(
+    "packages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("image_key", _KEY, ForeignKey("images.key", ondelete=_CASCADE), nullable=False),
+    Column("type", String(50), nullable=False),
+    Column("name", String(500), nullable=False),
+    #: the name as its ecosystem compares names (PEP 503 for python: ``foo-bar``);
+    #: ``ecosystems.find(type).name_key(name)``, the name itself for unknown types
+    Column("name_key", String(500), nullable=False),
+    Column("version", String(300), nullable=False),
+    Column("purl", Text, nullable=False),
+    #: the first location's layer and path (None when the package has no location)
+    Column("layer_index", Integer, nullable=True),
+    Column("layer_digest", _KEY, nullable=True),
+    Column("path", Text, nullable=True),
+    Column("declared", Boolean, nullable=False),
+    Index("packages_by_name_key", "name_key"),
+    Index("packages_by_name", "name"),
+    Index("packages_by_image", "image_key"),
+)
+
+#: one matching of one image against an advisory store
+match_runs = Table(
+    "match_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("image_key", _KEY, ForeignKey("images.key", ondelete=_CASCADE), nullable=False),
+    Column("matched_at", String(40), nullable=False),
+    #: JSON: the store's feeds as they were (name, when checked and changed, coverage)
+    Column("feeds", Text, nullable=False),
+    Column("checked", Integer, nullable=False),
+    Column("unchecked", Integer, nullable=False),
+    Column("declared", Integer, nullable=False),
+    Index("match_runs_by_image", "image_key", "id"),
+)
+
+matches = Table(
+    "matches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("match_runs.id", ondelete=_CASCADE), nullable=False),
+    Column("image_key", _KEY, ForeignKey("images.key", ondelete=_CASCADE), nullable=False),
+    Column("advisory_id", String(200), nullable=False),
+    #: JSON list of the advisory's aliases (CVE ids...)
+    Column("aliases", Text, nullable=False),
+    Column("package_type", String(50), nullable=False),
+    Column("package_name", String(500), nullable=False),
+    Column("version", String(300), nullable=False),
+    Column("purl", Text, nullable=False),
+    Column("fixed_in", String(300), nullable=True),
+    Column("rating", String(20), nullable=False),
+    Column("score", Float, nullable=True),
+    Column("layer_index", Integer, nullable=True),
+    #: the whole Match as JSON (``Match.to_dict()``)
+    Column("match", Text, nullable=False),
+    Index("matches_by_run", "run_id"),
+    Index("matches_by_advisory", "advisory_id"),
+)
+
+evaluations = Table(
+    "evaluations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("image_key", _KEY, ForeignKey("images.key", ondelete=_CASCADE), nullable=False),
+    Column("evaluated_at", String(40), nullable=False),
+    #: the bundle's name and the sha256 of its canonical JSON
+    Column("bundle", String(500), nullable=False),
+    Column("bundle_digest", String(71), nullable=False),
+    #: ``go``, ``warn`` or ``stop``
+    Column("final_action", String(20), nullable=False),
+    #: the Evaluation's JSON (``to_dict()``), zstd-compressed
+    Column("evaluation", LargeBinary, nullable=False),
+    Index("evaluations_by_image", "image_key", "id"),
+)
+
+
+def image_key(image: ImageInfo | Analysis) -> str:
+    """The catalog's key of an image: its manifest digest, or for a docker-save archive
+    (which records none) its config digest; ''-less images cannot be catalogued."""
+    info = image.image if isinstance(image, Analysis) else image
+    return info.manifest_digest or info.config_digest
