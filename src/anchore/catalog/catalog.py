@@ -62,6 +62,8 @@ class ImageRecord:
     first_seen: datetime.datetime
     last_seen: datetime.datetime
     source: str
+    #: how query rows name it (``anchore.query.diff.image_label``)
+    label: str
     origin: str
     #: the names currently pointing at it (the newest sighting of each name is this image)
     names: tuple[str, ...]

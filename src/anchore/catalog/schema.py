@@ -83,6 +83,9 @@ images = Table(
     Column("last_seen", String(40), nullable=False),
     #: the source it was last read from (a path, or a reference)
     Column("source", Text, nullable=False),
+    #: how rows name it: :func:`anchore.query.diff.image_label` of its analysis (the same
+    #: label a query over the analysis itself gives)
+    Column("label", Text, nullable=False),
     #: ``image``, or ``sbom:FORMAT`` for an analysis read back from an SBOM
     Column("origin", String(100), nullable=False),
     #: JSON lists: the analyzers that ran, and those that failed as a whole
