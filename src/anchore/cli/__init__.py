@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from anchore import __version__
-from anchore.cli import cache, images, policy, query, sbom, vulns
+from anchore.cli import cache, catalog, images, policy, query, sbom, vulns
 from anchore.cli.common import UsageError
 from anchore.errors import AnchoreError, ExitCode
 
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_parsers(sub)
     sbom.add_parsers(sub)
     cache.add_parsers(sub)
+    catalog.add_parsers(sub)
     _add_debug(parser, top=True)
     return parser
 
