@@ -10,27 +10,57 @@ image failing never loses the others' results.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
+from multiprocessing.context import BaseContext
+from typing import Any
 
 import attrs
 
+from anchore.analysis.engine import analyze
 from anchore.analysis.model import Analysis
+from anchore.errors import AnchoreError, ExitCode
+from anchore.image.image import Image, open_image
 from anchore.image.model import ImageInfo
 from anchore.limits import Limits
 from anchore.registry.options import RegistryOptions
 
-__all__ = ["AnalysisFailure", "ImageResult", "ImageSource", "analyze_many"]
+__all__ = [
+    "AnalysisFailure",
+    "ExecutorError",
+    "ImageResult",
+    "ImageSource",
+    "analyze_many",
+    "image_key",
+]
 
 Progress = Callable[[str, int, int], None]
+
+
+class ExecutorError(AnchoreError):
+    """The executor ``analyze_many`` was given cannot be used: a Dask scheduler address
+    without the ``distributed`` package installed, or a scheduler that cannot be reached."""
+
+
+def _fspath(source: str | os.PathLike[str]) -> str:
+    return str(os.fspath(source))
 
 
 @attrs.frozen
 class ImageSource:
     """A source with the options that choose an image in it (as ``open_image`` takes)."""
 
-    source: str
+    source: str = attrs.field(converter=_fspath)
     platform: str | None = None
     tag: str | None = None
 
@@ -65,6 +95,24 @@ class ImageResult:
         return self.failure is None
 
 
+def image_key(image: ImageInfo) -> str:
+    """An image's identity across runs: its manifest digest, or for a docker-save archive
+    (which records none) its config digest. The catalog keys images by the same rule
+    (:func:`anchore.catalog.schema.image_key`), so a catalog's keys can be ``skip``."""
+    return image.manifest_digest or image.config_digest
+
+
+@attrs.frozen
+class _Options:
+    """What every worker needs besides its source: plain, picklable values only."""
+
+    analyzers: tuple[str, ...] | None
+    registry: RegistryOptions | None
+    limits: Limits | None
+    digests: tuple[str, ...]
+    skip: frozenset[str]
+
+
 def analyze_many(
     sources: Iterable[str | os.PathLike[str] | ImageSource],
     *,
@@ -76,6 +124,7 @@ def analyze_many(
     limits: Limits | None = None,
     digests: Sequence[str] = (),
     skip: Collection[str] = (),
+    max_in_flight: int | None = None,
 ) -> Iterator[ImageResult]:
     """Analyze every source, yielding each :class:`ImageResult` as it finishes.
 
@@ -86,6 +135,230 @@ def analyze_many(
     ``registry`` the registry options for references; ``skip`` image keys (manifest
     digests, or config digests for docker-save archives) that are opened but not
     analyzed (a catalog's known images). ``progress("images", done, total)`` is
-    called in this process as each image finishes.
+    called in this process as each image finishes (``total`` grows as sources are
+    read when ``sources`` is not a sequence). At most ``max_in_flight`` images (twice
+    the executor's workers by default) are submitted at a time, so a long or endless
+    ``sources`` is read as the work goes. Closing the iterator early cancels what has
+    not started and waits for what has.
     """
-    raise NotImplementedError
+    if isinstance(sources, str | bytes | os.PathLike | ImageSource | Image):
+        raise TypeError("analyze_many() takes an iterable of sources; analyze() takes one")
+    if executor is not None and not isinstance(executor, Executor | str):
+        raise TypeError(
+            f"executor must be a concurrent.futures.Executor or a Dask scheduler address, "
+            f"not {type(executor).__name__}"
+        )
+    for name, value in (("workers", workers), ("max_in_flight", max_in_flight)):
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name} must be a positive int, not {value!r}")
+    if analyzers is not None and not all(isinstance(a, str) for a in analyzers):
+        raise TypeError("analyze_many() takes analyzer names (workers look them up)")
+    if isinstance(executor, str):
+        _client_class(executor)  # a missing extra is reported now, not at the first next()
+    options = _Options(
+        analyzers=None if analyzers is None else tuple(analyzers),
+        registry=registry,
+        limits=limits,
+        digests=tuple(digests),
+        skip=frozenset(skip),
+    )
+    if isinstance(sources, Sequence):  # known length: check every source before any work
+        jobs: Iterable[ImageSource] = [_image_source(s) for s in sources]
+        total: int | None = len(sources)
+    else:
+        jobs, total = map(_image_source, sources), None
+    return _stream(jobs, total, executor, workers, options, progress, max_in_flight)
+
+
+def _image_source(source: object) -> ImageSource:
+    if isinstance(source, ImageSource):
+        return source
+    if isinstance(source, Image):
+        raise TypeError(
+            f"analyze_many() takes sources, not an open Image ({source.source}): it holds "
+            f"open files that cannot cross to a worker; pass its source"
+        )
+    if isinstance(source, str | os.PathLike):
+        return ImageSource(source)
+    raise TypeError(
+        f"a source is a path, a reference or an ImageSource, not {type(source).__name__}"
+    )
+
+
+def _stream(
+    jobs: Iterable[ImageSource],
+    total: int | None,
+    executor: Executor | str | None,
+    workers: int | None,
+    options: _Options,
+    progress: Progress | None,
+    max_in_flight: int | None,
+) -> Iterator[ImageResult]:
+    """Keep at most ``max_in_flight`` images submitted; yield each as it finishes."""
+    owned: ProcessPoolExecutor | None = None
+    client: Any = None
+    pending: dict[Future[ImageResult], str] = {}
+    pool: Executor
+    try:
+        if executor is None:
+            width = workers or os.cpu_count() or 1
+            owned = pool = _process_pool(width)
+        elif isinstance(executor, str):
+            client = _connect(executor)
+            pool = client.get_executor()
+            width = sum(client.nthreads().values()) or 1
+        else:
+            pool = executor
+            width = getattr(executor, "_max_workers", None) or os.cpu_count() or 1
+        limit = max_in_flight or 2 * width
+        remaining = iter(jobs)
+        done = submitted = 0
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < limit:
+                job = next(remaining, None)
+                if job is None:
+                    exhausted = True
+                    break
+                try:
+                    future = pool.submit(_analyze_one, job, options)
+                except BrokenExecutor:
+                    if owned is None:  # not ours to replace: every source left fails
+                        future = _failed(BrokenExecutor("the executor is broken"))
+                    else:  # a worker died (killed, out of memory): go on with a new pool
+                        owned.shutdown(wait=False, cancel_futures=True)
+                        owned = pool = _process_pool(width)
+                        future = pool.submit(_analyze_one, job, options)
+                pending[future] = job.source
+                submitted += 1
+            if not pending:
+                return
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                result = _outcome(future, pending.pop(future))
+                done += 1
+                if progress is not None:
+                    progress("images", done, submitted if total is None else total)
+                yield result
+    finally:
+        for future in pending:
+            future.cancel()
+        wait(pending)  # the ones already running: nothing of ours runs on after close
+        if owned is not None:
+            owned.shutdown(wait=True, cancel_futures=True)
+        if client is not None:
+            client.close()
+
+
+def _process_pool(width: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=width, mp_context=_mp_context())
+
+
+def _mp_context() -> BaseContext:
+    """``forkserver`` where there is one, else ``spawn``; never ``fork``.
+
+    Forking copies a process whose other threads (the caller's thread pools, a
+    Dask client's event loop, a blob download) may hold a lock at that instant;
+    the child starts with the lock held and no thread to release it, and hangs.
+    A forkserver forks workers from a clean single-threaded process instead (and
+    costs less than spawn, which starts every worker from nothing). Either way the
+    worker function must be importable, which is why :func:`_analyze_one` is a
+    top-level function of this module.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _client_class(address: str) -> Any:
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise ExecutorError(
+            f"analyzing on the Dask scheduler {address} needs the distributed package: "
+            f"pip install 'anchore[dask]'"
+        ) from exc
+    return Client
+
+
+def _connect(address: str) -> Any:
+    try:
+        return _client_class(address)(address, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ExecutorError(f"cannot reach the Dask scheduler {address}: {exc}") from exc
+
+
+def _failed(exc: BaseException) -> Future[ImageResult]:
+    future: Future[ImageResult] = Future()
+    future.set_exception(exc)
+    return future
+
+
+def _outcome(future: Future[ImageResult], source: str) -> ImageResult:
+    """The worker's result, or a failure naming the source when the worker itself went
+    wrong (a process that died, a result that did not come back)."""
+    try:
+        return future.result()
+    except BaseException as exc:  # CancelledError too: someone else's cancel is no result
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        return ImageResult(
+            source,
+            failure=AnalysisFailure(
+                source,
+                type(exc).__name__,
+                f"{source}: the worker analyzing it failed: {_one_line(str(exc)) or 'no reason'}",
+                int(ExitCode.INTERNAL_ERROR),
+            ),
+        )
+
+
+def _analyze_one(source: ImageSource, options: _Options) -> ImageResult:
+    """One image, in a worker: opened, keyed, and analyzed unless its key is skipped.
+
+    Never raises: an :class:`AnchoreError` is the image's fault (INPUT_ERROR), any other
+    exception a bug (INTERNAL_ERROR); either becomes a failure of plain strings, so the
+    result always pickles (an exception object may not)."""
+    start = time.perf_counter()
+    info: ImageInfo | None = None
+    try:
+        with open_image(
+            source.source,
+            platform=source.platform,
+            tag=source.tag,
+            limits=options.limits,
+            registry=options.registry,
+        ) as image:
+            info = ImageInfo.from_image(image)
+            if image_key(info) in options.skip:
+                return ImageResult(
+                    source.source,
+                    image=info,
+                    skipped=True,
+                    seconds=time.perf_counter() - start,
+                )
+            analysis = analyze(image, analyzers=options.analyzers, digests=options.digests)
+        return ImageResult(
+            source.source,
+            analysis=analysis,
+            image=analysis.image,
+            seconds=time.perf_counter() - start,
+        )
+    except AnchoreError as exc:
+        error, message = type(exc).__name__, _one_line(str(exc))
+        if source.source not in message:
+            message = f"{source.source}: {message}"
+        code = ExitCode.INPUT_ERROR
+    except Exception as exc:
+        error = type(exc).__name__
+        message = f"{source.source}: unexpected {type(exc).__name__}: {_one_line(str(exc))}"
+        code = ExitCode.INTERNAL_ERROR
+    return ImageResult(
+        source.source,
+        failure=AnalysisFailure(source.source, error, message, int(code)),
+        image=info,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
