@@ -1,0 +1,449 @@
+"""``anchore catalog add|list|show|query|diff|rematch|rm``, end to end through the command
+line, on the real corpus images and a real advisory store built from tests/data.
+
+One catalog is built per module (two images added, one name moved between them);
+the tests that change it work on a copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from anchore.catalog import Catalog
+from anchore.cli import main
+from anchore.errors import ExitCode
+from anchore.vulns import load
+from testdata import GO_ZIP, PYPA_ZIP
+
+pytest_plugins = ["postgres_server"]
+
+ROOT = Path(__file__).parent.parent
+
+pytestmark = pytest.mark.corpus
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def quiet(*argv: str) -> tuple[int, str, str]:
+    """``main`` outside a test function's capsys (module fixtures)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def private_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's catalog or advisory store."""
+    monkeypatch.setenv("ANCHORE_CATALOG", str(tmp_path / "default" / "catalog.db"))
+    monkeypatch.setenv("ANCHORE_VULN_DB", str(tmp_path / "default" / "vulns.sqlite"))
+
+
+@pytest.fixture(scope="module")
+def built(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A catalog holding debian-min and debian-py (OCI archives), ``app:nightly`` seen first
+    on debian-min then moved to debian-py, matched against a store of the Go database only."""
+    where = tmp_path_factory.mktemp("built")
+    store = where / "go.sqlite"
+    load(store, GO_ZIP)
+    catalog = where / "catalog.db"
+    outs = []
+    for image in ("debian-min", "debian-py"):
+        code, out, err = quiet(
+            "catalog",
+            "add",
+            str(corpus / f"{image}.oci.tar"),
+            "--name",
+            "app:nightly",
+            "--catalog",
+            str(catalog),
+            "--db",
+            str(store),
+            "--workers",
+            "1",
+            "--json",
+        )
+        assert code == ExitCode.OK, err
+        outs.append(json.loads(out))
+    return {"catalog": catalog, "store": store, "adds": outs, "dir": where}
+
+
+def _copy(built: dict[str, object], tmp_path: Path) -> tuple[str, str]:
+    """A private copy of the built catalog and store (the tests that change them)."""
+    for path in Path(str(built["dir"])).iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    return str(tmp_path / "catalog.db"), str(tmp_path / "go.sqlite")
+
+
+def _keys(built: dict[str, object]) -> tuple[str, str]:
+    adds = built["adds"]
+    assert isinstance(adds, list)
+    return adds[0]["images"][0]["key"], adds[1]["images"][0]["key"]
+
+
+def test_add_stores_each_image_under_its_manifest_digest(built, corpus):
+    adds = built["adds"]
+    (first,), (second,) = (a["images"] for a in adds)
+    for outcome, image in ((first, "debian-min"), (second, "debian-py")):
+        assert outcome["added"] is True and outcome["failure"] is None
+        index = json.loads(_member(corpus / f"{image}.oci.tar", "index.json"))
+        assert outcome["key"] == index["manifests"][0]["digest"]
+        assert outcome["matches"] is not None  # --db: matched and recorded
+    assert first["moved"] == []
+    assert second["moved"] == [["app:nightly", first["key"]]]  # the name moved
+    assert adds[1]["stored"] == 2
+
+
+def _member(archive: Path, name: str) -> bytes:
+    import tarfile
+
+    with tarfile.open(archive) as tar:
+        member = tar.extractfile(name)
+        assert member is not None
+        return member.read()
+
+
+def test_re_adding_an_unchanged_image_is_a_cache_hit(built, corpus, tmp_path, capsys):
+    catalog, _ = _copy(built, tmp_path)
+    min_key, _ = _keys(built)
+    code, out, err = run(
+        capsys,
+        "catalog",
+        "add",
+        str(corpus / "debian-min.oci.tar"),
+        "--catalog",
+        catalog,
+        "--workers",
+        "1",
+    )
+    assert code == ExitCode.OK, err
+    line, summary = out.splitlines()
+    assert line.startswith(f"cached  {min_key[:19]}  ") and "debian-min.oci.tar" in line
+    assert (
+        summary.startswith("1 image: 0 added, 1 cached, 0 failed;") and "holds 2 images" in summary
+    )
+
+
+def test_list_shows_both_images(built, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    min_key, py_key = _keys(built)
+    code, out, err = run(capsys, "catalog", "list", "--catalog", str(built["catalog"]))
+    assert code == ExitCode.OK, err
+    header, *rows = out.splitlines()
+    assert header.split()[:3] == ["image", "names", "distro"]
+    assert len(rows) == 2
+    assert rows[0].startswith(py_key[:19])  # most recently seen first
+    assert "app:nightly" in rows[0] and "app:nightly" not in rows[1]  # the name moved on
+    assert all("debian:" in row for row in rows)
+    code, out, _ = run(capsys, "catalog", "list", "--catalog", str(built["catalog"]), "--json")
+    records = json.loads(out)
+    assert [r["key"] for r in records] == [py_key, min_key]
+    with Catalog(str(built["catalog"]), create=False) as catalog:
+        assert [r["package_count"] for r in records] == [
+            len(catalog.analysis(py_key).packages),
+            len(catalog.analysis(min_key).packages),
+        ]
+
+
+def test_list_by_name_glob(built, capsys):
+    code, out, _ = run(
+        capsys, "catalog", "list", "--catalog", str(built["catalog"]), "--name", "app:*", "--json"
+    )
+    assert code == ExitCode.OK
+    assert {r["key"] for r in json.loads(out)} == set(_keys(built))  # both, over time
+    code, out, err = run(
+        capsys, "catalog", "list", "--catalog", str(built["catalog"]), "--name", "nothing-*"
+    )
+    assert code == ExitCode.OK and len(out.splitlines()) == 1 and "no images" in err
+
+
+def test_show_by_digest_prefix(built, capsys):
+    min_key, _ = _keys(built)
+    code, out, err = run(
+        capsys, "catalog", "show", min_key[:13], "--catalog", str(built["catalog"])
+    )
+    assert code == ExitCode.OK, err
+    fields = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+    assert fields["image"].strip() == min_key
+    assert fields["distro"].strip().startswith("debian:")
+    assert "chain of custody" not in out  # a digest, not a name
+    code, out, _ = run(
+        capsys, "catalog", "show", min_key[:13], "--catalog", str(built["catalog"]), "--json"
+    )
+    shown = json.loads(out)
+    run_ = shown["latest_match_run"]
+    assert run_ is not None and run_["feeds"]  # the store's feed dates, recorded
+    assert run_["checked"] + run_["unchecked"] + run_["declared"] > 0
+    assert shown["custody"] is None
+
+
+def test_show_by_name_gives_its_chain_of_custody(built, capsys):
+    min_key, py_key = _keys(built)
+    code, out, err = run(
+        capsys, "catalog", "show", "app:nightly", "--catalog", str(built["catalog"]), "--json"
+    )
+    assert code == ExitCode.OK, err
+    shown = json.loads(out)
+    assert shown["image"]["key"] == py_key  # the name points at its newest image
+    chain = shown["custody"]
+    assert [c["key"] for c in chain] == [min_key, py_key]
+    assert chain[0]["previous"] is None and chain[1]["previous"] == min_key
+    assert chain[1]["added"] > 0  # debian-py adds python and its packages to debian-min
+    code, out, _ = run(capsys, "catalog", "show", "app:nightly", "--catalog", str(built["catalog"]))
+    assert "chain of custody of app:nightly:" in out
+
+
+def test_query_who_has(built, capsys):
+    _, py_key = _keys(built)
+    code, out, err = run(
+        capsys,
+        "catalog",
+        "query",
+        "who-has",
+        "-p",
+        "name=python3*",
+        "--catalog",
+        str(built["catalog"]),
+        "--json",
+    )
+    assert code == ExitCode.OK, err
+    result = json.loads(out)
+    assert result["query"] == "who-has" and result["rows"]
+    with Catalog(str(built["catalog"]), create=False) as catalog:
+        py = catalog.analysis(py_key)
+        truth = {p.name for p in py.packages if p.name.startswith("python3")}
+    assert truth and {r["name"] for r in result["rows"]} >= truth
+
+
+def test_query_usage_errors(built, capsys):
+    catalog = str(built["catalog"])
+    for argv, message in [
+        (["no-such-query"], "no query named 'no-such-query'"),
+        (["packages"], "takes one image: give them with --image REF"),
+        (["who-has", "-p", "colour=red"], "takes no parameter 'colour'"),
+        (["--list", "packages"], "--list takes no"),
+    ]:
+        code, out, err = run(capsys, "catalog", "query", *argv, "--catalog", catalog)
+        assert code == ExitCode.USAGE_ERROR and out == "", argv
+        assert message in err.strip().splitlines()[-1], err
+
+
+def test_diff_between_the_two_images(built, capsys):
+    min_key, py_key = _keys(built)
+    code, out, err = run(
+        capsys,
+        "catalog",
+        "diff",
+        min_key[:13],
+        "app:nightly",
+        "--kinds",
+        "package",
+        "--catalog",
+        str(built["catalog"]),
+        "--json",
+    )
+    assert code == ExitCode.OK, err
+    rows = json.loads(out)["rows"]
+    with Catalog(str(built["catalog"]), create=False) as catalog:
+        before = {(p.type, p.name) for p in catalog.analysis(min_key).packages}
+        after = {(p.type, p.name) for p in catalog.analysis(py_key).packages}
+    assert {(r["type"], r["name"]) for r in rows if r["change"] == "added"} == after - before
+    assert {r["kind"] for r in rows} == {"package"}
+    code, _, err = run(
+        capsys,
+        "catalog",
+        "diff",
+        min_key,
+        py_key,
+        "--kinds",
+        "bogus",
+        "--catalog",
+        str(built["catalog"]),
+    )
+    assert code == ExitCode.USAGE_ERROR, err
+
+
+def test_rematch_reports_what_new_advisories_affect(built, tmp_path, capsys):
+    catalog, store = _copy(built, tmp_path)
+    _, py_key = _keys(built)
+    # nothing changed in the store: nothing is new
+    code, out, err = run(
+        capsys, "catalog", "rematch", "--db", store, "--catalog", catalog, "--json", "--fail-on-new"
+    )
+    report = json.loads(out)
+    assert [r for r in report["rows"] if r["change"] == "new"] == [], report["rows"]
+    assert report["images"] == 2 and report["first_runs"] == []
+    assert code == (ExitCode.UNCHECKED if report["unchecked"] else ExitCode.OK)
+    # the morning's advisories: the PyPA database
+    load(store, PYPA_ZIP)
+    code, out, err = run(
+        capsys, "catalog", "rematch", "--db", store, "--catalog", catalog, "--fail-on-new"
+    )
+    assert code == ExitCode.FAILED, err
+    lines = out.splitlines()
+    assert any(
+        line.startswith("new ") and "PYSEC-2021-142" in line and "pyyaml" in line for line in lines
+    ), out
+    assert "2 images matched" in lines[-1] and "newly affected" in lines[-1]
+    with Catalog(catalog, create=False) as opened:
+        stored = {m.advisory_id for m in opened.matches(py_key)}
+    assert "PYSEC-2021-142" in stored  # the run was recorded
+    # the same store again: nothing new now
+    code, out, _ = run(
+        capsys,
+        "catalog",
+        "rematch",
+        "--db",
+        store,
+        "--catalog",
+        catalog,
+        "--json",
+        "--fail-on-new",
+        "--allow-unchecked",
+    )
+    assert code == ExitCode.OK and not [r for r in json.loads(out)["rows"] if r["change"] == "new"]
+
+
+def test_rematch_usage(built, capsys):
+    code, out, err = run(capsys, "catalog", "rematch", "--catalog", str(built["catalog"]))
+    assert code == ExitCode.USAGE_ERROR and out == "" and "--db STORE" in err
+
+
+def test_rm_removes_all_or_nothing(built, tmp_path, capsys):
+    catalog, _ = _copy(built, tmp_path)
+    min_key, py_key = _keys(built)
+    code, out, err = run(
+        capsys, "catalog", "rm", min_key[:13], "sha256:0000ffff", "--catalog", catalog
+    )
+    assert code == ExitCode.INPUT_ERROR and out == ""
+    assert len(err.splitlines()) == 1 and "sha256:0000ffff" in err
+    with Catalog(catalog, create=False) as opened:
+        assert opened.keys() == {min_key, py_key}  # the unknown one stopped both
+    code, out, err = run(capsys, "catalog", "rm", min_key[:13], "--catalog", catalog)
+    assert code == ExitCode.OK, err
+    assert out.startswith(f"removed {min_key}")
+    with Catalog(catalog, create=False) as opened:
+        assert opened.keys() == {py_key}
+
+
+def test_show_unknown_ref_is_an_input_error(built, capsys):
+    code, out, err = run(
+        capsys, "catalog", "show", "nosuch:tag", "--catalog", str(built["catalog"])
+    )
+    assert code == ExitCode.INPUT_ERROR and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith("anchore: error: ") and "nosuch:tag" in err
+
+
+def test_a_missing_catalog_is_an_error_not_an_empty_one(tmp_path):
+    missing = tmp_path / "typo" / "catalog.db"
+    done = subprocess.run(
+        [sys.executable, "-m", "anchore", "catalog", "list", "--catalog", str(missing)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == ExitCode.INPUT_ERROR and done.stdout == ""
+    assert done.stderr.startswith("anchore: error: ") and len(done.stderr.splitlines()) == 1
+    assert str(missing) in done.stderr
+    assert not missing.exists() and not missing.parent.exists()
+
+
+def test_a_failed_image_exits_5_after_the_others_are_stored(corpus, tmp_path, capsys):
+    catalog = str(tmp_path / "c.db")
+    missing = str(tmp_path / "no-such.tar")
+    code, out, err = run(
+        capsys,
+        "catalog",
+        "add",
+        str(corpus / "debian-min.docker.tar"),
+        missing,
+        "--catalog",
+        catalog,
+        "--workers",
+        "1",
+    )
+    assert code == ExitCode.INPUT_ERROR
+    assert any(line.startswith("failed  ") and missing in line for line in out.splitlines())
+    assert any(line.startswith("added ") for line in out.splitlines())
+    assert len(err.splitlines()) == 1 and "1 of 2 images failed" in err
+    with Catalog(catalog, create=False) as opened:
+        assert len(opened) == 1
+
+
+def test_add_with_a_policy_exits_as_evaluate_does(corpus, tmp_path, capsys):
+    catalog = str(tmp_path / "c.db")
+    image = str(corpus / "debian-min.docker.tar")
+    expected = main(["evaluate", image, "--bundle", str(ROOT / "examples/policy/bundle.json")])
+    capsys.readouterr()
+    code, out, err = run(
+        capsys,
+        "catalog",
+        "add",
+        image,
+        "--catalog",
+        catalog,
+        "--workers",
+        "1",
+        "--policy",
+        str(ROOT / "examples/policy/bundle.json"),
+    )
+    assert code == expected, err
+    with Catalog(catalog, create=False) as opened:
+        (key,) = opened.keys()
+        (evaluation,) = opened.evaluations(key)
+    assert {"GO": 0, "STOP": 1, "WARN": 2}[evaluation.final_action] == expected
+    assert evaluation.final_action in out.splitlines()[0]
+
+
+def test_add_usage_errors(tmp_path, capsys):
+    catalog = str(tmp_path / "c.db")
+    for argv, message in [
+        (["a.tar", "b.tar", "--name", "x"], "--name names one image; 2 given"),
+        (["a.tar", "--workers", "2", "--dask", "tcp://127.0.0.1:1"], "not allowed with"),
+        (["a.tar", "--workers", "0"], "--workers 0"),
+    ]:
+        code, out, err = run(capsys, "catalog", "add", *argv, "--catalog", catalog)
+        assert code == ExitCode.USAGE_ERROR and out == "", argv
+        assert message in err, err
+    assert not (tmp_path / "c.db").exists()
+
+
+def test_postgresql_add_and_list(corpus, postgres_url, capsys):
+    code, out, err = run(
+        capsys,
+        "catalog",
+        "add",
+        str(corpus / "debian-min.oci.tar"),
+        "--catalog",
+        postgres_url,
+        "--workers",
+        "1",
+        "--name",
+        "pg:1",
+    )
+    assert code == ExitCode.OK, err
+    code, out, err = run(capsys, "catalog", "list", "--catalog", postgres_url, "--json")
+    assert code == ExitCode.OK, err
+    (record,) = json.loads(out)
+    assert record["names"] == ["pg:1"] or "pg:1" in record["names"]
+    assert record["distro"].startswith("debian:")
+
+
+def test_a_wrong_postgresql_password_is_one_line_without_it(postgres_server, capsys):
+    url = postgres_server.url(password="not-the-Secret-42")
+    code, out, err = run(capsys, "catalog", "list", "--catalog", url)
+    assert code == ExitCode.INPUT_ERROR and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith("anchore: error: ")
+    assert "not-the-Secret-42" not in err and "127.0.0.1" in err
