@@ -9,21 +9,41 @@ query runs on the stored analyses, read back from the catalog.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
+from sqlalchemy import and_, func, or_, select
 
+from anchore import ecosystems
+from anchore.catalog import schema
+from anchore.query import check, find, run
+from anchore.query import diff as query_diff
 from anchore.query.diff import DiffRow
+from anchore.query.errors import QueryParamError, UnanswerableQueryError
+from anchore.query.evidence import require_package_evidence, require_package_type
+from anchore.query.filters import NameMatcher, VersionRange, name_matcher
 from anchore.query.fleet import WhoHasRow
+from anchore.query.fleet import who_has as fleet_who_has
 from anchore.query.model import QueryResult
+from anchore.versions import VersionError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.sql.elements import ColumnElement
+
+    from anchore.analysis.model import Analysis
     from anchore.catalog.catalog import Catalog
     from anchore.plugins import Registry
     from anchore.vulns.store import Store
 
 __all__ = ["AffectedRow", "CustodyRow", "affected", "custody", "diff", "query", "who_has"]
+
+#: how many names one ``IN (...)`` lists (well under SQLite's bound-parameter limit)
+_CHUNK = 500
+#: the characters that make a name pattern a glob rather than one name
+_GLOB = frozenset("*?[")
 
 
 @attrs.frozen
@@ -62,6 +82,11 @@ class AffectedRow:
     matched_at: datetime.datetime
 
 
+def _keys(catalog: Catalog, refs: Sequence[str]) -> list[str]:
+    """The keys ``refs`` name (:meth:`Catalog.resolve`), in order, each once."""
+    return list(dict.fromkeys(catalog.resolve(ref) for ref in refs))
+
+
 def query(
     catalog: Catalog,
     name: str,
@@ -74,31 +99,293 @@ def query(
     """Run the query ``name`` (any registered query, by :func:`anchore.query.run`'s rules)
     over stored images: ``images`` (refs, as :meth:`Catalog.resolve` reads them), or
     every stored image when None for a query over many images."""
-    raise NotImplementedError
+    found = find(name, registry)
+    if images is None and found.images != "many":
+        wanted = "one image" if found.images == "one" else "two images"
+        raise QueryParamError(
+            f"query {found.name!r} takes {wanted}: name the stored images to run it on"
+        )
+    keys = _keys(catalog, images) if images is not None else None
+    count = len(keys) if keys is not None else len(catalog)
+    _, values = check(found, count, params, registry=registry)
+    if found.needs_store and store is None:
+        raise QueryParamError(
+            f"query {found.name!r} reads the advisory store: give one (--db FILE)"
+        )
+    if found.function is fleet_who_has:  # answered from the index, no analysis loaded
+        rows: list[Any] = who_has(
+            catalog, values["name"], values["type"], values["version"], images=keys
+        )
+        return QueryResult(found.name, found.columns, rows)
+    analyses = list(catalog.analyses(keys))
+    return run(found, analyses, params, store=store, registry=registry)
+
+
+def _plain(pattern: str) -> bool:
+    """Whether a name pattern names one name (no glob characters, not a regex)."""
+    return not pattern.startswith("re:") and not (_GLOB & set(pattern))
+
+
+def _pattern_keys(pattern: str) -> set[str]:
+    """The ``name_key`` values a plain name can match: the name as each ecosystem
+    compares names (and as it is, for package types no ecosystem knows)."""
+    return {pattern} | {row.name_key(pattern) for row in ecosystems.ECOSYSTEMS}
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _candidates(
+    conn: Connection,
+    matcher: NameMatcher,
+    type: str | None,
+    keys: list[str] | None,
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses that select the packages rows whose name may match: by ``name_key``
+    for a plain name; for a glob or regex, by the (type, name) pairs it matches among
+    the distinct pairs stored (the matcher decides; SQL only narrows)."""
+    p = schema.packages
+    if _plain(matcher.pattern):
+        return [p.c.name_key.in_(sorted(_pattern_keys(matcher.pattern)))]
+    pairs = select(p.c.type, p.c.name).distinct()
+    if type is not None:
+        pairs = pairs.where(p.c.type == type)
+    if keys is not None:
+        pairs = pairs.where(p.c.image_key.in_(keys))
+    chosen: dict[str, list[str]] = {}
+    for t, n in conn.execute(pairs):
+        if matcher(n, t):
+            chosen.setdefault(t, []).append(n)
+    return [
+        and_(p.c.type == t, p.c.name.in_(part))
+        for t, names in sorted(chosen.items())
+        for part in _chunks(sorted(names))
+    ]
+
+
+def _parse_range(version: VersionRange | str | None) -> VersionRange | None:
+    if not isinstance(version, str):
+        return version
+    try:
+        return VersionRange.parse(version)
+    except ValueError as exc:
+        raise QueryParamError(f"query 'who-has': parameter version={version!r}: {exc}") from None
+
+
+def _matcher(name: NameMatcher | str) -> NameMatcher:
+    if not isinstance(name, str):
+        return name
+    try:
+        return name_matcher(name)
+    except ValueError as exc:
+        raise QueryParamError(f"query 'who-has': parameter name={name!r}: {exc}") from None
 
 
 def who_has(
     catalog: Catalog,
-    name: str,
+    name: NameMatcher | str,
     type: str | None = None,
-    version: str | None = None,
+    version: VersionRange | str | None = None,
     *,
     images: Sequence[str] | None = None,
 ) -> list[WhoHasRow]:
-    """:func:`anchore.query.fleet.who_has` over the catalog, from its package index."""
-    raise NotImplementedError
+    """:func:`anchore.query.fleet.who_has` over the catalog, from its package index.
+
+    Every image asked about (all stored, or ``images``) must have its package evidence,
+    as its analysis records it: an image whose analyzer of ``type`` (of every
+    ecosystem, without a type) failed or did not run raises
+    :class:`UnanswerableQueryError` naming it, never "it carries none"."""
+    matcher = _matcher(name)
+    wanted = _parse_range(version)
+    keys = _keys(catalog, images) if images is not None else None
+    i, p = schema.images, schema.packages
+    with catalog.engine.connect() as conn:
+        stored = select(
+            i.c.key, i.c.label, i.c.source, i.c.origin, i.c.analyzers, i.c.failed_analyzers
+        ).order_by(i.c.last_seen.desc(), i.c.key)
+        if keys is not None:
+            stored = stored.where(i.c.key.in_(keys))
+        chosen = conn.execute(stored).all()
+        _require_evidence(conn, chosen, type)
+        clauses = _candidates(conn, matcher, type, keys) if chosen else []
+        found: list[Any] = []
+        for clause in clauses:
+            rows = select(
+                p.c.id, p.c.image_key, p.c.type, p.c.name, p.c.version, p.c.layer_index, p.c.path
+            ).where(clause)
+            if type is not None:
+                rows = rows.where(p.c.type == type)
+            if keys is not None:
+                rows = rows.where(p.c.image_key.in_(keys))
+            found.extend(conn.execute(rows).all())
+    order = keys if keys is not None else [row.key for row in chosen]
+    rank = {key: n for n, key in enumerate(order)}
+    label = {row.key: row.label for row in chosen}
+    found.sort(key=lambda r: (rank[r.image_key], r.id))
+    out = []
+    for r in found:
+        if not matcher(r.name, r.type):
+            continue
+        inside: bool | None = True
+        reason = ""
+        if wanted is not None:
+            try:
+                inside = wanted.contains(r.version, r.type)
+            except VersionError as exc:
+                inside, reason = None, str(exc)
+            if inside is False:
+                continue
+        out.append(
+            WhoHasRow(
+                label[r.image_key], r.type, r.name, r.version, inside, r.layer_index, r.path, reason
+            )
+        )
+    return out
+
+
+def _require_evidence(conn: Connection, chosen: Sequence[Any], type: str | None) -> None:
+    """Each image's package evidence, as ``require_packages`` checks an analysis: from the
+    analyzers its row records. A type no ecosystem knows (a plugin's) must be one the
+    image's packages carry, else it is a :class:`QueryParamError` as over the analysis."""
+    if type is not None and ecosystems.find(type) is None and chosen:
+        p = schema.packages
+        having = set(
+            conn.execute(select(p.c.image_key).where(p.c.type == type).distinct()).scalars()
+        )
+        if any(row.key not in having for row in chosen):
+            require_package_type(type, "who-has")  # raises, listing the known types
+    parsed: dict[str, list[str]] = {}
+    for row in chosen:
+        ran = parsed.setdefault(row.analyzers, json.loads(row.analyzers))
+        failed = parsed.setdefault(row.failed_analyzers, json.loads(row.failed_analyzers))
+        where = f"{row.label} ({row.source or row.origin})"
+        require_package_evidence(where, ran, failed, type, "who-has")
 
 
 def diff(catalog: Catalog, a: str, b: str, kinds: str | None = None) -> list[DiffRow]:
     """:func:`anchore.query.diff.diff` between two stored images."""
-    raise NotImplementedError
+    return query_diff.diff(catalog.analysis(a), catalog.analysis(b), kinds)
 
 
 def custody(catalog: Catalog, name: str) -> list[CustodyRow]:
-    """Every image ``name`` pointed at, oldest first, with what changed at each move."""
-    raise NotImplementedError
+    """Every image ``name`` pointed at, oldest first, with what changed at each move:
+    the package rows of :func:`anchore.query.diff.diff` between the two stored analyses,
+    counted by change."""
+    links = catalog.history(name)
+    loaded: dict[str, Analysis] = {}
+
+    def analysis(key: str) -> Analysis:
+        if key not in loaded:
+            loaded[key] = catalog.analysis(key)
+        return loaded[key]
+
+    rows = []
+    previous: str | None = None
+    for link in links:
+        counts = {"added": 0, "removed": 0, "changed": 0}
+        if previous is not None and previous != link.key:
+            for row in query_diff.diff(analysis(previous), analysis(link.key), "package"):
+                counts[row.change] += 1
+        image = catalog.image(link.key).label
+        rows.append(
+            CustodyRow(
+                link.name,
+                link.key,
+                image,
+                link.first_seen,
+                link.last_seen,
+                previous,
+                counts["added"],
+                counts["removed"],
+                counts["changed"],
+            )
+        )
+        previous = link.key
+    return rows
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern finding ``"text"`` inside a JSON list (``\\`` escapes)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f'%"{escaped}"%'
+
+
+def _time(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def affected(catalog: Catalog, advisory: str) -> list[AffectedRow]:
-    """Stored images whose latest match run found ``advisory`` (an id or an alias)."""
-    raise NotImplementedError
+    """Stored images whose latest match run found ``advisory`` (an id or an alias).
+
+    Images never matched cannot be said to be unaffected: when any stored image has no
+    match run, :class:`UnanswerableQueryError` names them (``anchore catalog rematch``
+    matches them). Packages a run could not check are counted in its run record
+    (``MatchRunRecord.unchecked``), not here."""
+    i, runs, m = schema.images, schema.match_runs, schema.matches
+    latest = (
+        select(runs.c.image_key, func.max(runs.c.id).label("run_id"))
+        .group_by(runs.c.image_key)
+        .subquery()
+    )
+    with catalog.engine.connect() as conn:
+        never = (
+            conn.execute(
+                select(i.c.label)
+                .outerjoin(latest, latest.c.image_key == i.c.key)
+                .where(latest.c.run_id.is_(None))
+                .order_by(i.c.label)
+            )
+            .scalars()
+            .all()
+        )
+        if never:
+            shown = ", ".join(never[:5]) + (f" and {len(never) - 5} more" if len(never) > 5 else "")
+            raise UnanswerableQueryError(
+                f"catalog {catalog.url}: {len(never)} stored image(s) were never matched "
+                f"against an advisory store ({shown}): whether {advisory} affects them is "
+                "unknown; match them first (anchore catalog rematch --db STORE)"
+            )
+        found = conn.execute(
+            select(
+                i.c.key,
+                i.c.label,
+                runs.c.matched_at,
+                m.c.advisory_id,
+                m.c.aliases,
+                m.c.package_type,
+                m.c.package_name,
+                m.c.version,
+                m.c.fixed_in,
+                m.c.rating,
+                m.c.layer_index,
+            )
+            .select_from(m)
+            .join(latest, latest.c.run_id == m.c.run_id)
+            .join(runs, runs.c.id == m.c.run_id)
+            .join(i, i.c.key == m.c.image_key)
+            .where(or_(m.c.advisory_id == advisory, m.c.aliases.like(_like(advisory), escape="\\")))
+            .order_by(i.c.label, m.c.id)
+        ).all()
+    rows = []
+    for r in found:
+        aliases = tuple(json.loads(r.aliases))
+        if r.advisory_id != advisory and advisory not in aliases:
+            continue  # the LIKE only narrows
+        rows.append(
+            AffectedRow(
+                r.label,
+                r.key,
+                r.advisory_id,
+                aliases,
+                r.package_type,
+                r.package_name,
+                r.version,
+                r.fixed_in,
+                r.rating,
+                r.layer_index,
+                _time(r.matched_at),
+            )
+        )
+    return rows

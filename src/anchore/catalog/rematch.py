@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from anchore.query.diff import image_label
+from anchore.vulns.match import Match, match
+
 if TYPE_CHECKING:
-    from anchore.catalog.catalog import Catalog
+    from anchore.catalog.catalog import Catalog, StoredMatch
     from anchore.vulns.store import Store
 
 __all__ = ["RematchReport", "RematchRow", "rematch"]
@@ -59,5 +62,96 @@ def rematch(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> RematchReport:
     """Match every stored image (or ``images``) against ``store``, record each run, and
-    report what is newly affected or no longer affected since its previous run."""
-    raise NotImplementedError
+    report what is newly affected or no longer affected since its previous run.
+
+    A match is the same as a previous one when it is of the same package (purl) and
+    shares an id or alias with it: the store may report a vulnerability under another
+    of its records once a new feed brings one (a distro's record of the same CVE),
+    which is not news. Each image's run is recorded in its own transaction, so a
+    rematch stopped midway keeps the runs it made. ``progress`` is called as
+    ``("rematch", done, total)``."""
+    store.require_data()
+    when = at or datetime.datetime.now(datetime.timezone.utc)
+    if images is not None:
+        keys = list(dict.fromkeys(catalog.resolve(ref) for ref in images))
+    else:
+        keys = [record.key for record in catalog.images()]
+    rows: list[RematchRow] = []
+    first_runs: list[str] = []
+    unchecked = 0
+    for done, key in enumerate(keys, 1):
+        analysis = catalog.analysis(key)
+        result = match(analysis, store)
+        before = catalog.match_runs(key)
+        previous = catalog.matches(key) if before else []
+        if not before:
+            first_runs.append(key)
+        catalog.record_matches(key, result, store, at=when)
+        unchecked += len(result.unchecked)
+        label = image_label(analysis)
+        rows.extend(_new(label, key, result.matches, previous))
+        rows.extend(_gone(label, key, result.matches, previous))
+        if progress is not None:
+            progress("rematch", done, len(keys))
+    return RematchReport(tuple(rows), len(keys), tuple(first_runs), unchecked, when)
+
+
+def _names(advisory_id: str, aliases: Sequence[str]) -> frozenset[str]:
+    return frozenset((advisory_id, *aliases))
+
+
+def _new(
+    label: str, key: str, now: Sequence[Match], previous: Sequence[StoredMatch]
+) -> list[RematchRow]:
+    """This run's matches that no previous match of the same package knew by any name."""
+    known: dict[str, set[str]] = {}
+    for old in previous:
+        known.setdefault(old.purl, set()).update(_names(old.advisory_id, old.aliases))
+    rows = []
+    for m in now:
+        if _names(m.advisory_id, m.aliases) & known.get(m.purl, set()):
+            continue
+        where = m.locations[0].layer_index if m.locations else None
+        rows.append(
+            RematchRow(
+                label,
+                key,
+                "new",
+                m.advisory_id,
+                tuple(m.aliases),
+                m.package_type,
+                m.package_name,
+                m.installed_version,
+                m.fixed_in,
+                m.rating,
+                where,
+            )
+        )
+    return rows
+
+
+def _gone(
+    label: str, key: str, now: Sequence[Match], previous: Sequence[StoredMatch]
+) -> list[RematchRow]:
+    """The previous run's matches that no match of this run of the same package knows by
+    any name."""
+    known: dict[str, set[str]] = {}
+    for m in now:
+        known.setdefault(m.purl, set()).update(_names(m.advisory_id, m.aliases))
+    return [
+        RematchRow(
+            label,
+            key,
+            "gone",
+            old.advisory_id,
+            old.aliases,
+            old.package_type,
+            old.package_name,
+            old.version,
+            old.fixed_in,
+            old.rating,
+            old.layer_index,
+        )
+        for old in previous
+        if not _names(old.advisory_id, old.aliases) & known.get(old.purl, set())
+    ]

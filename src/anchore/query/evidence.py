@@ -10,6 +10,8 @@ does not exist) naming the query and the image.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from anchore import ecosystems
 from anchore.analysis.model import Analysis
 from anchore.documents import did_you_mean
@@ -25,6 +27,7 @@ __all__ = [
     "require_config",
     "require_files",
     "require_owners",
+    "require_package_evidence",
     "require_package_type",
     "require_packages",
 ]
@@ -85,23 +88,41 @@ def require_packages(analysis: Analysis, type: str | None, query: str) -> None:
     one ecosystem's evidence cannot say which packages the image carries."""
     if type is not None:
         require_package_type(type, query, analysis)
+    require_package_evidence(
+        describe(analysis), analysis.analyzers, analysis.failed_analyzers, type, query
+    )
+
+
+def require_package_evidence(
+    image: str,
+    analyzers: Iterable[str],
+    failed_analyzers: Iterable[str],
+    type: str | None,
+    query: str,
+) -> None:
+    """:func:`require_packages` from what an analysis records (its analyzers that ran and
+    those that failed) rather than the analysis itself: what a catalog's index keeps, so
+    a query answered from the index fails closed exactly as one over the analysis does.
+    ``image`` names it in the message; a ``type`` is assumed to exist (check it first
+    with :func:`require_package_type`)."""
+    if type is not None:
         row = ecosystems.find(type)
         rows: tuple[ecosystems.Ecosystem, ...] = (row,) if row is not None else ()
     else:
         rows = ecosystems.ECOSYSTEMS
-    ran = set(analysis.analyzers)
-    failed = sorted({a for row in rows for a in row.analyzers} & set(analysis.failed_analyzers))
+    ran = set(analyzers)
+    failed = sorted({a for row in rows for a in row.analyzers} & set(failed_analyzers))
     if failed:
         raise UnanswerableQueryError(
             f"query {query!r}: the {', '.join(failed)} analyzer failed on "
-            f"{describe(analysis)}: its packages are unknown"
+            f"{image}: its packages are unknown"
         )
     missing = [row for row in rows if not ran & set(row.analyzers)]
     if missing:
         names = ", ".join(f"{r.package_type} packages ({'/'.join(r.analyzers)})" for r in missing)
         raise UnanswerableQueryError(
             f"query {query!r}: no analyzer of {names} ran on "
-            f"{describe(analysis)}: they were never looked for"
+            f"{image}: they were never looked for"
             + ("; give a package type" if type is None else "")
         )
 
