@@ -5,20 +5,54 @@ refuses a database that is not a catalog or is newer than this anchore. Every
 write is one transaction: a writer killed midway leaves the catalog as it was.
 SQLite runs in WAL mode with a busy timeout and takes its write lock at the
 start of each write (``BEGIN IMMEDIATE``), so several writer processes queue
-rather than fail; PostgreSQL takes a row lock on the image being written.
+rather than fail; on PostgreSQL two writers adding one image at once both succeed
+(the second finds the image stored: ``INSERT ... ON CONFLICT DO NOTHING``).
 """
 
 from __future__ import annotations
 
 import datetime
+import fnmatch
+import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import sqlalchemy as sa
+import zstandard
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from anchore import ecosystems
 from anchore.analysis.model import Analysis
+from anchore.catalog import codec
+from anchore.catalog.database import Database, open_database, reason_of
+from anchore.catalog.errors import (
+    AmbiguousImageError,
+    CatalogConnectionError,
+    CatalogError,
+    ImageNotCataloguedError,
+)
+from anchore.catalog.schema import (
+    aliases,
+    evaluations,
+    image_key,
+    images,
+    layers,
+    match_runs,
+    matches,
+    packages,
+)
+from anchore.documents import did_you_mean
+from anchore.query.diff import image_label
+from anchore.sbom.anchore_json import analysis_from_dict
+from anchore.sbom.common import tool_version
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -42,7 +76,11 @@ __all__ = [
 def default_catalog() -> str:
     """``$ANCHORE_CATALOG`` (a path or a ``postgresql://`` URL), else
     ``$XDG_DATA_HOME/anchore/catalog.db`` (``~/.local/share/anchore/catalog.db``)."""
-    raise NotImplementedError
+    given = os.environ.get("ANCHORE_CATALOG")
+    if given:
+        return given
+    data = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local/share")
+    return str(Path(data) / "anchore" / "catalog.db")
 
 
 @attrs.frozen
@@ -136,6 +174,39 @@ class EvaluationRecord:
     final_action: str
 
 
+#: a digest or the start of one: ``sha256:`` and at least 4 hex digits, or bare hex
+_DIGEST = re.compile(r"(?:(?P<algo>[a-z0-9]+):)?(?P<hex>[0-9a-f]{4,})")
+
+
+#: the images columns an ImageRecord is made of (not the analysis blob)
+_RECORD_COLUMNS = [c for c in images.c if c.name in attrs.fields_dict(ImageRecord)]
+
+
+def _iso(at: datetime.datetime | None) -> str:
+    """ISO 8601 UTC text with microseconds (sorts as time); None is now. A naive time is
+    taken as local time, as Python does."""
+    when = at if at is not None else datetime.datetime.now(datetime.timezone.utc)
+    return when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _time(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text)
+
+
+def _name_key(type_: str, name: str) -> str:
+    row = ecosystems.find(type_)
+    return row.name_key(name) if row is not None else name
+
+
+def _distinct(names: Iterable[str | None]) -> list[str]:
+    """The names given, blanks dropped, each once, in order."""
+    out: dict[str, None] = {}
+    for n in names:
+        if n and n.strip():
+            out.setdefault(n.strip(), None)
+    return list(out)
+
+
 class Catalog:
     """Analyses of many images, keyed by manifest digest, with the names each was seen
     as over time, and the matches and evaluations made against them.
@@ -148,20 +219,26 @@ class Catalog:
     """
 
     def __init__(self, url: str | os.PathLike[str] | None = None, *, create: bool = True) -> None:
-        raise NotImplementedError
+        self._db: Database = open_database(url if url is not None else default_catalog(),
+                                           create=create)  # fmt: skip
+        self.url = self._db.name
+        self.dialect = self._db.dialect
 
     #: the URL as given, with any password replaced by ``***`` (for messages and reprs)
     url: str
     #: ``sqlite`` or ``postgresql``
     dialect: str
 
+    def __repr__(self) -> str:
+        return f"Catalog({self.url!r})"
+
     @property
     def engine(self) -> Engine:
         """The SQLAlchemy engine (for the query modules of this package)."""
-        raise NotImplementedError
+        return self._db.engine
 
     def close(self) -> None:
-        raise NotImplementedError
+        self._db.engine.dispose()
 
     def __enter__(self) -> Catalog:
         return self
@@ -173,6 +250,15 @@ class Catalog:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def _failed(self, e: BaseException) -> CatalogError:
+        password = self._db.engine.url.password
+        reason = reason_of(e, str(password) if password else None)
+        return CatalogConnectionError(f"{self.url}: {reason}")
+
+    def _insert(self, table: sa.Table) -> Any:
+        """The dialect's INSERT (which has ``on_conflict_do_nothing``)."""
+        return (pg_dialect if self.dialect == "postgresql" else sqlite_dialect).insert(table)
 
     # ------------------------------------------------------------ writing
     def add(
@@ -189,32 +275,240 @@ class Catalog:
         An image already stored is not stored again (``added`` False: a re-scan of an
         unchanged image is a cache hit) unless ``replace``; its sightings are
         recorded all the same. One transaction: killed midway, nothing changed."""
-        raise NotImplementedError
+        key = image_key(analysis)
+        if not key:
+            raise CatalogError(
+                f"{self.url}: the analysis of {analysis.image.source or '?'} records no "
+                "manifest or config digest to key it by"
+            )
+        info = analysis.image
+        every = _distinct([info.reference, *info.tags, *names])
+        at = _iso(seen_at)
+        # the heavy part (JSON, compression, rows) before the write lock is taken
+        blob, digest = codec.analysis_blob(analysis)
+        row = self._image_row(analysis, key, blob, digest, at)
+        layer_rows = [
+            {"image_key": key, "position": i, "digest": layer.digest,
+             "diff_id": layer.diff_id, "size": layer.uncompressed_size}
+            for i, layer in enumerate(info.layers or ())
+        ]  # fmt: skip
+        package_rows = [self._package_row(key, p) for p in analysis.packages]
+        try:
+            with self._db.write() as conn:
+                stored = conn.execute(
+                    sa.select(images.c.first_seen).where(images.c.key == key)
+                ).first()
+                if stored is not None and not replace:
+                    return AddResult(key, False, self._sight(conn, key, every, at))
+                if stored is not None:
+                    conn.execute(packages.delete().where(packages.c.image_key == key))
+                    conn.execute(layers.delete().where(layers.c.image_key == key))
+                    conn.execute(
+                        images.update()
+                        .where(images.c.key == key)
+                        .values({**row, "first_seen": stored.first_seen})
+                    )
+                else:
+                    done = conn.execute(self._insert(images).values(row).on_conflict_do_nothing())
+                    if done.rowcount == 0:  # another writer stored it first (PostgreSQL)
+                        return AddResult(key, False, self._sight(conn, key, every, at))
+                if layer_rows:
+                    conn.execute(layers.insert(), layer_rows)
+                if package_rows:
+                    conn.execute(packages.insert(), package_rows)
+                return AddResult(key, True, self._sight(conn, key, every, at))
+        except (DBAPIError, SQLAlchemyError) as e:
+            raise self._failed(e) from None
+
+    @staticmethod
+    def _image_row(
+        analysis: Analysis, key: str, blob: bytes, digest: str, at: str
+    ) -> dict[str, Any]:
+        info = analysis.image
+        distro = analysis.distro
+        return {
+            "key": key,
+            "manifest_digest": info.manifest_digest,
+            "config_digest": info.config_digest,
+            "platform": str(info.platform),
+            "distro": f"{distro.id}:{distro.version_id or ''}" if distro else "",
+            "created": _iso(info.created) if info.created else None,
+            "size": info.size,
+            "layer_count": len(info.layers) if info.layers is not None else None,
+            "package_count": len(analysis.packages),
+            "first_seen": at,
+            "last_seen": at,
+            "source": info.source,
+            "label": image_label(analysis),
+            "origin": analysis.origin,
+            "analyzers": json.dumps(list(analysis.analyzers)),
+            "failed_analyzers": json.dumps(list(analysis.failed_analyzers)),
+            "anchore_version": tool_version(),
+            "analysis": blob,
+            "analysis_sha256": digest,
+        }
+
+    @staticmethod
+    def _package_row(key: str, p: Any) -> dict[str, Any]:
+        where = p.locations[0] if p.locations else None
+        return {
+            "image_key": key,
+            "type": p.type,
+            "name": p.name,
+            "name_key": _name_key(p.type, p.name),
+            "version": p.version,
+            "purl": p.purl,
+            "layer_index": where.layer_index if where else None,
+            "layer_digest": where.layer_digest if where else None,
+            "path": where.path if where else None,
+            "declared": p.declared,
+        }
+
+    def _sight(
+        self, conn: Connection, key: str, names: Sequence[str], at: str
+    ) -> tuple[tuple[str, str], ...]:
+        """Record ``key`` seen as ``names`` at ``at``; the names that moved to it."""
+        conn.execute(
+            images.update().where(images.c.key == key, images.c.last_seen < at).values(last_seen=at)
+        )
+        moved = []
+        for name in names:
+            newest = conn.execute(
+                sa.select(aliases.c.id, aliases.c.image_key)
+                .where(aliases.c.name == name)
+                .order_by(aliases.c.id.desc())
+                .limit(1)
+            ).first()
+            if newest is not None and newest.image_key == key:
+                conn.execute(
+                    aliases.update()
+                    .where(aliases.c.id == newest.id, aliases.c.last_seen < at)
+                    .values(last_seen=at)
+                )
+                continue
+            conn.execute(
+                aliases.insert().values(name=name, image_key=key, first_seen=at, last_seen=at)
+            )
+            if newest is not None:
+                moved.append((name, str(newest.image_key)))
+        return tuple(moved)
 
     def seen(
         self, key: str, names: Iterable[str], *, seen_at: datetime.datetime | None = None
     ) -> AddResult:
         """Record that the stored image ``key`` was seen as ``names`` at ``seen_at`` (now),
         without its analysis: what a scan that found the digest already stored does."""
-        raise NotImplementedError
+        every = _distinct(names)
+        try:
+            with self._db.write() as conn:
+                if conn.execute(sa.select(images.c.key).where(images.c.key == key)).first() is None:
+                    raise self._not_found(conn, key)
+                return AddResult(key, False, self._sight(conn, key, every, _iso(seen_at)))
+        except (DBAPIError, SQLAlchemyError) as e:
+            raise self._failed(e) from None
 
     def remove(self, ref: str) -> ImageRecord:
         """Delete one stored image (by :meth:`resolve`'s rules) with everything about
         it: packages, layers, sightings, matches, evaluations. Returns what it was."""
-        raise NotImplementedError
+        try:
+            with self._db.write() as conn:
+                key = self._resolve(conn, ref)
+                record = self._records(conn, [key])[0]
+                # the foreign keys cascade; said here too, so a database whose cascades
+                # were lost (a SQLite connection without foreign_keys) cannot keep orphans
+                for table in (matches, match_runs, evaluations, packages, layers, aliases):
+                    conn.execute(table.delete().where(table.c.image_key == key))
+                conn.execute(images.delete().where(images.c.key == key))
+                return record
+        except (DBAPIError, SQLAlchemyError) as e:
+            raise self._failed(e) from None
 
     def record_matches(
         self, ref: str, result: MatchResult, store: Store, *, at: datetime.datetime | None = None
     ) -> MatchRunRecord:
         """Store one matching of the image against ``store`` (its matches, how many
         packages were checked, unchecked and declared, and the store's feed dates)."""
-        raise NotImplementedError
+        from anchore.vulns.update import status
+
+        feeds: dict[str, dict[str, object]] = {
+            s.feed: {
+                "checked": _iso(s.checked) if s.checked else None,
+                "changed": _iso(s.changed) if s.changed else None,
+                "covers": list(s.covers),
+            }
+            for s in status(store)
+        }
+        when = _iso(at)
+        try:
+            with self._db.write() as conn:
+                key = self._resolve(conn, ref)
+                run = conn.execute(
+                    match_runs.insert()
+                    .values(image_key=key, matched_at=when, feeds=json.dumps(feeds, sort_keys=True),
+                            checked=len(result.checked), unchecked=len(result.unchecked),
+                            declared=len(result.declared))
+                    .returning(match_runs.c.id)
+                ).scalar_one()  # fmt: skip
+                rows = [
+                    {
+                        "run_id": run,
+                        "image_key": key,
+                        "advisory_id": m.advisory_id,
+                        "aliases": json.dumps(list(m.aliases)),
+                        "package_type": m.package_type,
+                        "package_name": m.package_name,
+                        "version": m.installed_version,
+                        "purl": m.purl,
+                        "fixed_in": m.fixed_in,
+                        "rating": m.rating,
+                        "score": m.score,
+                        "layer_index": m.locations[0].layer_index if m.locations else None,
+                        "match": json.dumps(m.to_dict(), sort_keys=True),
+                    }
+                    for m in result.matches
+                ]
+                if rows:
+                    conn.execute(matches.insert(), rows)
+        except (DBAPIError, SQLAlchemyError) as e:
+            raise self._failed(e) from None
+        return MatchRunRecord(
+            int(run), key, _time(when), feeds, len(result.checked), len(result.unchecked),
+            len(result.declared),
+        )  # fmt: skip
 
     def record_evaluation(
         self, ref: str, evaluation: Evaluation, *, at: datetime.datetime | None = None
     ) -> EvaluationRecord:
         """Store one policy evaluation of the image."""
-        raise NotImplementedError
+        document = evaluation.to_dict()
+        # what names the bundle in an Evaluation: its id and the policies and allowlists
+        # the mapping chose (the bundle's own text is not kept by the Evaluation)
+        identity = {
+            "bundle_id": evaluation.bundle_id,
+            "mapping": evaluation.mapping,
+            "policy_ids": list(evaluation.policy_ids),
+            "allowlist_ids": list(evaluation.allowlist_ids),
+        }
+        bundle_digest = codec.sha256(
+            json.dumps(identity, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        )
+        when = _iso(at)
+        try:
+            with self._db.write() as conn:
+                key = self._resolve(conn, ref)
+                new_id = conn.execute(
+                    evaluations.insert()
+                    .values(image_key=key, evaluated_at=when, bundle=evaluation.bundle_id,
+                            bundle_digest=bundle_digest, final_action=evaluation.final_action,
+                            evaluation=codec.compress_json(document))
+                    .returning(evaluations.c.id)
+                ).scalar_one()  # fmt: skip
+        except (DBAPIError, SQLAlchemyError) as e:
+            raise self._failed(e) from None
+        return EvaluationRecord(
+            int(new_id), key, _time(when), evaluation.bundle_id, bundle_digest,
+            evaluation.final_action,
+        )  # fmt: skip
 
     # ------------------------------------------------------------ reading
     def resolve(self, ref: str) -> str:
@@ -223,56 +517,278 @@ class Catalog:
         hex digits), ``name@digest``, or a name it was seen as (the image the name
         points at now). :class:`~anchore.catalog.errors.ImageNotCataloguedError` or
         :class:`~anchore.catalog.errors.AmbiguousImageError` otherwise."""
-        raise NotImplementedError
+        with self._reading() as conn:
+            return self._resolve(conn, ref)
+
+    def _reading(self) -> Any:
+        return _Reading(self)
+
+    def _resolve(self, conn: Connection, ref: str) -> str:
+        text = ref.strip() if isinstance(ref, str) else ""
+        if not text:
+            raise ImageNotCataloguedError(f"{self.url}: no image named {ref!r} in the catalog")
+        name, _, digest = text.rpartition("@")
+        if name and _DIGEST.fullmatch(digest):
+            found = self._by_digest(conn, digest)
+            if found is None:
+                raise self._not_found(conn, text)
+            return found
+        if _DIGEST.fullmatch(text):
+            found = self._by_digest(conn, text)
+            if found is not None:
+                return found
+        newest = conn.execute(
+            sa.select(aliases.c.image_key)
+            .where(aliases.c.name == text)
+            .order_by(aliases.c.id.desc())
+            .limit(1)
+        ).scalar()
+        if newest is None:
+            raise self._not_found(conn, text)
+        return str(newest)
+
+    def _by_digest(self, conn: Connection, text: str) -> str | None:
+        """The key a whole digest or a unique prefix of one names (None: none)."""
+        m = _DIGEST.fullmatch(text)
+        assert m is not None
+        full = text if m.group("algo") else f"sha256:{text}"
+        if conn.execute(sa.select(images.c.key).where(images.c.key == full)).first():
+            return full
+        prefix = full.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        found = sorted(
+            str(k)
+            for k in conn.execute(
+                sa.select(images.c.key).where(images.c.key.like(prefix + "%", escape="\\"))
+            ).scalars()
+        )
+        if len(found) > 1:
+            raise AmbiguousImageError(
+                f"{self.url}: {text!r} is the start of {len(found)} stored images' digests: "
+                + ", ".join(found[:10])
+                + (" ..." if len(found) > 10 else "")
+            )
+        return found[0] if found else None
+
+    def _not_found(self, conn: Connection, ref: str) -> ImageNotCataloguedError:
+        known = conn.execute(sa.select(aliases.c.name).distinct()).scalars()
+        hint = did_you_mean(ref, [str(n) for n in known])
+        return ImageNotCataloguedError(f"{self.url}: no image {ref!r} in the catalog{hint}")
 
     def __contains__(self, key: object) -> bool:
         """Whether an image with exactly this key is stored."""
-        raise NotImplementedError
+        if not isinstance(key, str):
+            return False
+        with self._reading() as conn:
+            return (
+                conn.execute(sa.select(images.c.key).where(images.c.key == key)).first() is not None
+            )
 
     def keys(self) -> frozenset[str]:
         """Every stored image's key (for ``analyze_many(skip=...)``)."""
-        raise NotImplementedError
+        with self._reading() as conn:
+            return frozenset(str(k) for k in conn.execute(sa.select(images.c.key)).scalars())
 
     def __len__(self) -> int:
-        raise NotImplementedError
+        with self._reading() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(images)).scalar_one())
 
     def image(self, ref: str) -> ImageRecord:
-        raise NotImplementedError
+        with self._reading() as conn:
+            return self._records(conn, [self._resolve(conn, ref)])[0]
 
     def images(self, *, name: str | None = None) -> list[ImageRecord]:
         """Every stored image, most recently seen first; with ``name``, those a name
         matching the glob ``name`` ever pointed at."""
-        raise NotImplementedError
+        with self._reading() as conn:
+            if name is None:
+                keys = None
+            else:
+                pairs = conn.execute(sa.select(aliases.c.name, aliases.c.image_key).distinct())
+                keys = sorted({str(k) for n, k in pairs if fnmatch.fnmatchcase(n, name)})
+            return self._records(conn, keys)
+
+    def _records(self, conn: Connection, keys: Sequence[str] | None) -> list[ImageRecord]:
+        query = sa.select(*_RECORD_COLUMNS).order_by(images.c.last_seen.desc(), images.c.key)
+        if keys is not None:
+            if not keys:
+                return []
+            query = query.where(images.c.key.in_(keys))
+        rows = conn.execute(query).all()
+        current = self._current_names(conn, [str(r.key) for r in rows])
+        return [self._record(r, current.get(str(r.key), ())) for r in rows]
+
+    @staticmethod
+    def _current_names(conn: Connection, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """The names whose newest sighting is each of ``keys``."""
+        if not keys:
+            return {}
+        newest = (
+            sa.select(aliases.c.name, sa.func.max(aliases.c.id).label("id"))
+            .group_by(aliases.c.name)
+            .subquery()
+        )
+        query = (
+            sa.select(aliases.c.image_key, aliases.c.name)
+            .join(newest, newest.c.id == aliases.c.id)
+            .where(aliases.c.image_key.in_(keys))
+            .order_by(aliases.c.name)
+        )
+        out: dict[str, list[str]] = {}
+        for key, name in conn.execute(query):
+            out.setdefault(str(key), []).append(str(name))
+        return {k: tuple(v) for k, v in out.items()}
+
+    @staticmethod
+    def _record(r: Row[Any], names: tuple[str, ...]) -> ImageRecord:
+        return ImageRecord(
+            key=r.key, manifest_digest=r.manifest_digest, config_digest=r.config_digest,
+            platform=r.platform, distro=r.distro,
+            created=_time(r.created) if r.created else None, size=r.size,
+            layer_count=r.layer_count, package_count=r.package_count,
+            first_seen=_time(r.first_seen), last_seen=_time(r.last_seen), source=r.source,
+            label=r.label, origin=r.origin, names=names,
+        )  # fmt: skip
 
     def analysis(self, ref: str) -> Analysis:
         """The stored analysis, equal to the one added (its ``timings`` aside); a stored
         blob that does not hash to its recorded sha256 is a CatalogError naming it."""
-        raise NotImplementedError
+        with self._reading() as conn:
+            key = self._resolve(conn, ref)
+            row = conn.execute(
+                sa.select(images.c.analysis, images.c.analysis_sha256).where(images.c.key == key)
+            ).one()
+        return self._decode(key, bytes(row.analysis), str(row.analysis_sha256))
+
+    def _decode(self, key: str, blob: bytes, digest: str) -> Analysis:
+        where = f"{self.url}: the stored analysis of {key}"
+        try:
+            data = codec.decompress(blob)
+        except zstandard.ZstdError as e:
+            raise CatalogError(f"{where} is damaged (cannot decompress: {e})") from None
+        if codec.sha256(data) != digest:
+            raise CatalogError(f"{where} is damaged (it does not hash to its recorded {digest})")
+        try:
+            raw = json.loads(data)
+        except ValueError as e:
+            raise CatalogError(f"{where} is not JSON: {e}") from None
+        return analysis_from_dict(raw, where)
 
     def analyses(self, refs: Sequence[str] | None = None) -> Iterator[Analysis]:
         """The stored analyses of ``refs`` (every image when None), one at a time."""
-        raise NotImplementedError
+        if refs is None:
+            with self._reading() as conn:
+                keys = sorted(str(k) for k in conn.execute(sa.select(images.c.key)).scalars())
+        else:
+            with self._reading() as conn:
+                keys = [self._resolve(conn, r) for r in refs]
+        for key in keys:
+            yield self.analysis(key)
 
     def history(self, name: str) -> list[Sighting]:
         """The chain of custody of ``name``: every image it pointed at, oldest first."""
-        raise NotImplementedError
+        with self._reading() as conn:
+            rows = conn.execute(
+                sa.select(aliases).where(aliases.c.name == name).order_by(aliases.c.id)
+            ).all()
+        return [
+            Sighting(r.name, r.image_key, _time(r.first_seen), _time(r.last_seen)) for r in rows
+        ]
 
     def names(self) -> list[str]:
         """Every name ever seen, sorted."""
-        raise NotImplementedError
+        with self._reading() as conn:
+            return sorted(
+                str(n) for n in conn.execute(sa.select(aliases.c.name).distinct()).scalars()
+            )
 
     def match_runs(self, ref: str) -> list[MatchRunRecord]:
         """The image's match runs, oldest first."""
-        raise NotImplementedError
+        with self._reading() as conn:
+            key = self._resolve(conn, ref)
+            rows = conn.execute(
+                sa.select(match_runs).where(match_runs.c.image_key == key).order_by(match_runs.c.id)
+            ).all()
+        return [
+            MatchRunRecord(r.id, r.image_key, _time(r.matched_at), json.loads(r.feeds),
+                           r.checked, r.unchecked, r.declared)
+            for r in rows
+        ]  # fmt: skip
 
     def matches(self, ref: str, run: int | None = None) -> list[StoredMatch]:
         """The matches of one run (the image's latest when None; [] if never matched)."""
-        raise NotImplementedError
+        with self._reading() as conn:
+            key = self._resolve(conn, ref)
+            if run is None:
+                run = conn.execute(
+                    sa.select(sa.func.max(match_runs.c.id)).where(match_runs.c.image_key == key)
+                ).scalar()
+                if run is None:
+                    return []
+            elif not conn.execute(
+                sa.select(match_runs.c.id).where(
+                    match_runs.c.id == run, match_runs.c.image_key == key
+                )
+            ).first():
+                raise CatalogError(f"{self.url}: image {key} has no match run {run}")
+            rows = conn.execute(
+                sa.select(matches).where(matches.c.run_id == run).order_by(matches.c.id)
+            ).all()
+        return [
+            StoredMatch(r.run_id, r.image_key, r.advisory_id, tuple(json.loads(r.aliases)),
+                        r.package_type, r.package_name, r.version, r.purl, r.fixed_in,
+                        r.rating, r.score, r.layer_index)
+            for r in rows
+        ]  # fmt: skip
 
     def evaluations(self, ref: str) -> list[EvaluationRecord]:
         """The image's stored evaluations, oldest first."""
-        raise NotImplementedError
+        with self._reading() as conn:
+            key = self._resolve(conn, ref)
+            rows = conn.execute(
+                sa.select(*[c for c in evaluations.c if c.name != "evaluation"])
+                .where(evaluations.c.image_key == key)
+                .order_by(evaluations.c.id)
+            ).all()
+        return [
+            EvaluationRecord(r.id, r.image_key, _time(r.evaluated_at), r.bundle,
+                             r.bundle_digest, r.final_action)
+            for r in rows
+        ]  # fmt: skip
 
     def evaluation(self, id: int) -> dict[str, Any]:
         """A stored evaluation's JSON, as ``Evaluation.to_dict()`` gave it."""
-        raise NotImplementedError
+        with self._reading() as conn:
+            blob = conn.execute(
+                sa.select(evaluations.c.evaluation).where(evaluations.c.id == id)
+            ).scalar()
+        if blob is None:
+            raise CatalogError(f"{self.url}: no stored evaluation {id}")
+        try:
+            value: dict[str, Any] = json.loads(codec.decompress(bytes(blob)))
+        except (zstandard.ZstdError, ValueError) as e:
+            raise CatalogError(f"{self.url}: stored evaluation {id} is damaged: {e}") from None
+        return value
+
+
+class _Reading:
+    """A read transaction whose database errors become CatalogConnectionErrors."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        self._cm: Any = None
+
+    def __enter__(self) -> Connection:
+        self._cm = self._catalog._db.read()
+        try:
+            conn: Connection = self._cm.__enter__()
+        except (DBAPIError, SQLAlchemyError) as e:
+            raise self._catalog._failed(e) from None
+        return conn
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            self._cm.__exit__(*exc)
+        except (DBAPIError, SQLAlchemyError) as e:
+            raise self._catalog._failed(e) from None
+        if exc[1] is not None and isinstance(exc[1], (DBAPIError, SQLAlchemyError)):
+            raise self._catalog._failed(exc[1]) from None

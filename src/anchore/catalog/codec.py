@@ -1,0 +1,39 @@
+"""How the catalog stores a document: JSON, zstd-compressed, with the JSON's sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from typing import Any
+
+import zstandard
+
+from anchore.analysis.model import Analysis
+
+__all__ = ["analysis_blob", "compress_json", "decompress", "sha256"]
+
+#: zstd level 3: most of level 19's ratio on analysis JSON, at a fraction of the time
+_LEVEL = 3
+
+
+def sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def analysis_blob(analysis: Analysis) -> tuple[bytes, str]:
+    """The analysis JSON (``Analysis.write_json``) compressed, and the JSON's sha256."""
+    text = io.StringIO()
+    analysis.write_json(text)
+    data = text.getvalue().encode("utf-8")
+    return zstandard.ZstdCompressor(level=_LEVEL).compress(data), sha256(data)
+
+
+def compress_json(value: Any) -> bytes:
+    data = json.dumps(value, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return zstandard.ZstdCompressor(level=_LEVEL).compress(data)
+
+
+def decompress(blob: bytes) -> bytes:
+    """The stored bytes back; a zstd error (a damaged blob) propagates as ZstdError."""
+    return zstandard.ZstdDecompressor().decompress(blob)

@@ -1,0 +1,252 @@
+"""Opening a catalog's database: the URL, the engine, the schema's version.
+
+SQLite runs in WAL mode with a 30 s busy timeout and foreign keys on (the cascades
+depend on it), and every transaction takes the write lock at ``BEGIN IMMEDIATE``:
+a writer that would otherwise upgrade a read lock midway (and fail with "database
+is locked" at once) waits its turn instead. PostgreSQL needs none of that.
+
+The schema is created in an empty database, migrated (one transaction, through
+:data:`MIGRATIONS`) when older, and refused when newer or not a catalog's.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+
+from anchore.catalog import schema
+from anchore.catalog.errors import (
+    CatalogConnectionError,
+    CatalogError,
+    CatalogNotFoundError,
+    CatalogSchemaError,
+)
+
+__all__ = [
+    "APPLICATION",
+    "BUSY_TIMEOUT",
+    "MIGRATIONS",
+    "Database",
+    "open_database",
+    "reason_of",
+    "redact",
+]
+
+APPLICATION = "anchore"
+#: seconds a SQLite writer waits for another's write lock before giving up
+BUSY_TIMEOUT = 30.0
+
+#: ``MIGRATIONS[n]`` takes a catalog from schema version ``n`` to ``n + 1``, inside the
+#: one transaction that also records the new version (version 1 is the first: none yet)
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+def redact(url: str | URL) -> str:
+    """The URL with its password (if any) replaced by ``***``."""
+    try:
+        parsed = url if isinstance(url, URL) else make_url(url)
+    except ArgumentError:
+        return str(url)
+    return parsed.render_as_string(hide_password=True)
+
+
+class Database:
+    """An engine and what to call it in messages (the redacted URL, or the path)."""
+
+    def __init__(self, engine: Engine, name: str, dialect: str) -> None:
+        self.engine = engine
+        self.name = name
+        self.dialect = dialect
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction (SQLite: the write lock taken at its start)."""
+        with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """One read transaction (SQLite: deferred, so reading never waits on a writer)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+
+#: the execution option that marks a write transaction
+_WRITE = "anchore_write"
+
+
+def _is_url(text: str) -> bool:
+    return "://" in text
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    engine = sa.create_engine(
+        URL.create("sqlite+pysqlite", database=str(path)),
+        connect_args={"timeout": BUSY_TIMEOUT},
+        poolclass=sa.pool.NullPool,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        # pysqlite's own transaction handling would BEGIN (deferred) late; take it over
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _postgres_engine(url: URL) -> Engine:
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise CatalogConnectionError(
+            f"{redact(url)}: PostgreSQL needs psycopg 3: pip install 'anchore[postgresql]'"
+        ) from None
+    return sa.create_engine(
+        url.set(drivername="postgresql+psycopg"),
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 10},
+    )
+
+
+def open_database(url: str | os.PathLike[str], *, create: bool) -> Database:
+    """Connect to the catalog at ``url`` and make sure its schema is ours and current."""
+    text = os.fspath(url)
+    if _is_url(text):
+        try:
+            parsed = make_url(text)
+        except ArgumentError:
+            raise CatalogConnectionError(
+                f"{redact(text)}: not a catalog URL (a path, sqlite:///path or postgresql://...)"
+            ) from None
+        backend = parsed.get_backend_name()
+        if backend == "sqlite":
+            if not parsed.database or parsed.database == ":memory:":
+                raise CatalogConnectionError(f"{text}: a catalog needs a file, not memory")
+            return _open_sqlite(Path(parsed.database), create=create, name=text)
+        if backend in ("postgresql", "postgres"):
+            name = redact(parsed)
+            parsed = parsed.set(drivername="postgresql")
+            db = Database(_postgres_engine(parsed), name, "postgresql")
+            _ensure_schema(db)
+            return db
+        raise CatalogConnectionError(
+            f"{redact(parsed)}: unsupported database {backend!r} (SQLite or PostgreSQL)"
+        )
+    return _open_sqlite(Path(text), create=create, name=text)
+
+
+def _open_sqlite(path: Path, *, create: bool, name: str) -> Database:
+    if not path.exists():
+        if not create:
+            raise CatalogNotFoundError(f"{name}: no such catalog")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise CatalogConnectionError(f"{name}: cannot create its directory: {e}") from None
+    elif path.is_dir():
+        raise CatalogConnectionError(f"{name}: is a directory, not a catalog")
+    db = Database(_sqlite_engine(path), name, "sqlite")
+    _ensure_schema(db)
+    return db
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _ensure_schema(db: Database) -> None:
+    try:
+        with db.write() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+            if schema.meta.name not in tables:
+                if tables:
+                    raise CatalogSchemaError(
+                        f"{db.name}: not an anchore catalog (it holds other tables: "
+                        f"{', '.join(sorted(tables)[:5])})"
+                    )
+                schema.metadata.create_all(conn)
+                conn.execute(
+                    schema.meta.insert(),
+                    [
+                        {"key": "application", "value": APPLICATION},
+                        {"key": "schema_version", "value": str(schema.SCHEMA_VERSION)},
+                        {"key": "created", "value": _now()},
+                    ],
+                )
+                return
+            values = dict(conn.execute(sa.select(schema.meta.c.key, schema.meta.c.value)).all())
+            if values.get("application") != APPLICATION:
+                raise CatalogSchemaError(
+                    f"{db.name}: not an anchore catalog "
+                    f"(its catalog_meta names application {values.get('application')!r})"
+                )
+            try:
+                version = int(values.get("schema_version", ""))
+            except ValueError:
+                raise CatalogSchemaError(
+                    f"{db.name}: unreadable schema_version {values.get('schema_version')!r}"
+                ) from None
+            if version > schema.SCHEMA_VERSION:
+                raise CatalogSchemaError(
+                    f"{db.name}: catalog schema version {version} is newer than this "
+                    f"anchore's ({schema.SCHEMA_VERSION}): upgrade anchore"
+                )
+            _migrate(db, conn, version)
+    except CatalogError:
+        db.engine.dispose()
+        raise
+    except (DBAPIError, SQLAlchemyError, OSError) as e:
+        password = db.engine.url.password
+        db.engine.dispose()
+        reason = reason_of(e, str(password) if password else None)
+        raise CatalogConnectionError(f"{db.name}: cannot open the catalog: {reason}") from None
+
+
+def _migrate(db: Database, conn: Connection, version: int) -> None:
+    """Bring a catalog at ``version`` up to :data:`~anchore.catalog.schema.SCHEMA_VERSION`
+    in the caller's transaction: all steps, or (on any failure) none."""
+    if version == schema.SCHEMA_VERSION:
+        return
+    for step in range(version, schema.SCHEMA_VERSION):
+        migration = MIGRATIONS.get(step)
+        if migration is None:
+            raise CatalogSchemaError(
+                f"{db.name}: no migration from catalog schema version {step} to {step + 1}"
+            )
+        migration(conn)
+    conn.execute(
+        schema.meta.update()
+        .where(schema.meta.c.key == "schema_version")
+        .values(value=str(schema.SCHEMA_VERSION))
+    )
+
+
+def reason_of(e: BaseException, password: str | None = None) -> str:
+    """The driver's message, on one line, with no password in it."""
+    orig = getattr(e, "orig", None) or e
+    text = " ".join(str(orig).split()) or type(orig).__name__
+    return text.replace(password, "***") if password else text
