@@ -227,8 +227,8 @@ def test_query_who_has(built, capsys):
     assert truth and {r["name"] for r in result["rows"]} >= truth
 
 
-def test_query_usage_errors(built, capsys):
-    catalog = str(built["catalog"])
+def test_query_usage_errors(tmp_path, capsys):
+    catalog = str(tmp_path / "c.db")
     for argv, message in [
         (["no-such-query"], "no query named 'no-such-query'"),
         (["packages"], "takes one image: give them with --image REF"),
@@ -316,9 +316,15 @@ def test_rematch_reports_what_new_advisories_affect(built, tmp_path, capsys):
     assert code == ExitCode.OK and not [r for r in json.loads(out)["rows"] if r["change"] == "new"]
 
 
-def test_rematch_usage(built, capsys):
-    code, out, err = run(capsys, "catalog", "rematch", "--catalog", str(built["catalog"]))
+def test_rematch_usage(tmp_path, capsys):
+    catalog = str(tmp_path / "c.db")
+    code, out, err = run(capsys, "catalog", "rematch", "--catalog", catalog)
     assert code == ExitCode.USAGE_ERROR and out == "" and "--db STORE" in err
+    code, out, err = run(
+        capsys, "catalog", "rematch", "--db", "x", "--allow-unchecked", "--catalog", catalog
+    )
+    assert code == ExitCode.USAGE_ERROR and "give --fail-on-new" in err
+    assert not (tmp_path / "c.db").exists()
 
 
 def test_rm_removes_all_or_nothing(built, tmp_path, capsys):
