@@ -1,0 +1,214 @@
+"""The multi-image queries answered from a catalog, on SQLite and a real PostgreSQL.
+
+Ground truth: the same queries over the analyses themselves (anchore.query.fleet,
+anchore.query.diff, anchore.query.run) of the real corpus images, and matching
+against the real PyPA and Go advisory databases.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from pathlib import Path
+
+import attrs
+import pytest
+
+from anchore import Analysis, analyze, query
+from anchore.catalog import Catalog, affected, custody, diff, who_has
+from anchore.catalog import query as catalog_query
+from anchore.query import QueryParamError, UnanswerableQueryError
+from anchore.query.diff import diff as analysis_diff
+from anchore.query.diff import image_label
+from anchore.query.fleet import advisory as fleet_advisory
+from anchore.query.fleet import who_has as fleet_who_has
+from anchore.vulns import LoadReport, Store, read_osv
+from testdata import GO, PYPA
+
+pytest_plugins = ["postgres_server"]
+
+NAMES = ("debian-min", "debian-py", "debian-node")
+UTC = datetime.timezone.utc
+
+
+@pytest.fixture(scope="module")
+def analyses(corpus: Path) -> dict[str, Analysis]:
+    return {name: analyze(corpus / f"{name}.docker.tar") for name in NAMES}
+
+
+def _url(request: pytest.FixtureRequest, where: Path) -> str:
+    if request.param == "sqlite":
+        return str(where / "catalog.db")
+    server = request.getfixturevalue("postgres_server")
+    return server.url(server.create_database())
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def catalog(request, analyses, tmp_path_factory):
+    with Catalog(_url(request, tmp_path_factory.mktemp("catalog"))) as cat:
+        for a in analyses.values():
+            cat.add(a)
+        yield cat
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Store:
+    store = Store(tmp_path_factory.mktemp("db") / "vulns.sqlite", create=True)
+    for path, source in ((PYPA, "osv-pypa"), (GO, "osv-go")):
+        report = LoadReport()
+        store.load(read_osv(path, report), source, report)
+    return store
+
+
+# ---------------------------------------------------------------- who-has
+CASES = [
+    ("libssl3", None, None),
+    ("curl", None, ">=7.0,<8"),
+    ("lib*", None, None),
+    ("lib*", "deb", ">=2.0"),
+    ("PyYAML", None, None),  # a plain name compared as PyPI compares names (pyyaml)
+    ("*", "python", None),
+    ("re:^python3", "deb", None),
+    ("re:yaml", None, None),
+    ("@*", "npm", ">=1.0.0"),
+    ("*", None, ">=1"),  # every type: those without an ordering are in_range None
+    ("golang.org/x/*", "go-module", "<0.20.0"),
+    ("no-such-package", None, None),
+]
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(("name", "type", "version"), CASES)
+def test_who_has_gives_the_rows_of_the_query_over_the_analyses(
+    catalog, analyses, name, type, version
+):
+    ours = who_has(catalog, name, type, version)
+    over_stored = fleet_who_has(list(catalog.analyses()), name, type, version)
+    over_originals = fleet_who_has(list(analyses.values()), name, type, version)
+    assert Counter(ours) == Counter(over_stored) == Counter(over_originals)
+    if name != "no-such-package":
+        assert ours, name  # the case exercises something
+    if version == ">=1":
+        assert any(r.in_range is None and r.reason for r in ours)
+        assert any(r.in_range is True for r in ours)
+    if name == "PyYAML":
+        assert {r.name for r in ours} == {"pyyaml"}
+
+
+@pytest.mark.corpus
+def test_who_has_over_some_images(catalog, analyses):
+    py = analyses["debian-py"]
+    ref = py.image.config_digest  # a docker-save archive is keyed by its config digest
+    ours = who_has(catalog, "lib*", "deb", images=[ref[:16]])
+    assert Counter(ours) == Counter(fleet_who_has([py], "lib*", "deb"))
+    assert {r.image for r in ours} == {image_label(py)}
+
+
+@pytest.mark.corpus
+def test_who_has_fails_closed_on_an_image_without_package_evidence(tmp_path, analyses):
+    py = analyses["debian-py"]
+    info = attrs.evolve(py.image, config_digest="sha256:" + "ab" * 32, source="broken.tar")
+    broken = attrs.evolve(
+        py,
+        image=info,
+        analyzers=tuple(a for a in py.analyzers if a != "python"),
+        failed_analyzers=("npm",),
+    )
+    with Catalog(tmp_path / "c.db") as cat:
+        cat.add(analyses["debian-min"])
+        cat.add(broken)
+        for type in ("python", "npm", None):
+            with pytest.raises(UnanswerableQueryError, match="broken.tar"):
+                who_has(cat, "*", type)
+            with pytest.raises(UnanswerableQueryError):
+                fleet_who_has(list(cat.analyses()), "*", type)
+        rows = who_has(cat, "libc6", "deb")  # what was looked for is answered
+        assert Counter(rows) == Counter(fleet_who_has(list(cat.analyses()), "libc6", "deb"))
+        assert len({r.image for r in rows}) == 2
+        with pytest.raises(QueryParamError, match="no package type"):
+            who_has(cat, "*", "debs")
+
+
+# ---------------------------------------------------------------- query, diff
+@pytest.mark.corpus
+def test_query_runs_registered_queries_over_stored_images(catalog, analyses, store):
+    every = list(catalog.analyses())
+    common = catalog_query(catalog, "common-packages")
+    assert common.rows and common.rows == query.run("common-packages", every).rows
+    rows = catalog_query(catalog, "who-has", {"name": "lib*", "version": ">=2"})
+    assert Counter(rows) == Counter(query.run("who-has", every, {"name": "lib*", "version": ">=2"}))
+    py, node = analyses["debian-py"].image.config_digest, analyses["debian-node"].image.config_digest
+    two = catalog_query(catalog, "diff", {"kind": "package"}, images=[py, node])
+    assert two.rows == tuple(analysis_diff(analyses["debian-py"], analyses["debian-node"], "package"))
+    one = catalog_query(catalog, "packages", {"type": "python"}, images=[py])
+    assert one.rows == query.run("packages", analyses["debian-py"], {"type": "python"}).rows
+    with pytest.raises(QueryParamError, match="advisory store"):
+        catalog_query(catalog, "advisory", {"id": "CVE-2020-14343"})
+    with pytest.raises(QueryParamError, match="takes two images"):
+        catalog_query(catalog, "diff", images=[py])
+    with pytest.raises(QueryParamError):
+        catalog_query(catalog, "packages")
+    found = catalog_query(catalog, "advisory", {"id": "CVE-2020-14343"}, store=store)
+    assert found.rows == tuple(fleet_advisory(every, "CVE-2020-14343", store))
+
+
+@pytest.mark.corpus
+def test_diff_of_two_stored_images(catalog, analyses):
+    a, b = analyses["debian-min"], analyses["debian-py"]
+    ours = diff(catalog, a.image.config_digest, b.image.config_digest)
+    assert ours and ours == analysis_diff(a, b)
+    assert diff(catalog, a.image.config_digest, b.image.config_digest, "package") == (
+        analysis_diff(a, b, "package")
+    )
+
+
+# ---------------------------------------------------------------- custody
+@pytest.mark.corpus
+def test_custody_counts_the_package_changes_at_each_move(catalog_url, analyses):
+    t1 = datetime.datetime(2026, 11, 1, 8, tzinfo=UTC)
+    t2 = datetime.datetime(2026, 11, 2, 8, tzinfo=UTC)
+    a, b = analyses["debian-min"], analyses["debian-py"]
+    with Catalog(catalog_url) as cat:
+        cat.add(a, names=["app:latest"], seen_at=t1)
+        cat.add(b, names=["app:latest"], seen_at=t2)
+        links = custody(cat, "app:latest")
+    assert [link.key for link in links] == [a.image.config_digest, b.image.config_digest]
+    assert [link.previous for link in links] == [None, a.image.config_digest]
+    assert (links[0].added, links[0].removed, links[0].changed) == (0, 0, 0)
+    changes = Counter(row.change for row in analysis_diff(a, b, "package"))
+    assert changes["added"] > 0
+    assert (links[1].added, links[1].removed, links[1].changed) == (
+        changes["added"],
+        changes["removed"],
+        changes["changed"],
+    )
+    assert links[1].image == image_label(b) and links[0].first_seen == t1
+    assert links[1].first_seen == t2
+
+
+# ---------------------------------------------------------------- affected
+@pytest.mark.corpus
+def test_affected_names_the_images_a_real_advisory_affects(catalog_url, analyses, store):
+    every = list(analyses.values())
+    with Catalog(catalog_url) as cat:
+        for a in every:
+            cat.add(a)
+        with pytest.raises(UnanswerableQueryError, match="never matched"):
+            affected(cat, "CVE-2020-14343")
+        for a in every:
+            cat.record_matches(a.image.config_digest, anchore_match(a, store), store)
+        for wanted in ("CVE-2020-14343", "PYSEC-2021-142"):
+            truth = {r.image for r in fleet_advisory(every, wanted, store) if r.status == "affected"}
+            rows = affected(cat, wanted)
+            assert truth == {image_label(analyses["debian-py"])}
+            assert {r.image for r in rows} == truth
+            assert all(wanted == r.advisory_id or wanted in r.aliases for r in rows)
+            assert {r.package_name for r in rows} == {"pyyaml"}
+        assert affected(cat, "CVE-2020-1434") == []  # a prefix of an alias is not the alias
+        assert affected(cat, "CVE-2020-1434%") == []
+
+
+def anchore_match(analysis, store):
+    from anchore.vulns.match import match
+
+    return match(analysis, store)
