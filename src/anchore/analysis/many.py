@@ -89,6 +89,10 @@ class ImageResult:
     skipped: bool = False
     #: seconds the worker spent on it
     seconds: float = 0.0
+    #: the tag and platform the source was opened with (telling apart the results of
+    #: one OCI layout holding several images, failures included)
+    tag: str | None = None
+    platform: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -197,7 +201,7 @@ def _stream(
     """Keep at most ``max_in_flight`` images submitted; yield each as it finishes."""
     owned: ProcessPoolExecutor | None = None
     client: Any = None
-    pending: dict[Future[ImageResult], str] = {}
+    pending: dict[Future[ImageResult], ImageSource] = {}
     pool: Executor
     try:
         if executor is None:
@@ -229,7 +233,7 @@ def _stream(
                         owned.shutdown(wait=False, cancel_futures=True)
                         owned = pool = _process_pool(width)
                         future = pool.submit(_analyze_one, job, options)
-                pending[future] = job.source
+                pending[future] = job
                 submitted += 1
             if not pending:
                 return
@@ -293,7 +297,7 @@ def _failed(exc: BaseException) -> Future[ImageResult]:
     return future
 
 
-def _outcome(future: Future[ImageResult], source: str) -> ImageResult:
+def _outcome(future: Future[ImageResult], job: ImageSource) -> ImageResult:
     """The worker's result, or a failure naming the source when the worker itself went
     wrong (a process that died, a result that did not come back)."""
     try:
@@ -301,15 +305,24 @@ def _outcome(future: Future[ImageResult], source: str) -> ImageResult:
     except BaseException as exc:  # CancelledError too: someone else's cancel is no result
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
+        reason = _one_line(str(exc)) or "no reason given"
         return ImageResult(
-            source,
+            job.source,
             failure=AnalysisFailure(
-                source,
+                job.source,
                 type(exc).__name__,
-                f"{source}: the worker analyzing it failed: {_one_line(str(exc)) or 'no reason'}",
+                f"{_label(job)}: the worker analyzing it failed: {reason}",
                 int(ExitCode.INTERNAL_ERROR),
             ),
+            tag=job.tag,
+            platform=job.platform,
         )
+
+
+def _label(job: ImageSource) -> str:
+    """The source as a message names it: with the tag and platform it was opened with."""
+    chosen = ", ".join(f"{k} {v}" for k, v in (("tag", job.tag), ("platform", job.platform)) if v)
+    return f"{job.source} ({chosen})" if chosen else job.source
 
 
 def _analyze_one(source: ImageSource, options: _Options) -> ImageResult:
@@ -335,6 +348,8 @@ def _analyze_one(source: ImageSource, options: _Options) -> ImageResult:
                     image=info,
                     skipped=True,
                     seconds=time.perf_counter() - start,
+                    tag=source.tag,
+                    platform=source.platform,
                 )
             analysis = analyze(image, analyzers=options.analyzers, digests=options.digests)
         return ImageResult(
@@ -342,21 +357,25 @@ def _analyze_one(source: ImageSource, options: _Options) -> ImageResult:
             analysis=analysis,
             image=analysis.image,
             seconds=time.perf_counter() - start,
+            tag=source.tag,
+            platform=source.platform,
         )
     except AnchoreError as exc:
         error, message = type(exc).__name__, _one_line(str(exc))
         if source.source not in message:
-            message = f"{source.source}: {message}"
+            message = f"{_label(source)}: {message}"
         code = ExitCode.INPUT_ERROR
     except Exception as exc:
         error = type(exc).__name__
-        message = f"{source.source}: unexpected {type(exc).__name__}: {_one_line(str(exc))}"
+        message = f"{_label(source)}: unexpected {type(exc).__name__}: {_one_line(str(exc))}"
         code = ExitCode.INTERNAL_ERROR
     return ImageResult(
         source.source,
         failure=AnalysisFailure(source.source, error, message, int(code)),
         image=info,
         seconds=time.perf_counter() - start,
+        tag=source.tag,
+        platform=source.platform,
     )
 
 
