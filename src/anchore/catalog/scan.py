@@ -14,9 +14,19 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from anchore.analysis.many import AnalysisFailure, ImageSource
+from anchore.analysis.many import (
+    AnalysisFailure,
+    ImageResult,
+    ImageSource,
+    analyze_many,
+    image_key,
+)
+from anchore.analysis.model import Analysis
+from anchore.errors import AnchoreError, ExitCode
 from anchore.limits import Limits
+from anchore.policy import evaluate
 from anchore.registry.options import RegistryOptions
+from anchore.vulns.match import match
 
 if TYPE_CHECKING:
     from anchore.catalog.catalog import Catalog
@@ -42,6 +52,12 @@ class ScanOutcome:
     matches: int | None = None
     #: the policy's final action (None: no bundle given)
     final_action: str | None = None
+    #: the tag the source was opened with (one OCI layout's images told apart)
+    tag: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
 
 
 def scan(
@@ -63,4 +79,95 @@ def scan(
     ``names``. With ``store``, every image scanned is matched and the run recorded;
     with ``bundle``, evaluated and the evaluation recorded. Failures are outcomes,
     never exceptions: the other sources go on."""
-    raise NotImplementedError
+    if isinstance(names, str):
+        raise TypeError("names is a sequence of names, not one str")
+    results = analyze_many(
+        sources,
+        executor=executor,
+        workers=workers,
+        progress=progress,
+        registry=registry,
+        limits=limits,
+        skip=() if rescan else catalog.keys(),
+    )
+    return _record_all(catalog, results, tuple(names), store, bundle, rescan)
+
+
+def _record_all(
+    catalog: Catalog,
+    results: Iterator[ImageResult],
+    names: tuple[str, ...],
+    store: Store | None,
+    bundle: Bundle | None,
+    rescan: bool,
+) -> Iterator[ScanOutcome]:
+    """Write each result as it arrives; closing this closes ``analyze_many`` (its pool)."""
+    try:
+        for result in results:
+            yield _record(catalog, result, names, store, bundle, rescan)
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+
+
+def _record(
+    catalog: Catalog,
+    result: ImageResult,
+    names: tuple[str, ...],
+    store: Store | None,
+    bundle: Bundle | None,
+    rescan: bool,
+) -> ScanOutcome:
+    """One result into the catalog: stored (or seen, for a cache hit), then matched and
+    evaluated as asked. What went wrong after the image was opened is its failure."""
+    key = image_key(result.image) if result.image is not None else None
+    outcome = ScanOutcome(result.source, key=key, failure=result.failure, tag=result.tag)
+    if result.failure is not None or key is None:
+        return outcome
+    try:
+        if result.analysis is not None:
+            added = catalog.add(result.analysis, names=names, replace=rescan)
+            analysis: Analysis | None = result.analysis
+        else:  # a cache hit: only where and as what it was seen
+            assert result.image is not None
+            seen_as = [*names, *filter(None, [result.image.reference]), *result.image.tags]
+            added = catalog.seen(key, dict.fromkeys(seen_as))
+            analysis = None
+        outcome = attrs.evolve(outcome, key=added.key, added=added.added, moved=added.moved)
+        if store is None and bundle is None:
+            return outcome
+        if analysis is None:
+            analysis = catalog.analysis(key)
+        return _check(catalog, outcome, analysis, store, bundle)
+    except AnchoreError as exc:
+        return attrs.evolve(outcome, failure=_failure(result, exc))
+
+
+def _check(
+    catalog: Catalog,
+    outcome: ScanOutcome,
+    analysis: Analysis,
+    store: Store | None,
+    bundle: Bundle | None,
+) -> ScanOutcome:
+    """Match and evaluate one stored image, recording each."""
+    key = outcome.key
+    assert key is not None
+    matches = None
+    if store is not None:
+        matches = match(analysis, store)
+        catalog.record_matches(key, matches, store)
+        outcome = attrs.evolve(outcome, matches=len(matches))
+    if bundle is not None:
+        evaluation = evaluate(analysis, bundle, store=store, matches=matches)
+        catalog.record_evaluation(key, evaluation)
+        outcome = attrs.evolve(outcome, final_action=evaluation.final_action)
+    return outcome
+
+
+def _failure(result: ImageResult, exc: AnchoreError) -> AnalysisFailure:
+    message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    if result.source not in message:
+        message = f"{result.source}: {message}"
+    return AnalysisFailure(result.source, type(exc).__name__, message, int(ExitCode.INPUT_ERROR))
