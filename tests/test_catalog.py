@@ -1,0 +1,309 @@
+"""The catalog's storage on SQLite and on a real PostgreSQL server, with analyses of the
+real corpus images: round trips, cache hits, chains of custody, resolving, removal."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import attrs
+import pytest
+import sqlalchemy as sa
+
+import anchore
+from anchore.catalog import (
+    SCHEMA_VERSION,
+    AmbiguousImageError,
+    Catalog,
+    CatalogConnectionError,
+    CatalogError,
+    CatalogNotFoundError,
+    CatalogSchemaError,
+    ImageNotCataloguedError,
+    database,
+    image_key,
+    schema,
+)
+from anchore.policy import evaluate, load_bundle
+from anchore.vulns import Store, load, match
+from anchore.vulns.update import status
+from testdata import PYPA
+
+pytest_plugins = ["postgres_server"]
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLE = ROOT / "examples" / "policy" / "bundle.json"
+T0 = datetime.datetime(2026, 11, 1, 12, 0, 0, 123456, tzinfo=datetime.timezone.utc)
+TABLES = [schema.images, schema.aliases, schema.layers, schema.packages, schema.match_runs,
+          schema.matches, schema.evaluations]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def analyses(corpus):
+    """debian-min and debian-py from OCI archives (keyed by manifest digest), debian-node
+    from a docker-save archive (keyed by its config digest)."""
+    return {
+        "min": anchore.analyze(corpus / "debian-min.oci.tar"),
+        "py": anchore.analyze(corpus / "debian-py.oci.tar"),
+        "node": anchore.analyze(corpus / "debian-node.docker.tar"),
+    }
+
+
+@pytest.fixture(scope="module")
+def vuln_store(tmp_path_factory):
+    store = Store(tmp_path_factory.mktemp("v") / "db.sqlite", create=True)
+    load(store, PYPA)
+    return store
+
+
+def _json(analysis):
+    out = io.StringIO()
+    attrs.evolve(analysis, timings={}).write_json(out)
+    return json.loads(out.getvalue())
+
+
+def _counts(catalog):
+    with catalog.engine.connect() as conn:
+        return {
+            t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in TABLES
+        }
+
+
+@pytest.mark.corpus
+def test_round_trip_and_cache_hit(catalog_url, analyses):
+    with Catalog(catalog_url) as catalog:
+        for name, a in analyses.items():
+            result = catalog.add(a, names=[f"corpus/{name}:1"], seen_at=T0)
+            assert result.added and result.key == image_key(a) and result.moved == ()
+        assert len(catalog) == 3
+        assert catalog.keys() == {image_key(a) for a in analyses.values()}
+        node = analyses["node"]
+        assert node.image.manifest_digest is None and image_key(node) == node.image.config_digest
+        for a in analyses.values():
+            back = catalog.analysis(image_key(a))
+            assert back == attrs.evolve(a, timings={})
+            assert _json(back) == _json(a)
+            record = catalog.image(image_key(a))
+            assert record.package_count == len(a.packages) > 0
+            assert record.layer_count == len(a.image.layers)
+            assert record.first_seen == record.last_seen == T0
+            assert record.label == anchore.query.diff.image_label(a)
+        # a re-scan is a cache hit; it only records the sighting
+        later = T0 + datetime.timedelta(days=1)
+        again = catalog.add(analyses["py"], names=["corpus/py:1"], seen_at=later)
+        assert not again.added and again.moved == ()
+        record = catalog.image("corpus/py:1")
+        assert record.first_seen == T0 and record.last_seen == later
+        assert [s.last_seen for s in catalog.history("corpus/py:1")] == [later]
+        py_key = image_key(analyses["py"])
+        with catalog.engine.connect() as conn:
+            stored = conn.execute(
+                sa.select(sa.func.count()).where(schema.packages.c.image_key == py_key)
+            ).scalar_one()
+        assert stored == len(analyses["py"].packages)  # not inserted twice
+
+
+@pytest.mark.corpus
+def test_tag_move_history_and_resolve(catalog_url, analyses):
+    a, b = analyses["min"], analyses["py"]
+    ka, kb = image_key(a), image_key(b)
+    with Catalog(catalog_url) as catalog:
+        catalog.add(a, names=["app:latest"], seen_at=T0)
+        catalog.add(b, names=["other:1"], seen_at=T0)
+        moved = catalog.add(b, names=["app:latest"], seen_at=T0 + datetime.timedelta(hours=1))
+        assert not moved.added and moved.moved == (("app:latest", ka),)
+        back = catalog.add(a, names=["app:latest"], seen_at=T0 + datetime.timedelta(hours=2))
+        assert back.moved == (("app:latest", kb),)
+        assert [s.key for s in catalog.history("app:latest")] == [ka, kb, ka]
+        assert catalog.resolve("app:latest") == ka
+        assert catalog.image(ka).names == tuple(sorted({"app:latest", *a.image.tags}))
+        assert "app:latest" not in catalog.image(kb).names
+        assert catalog.names() == sorted({"app:latest", "other:1", *a.image.tags, *b.image.tags})
+        # digests: whole, prefix, bare hex, name@digest
+        assert catalog.resolve(ka) == ka
+        assert catalog.resolve(ka[:11]) == ka
+        assert catalog.resolve(ka[7:15]) == ka
+        assert catalog.resolve(f"whatever@{kb}") == kb
+        assert ka in catalog and "sha256:00" not in catalog
+        with pytest.raises(
+            ImageNotCataloguedError, match=r"'app:latset'.*did you mean 'app:latest'"
+        ):
+            catalog.resolve("app:latset")
+        with pytest.raises(ImageNotCataloguedError, match="sha256:0000"):
+            catalog.resolve("sha256:0000")
+        catalog.add(analyses["node"], seen_at=T0)
+        with pytest.raises(ImageNotCataloguedError):
+            catalog.resolve("sha256:")  # fewer than 4 digits is no prefix
+        # two keys sharing a prefix (a copy of a's row under a made-up key)
+        twin = ka[:11] + "0" * (len(ka) - 11)
+        with catalog.engine.begin() as conn:
+            row = conn.execute(sa.select(schema.images).where(schema.images.c.key == ka)).one()
+            conn.execute(schema.images.insert().values({**row._asdict(), "key": twin}))
+        with pytest.raises(AmbiguousImageError, match=f"{ka}.*{twin}|{twin}.*{ka}"):
+            catalog.resolve(ka[:11])
+        catalog.remove(twin)
+        # images(name=glob): what a matching name ever pointed at, most recent first
+        assert [r.key for r in catalog.images(name="app:*")] == [ka, kb]
+        assert [r.key for r in catalog.images(name="other:*")] == [kb]
+        assert catalog.images(name="nothing*") == []
+        assert len(catalog.images()) == 3
+
+
+@pytest.mark.corpus
+def test_matches_evaluations_and_remove_cascades(catalog_url, analyses, vuln_store):
+    with Catalog(catalog_url) as catalog:
+        for a in analyses.values():
+            catalog.add(a, names=["x:1"], seen_at=T0)
+        py = analyses["py"]
+        result = match(py, vuln_store)
+        run = catalog.record_matches("sha256:" + image_key(py)[7:20], result, vuln_store, at=T0)
+        assert len(result.matches) > 0
+        assert (run.checked, run.unchecked, run.declared) == (
+            len(result.checked), len(result.unchecked), len(result.declared))  # fmt: skip
+        feeds = status(vuln_store)
+        assert set(run.feeds) == {f.feed for f in feeds} != set()
+        assert all("PyPI" in run.feeds[f.feed]["covers"] for f in feeds)
+        assert catalog.match_runs(image_key(py)) == [run]
+        stored = catalog.matches(image_key(py))
+        assert [(m.advisory_id, m.package_name, m.version) for m in stored] == [
+            (m.advisory_id, m.package_name, m.installed_version) for m in result.matches
+        ]
+        assert catalog.matches(image_key(analyses["min"])) == []
+        evaluation = evaluate(py, load_bundle(BUNDLE), store=vuln_store,
+                              now=datetime.date(2026, 11, 23))  # fmt: skip
+        record = catalog.record_evaluation(image_key(py), evaluation, at=T0)
+        assert record.final_action == evaluation.final_action
+        assert record.bundle == evaluation.bundle_id
+        assert catalog.evaluations(image_key(py)) == [record]
+        assert catalog.evaluation(record.id) == json.loads(json.dumps(evaluation.to_dict()))
+        before = _counts(catalog)
+        assert all(before[t.name] > 0 for t in TABLES)
+        gone = catalog.remove(image_key(py))
+        assert gone.key == image_key(py)
+        after = _counts(catalog)
+        with catalog.engine.connect() as conn:
+            for t in TABLES:
+                column = t.c.key if t is schema.images else t.c.image_key
+                left = conn.execute(
+                    sa.select(sa.func.count()).select_from(t).where(column == image_key(py))
+                ).scalar_one()
+                assert left == 0, t.name
+        assert after["match_runs"] == after["matches"] == after["evaluations"] == 0
+        assert after["images"] == 2
+        assert after["packages"] == before["packages"] - len(py.packages)
+        with pytest.raises(ImageNotCataloguedError):
+            catalog.image(image_key(py))
+
+
+@pytest.mark.corpus
+def test_sqlite_cascades_through_foreign_keys(tmp_path, analyses):
+    """The cascade itself (not remove()'s own deletes): SQLite's foreign_keys is on."""
+    with Catalog(tmp_path / "c.db") as catalog:
+        catalog.add(analyses["min"], names=["a:1"])
+        with catalog.engine.begin() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+            conn.execute(schema.images.delete())
+        assert all(n == 0 for n in _counts(catalog).values())
+
+
+def test_default_catalog(monkeypatch, tmp_path):
+    monkeypatch.delenv("ANCHORE_CATALOG", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert anchore.catalog.default_catalog() == str(tmp_path / "xdg/anchore/catalog.db")
+    with Catalog() as catalog:
+        assert catalog.url == str(tmp_path / "xdg/anchore/catalog.db") and len(catalog) == 0
+    monkeypatch.setenv("ANCHORE_CATALOG", "postgresql://u:pw@h/db")
+    assert anchore.catalog.default_catalog() == "postgresql://u:pw@h/db"
+
+
+def test_missing_file_not_created(tmp_path):
+    with pytest.raises(CatalogNotFoundError, match="nope.db"):
+        Catalog(tmp_path / "nope.db", create=False)
+    assert not (tmp_path / "nope.db").exists()
+    Catalog(f"sqlite:///{tmp_path}/new/dir/c.db").close()
+    assert (tmp_path / "new/dir/c.db").exists()
+    Catalog(tmp_path / "new/dir/c.db", create=False).close()
+
+
+def test_not_a_database_or_not_a_catalog(tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(CatalogConnectionError, match="junk.db"):
+        Catalog(junk)
+    foreign = tmp_path / "foreign.db"
+    sqlite3.connect(foreign).execute("CREATE TABLE t (x)").connection.commit()
+    with pytest.raises(CatalogSchemaError, match="not an anchore catalog"):
+        Catalog(foreign)
+    other = tmp_path / "other.db"
+    Catalog(other).close()
+    conn = sqlite3.connect(other)
+    conn.execute("UPDATE catalog_meta SET value = 'grype' WHERE key = 'application'")
+    conn.commit()
+    with pytest.raises(CatalogSchemaError, match="'grype'"):
+        Catalog(other)
+
+
+def test_newer_schema_refused_older_migrated(catalog_url, monkeypatch):
+    Catalog(catalog_url).close()
+    engine = sa.create_engine(catalog_url.replace("postgresql://", "postgresql+psycopg://")
+                              if "://" in catalog_url else f"sqlite:///{catalog_url}")  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(schema.meta.update().where(schema.meta.c.key == "schema_version")
+                     .values(value=str(SCHEMA_VERSION + 1)))  # fmt: skip
+    with pytest.raises(CatalogSchemaError, match="upgrade anchore"):
+        Catalog(catalog_url)
+    with engine.begin() as conn:
+        conn.execute(schema.meta.update().where(schema.meta.c.key == "schema_version")
+                     .values(value=str(SCHEMA_VERSION)))  # fmt: skip
+    # a v2 schema: its migration from v1 runs in the opening transaction, once
+    ran = []
+
+    def to_v2(conn):
+        ran.append(1)
+        conn.execute(sa.text("CREATE TABLE extra (x INTEGER)"))
+
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(database.MIGRATIONS, SCHEMA_VERSION, to_v2)
+    Catalog(catalog_url).close()
+    Catalog(catalog_url).close()
+    assert ran == [1]
+    with engine.connect() as conn:
+        version = conn.execute(sa.select(schema.meta.c.value)
+                               .where(schema.meta.c.key == "schema_version")).scalar_one()  # fmt: skip
+        assert version == str(SCHEMA_VERSION + 1)
+        assert "extra" in sa.inspect(conn).get_table_names()
+    engine.dispose()
+
+
+def test_failed_migration_changes_nothing(tmp_path, monkeypatch):
+    path = tmp_path / "c.db"
+    Catalog(path).close()
+
+    def broken(conn):
+        conn.execute(sa.text("CREATE TABLE extra (x INTEGER)"))
+        raise RuntimeError("migration broke")
+
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(database.MIGRATIONS, SCHEMA_VERSION, broken)
+    with pytest.raises(RuntimeError):
+        Catalog(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT value FROM catalog_meta WHERE key='schema_version'").fetchone() == (
+        str(SCHEMA_VERSION),
+    )
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name='extra'").fetchone() is None
+
+
+@pytest.mark.corpus
+def test_damaged_analysis_is_an_error(tmp_path, analyses):
+    with Catalog(tmp_path / "c.db") as catalog:
+        key = catalog.add(analyses["min"]).key
+        with catalog.engine.begin() as conn:
+            conn.execute(schema.images.update().values(analysis_sha256="sha256:" + "0" * 64))
+        with pytest.raises(CatalogError, match=f"c.db: the stored analysis of {key} is damaged"):
+            catalog.analysis(key)
