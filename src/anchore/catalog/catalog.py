@@ -53,6 +53,7 @@ from anchore.documents import did_you_mean
 from anchore.query.diff import image_label
 from anchore.sbom.anchore_json import analysis_from_dict
 from anchore.sbom.common import tool_version
+from anchore.vulns.update import status
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -428,8 +429,6 @@ class Catalog:
     ) -> MatchRunRecord:
         """Store one matching of the image against ``store`` (its matches, how many
         packages were checked, unchecked and declared, and the store's feed dates)."""
-        from anchore.vulns.update import status
-
         feeds: dict[str, dict[str, object]] = {
             s.feed: {
                 "checked": _iso(s.checked) if s.checked else None,
