@@ -192,10 +192,11 @@ evaluations = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("image_key", _KEY, ForeignKey("images.key", ondelete=_CASCADE), nullable=False),
     Column("evaluated_at", String(40), nullable=False),
-    #: the bundle's name and the sha256 of its canonical JSON
+    #: the bundle's id, and the sha256 of the canonical JSON of what the Evaluation says
+    #: identifies it (bundle_id, mapping, policy_ids, allowlist_ids)
     Column("bundle", String(500), nullable=False),
     Column("bundle_digest", String(71), nullable=False),
-    #: ``go``, ``warn`` or ``stop``
+    #: ``GO``, ``WARN`` or ``STOP`` (``Evaluation.final_action`` as it is)
     Column("final_action", String(20), nullable=False),
     #: the Evaluation's JSON (``to_dict()``), zstd-compressed
     Column("evaluation", LargeBinary, nullable=False),
