@@ -137,9 +137,14 @@ def test_query_runs_registered_queries_over_stored_images(catalog, analyses, sto
     assert common.rows and common.rows == query.run("common-packages", every).rows
     rows = catalog_query(catalog, "who-has", {"name": "lib*", "version": ">=2"})
     assert Counter(rows) == Counter(query.run("who-has", every, {"name": "lib*", "version": ">=2"}))
-    py, node = analyses["debian-py"].image.config_digest, analyses["debian-node"].image.config_digest
+    py, node = (
+        analyses["debian-py"].image.config_digest,
+        analyses["debian-node"].image.config_digest,
+    )
     two = catalog_query(catalog, "diff", {"kind": "package"}, images=[py, node])
-    assert two.rows == tuple(analysis_diff(analyses["debian-py"], analyses["debian-node"], "package"))
+    assert two.rows == tuple(
+        analysis_diff(analyses["debian-py"], analyses["debian-node"], "package")
+    )
     one = catalog_query(catalog, "packages", {"type": "python"}, images=[py])
     assert one.rows == query.run("packages", analyses["debian-py"], {"type": "python"}).rows
     with pytest.raises(QueryParamError, match="advisory store"):
@@ -198,7 +203,9 @@ def test_affected_names_the_images_a_real_advisory_affects(catalog_url, analyses
         for a in every:
             cat.record_matches(a.image.config_digest, anchore_match(a, store), store)
         for wanted in ("CVE-2020-14343", "PYSEC-2021-142"):
-            truth = {r.image for r in fleet_advisory(every, wanted, store) if r.status == "affected"}
+            truth = {
+                r.image for r in fleet_advisory(every, wanted, store) if r.status == "affected"
+            }
             rows = affected(cat, wanted)
             assert truth == {image_label(analyses["debian-py"])}
             assert {r.image for r in rows} == truth

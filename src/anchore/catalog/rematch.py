@@ -36,6 +36,8 @@ class RematchRow:
     fixed_in: str | None
     rating: str
     layer_index: int | None
+    #: the package's purl (with the advisory id, what identifies a match)
+    purl: str = ""
 
 
 @attrs.frozen
@@ -125,6 +127,7 @@ def _new(
                 m.fixed_in,
                 m.rating,
                 where,
+                m.purl,
             )
         )
     return rows
@@ -151,6 +154,7 @@ def _gone(
             old.fixed_in,
             old.rating,
             old.layer_index,
+            old.purl,
         )
         for old in previous
         if not _names(old.advisory_id, old.aliases) & known.get(old.purl, set())
