@@ -421,7 +421,6 @@ def cmd_rematch(args: argparse.Namespace) -> int:
     rows = [
         [
             r.change,
-            short_key(r.key),
             r.image,
             r.advisory_id,
             r.package_type,
@@ -437,7 +436,6 @@ def cmd_rematch(args: argparse.Namespace) -> int:
         _print_table(
             [
                 "change",
-                "key",
                 "image",
                 "advisory",
                 "type",
