@@ -431,12 +431,30 @@ def test_add_usage_errors(tmp_path, capsys):
     assert not (tmp_path / "c.db").exists()
 
 
-def test_postgresql_add_and_list(corpus, postgres_url, capsys):
+def test_postgresql_add_and_list(corpus, postgres_server, postgres_url, capsys):
+    first, second = (str(corpus / name) for name in ("debian-min.oci.tar", "debian-min.docker.tar"))
     code, out, err = run(
         capsys,
         "catalog",
         "add",
-        str(corpus / "debian-min.oci.tar"),
+        first,
+        "--catalog",
+        postgres_url,
+        "--workers",
+        "1",
+        "--name",
+        "pg:1",
+        "--json",
+    )
+    assert code == ExitCode.OK, err
+    added = json.loads(out)
+    assert postgres_server.password not in out and "***" in added["catalog"]
+    # the same image as a docker-save archive is keyed by its config digest: another entry
+    code, out, err = run(
+        capsys,
+        "catalog",
+        "add",
+        second,
         "--catalog",
         postgres_url,
         "--workers",
@@ -445,11 +463,16 @@ def test_postgresql_add_and_list(corpus, postgres_url, capsys):
         "pg:1",
     )
     assert code == ExitCode.OK, err
+    line = out.splitlines()[0]
+    assert line.startswith("added ") and f"moved pg:1 from {added['images'][0]['key'][:19]}" in line
+    assert postgres_server.password not in out
     code, out, err = run(capsys, "catalog", "list", "--catalog", postgres_url, "--json")
     assert code == ExitCode.OK, err
-    (record,) = json.loads(out)
-    assert record["names"] == ["pg:1"] or "pg:1" in record["names"]
-    assert record["distro"].startswith("debian:")
+    records = json.loads(out)
+    assert len(records) == 2 and all(r["distro"].startswith("debian:") for r in records)
+    assert "pg:1" in records[0]["names"] and "pg:1" not in records[1]["names"]
+    code, out, err = run(capsys, "catalog", "show", "pg:1", "--catalog", postgres_url, "--json")
+    assert [c["key"] for c in json.loads(out)["custody"]] == [r["key"] for r in records[::-1]]
 
 
 def test_a_wrong_postgresql_password_is_one_line_without_it(postgres_server, capsys):
