@@ -367,6 +367,21 @@ def test_a_missing_catalog_is_an_error_not_an_empty_one(tmp_path):
     assert not missing.exists() and not missing.parent.exists()
 
 
+def test_the_default_catalog_is_anchore_catalog(tmp_path, capsys):
+    default = tmp_path / "default" / "catalog.db"  # $ANCHORE_CATALOG (private_defaults)
+    code, out, err = run(capsys, "catalog", "list")
+    assert code == ExitCode.INPUT_ERROR and out == "" and str(default) in err
+    code, out, err = run(
+        capsys, "catalog", "add", str(ROOT / "examples/busybox/busybox.oci.tar"), "--workers", "1"
+    )
+    assert code == ExitCode.OK, err
+    assert str(default) in out.splitlines()[-1] and default.exists()
+    code, out, err = run(capsys, "catalog", "list", "--json")
+    assert code == ExitCode.OK and [r["source"] for r in json.loads(out)] == [
+        str(ROOT / "examples/busybox/busybox.oci.tar")
+    ]
+
+
 def test_a_failed_image_exits_5_after_the_others_are_stored(corpus, tmp_path, capsys):
     catalog = str(tmp_path / "c.db")
     missing = str(tmp_path / "no-such.tar")
