@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
 )
 
+from anchore.analysis import many
 from anchore.analysis.model import Analysis
 from anchore.image.model import ImageInfo
 
@@ -205,7 +206,7 @@ evaluations = Table(
 
 
 def image_key(image: ImageInfo | Analysis) -> str:
-    """The catalog's key of an image: its manifest digest, or for a docker-save archive
-    (which records none) its config digest; ''-less images cannot be catalogued."""
-    info = image.image if isinstance(image, Analysis) else image
-    return info.manifest_digest or info.config_digest
+    """The catalog's key of an image: :func:`anchore.analysis.many.image_key`'s (its
+    manifest digest, or for a docker-save archive, which records none, its config
+    digest), so a catalog's keys are what ``analyze_many(skip=...)`` compares."""
+    return many.image_key(image.image if isinstance(image, Analysis) else image)
