@@ -17,10 +17,11 @@ import attrs
 from sqlalchemy import and_, func, or_, select
 
 from anchore import ecosystems
+from anchore.analysis.model import Location, Package
 from anchore.catalog import schema
 from anchore.query import check, find, run
 from anchore.query import diff as query_diff
-from anchore.query.diff import DiffRow
+from anchore.query.diff import DiffRow, package_diff
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
 from anchore.query.evidence import require_package_evidence, require_package_type
 from anchore.query.filters import NameMatcher, VersionRange, name_matcher
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
     from sqlalchemy.sql.elements import ColumnElement
 
-    from anchore.analysis.model import Analysis
     from anchore.catalog.catalog import Catalog
     from anchore.plugins import Registry
     from anchore.vulns.store import Store
@@ -225,8 +225,12 @@ def who_has(
     label = {row.key: row.label for row in chosen}
     found.sort(key=lambda r: (rank[r.image_key], r.id))
     out = []
+    named: dict[tuple[str, str], bool] = {}  # the matcher's answer per (name, type)
     for r in found:
-        if not matcher(r.name, r.type):
+        pair = (r.name, r.type)
+        if pair not in named:
+            named[pair] = matcher(r.name, r.type)
+        if not named[pair]:
             continue
         inside: bool | None = True
         reason = ""
@@ -245,11 +249,13 @@ def who_has(
     return out
 
 
-def _require_evidence(conn: Connection, chosen: Sequence[Any], type: str | None) -> None:
+def _require_evidence(
+    conn: Connection | None, chosen: Sequence[Any], type: str | None, query: str = "who-has"
+) -> None:
     """Each image's package evidence, as ``require_packages`` checks an analysis: from the
     analyzers its row records. A type no ecosystem knows (a plugin's) must be one the
     image's packages carry, else it is a :class:`QueryParamError` as over the analysis."""
-    if type is not None and ecosystems.find(type) is None and chosen:
+    if conn is not None and type is not None and ecosystems.find(type) is None and chosen:
         p = schema.packages
         having = set(
             conn.execute(select(p.c.image_key).where(p.c.type == type).distinct()).scalars()
@@ -261,7 +267,7 @@ def _require_evidence(conn: Connection, chosen: Sequence[Any], type: str | None)
         ran = parsed.setdefault(row.analyzers, json.loads(row.analyzers))
         failed = parsed.setdefault(row.failed_analyzers, json.loads(row.failed_analyzers))
         where = f"{row.label} ({row.source or row.origin})"
-        require_package_evidence(where, ran, failed, type, "who-has")
+        require_package_evidence(where, ran, failed, type, query)
 
 
 def diff(catalog: Catalog, a: str, b: str, kinds: str | None = None) -> list[DiffRow]:
@@ -271,29 +277,41 @@ def diff(catalog: Catalog, a: str, b: str, kinds: str | None = None) -> list[Dif
 
 def custody(catalog: Catalog, name: str) -> list[CustodyRow]:
     """Every image ``name`` pointed at, oldest first, with what changed at each move:
-    the package rows of :func:`anchore.query.diff.diff` between the two stored analyses,
-    counted by change."""
+    the package rows :func:`anchore.query.diff.diff` gives between the two stored
+    analyses, counted by change, computed from the package index (no analysis loaded).
+    Each image needs its package evidence, as that diff does."""
     links = catalog.history(name)
-    loaded: dict[str, Analysis] = {}
+    i = schema.images
+    keys = sorted({link.key for link in links})
+    with catalog.engine.connect() as conn:
+        stored = {
+            row.key: row
+            for row in conn.execute(
+                select(
+                    i.c.key, i.c.label, i.c.source, i.c.origin, i.c.analyzers, i.c.failed_analyzers
+                ).where(i.c.key.in_(keys))
+            )
+        }
+    packages: dict[str, list[Package]] = {}
 
-    def analysis(key: str) -> Analysis:
-        if key not in loaded:
-            loaded[key] = catalog.analysis(key)
-        return loaded[key]
+    def of(key: str) -> list[Package]:
+        if key not in packages:
+            _require_evidence(None, [stored[key]], None, "diff")
+            packages[key] = _packages(catalog, key)
+        return packages[key]
 
     rows = []
     previous: str | None = None
     for link in links:
         counts = {"added": 0, "removed": 0, "changed": 0}
         if previous is not None and previous != link.key:
-            for row in query_diff.diff(analysis(previous), analysis(link.key), "package"):
+            for row in package_diff(of(previous), of(link.key)):
                 counts[row.change] += 1
-        image = catalog.image(link.key).label
         rows.append(
             CustodyRow(
                 link.name,
                 link.key,
-                image,
+                stored[link.key].label,
                 link.first_seen,
                 link.last_seen,
                 previous,
@@ -304,6 +322,38 @@ def custody(catalog: Catalog, name: str) -> list[CustodyRow]:
         )
         previous = link.key
     return rows
+
+
+def _packages(catalog: Catalog, key: str) -> list[Package]:
+    """The image's packages as the index holds them: enough for a package diff (type,
+    name, version, and the layer of the first location)."""
+    p = schema.packages
+    with catalog.engine.connect() as conn:
+        found = conn.execute(
+            select(
+                p.c.type,
+                p.c.name,
+                p.c.version,
+                p.c.purl,
+                p.c.layer_index,
+                p.c.layer_digest,
+                p.c.path,
+            )
+            .where(p.c.image_key == key)
+            .order_by(p.c.id)
+        ).all()
+    return [
+        Package(
+            type=r.type,
+            name=r.name,
+            version=r.version,
+            purl=r.purl,
+            locations=()
+            if r.layer_index is None
+            else (Location(r.path or "", r.layer_index, r.layer_digest or ""),),
+        )
+        for r in found
+    ]
 
 
 def _like(text: str) -> str:
