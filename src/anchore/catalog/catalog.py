@@ -17,6 +17,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,7 @@ from anchore.catalog.schema import (
     matches,
     packages,
 )
+from anchore.catalog.times import from_text, to_text
 from anchore.documents import did_you_mean
 from anchore.query.diff import image_label
 from anchore.sbom.anchore_json import analysis_from_dict
@@ -183,17 +185,6 @@ _DIGEST = re.compile(r"(?:(?P<algo>[a-z0-9]+):)?(?P<hex>[0-9a-f]{4,})")
 _RECORD_COLUMNS = [c for c in images.c if c.name in attrs.fields_dict(ImageRecord)]
 
 
-def _iso(at: datetime.datetime | None) -> str:
-    """ISO 8601 UTC text with microseconds (sorts as time); None is now. A naive time is
-    taken as local time, as Python does."""
-    when = at if at is not None else datetime.datetime.now(datetime.timezone.utc)
-    return when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _time(text: str) -> datetime.datetime:
-    return datetime.datetime.fromisoformat(text)
-
-
 def _name_key(type_: str, name: str) -> str:
     row = ecosystems.find(type_)
     return row.name_key(name) if row is not None else name
@@ -284,7 +275,7 @@ class Catalog:
             )
         info = analysis.image
         every = _distinct([info.reference, *info.tags, *names])
-        at = _iso(seen_at)
+        at = to_text(seen_at)
         # the heavy part (JSON, compression, rows) before the write lock is taken
         blob, digest = codec.analysis_blob(analysis)
         row = self._image_row(analysis, key, blob, digest, at)
@@ -333,7 +324,7 @@ class Catalog:
             "config_digest": info.config_digest,
             "platform": str(info.platform),
             "distro": f"{distro.id}:{distro.version_id or ''}" if distro else "",
-            "created": _iso(info.created) if info.created else None,
+            "created": to_text(info.created) if info.created else None,
             "size": info.size,
             "layer_count": len(info.layers) if info.layers is not None else None,
             "package_count": len(analysis.packages),
@@ -404,7 +395,7 @@ class Catalog:
             with self._db.write() as conn:
                 if conn.execute(sa.select(images.c.key).where(images.c.key == key)).first() is None:
                     raise self._not_found(conn, key)
-                return AddResult(key, False, self._sight(conn, key, every, _iso(seen_at)))
+                return AddResult(key, False, self._sight(conn, key, every, to_text(seen_at)))
         except (DBAPIError, SQLAlchemyError) as e:
             raise self._failed(e) from None
 
@@ -431,13 +422,13 @@ class Catalog:
         packages were checked, unchecked and declared, and the store's feed dates)."""
         feeds: dict[str, dict[str, object]] = {
             s.feed: {
-                "checked": _iso(s.checked) if s.checked else None,
-                "changed": _iso(s.changed) if s.changed else None,
+                "checked": to_text(s.checked) if s.checked else None,
+                "changed": to_text(s.changed) if s.changed else None,
                 "covers": list(s.covers),
             }
             for s in status(store)
         }
-        when = _iso(at)
+        when = to_text(at)
         try:
             with self._db.write() as conn:
                 key = self._resolve(conn, ref)
@@ -471,7 +462,7 @@ class Catalog:
         except (DBAPIError, SQLAlchemyError) as e:
             raise self._failed(e) from None
         return MatchRunRecord(
-            int(run), key, _time(when), feeds, len(result.checked), len(result.unchecked),
+            int(run), key, from_text(when), feeds, len(result.checked), len(result.unchecked),
             len(result.declared),
         )  # fmt: skip
 
@@ -491,7 +482,7 @@ class Catalog:
         bundle_digest = codec.sha256(
             json.dumps(identity, sort_keys=True, separators=(",", ":")).encode("utf-8")
         )
-        when = _iso(at)
+        when = to_text(at)
         try:
             with self._db.write() as conn:
                 key = self._resolve(conn, ref)
@@ -505,7 +496,7 @@ class Catalog:
         except (DBAPIError, SQLAlchemyError) as e:
             raise self._failed(e) from None
         return EvaluationRecord(
-            int(new_id), key, _time(when), evaluation.bundle_id, bundle_digest,
+            int(new_id), key, from_text(when), evaluation.bundle_id, bundle_digest,
             evaluation.final_action,
         )  # fmt: skip
 
@@ -516,10 +507,12 @@ class Catalog:
         hex digits), ``name@digest``, or a name it was seen as (the image the name
         points at now). :class:`~anchore.catalog.errors.ImageNotCataloguedError` or
         :class:`~anchore.catalog.errors.AmbiguousImageError` otherwise."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             return self._resolve(conn, ref)
 
-    def _reading(self) -> Any:
+    def reading(self) -> AbstractContextManager[Connection]:
+        """A read transaction whose database errors are :class:`CatalogConnectionError`
+        naming the catalog (for the query modules of this package)."""
         return _Reading(self)
 
     def _resolve(self, conn: Connection, ref: str) -> str:
@@ -577,28 +570,28 @@ class Catalog:
         """Whether an image with exactly this key is stored."""
         if not isinstance(key, str):
             return False
-        with self._reading() as conn:
+        with self.reading() as conn:
             return (
                 conn.execute(sa.select(images.c.key).where(images.c.key == key)).first() is not None
             )
 
     def keys(self) -> frozenset[str]:
         """Every stored image's key (for ``analyze_many(skip=...)``)."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             return frozenset(str(k) for k in conn.execute(sa.select(images.c.key)).scalars())
 
     def __len__(self) -> int:
-        with self._reading() as conn:
+        with self.reading() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(images)).scalar_one())
 
     def image(self, ref: str) -> ImageRecord:
-        with self._reading() as conn:
+        with self.reading() as conn:
             return self._records(conn, [self._resolve(conn, ref)])[0]
 
     def images(self, *, name: str | None = None) -> list[ImageRecord]:
         """Every stored image, most recently seen first; with ``name``, those a name
         matching the glob ``name`` ever pointed at."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             if name is None:
                 keys = None
             else:
@@ -642,16 +635,16 @@ class Catalog:
         return ImageRecord(
             key=r.key, manifest_digest=r.manifest_digest, config_digest=r.config_digest,
             platform=r.platform, distro=r.distro,
-            created=_time(r.created) if r.created else None, size=r.size,
+            created=from_text(r.created) if r.created else None, size=r.size,
             layer_count=r.layer_count, package_count=r.package_count,
-            first_seen=_time(r.first_seen), last_seen=_time(r.last_seen), source=r.source,
+            first_seen=from_text(r.first_seen), last_seen=from_text(r.last_seen), source=r.source,
             label=r.label, origin=r.origin, names=names,
         )  # fmt: skip
 
     def analysis(self, ref: str) -> Analysis:
         """The stored analysis, equal to the one added (its ``timings`` aside); a stored
         blob that does not hash to its recorded sha256 is a CatalogError naming it."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             key = self._resolve(conn, ref)
             row = conn.execute(
                 sa.select(images.c.analysis, images.c.analysis_sha256).where(images.c.key == key)
@@ -675,47 +668,48 @@ class Catalog:
     def analyses(self, refs: Sequence[str] | None = None) -> Iterator[Analysis]:
         """The stored analyses of ``refs`` (every image when None), one at a time."""
         if refs is None:
-            with self._reading() as conn:
+            with self.reading() as conn:
                 keys = sorted(str(k) for k in conn.execute(sa.select(images.c.key)).scalars())
         else:
-            with self._reading() as conn:
+            with self.reading() as conn:
                 keys = [self._resolve(conn, r) for r in refs]
         for key in keys:
             yield self.analysis(key)
 
     def history(self, name: str) -> list[Sighting]:
         """The chain of custody of ``name``: every image it pointed at, oldest first."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             rows = conn.execute(
                 sa.select(aliases).where(aliases.c.name == name).order_by(aliases.c.id)
             ).all()
         return [
-            Sighting(r.name, r.image_key, _time(r.first_seen), _time(r.last_seen)) for r in rows
+            Sighting(r.name, r.image_key, from_text(r.first_seen), from_text(r.last_seen))
+            for r in rows
         ]
 
     def names(self) -> list[str]:
         """Every name ever seen, sorted."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             return sorted(
                 str(n) for n in conn.execute(sa.select(aliases.c.name).distinct()).scalars()
             )
 
     def match_runs(self, ref: str) -> list[MatchRunRecord]:
         """The image's match runs, oldest first."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             key = self._resolve(conn, ref)
             rows = conn.execute(
                 sa.select(match_runs).where(match_runs.c.image_key == key).order_by(match_runs.c.id)
             ).all()
         return [
-            MatchRunRecord(r.id, r.image_key, _time(r.matched_at), json.loads(r.feeds),
+            MatchRunRecord(r.id, r.image_key, from_text(r.matched_at), json.loads(r.feeds),
                            r.checked, r.unchecked, r.declared)
             for r in rows
         ]  # fmt: skip
 
     def matches(self, ref: str, run: int | None = None) -> list[StoredMatch]:
         """The matches of one run (the image's latest when None; [] if never matched)."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             key = self._resolve(conn, ref)
             if run is None:
                 run = conn.execute(
@@ -741,7 +735,7 @@ class Catalog:
 
     def evaluations(self, ref: str) -> list[EvaluationRecord]:
         """The image's stored evaluations, oldest first."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             key = self._resolve(conn, ref)
             rows = conn.execute(
                 sa.select(*[c for c in evaluations.c if c.name != "evaluation"])
@@ -749,14 +743,14 @@ class Catalog:
                 .order_by(evaluations.c.id)
             ).all()
         return [
-            EvaluationRecord(r.id, r.image_key, _time(r.evaluated_at), r.bundle,
+            EvaluationRecord(r.id, r.image_key, from_text(r.evaluated_at), r.bundle,
                              r.bundle_digest, r.final_action)
             for r in rows
         ]  # fmt: skip
 
     def evaluation(self, id: int) -> dict[str, Any]:
         """A stored evaluation's JSON, as ``Evaluation.to_dict()`` gave it."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             blob = conn.execute(
                 sa.select(evaluations.c.evaluation).where(evaluations.c.id == id)
             ).scalar()

@@ -11,7 +11,6 @@ The schema is created in an empty database, migrated (one transaction, through
 
 from __future__ import annotations
 
-import datetime
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -31,6 +30,7 @@ from anchore.catalog.errors import (
     CatalogNotFoundError,
     CatalogSchemaError,
 )
+from anchore.catalog.times import to_text
 
 __all__ = [
     "APPLICATION",
@@ -174,10 +174,6 @@ def _open_sqlite(path: Path, *, create: bool, name: str) -> Database:
     return db
 
 
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _ensure_schema(db: Database) -> None:
     try:
         with db.write() as conn:
@@ -194,7 +190,7 @@ def _ensure_schema(db: Database) -> None:
                     [
                         {"key": "application", "value": APPLICATION},
                         {"key": "schema_version", "value": str(schema.SCHEMA_VERSION)},
-                        {"key": "created", "value": _now()},
+                        {"key": "created", "value": to_text()},
                     ],
                 )
                 return

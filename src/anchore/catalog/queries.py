@@ -19,6 +19,7 @@ from sqlalchemy import and_, func, or_, select
 from anchore import ecosystems
 from anchore.analysis.model import Location, Package
 from anchore.catalog import schema
+from anchore.catalog.times import from_text
 from anchore.query import check, find, run
 from anchore.query import diff as query_diff
 from anchore.query.diff import DiffRow, package_diff
@@ -201,7 +202,7 @@ def who_has(
     wanted = _parse_range(version)
     keys = _keys(catalog, images) if images is not None else None
     i, p = schema.images, schema.packages
-    with catalog.engine.connect() as conn:
+    with catalog.reading() as conn:
         stored = select(
             i.c.key, i.c.label, i.c.source, i.c.origin, i.c.analyzers, i.c.failed_analyzers
         ).order_by(i.c.last_seen.desc(), i.c.key)
@@ -283,7 +284,7 @@ def custody(catalog: Catalog, name: str) -> list[CustodyRow]:
     links = catalog.history(name)
     i = schema.images
     keys = sorted({link.key for link in links})
-    with catalog.engine.connect() as conn:
+    with catalog.reading() as conn:
         stored = {
             row.key: row
             for row in conn.execute(
@@ -328,7 +329,7 @@ def _packages(catalog: Catalog, key: str) -> list[Package]:
     """The image's packages as the index holds them: enough for a package diff (type,
     name, version, and the layer of the first location)."""
     p = schema.packages
-    with catalog.engine.connect() as conn:
+    with catalog.reading() as conn:
         found = conn.execute(
             select(
                 p.c.type,
@@ -362,10 +363,6 @@ def _like(text: str) -> str:
     return f'%"{escaped}"%'
 
 
-def _time(text: str) -> datetime.datetime:
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 def affected(catalog: Catalog, advisory: str) -> list[AffectedRow]:
     """Stored images whose latest match run found ``advisory`` (an id or an alias).
 
@@ -379,7 +376,7 @@ def affected(catalog: Catalog, advisory: str) -> list[AffectedRow]:
         .group_by(runs.c.image_key)
         .subquery()
     )
-    with catalog.engine.connect() as conn:
+    with catalog.reading() as conn:
         never = (
             conn.execute(
                 select(i.c.label)
@@ -435,7 +432,7 @@ def affected(catalog: Catalog, advisory: str) -> list[AffectedRow]:
                 r.fixed_in,
                 r.rating,
                 r.layer_index,
-                _time(r.matched_at),
+                from_text(r.matched_at),
             )
         )
     return rows
