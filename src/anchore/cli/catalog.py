@@ -32,10 +32,14 @@ from anchore.cli.common import (
     registry_args,
     registry_options,
 )
-from anchore.cli.query import _list as list_queries
-from anchore.cli.query import _params as query_params
-from anchore.cli.query import _print as print_result
-from anchore.cli.query import _width, cell, table
+from anchore.cli.query import (
+    cell,
+    list_queries,
+    parse_params,
+    print_result,
+    table,
+    terminal_width,
+)
 from anchore.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -84,7 +88,7 @@ def _dump(value: Any) -> None:
 
 
 def _print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    for line in table(columns, [[cell(v) for v in row] for row in rows], _width()):
+    for line in table(columns, [[cell(v) for v in row] for row in rows], terminal_width()):
         print(line)
 
 
@@ -335,7 +339,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         return list_queries()
     if not args.name:
         raise UsageError("give a query name (or --list)")
-    params = query_params(args.param or [])
+    params = parse_params(args.param or [])
     images = args.image or None
     try:
         found = queries.find(args.name)

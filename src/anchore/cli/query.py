@@ -31,7 +31,16 @@ if TYPE_CHECKING:
     from anchore.analysis.model import Analysis
     from anchore.query.model import Query, QueryResult
 
-__all__ = ["add_parsers", "cmd_query", "table"]
+__all__ = [
+    "add_parsers",
+    "cell",
+    "cmd_query",
+    "list_queries",
+    "parse_params",
+    "print_result",
+    "table",
+    "terminal_width",
+]
 
 _Parser = TypeVar("_Parser", bound=argparse.ArgumentParser)
 
@@ -42,7 +51,7 @@ MIN_COLUMN = 6
 _GAP = "  "
 
 
-def _width() -> int:
+def terminal_width() -> int:
     """$COLUMNS, else the terminal's width, else :data:`DEFAULT_WIDTH`."""
     text = os.environ.get("COLUMNS", "")
     if text.isdigit() and int(text) > 0:
@@ -95,7 +104,8 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> 
     return lines
 
 
-def _params(texts: Sequence[str]) -> dict[str, str]:
+def parse_params(texts: Sequence[str]) -> dict[str, str]:
+    """``--param NAME=VALUE`` texts as a dict; a malformed or repeated one is a usage error."""
     params: dict[str, str] = {}
     for text in texts:
         key, sep, value = text.partition("=")
@@ -114,10 +124,10 @@ def cmd_query(args: argparse.Namespace) -> int:
     if args.list:
         if args.name or args.images:
             raise UsageError("--list takes no query name or image")
-        return _list()
+        return list_queries()
     if not args.name or not args.images:
         raise UsageError("give a query name and at least one image (or --list)")
-    params = _params(args.param or [])
+    params = parse_params(args.param or [])
     try:
         found, _ = queries.check(args.name, len(args.images), params)
     except (QueryNotFoundError, QueryParamError) as exc:
@@ -131,7 +141,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         result = _run(found, analyses, params, args)
     except QueryParamError as exc:
         raise UsageError(str(exc)) from None
-    _print(result, args.json)
+    print_result(result, args.json)
     return ExitCode.OK
 
 
@@ -149,26 +159,29 @@ def _run(
         return run(query, analyses, params, store=store)
 
 
-def _print(result: QueryResult, as_json: bool) -> None:
+def print_result(result: QueryResult, as_json: bool) -> None:
+    """A result as JSON, or as a table fitted to :func:`terminal_width` (no rows: a note
+    on stderr)."""
     if as_json:
         print(json.dumps(result.to_dict(), indent=2))
         return
     records = result.to_records()
     rows = [[cell(r.get(c)) for c in result.columns] for r in records]
-    for line in table(result.columns, rows, _width()):
+    for line in table(result.columns, rows, terminal_width()):
         print(line)
     if not rows:
         print(f"anchore: query {result.query}: no rows", file=sys.stderr)
 
 
-def _list() -> int:
+def list_queries() -> int:
+    """``--list``: every registered query, its image count and parameters."""
     from anchore import query as queries
 
     found = queries.queries()
     rows = [
         [q.name, q.images, " ".join(p.name for p in q.params) or "-", q.description] for q in found
     ]
-    for line in table(["query", "images", "params", "description"], rows, _width()):
+    for line in table(["query", "images", "params", "description"], rows, terminal_width()):
         print(line)
     return ExitCode.OK
 
