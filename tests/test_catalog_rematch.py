@@ -83,6 +83,14 @@ def test_rematch_reports_what_the_mornings_advisories_did(url, tmp_path, analyse
         assert _rows(first, "new") == before and before
         assert _rows(first, "gone") == set()
         assert first.unchecked == sum(len(match(a, store).unchecked) for a in every)
+        assert first.checked == sum(len(match(a, store).checked) for a in every) > 0
+        assert first.unchecked_images == tuple(  # Debian packages: no Debian advisories
+            (key, n)
+            for key in [r.key for r in cat.images()]
+            for a in every
+            if a.image.config_digest == key and (n := len(match(a, store).unchecked))
+        )
+        assert len(first.unchecked_images) == 3
 
         _morning(store)
         full = Store(tmp_path / "full.sqlite", create=True)

@@ -53,6 +53,12 @@ class RematchReport:
     #: about them)
     unchecked: int
     matched_at: datetime.datetime
+    #: packages the store checked, over all images (0 with images matched: nothing was
+    #: checked, no result rather than a clean one)
+    checked: int = 0
+    #: (key, unchecked package count) of each image whose run left packages unchecked,
+    #: in the order matched; empty when every package of every image was checked
+    unchecked_images: tuple[tuple[str, int], ...] = ()
 
 
 def rematch(
@@ -81,6 +87,8 @@ def rematch(
     rows: list[RematchRow] = []
     first_runs: list[str] = []
     unchecked = 0
+    checked = 0
+    unchecked_images: list[tuple[str, int]] = []
     for done, key in enumerate(keys, 1):
         analysis = catalog.analysis(key)
         result = match(analysis, store)
@@ -90,12 +98,23 @@ def rematch(
             first_runs.append(key)
         catalog.record_matches(key, result, store, at=when)
         unchecked += len(result.unchecked)
+        checked += len(result.checked)
+        if result.unchecked:
+            unchecked_images.append((key, len(result.unchecked)))
         label = image_label(analysis)
         rows.extend(_new(label, key, result.matches, previous))
         rows.extend(_gone(label, key, result.matches, previous))
         if progress is not None:
             progress("rematch", done, len(keys))
-    return RematchReport(tuple(rows), len(keys), tuple(first_runs), unchecked, when)
+    return RematchReport(
+        tuple(rows),
+        len(keys),
+        tuple(first_runs),
+        unchecked,
+        when,
+        checked=checked,
+        unchecked_images=tuple(unchecked_images),
+    )
 
 
 def _names(advisory_id: str, aliases: Sequence[str]) -> frozenset[str]:
