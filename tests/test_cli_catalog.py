@@ -496,3 +496,18 @@ def test_a_wrong_postgresql_password_is_one_line_without_it(postgres_server, cap
     assert code == ExitCode.INPUT_ERROR and out == ""
     assert len(err.splitlines()) == 1 and err.startswith("anchore: error: ")
     assert "not-the-Secret-42" not in err and "127.0.0.1" in err
+
+
+@pytest.mark.parametrize("flags", [[], ["--fail-on-new"], ["--fail-on-new", "--json"]])
+def test_rematch_of_an_empty_catalog_is_an_input_error(built, tmp_path, capsys, flags):
+    """Nothing stored, nothing matched: never "0 newly affected" and a pass."""
+    catalog = str(tmp_path / "empty.db")
+    Catalog(catalog, create=True).close()
+    code, out, err = run(
+        capsys, "catalog", "rematch", "--db", str(built["store"]), "--catalog", catalog, *flags
+    )
+    assert code == ExitCode.INPUT_ERROR
+    assert out == ""
+    assert err.splitlines() == [
+        f"anchore: error: the catalog {catalog} holds no image: nothing was matched"
+    ]

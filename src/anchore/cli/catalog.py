@@ -40,6 +40,7 @@ from anchore.cli.query import (
     table,
     terminal_width,
 )
+from anchore.catalog.errors import CatalogError
 from anchore.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -417,8 +418,11 @@ def cmd_rematch(args: argparse.Namespace) -> int:
     try:
         with _open(args) as catalog:
             report = rematch(catalog, store, images=args.image or None)
+            where = catalog.url
     finally:
         store.close()
+    if report.images == 0:  # "0 newly affected" would read as a clean night
+        raise CatalogError(f"the catalog {where} holds no image: nothing was matched")
     if args.json:
         _dump(report)
         return _rematch_exit(args, report)
