@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from anchore.catalog.errors import CatalogError
 from anchore.cli.common import (
     UsageError,
     human_size,
@@ -40,7 +41,6 @@ from anchore.cli.query import (
     table,
     terminal_width,
 )
-from anchore.catalog.errors import CatalogError
 from anchore.errors import ExitCode
 
 if TYPE_CHECKING:
