@@ -100,6 +100,7 @@ def test_matches_and_evaluations_are_recorded(corpus, catalog, vuln_store):
     assert [m.advisory_id for m in catalog.matches(outcome.key)] == [
         m.advisory_id for m in expected.matches
     ]
+    assert (outcome.checked, outcome.unchecked) == (len(expected.checked), len(expected.unchecked))
     [record] = catalog.evaluations(outcome.key)
     assert outcome.final_action == record.final_action
 
@@ -122,3 +123,18 @@ def test_an_empty_store_is_that_images_failure(corpus, catalog, tmp_path):
         assert outcome.failure.exit_code == anchore.errors.ExitCode.INPUT_ERROR
         assert outcome.matches is None
     assert len(catalog) == 2
+
+
+def test_packages_the_store_cannot_check_are_counted(corpus, catalog, vuln_store):
+    """A PyPA-only store checks none of debian-min's Debian packages: 0 matches is no clean
+    bill, and the outcome says how many went unchecked (the CLI exits UNCHECKED on it)."""
+    path = corpus / "debian-min.oci.tar"
+    pool = ThreadPoolExecutor(1)
+    [outcome] = scan(catalog, [path], executor=pool, store=vuln_store)
+    expected = match(anchore.analyze(path), vuln_store)
+    assert outcome.ok and outcome.matches == 0
+    assert outcome.checked == len(expected.checked) == 0
+    assert outcome.unchecked == len(expected.unchecked) > 0
+    [plain] = scan(catalog, [path], executor=pool)  # no store: nothing said either way
+    assert plain.checked is None and plain.unchecked is None
+    pool.shutdown()

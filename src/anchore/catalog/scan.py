@@ -50,6 +50,11 @@ class ScanOutcome:
     moved: tuple[tuple[str, str], ...] = ()
     #: matches recorded (None: no store given)
     matches: int | None = None
+    #: packages the store checked, and packages it could not check (no data for their
+    #: ecosystem): None when no store was given. ``matches == 0`` with ``unchecked > 0``
+    #: is no clean bill for those packages (the CLI exits UNCHECKED, as ``anchore vulns``)
+    checked: int | None = None
+    unchecked: int | None = None
     #: the policy's final action (None: no bundle given)
     final_action: str | None = None
     #: the tag the source was opened with (one OCI layout's images told apart)
@@ -158,7 +163,12 @@ def _check(
     if store is not None:
         matches = match(analysis, store)
         catalog.record_matches(key, matches, store)
-        outcome = attrs.evolve(outcome, matches=len(matches))
+        outcome = attrs.evolve(
+            outcome,
+            matches=len(matches),
+            checked=len(matches.checked),
+            unchecked=len(matches.unchecked),
+        )
     if bundle is not None:
         evaluation = evaluate(analysis, bundle, store=store, matches=matches)
         catalog.record_evaluation(key, evaluation)
