@@ -286,7 +286,9 @@ def test_rematch_reports_what_new_advisories_affect(built, tmp_path, capsys, mon
     report = json.loads(out)
     assert [r for r in report["rows"] if r["change"] == "new"] == [], report["rows"]
     assert report["images"] == 2 and report["first_runs"] == []
-    assert code == (ExitCode.UNCHECKED if report["unchecked"] else ExitCode.OK)
+    # the Go store checks no Debian package: nothing new, but not a pass
+    assert report["unchecked"] > 0 and len(report["unchecked_images"]) == 2
+    assert code == ExitCode.UNCHECKED
     # the morning's advisories: the PyPA database
     load(store, PYPA_ZIP)
     code, out, err = run(
@@ -321,11 +323,34 @@ def test_rematch_usage(tmp_path, capsys):
     catalog = str(tmp_path / "c.db")
     code, out, err = run(capsys, "catalog", "rematch", "--catalog", catalog)
     assert code == ExitCode.USAGE_ERROR and out == "" and "--db STORE" in err
-    code, out, err = run(
-        capsys, "catalog", "rematch", "--db", "x", "--allow-unchecked", "--catalog", catalog
-    )
-    assert code == ExitCode.USAGE_ERROR and "give --fail-on-new" in err
     assert not (tmp_path / "c.db").exists()
+
+
+def test_rematch_fails_closed_on_unchecked_packages(built, tmp_path, capsys):
+    """Without --fail-on-new too: packages the store cannot check are no result, as for
+    ``anchore vulns``; --allow-unchecked accepts them (alone, or with --fail-on-new)."""
+    catalog, store = _copy(built, tmp_path)
+    with Catalog(catalog, create=False) as opened:
+        stored = {r.key: r.package_count for r in opened.images()}
+    code, out, err = run(capsys, "catalog", "rematch", "--db", store, "--catalog", catalog)
+    assert code == ExitCode.UNCHECKED, err
+    summary = out.splitlines()[-1]
+    assert summary.startswith("2 images matched") and "could not be checked" in summary
+    (line,) = err.splitlines()
+    assert line.startswith("anchore: ") and "--allow-unchecked" in line
+    for key in stored:
+        assert key.removeprefix("sha256:")[:12] in line, line
+    code, out, err = run(
+        capsys, "catalog", "rematch", "--db", store, "--catalog", catalog, "--allow-unchecked"
+    )
+    assert (code, err) == (ExitCode.OK, "")
+    code, out, err = run(
+        capsys, "catalog", "rematch", "--db", store, "--catalog", catalog, "--json"
+    )
+    report = json.loads(out)
+    assert code == ExitCode.UNCHECKED
+    assert {key for key, _ in report["unchecked_images"]} == set(stored)
+    assert report["checked"] + report["unchecked"] <= sum(stored.values())
 
 
 def test_rm_removes_all_or_nothing(built, tmp_path, capsys):

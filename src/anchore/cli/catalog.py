@@ -9,9 +9,9 @@ an empty catalog.
 
 Exit codes: ``add`` is 5 when any image failed (after the others are stored and
 the whole report is printed), else the worst policy decision as ``evaluate``
-gives it (1 STOP, 2 WARN); ``rematch --fail-on-new`` is 1 when anything is newly
-affected and 3 when nothing is but packages went unchecked (``--allow-unchecked``
-accepts them).
+gives it (1 STOP, 2 WARN); ``rematch`` is 5 on an empty catalog, 1 with
+``--fail-on-new`` when anything is newly affected, else 3 when any package went
+unchecked (``--allow-unchecked`` accepts them), else 0.
 """
 
 from __future__ import annotations
@@ -382,13 +382,15 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- rematch
 def _rematch_summary(report: RematchReport) -> str:
-    new = sum(r.change == "new" for r in report.rows)
-    gone = len(report.rows) - new
+    counts = {change: sum(r.change == change for r in report.rows) for change in _CHANGES}
     line = (
         f"{_plural(report.images, 'image')} matched at {_when(report.matched_at)} "
-        f"({len(report.first_runs)} for the first time): {new} newly affected, "
-        f"{gone} no longer"
+        f"({len(report.first_runs)} for the first time): {counts['new']} newly affected, "
+        f"{counts['gone']} no longer"
     )
+    if counts["unchecked"]:
+        line += f", {counts['unchecked']} previously affected now unchecked"
+    line += f"; {_plural(report.checked, 'package')} checked"
     if report.unchecked:
         line += (
             f"; {_plural(report.unchecked, 'package')} could not be checked (no advisory "
@@ -397,14 +399,28 @@ def _rematch_summary(report: RematchReport) -> str:
     return line
 
 
+#: the changes a rematch row reports, in the order the summary counts them
+_CHANGES = ("new", "gone", "unchecked")
+
+
 def _rematch_exit(args: argparse.Namespace, report: RematchReport) -> ExitCode:
-    if not args.fail_on_new:
-        return ExitCode.OK
-    if any(r.change == "new" for r in report.rows):
+    """1 with --fail-on-new when anything is newly affected; else 3 when any package went
+    unchecked (as ``anchore vulns --fail-on``: what was not checked cannot pass), unless
+    --allow-unchecked accepts it; else 0."""
+    if args.fail_on_new and any(r.change == "new" for r in report.rows):
         return ExitCode.FAILED
-    if report.unchecked and not args.allow_unchecked:
-        return ExitCode.UNCHECKED
-    return ExitCode.OK
+    if args.allow_unchecked or not report.unchecked_images:
+        return ExitCode.OK
+    shown = ", ".join(f"{short_key(key)}: {n}" for key, n in report.unchecked_images)
+    nothing = " (none was checked)" if report.checked == 0 else ""
+    print(
+        f"anchore: {_plural(report.unchecked, 'package')} in "
+        f"{_plural(len(report.unchecked_images), 'image')} could not be checked{nothing} "
+        f"({shown}): no result for them, not a clean one; load advisory data for them "
+        "(anchore db load) or accept the gap with --allow-unchecked",
+        file=sys.stderr,
+    )
+    return ExitCode.UNCHECKED
 
 
 def cmd_rematch(args: argparse.Namespace) -> int:
@@ -412,8 +428,6 @@ def cmd_rematch(args: argparse.Namespace) -> int:
 
     if args.db is None:
         raise UsageError("rematch needs the advisory store to match against: --db STORE")
-    if args.allow_unchecked and not args.fail_on_new:
-        raise UsageError("--allow-unchecked qualifies --fail-on-new; give --fail-on-new")
     store = _open_store(args.db)
     try:
         with _open(args) as catalog:
@@ -602,13 +616,12 @@ def add_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument(
         "--fail-on-new",
         action="store_true",
-        help="exit 1 when any image is newly affected; 3 when nothing is but "
-        "packages went unchecked",
+        help="exit 1 when any image is newly affected (before the unchecked rule: 3)",
     )
     p.add_argument(
         "--allow-unchecked",
         action="store_true",
-        help="with --fail-on-new: do not fail on unchecked packages",
+        help="do not exit 3 when packages went unchecked (no advisory data for them)",
     )
     _catalog_arg(p)
     _json_arg(p, "the report")
