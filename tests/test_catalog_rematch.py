@@ -155,3 +155,36 @@ def test_a_vulnerability_reported_under_another_of_its_records_is_not_news(tmp_p
         assert first.rows[0].version == pyyaml.version
         assert rematch(cat, two).rows == ()
         assert [m.advisory_id for m in cat.matches(py.image.config_digest)] == ["OTHER-1"]
+
+
+def _store(path: Path, *sources: tuple[Path, str]) -> Store:
+    store = Store(path, create=True)
+    for where, source in sources:
+        report = LoadReport()
+        store.load(read_osv(where, report), source, report)
+    return store
+
+
+@pytest.mark.corpus
+def test_a_match_whose_package_went_unchecked_is_not_gone(tmp_path, analyses):
+    """A store that lost an ecosystem (here PyPA: Go only) cannot say a python package's
+    advisory is fixed: its previous matches are ``unchecked``, never ``gone``."""
+    py = analyses["debian-py"]
+    key = py.image.config_digest
+    full = _store(tmp_path / "full.sqlite", (PYPA, "osv-pypa"), (GO, "osv-go"))
+    go = _store(tmp_path / "go.sqlite", (GO, "osv-go"))
+    with Catalog(tmp_path / "c.db") as cat:
+        cat.add(py)
+        rematch(cat, full)
+        python = {
+            (key, m.advisory_id, m.purl) for m in cat.matches(key) if m.package_type == "python"
+        }
+        assert python  # werkzeug, pyyaml... (and Go's stdlib, checked both times)
+        report = rematch(cat, go)
+        assert _rows(report, "gone") == set()
+        assert _rows(report, "unchecked") == python
+        assert _rows(report, "new") == set()
+        row = next(r for r in report.rows if r.advisory_id == "PYSEC-2023-57")
+        assert (row.package_name, row.version) == ("werkzeug", "2.0.1")
+        assert report.checked == len(match(py, go).checked)
+        assert report.unchecked_images == ((key, len(match(py, go).unchecked)),)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from anchore.query.diff import image_label
-from anchore.vulns.match import Match, match
+from anchore.vulns.match import Match, MatchResult, match
 
 if TYPE_CHECKING:
     from anchore.catalog.catalog import Catalog, StoredMatch
@@ -22,8 +22,11 @@ __all__ = ["RematchReport", "RematchRow", "rematch"]
 
 @attrs.frozen
 class RematchRow:
-    """An advisory newly affecting a stored image (``change`` ``new``), or no longer
-    (``gone``: fixed in the feed, withdrawn), since the image's previous match run."""
+    """What changed for one advisory and package of a stored image since the image's
+    previous match run: ``new`` (newly affecting it), ``gone`` (no longer: fixed in the
+    feed, withdrawn), or ``unchecked`` (a previous match whose package this run could
+    not check, as when the store lost the package's ecosystem: still possibly affected,
+    so never ``gone``)."""
 
     image: str
     key: str
@@ -70,7 +73,9 @@ def rematch(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> RematchReport:
     """Match every stored image (or ``images``) against ``store``, record each run, and
-    report what is newly affected or no longer affected since its previous run.
+    report what is newly affected or no longer affected since its previous run. A
+    previous match whose package this run left unchecked is reported ``unchecked``, not
+    ``gone``: a store without data for an ecosystem proves no fix.
 
     A match is the same as a previous one when it is of the same package (purl) and
     shares an id or alias with it: the store may report a vulnerability under another
@@ -103,7 +108,7 @@ def rematch(
             unchecked_images.append((key, len(result.unchecked)))
         label = image_label(analysis)
         rows.extend(_new(label, key, result.matches, previous))
-        rows.extend(_gone(label, key, result.matches, previous))
+        rows.extend(_gone(label, key, result, previous))
         if progress is not None:
             progress("rematch", done, len(keys))
     return RematchReport(
@@ -125,12 +130,14 @@ def _new(
     label: str, key: str, now: Sequence[Match], previous: Sequence[StoredMatch]
 ) -> list[RematchRow]:
     """This run's matches that no previous match of the same package knew by any name."""
-    known: dict[str, set[str]] = {}
+    known: dict[_Package, set[str]] = {}
     for old in previous:
-        known.setdefault(old.purl, set()).update(_names(old.advisory_id, old.aliases))
+        ident = _package(old.purl, old.package_type, old.package_name, old.version)
+        known.setdefault(ident, set()).update(_names(old.advisory_id, old.aliases))
     rows = []
     for m in now:
-        if _names(m.advisory_id, m.aliases) & known.get(m.purl, set()):
+        ident = _package(m.purl, m.package_type, m.package_name, m.installed_version)
+        if _names(m.advisory_id, m.aliases) & known.get(ident, set()):
             continue
         where = m.locations[0].layer_index if m.locations else None
         rows.append(
@@ -153,28 +160,48 @@ def _new(
 
 
 def _gone(
-    label: str, key: str, now: Sequence[Match], previous: Sequence[StoredMatch]
+    label: str, key: str, result: MatchResult, previous: Sequence[StoredMatch]
 ) -> list[RematchRow]:
     """The previous run's matches that no match of this run of the same package knows by
-    any name."""
-    known: dict[str, set[str]] = {}
-    for m in now:
-        known.setdefault(m.purl, set()).update(_names(m.advisory_id, m.aliases))
-    return [
-        RematchRow(
-            label,
-            key,
-            "gone",
-            old.advisory_id,
-            old.aliases,
-            old.package_type,
-            old.package_name,
-            old.version,
-            old.fixed_in,
-            old.rating,
-            old.layer_index,
-            old.purl,
+    any name: ``gone`` when this run checked the package, ``unchecked`` when it could
+    not (no advisory data for its ecosystem is no evidence of a fix)."""
+    known: dict[_Package, set[str]] = {}
+    for m in result.matches:
+        ident = _package(m.purl, m.package_type, m.package_name, m.installed_version)
+        known.setdefault(ident, set()).update(_names(m.advisory_id, m.aliases))
+    unchecked = {
+        _package(c.package.purl, c.package.type, c.package.name, c.package.version)
+        for c in result.unchecked
+    }
+    rows = []
+    for old in previous:
+        ident = _package(old.purl, old.package_type, old.package_name, old.version)
+        if _names(old.advisory_id, old.aliases) & known.get(ident, set()):
+            continue
+        rows.append(
+            RematchRow(
+                label,
+                key,
+                "unchecked" if ident in unchecked else "gone",
+                old.advisory_id,
+                old.aliases,
+                old.package_type,
+                old.package_name,
+                old.version,
+                old.fixed_in,
+                old.rating,
+                old.layer_index,
+                old.purl,
+            )
         )
-        for old in previous
-        if not _names(old.advisory_id, old.aliases) & known.get(old.purl, set())
-    ]
+    return rows
+
+
+#: what identifies a matched package: its purl, else (type, name, version)
+_Package = str | tuple[str, str, str]
+
+
+def _package(purl: str, type: str, name: str, version: str) -> _Package:
+    """A package's identity in a match: its purl, or, for a package without one, its type,
+    name and version (so two purl-less packages are never taken for one)."""
+    return purl
