@@ -7,6 +7,7 @@ import datetime
 import io
 import json
 import sqlite3
+import threading
 from pathlib import Path
 
 import attrs
@@ -307,3 +308,66 @@ def test_damaged_analysis_is_an_error(tmp_path, analyses):
             conn.execute(schema.images.update().values(analysis_sha256="sha256:" + "0" * 64))
         with pytest.raises(CatalogError, match=f"c.db: the stored analysis of {key} is damaged"):
             catalog.analysis(key)
+
+
+@pytest.mark.corpus
+def test_custody_is_ordered_by_time_not_arrival(catalog_url, analyses):
+    """A back-dated sighting (a backfill of older scans) is history put in its place in
+    time, never the current image; equal times keep the order they arrived in."""
+    a, b, c = analyses["min"], analyses["py"], analyses["node"]
+    ka, kb, kc = image_key(a), image_key(b), image_key(c)
+    hour = datetime.timedelta(hours=1)
+    with Catalog(catalog_url) as catalog:
+        catalog.add(a, names=["x"], seen_at=T0 + 10 * hour)
+        old = catalog.add(b, names=["x"], seen_at=T0 + 5 * hour)
+        assert old.added and old.moved == ()  # x did not move: it still points at a
+        assert catalog.resolve("x") == ka and "x" in catalog.image(ka).names
+        assert "x" not in catalog.image(kb).names
+        assert [(s.key, s.first_seen) for s in catalog.history("x")] == [
+            (kb, T0 + 5 * hour),
+            (ka, T0 + 10 * hour),
+        ]
+        # an older sighting of the current image lowers its link's first_seen
+        catalog.add(a, names=["x"], seen_at=T0 + 7 * hour)
+        assert [(s.key, s.first_seen, s.last_seen) for s in catalog.history("x")] == [
+            (kb, T0 + 5 * hour, T0 + 5 * hour),
+            (ka, T0 + 7 * hour, T0 + 10 * hour),
+        ]
+        # two sightings in the same microsecond: the later to arrive is the current one
+        same = T0 + 20 * hour
+        catalog.add(c, names=["y"], seen_at=same)
+        moved = catalog.add(b, names=["y"], seen_at=same)
+        assert moved.moved == (("y", kc),)
+        assert catalog.resolve("y") == kb
+        assert [s.key for s in catalog.history("y")] == [kc, kb]
+        assert "y" in catalog.image(kb).names and "y" not in catalog.image(kc).names
+
+
+@pytest.mark.corpus
+def test_sighting_time_is_taken_once_the_write_lock_is_held(tmp_path, analyses):
+    """Without seen_at, the time is taken inside the write transaction: an add that
+    waited for another writer is not dated before the writer it waited for."""
+    path = tmp_path / "c.db"
+    catalog = Catalog(path)  # opened first: the add alone waits for the lock
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    errors: list[BaseException] = []
+
+    def add() -> None:
+        try:
+            catalog.add(analyses["min"], names=["x"])
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    thread = threading.Thread(target=add)
+    thread.start()
+    thread.join(1.0)  # it is waiting for the lock now
+    assert thread.is_alive()
+    released = datetime.datetime.now(datetime.timezone.utc)
+    holder.execute("COMMIT")
+    holder.close()
+    thread.join()
+    assert errors == []
+    with catalog:
+        (link,) = catalog.history("x")
+    assert link.first_seen >= released

@@ -181,6 +181,12 @@ class EvaluationRecord:
 _DIGEST = re.compile(r"(?:(?P<algo>[a-z0-9]+):)?(?P<hex>[0-9a-f]{4,})")
 
 
+#: a name's newest link first: by time, then (equal times) the later to arrive
+_NEWEST_FIRST = (aliases.c.first_seen.desc(), aliases.c.id.desc())
+#: the first key of the PostgreSQL transaction locks taken on names being sighted
+_NAME_LOCK = 0x616E63  # "anc"
+
+
 #: the images columns an ImageRecord is made of (not the analysis blob)
 _RECORD_COLUMNS = [c for c in images.c if c.name in attrs.fields_dict(ImageRecord)]
 
@@ -275,10 +281,9 @@ class Catalog:
             )
         info = analysis.image
         every = _distinct([info.reference, *info.tags, *names])
-        at = to_text(seen_at)
         # the heavy part (JSON, compression, rows) before the write lock is taken
         blob, digest = codec.analysis_blob(analysis)
-        row = self._image_row(analysis, key, blob, digest, at)
+        row = self._image_row(analysis, key, blob, digest, "")
         layer_rows = [
             {"image_key": key, "position": i, "digest": layer.digest,
              "diff_id": layer.diff_id, "size": layer.uncompressed_size}
@@ -287,6 +292,8 @@ class Catalog:
         package_rows = [self._package_row(key, p) for p in analysis.packages]
         try:
             with self._db.write() as conn:
+                at = self._sighting_time(conn, every, seen_at)
+                row["first_seen"] = row["last_seen"] = at
                 stored = conn.execute(
                     sa.select(images.c.first_seen).where(images.c.key == key)
                 ).first()
@@ -311,6 +318,21 @@ class Catalog:
                 return AddResult(key, True, self._sight(conn, key, every, at))
         except (DBAPIError, SQLAlchemyError) as e:
             raise self._failed(e) from None
+
+    def _sighting_time(
+        self, conn: Connection, names: Sequence[str], seen_at: datetime.datetime | None
+    ) -> str:
+        """``seen_at`` as stored text, or (None) now, taken once this write transaction
+        holds its lock, so writers that queued are dated in the order they wrote (SQLite:
+        the database's write lock; PostgreSQL: a transaction lock on each name, taken in
+        one order so two writers cannot deadlock). Clocks of different machines writing
+        to one PostgreSQL catalog are trusted as they are."""
+        if self.dialect == "postgresql":
+            for name in sorted(set(names)):
+                conn.execute(
+                    sa.select(sa.func.pg_advisory_xact_lock(_NAME_LOCK, sa.func.hashtext(name)))
+                )
+        return to_text(seen_at)
 
     @staticmethod
     def _image_row(
@@ -359,30 +381,50 @@ class Catalog:
     def _sight(
         self, conn: Connection, key: str, names: Sequence[str], at: str
     ) -> tuple[tuple[str, str], ...]:
-        """Record ``key`` seen as ``names`` at ``at``; the names that moved to it."""
+        """Record ``key`` seen as ``names`` at ``at``; the names that moved to it.
+
+        A name's links are ordered by ``first_seen`` (then by arrival). A sighting
+        extends the link in force at ``at`` when that link is this image's, lowers the
+        next link's ``first_seen`` when that one is this image's (and the link before has
+        ended by then), else starts a link of its own. A back-dated sighting (older than
+        the name's newest link) is thus history put in its place in time: it never
+        changes what the name points at now, and it is no move."""
         conn.execute(
             images.update().where(images.c.key == key, images.c.last_seen < at).values(last_seen=at)
         )
         moved = []
         for name in names:
-            newest = conn.execute(
-                sa.select(aliases.c.id, aliases.c.image_key)
-                .where(aliases.c.name == name)
-                .order_by(aliases.c.id.desc())
+            columns = (aliases.c.id, aliases.c.image_key, aliases.c.last_seen)
+            before = conn.execute(
+                sa.select(*columns)
+                .where(aliases.c.name == name, aliases.c.first_seen <= at)
+                .order_by(*_NEWEST_FIRST)
                 .limit(1)
             ).first()
-            if newest is not None and newest.image_key == key:
+            after = conn.execute(
+                sa.select(*columns)
+                .where(aliases.c.name == name, aliases.c.first_seen > at)
+                .order_by(aliases.c.first_seen, aliases.c.id)
+                .limit(1)
+            ).first()
+            if before is not None and before.image_key == key:
                 conn.execute(
                     aliases.update()
-                    .where(aliases.c.id == newest.id, aliases.c.last_seen < at)
+                    .where(aliases.c.id == before.id, aliases.c.last_seen < at)
                     .values(last_seen=at)
                 )
-                continue
-            conn.execute(
-                aliases.insert().values(name=name, image_key=key, first_seen=at, last_seen=at)
-            )
-            if newest is not None:
-                moved.append((name, str(newest.image_key)))
+            elif (
+                after is not None
+                and after.image_key == key
+                and (before is None or before.last_seen <= at)
+            ):
+                conn.execute(aliases.update().where(aliases.c.id == after.id).values(first_seen=at))
+            else:
+                conn.execute(
+                    aliases.insert().values(name=name, image_key=key, first_seen=at, last_seen=at)
+                )
+                if after is None and before is not None:
+                    moved.append((name, str(before.image_key)))
         return tuple(moved)
 
     def seen(
@@ -395,7 +437,8 @@ class Catalog:
             with self._db.write() as conn:
                 if conn.execute(sa.select(images.c.key).where(images.c.key == key)).first() is None:
                     raise self._not_found(conn, key)
-                return AddResult(key, False, self._sight(conn, key, every, to_text(seen_at)))
+                at = self._sighting_time(conn, every, seen_at)
+                return AddResult(key, False, self._sight(conn, key, every, at))
         except (DBAPIError, SQLAlchemyError) as e:
             raise self._failed(e) from None
 
@@ -532,7 +575,7 @@ class Catalog:
         newest = conn.execute(
             sa.select(aliases.c.image_key)
             .where(aliases.c.name == text)
-            .order_by(aliases.c.id.desc())
+            .order_by(*_NEWEST_FIRST)
             .limit(1)
         ).scalar()
         if newest is None:
@@ -614,16 +657,17 @@ class Catalog:
         """The names whose newest sighting is each of ``keys``."""
         if not keys:
             return {}
-        newest = (
-            sa.select(aliases.c.name, sa.func.max(aliases.c.id).label("id"))
-            .group_by(aliases.c.name)
-            .subquery()
-        )
+        ranked = sa.select(
+            aliases.c.image_key,
+            aliases.c.name,
+            sa.func.row_number()
+            .over(partition_by=aliases.c.name, order_by=_NEWEST_FIRST)
+            .label("rank"),
+        ).subquery()
         query = (
-            sa.select(aliases.c.image_key, aliases.c.name)
-            .join(newest, newest.c.id == aliases.c.id)
-            .where(aliases.c.image_key.in_(keys))
-            .order_by(aliases.c.name)
+            sa.select(ranked.c.image_key, ranked.c.name)
+            .where(ranked.c.rank == 1, ranked.c.image_key.in_(keys))
+            .order_by(ranked.c.name)
         )
         out: dict[str, list[str]] = {}
         for key, name in conn.execute(query):
@@ -677,10 +721,13 @@ class Catalog:
             yield self.analysis(key)
 
     def history(self, name: str) -> list[Sighting]:
-        """The chain of custody of ``name``: every image it pointed at, oldest first."""
+        """The chain of custody of ``name``: every image it pointed at, oldest first (by
+        ``first_seen``, then by arrival)."""
         with self.reading() as conn:
             rows = conn.execute(
-                sa.select(aliases).where(aliases.c.name == name).order_by(aliases.c.id)
+                sa.select(aliases)
+                .where(aliases.c.name == name)
+                .order_by(aliases.c.first_seen, aliases.c.id)
             ).all()
         return [
             Sighting(r.name, r.image_key, from_text(r.first_seen), from_text(r.last_seen))

@@ -111,7 +111,7 @@ aliases = Table(
     Column("image_key", _KEY, ForeignKey("images.key", ondelete=_CASCADE), nullable=False),
     Column("first_seen", String(40), nullable=False),
     Column("last_seen", String(40), nullable=False),
-    Index("aliases_by_name", "name", "id"),
+    Index("aliases_by_name", "name", "first_seen", "id"),
     Index("aliases_by_image", "image_key"),
 )
 
