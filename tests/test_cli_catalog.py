@@ -75,7 +75,8 @@ def built(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, o
             "1",
             "--json",
         )
-        assert code == ExitCode.OK, err
+        # the Go store checks no Debian package: stored, but exit 3 (no clean bill)
+        assert code == ExitCode.UNCHECKED, err
         outs.append(json.loads(out))
     return {"catalog": catalog, "store": store, "adds": outs, "dir": where}
 
@@ -101,6 +102,7 @@ def test_add_stores_each_image_under_its_manifest_digest(built, corpus):
         index = json.loads(_member(corpus / f"{image}.oci.tar", "index.json"))
         assert outcome["key"] == index["manifests"][0]["digest"]
         assert outcome["matches"] is not None  # --db: matched and recorded
+        assert outcome["unchecked"] > 0 and outcome["checked"] is not None
     assert first["moved"] == []
     assert second["moved"] == [["app:nightly", first["key"]]]  # the name moved
     assert adds[1]["stored"] == 2
@@ -407,7 +409,8 @@ def test_the_default_catalog_is_anchore_catalog(tmp_path, capsys):
     ]
 
 
-def test_a_failed_image_exits_5_after_the_others_are_stored(corpus, tmp_path, capsys):
+def test_a_failed_image_exits_5_after_the_others_are_stored(built, corpus, tmp_path, capsys):
+    """5 (an image failed) comes before 3 (the stored one's packages went unchecked)."""
     catalog = str(tmp_path / "c.db")
     missing = str(tmp_path / "no-such.tar")
     code, out, err = run(
@@ -420,10 +423,13 @@ def test_a_failed_image_exits_5_after_the_others_are_stored(corpus, tmp_path, ca
         catalog,
         "--workers",
         "1",
+        "--db",
+        str(built["store"]),
     )
     assert code == ExitCode.INPUT_ERROR
     assert any(line.startswith("failed  ") and missing in line for line in out.splitlines())
-    assert any(line.startswith("added ") for line in out.splitlines())
+    (added,) = [line for line in out.splitlines() if line.startswith("added ")]
+    assert "0 checked, " in added and " unchecked" in added, added
     assert len(err.splitlines()) == 1 and "1 of 2 images failed" in err
     with Catalog(catalog, create=False) as opened:
         assert len(opened) == 1
@@ -450,7 +456,9 @@ def test_add_with_a_policy_exits_as_evaluate_does(built, corpus, tmp_path, capsy
         "--db",
         store,
     )
-    assert code == expected, err
+    assert code == expected == ExitCode.FAILED, err  # STOP: 1, before 3 for unchecked
+    (line,) = [line for line in out.splitlines() if line.startswith("added ")]
+    assert " unchecked" in line and "0 unchecked" not in line, line
     with Catalog(catalog, create=False) as opened:
         (key,) = opened.keys()
         (evaluation,) = opened.evaluations(key)
@@ -536,3 +544,19 @@ def test_rematch_of_an_empty_catalog_is_an_input_error(built, tmp_path, capsys, 
     assert err.splitlines() == [
         f"anchore: error: the catalog {catalog} holds no image: nothing was matched"
     ]
+
+
+def test_add_with_unchecked_packages_exits_3_unless_accepted(built, corpus, tmp_path, capsys):
+    """``--db`` that checks none of an image's packages: "0 matches" is no clean bill."""
+    catalog = str(tmp_path / "c.db")
+    argv = ["catalog", "add", str(corpus / "debian-min.oci.tar"), "--catalog", catalog]
+    argv += ["--workers", "1", "--db", str(built["store"])]
+    code, out, err = run(capsys, *argv)
+    assert code == ExitCode.UNCHECKED
+    first = out.splitlines()[0]
+    assert first.startswith("added ") and "(0 matches; 0 checked, " in first, first
+    (line,) = err.splitlines()
+    assert line.startswith("anchore: 1 image had packages") and "--allow-unchecked" in line
+    code, out, err = run(capsys, *argv, "--allow-unchecked")
+    assert (code, err) == (ExitCode.OK, "")
+    assert out.splitlines()[0].startswith("cached ") and " unchecked)" in out.splitlines()[0]

@@ -9,7 +9,8 @@ an empty catalog.
 
 Exit codes: ``add`` is 5 when any image failed (after the others are stored and
 the whole report is printed), else the worst policy decision as ``evaluate``
-gives it (1 STOP, 2 WARN); ``rematch`` is 5 on an empty catalog, 1 with
+gives it (1 STOP, 2 WARN), else 3 when ``--db`` left packages unchecked
+(``--allow-unchecked`` accepts them); ``rematch`` is 5 on an empty catalog, 1 with
 ``--fail-on-new`` when anything is newly affected, else 3 when any package went
 unchecked (``--allow-unchecked`` accepts them), else 0.
 """
@@ -119,7 +120,8 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 # ---------------------------------------------------------------- add
 def _outcome_line(outcome: ScanOutcome) -> str:
-    """One image's line: ``added  sha256:3f2a9c0d1e4b  debian.tar  (12 matches, GO)``."""
+    """One image's line:
+    ``added  sha256:3f2a9c0d1e4b  debian.tar  (12 matches; 80 checked, 8 unchecked; GO)``."""
     if outcome.failure is not None:
         return f"failed  {outcome.source}: {outcome.failure.message}"
     state = "added " if outcome.added else "cached"
@@ -130,6 +132,8 @@ def _outcome_line(outcome: ScanOutcome) -> str:
         )
     if outcome.matches is not None:
         extras.append(_plural(outcome.matches, "match", "matches"))
+    if outcome.checked is not None and outcome.unchecked is not None:
+        extras.append(f"{outcome.checked} checked, {outcome.unchecked} unchecked")
     if outcome.final_action is not None:
         extras.append(outcome.final_action)
     key = short_key(outcome.key) if outcome.key else "-"
@@ -137,8 +141,9 @@ def _outcome_line(outcome: ScanOutcome) -> str:
     return f"{state}  {key}  {outcome.source}{tail}"
 
 
-def _add_exit(outcomes: Sequence[ScanOutcome]) -> ExitCode:
-    """5 when any image failed; else the worst decision, as ``evaluate`` exits for one."""
+def _add_exit(outcomes: Sequence[ScanOutcome], allow_unchecked: bool) -> ExitCode:
+    """5 when any image failed; else the worst decision, as ``evaluate`` exits for one;
+    else 3 when ``--db`` left any image's packages unchecked (unless accepted); else 0."""
     if any(o.failure is not None for o in outcomes):
         return ExitCode.INPUT_ERROR
     actions = {o.final_action for o in outcomes}
@@ -146,7 +151,17 @@ def _add_exit(outcomes: Sequence[ScanOutcome]) -> ExitCode:
         return ExitCode.FAILED
     if "WARN" in actions:
         return ExitCode.WARN
-    return ExitCode.OK
+    gaps = [o for o in outcomes if o.unchecked]
+    if not gaps or allow_unchecked:
+        return ExitCode.OK
+    shown = ", ".join(f"{short_key(o.key or o.source)}: {o.unchecked}" for o in gaps)
+    print(
+        f"anchore: {_plural(len(gaps), 'image')} had packages the store could not check "
+        f"({shown}): no result for them, not a clean one; load advisory data for them "
+        "(anchore db load) or accept the gap with --allow-unchecked",
+        file=sys.stderr,
+    )
+    return ExitCode.UNCHECKED
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -215,7 +230,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             f"(first: {first.message}); the others were stored",
             file=sys.stderr,
         )
-    return _add_exit(outcomes)
+    return _add_exit(outcomes, args.allow_unchecked)
 
 
 # ---------------------------------------------------------------- list, show
@@ -533,6 +548,11 @@ def add_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--db",
         metavar="STORE",
         help="also match each image against this advisory store and record it",
+    )
+    p.add_argument(
+        "--allow-unchecked",
+        action="store_true",
+        help="with --db: do not exit 3 when packages went unchecked (no advisory data)",
     )
     p.add_argument(
         "--policy",
