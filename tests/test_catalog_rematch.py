@@ -12,6 +12,7 @@ import datetime
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 
 from anchore import Analysis, analyze
@@ -188,3 +189,40 @@ def test_a_match_whose_package_went_unchecked_is_not_gone(tmp_path, analyses):
         assert (row.package_name, row.version) == ("werkzeug", "2.0.1")
         assert report.checked == len(match(py, go).checked)
         assert report.unchecked_images == ((key, len(match(py, go).unchecked)),)
+
+
+@pytest.mark.corpus
+def test_packages_without_a_purl_are_told_apart(tmp_path, analyses):
+    """Two packages without a purl are two packages: one matching an advisory the other
+    matched before is new (pooling purl-less matches under "" hid it)."""
+    py = analyses["debian-py"]
+    names = ("pyyaml", "werkzeug")
+    bare = attrs.evolve(
+        py,
+        packages=[attrs.evolve(p, purl="") if p.name in names else p for p in py.packages],
+    )
+    one = Store(tmp_path / "one.sqlite", create=True)
+    one.load(read_osv(_osv(tmp_path / "a", "TEST-1", "CVE-2099-1", "pyyaml", "99")), "t")
+    both = tmp_path / "b"
+    _osv(both, "TEST-1", "CVE-2099-1", "pyyaml", "99")
+    doc = json.loads((both / "TEST-1.json").read_text())
+    doc["affected"].append(
+        {**doc["affected"][0], "package": {"ecosystem": "PyPI", "name": "werkzeug"}}
+    )
+    (both / "TEST-1.json").write_text(json.dumps(doc))
+    two = Store(tmp_path / "two.sqlite", create=True)
+    two.load(read_osv(both), "t")
+    with Catalog(tmp_path / "c.db") as cat:
+        cat.add(bare)
+        first = rematch(cat, one)
+        assert [(r.change, r.package_name, r.purl) for r in first.rows] == [("new", "pyyaml", "")]
+        second = rematch(cat, two)
+        assert [(r.change, r.advisory_id, r.package_name) for r in second.rows] == [
+            ("new", "TEST-1", "werkzeug")
+        ]
+        # werkzeug's match is no longer found (pooled, pyyaml's would have hidden it);
+        # single records are no PyPI feed, so it is unchecked rather than gone
+        third = rematch(cat, one)
+        assert [(r.change, r.advisory_id, r.package_name) for r in third.rows] == [
+            ("unchecked", "TEST-1", "werkzeug")
+        ]

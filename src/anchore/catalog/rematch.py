@@ -204,4 +204,4 @@ _Package = str | tuple[str, str, str]
 def _package(purl: str, type: str, name: str, version: str) -> _Package:
     """A package's identity in a match: its purl, or, for a package without one, its type,
     name and version (so two purl-less packages are never taken for one)."""
-    return purl
+    return purl or (type, name, version)
