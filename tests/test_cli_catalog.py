@@ -372,6 +372,34 @@ def test_rm_removes_all_or_nothing(built, tmp_path, capsys):
         assert opened.keys() == {py_key}
 
 
+def test_rm_failing_midway_says_what_was_removed(built, tmp_path, capsys, monkeypatch):
+    """Each removal is its own transaction: a database error on the second leaves the
+    first removed, and the one error line says so (synthetic: the failure is injected)."""
+    from anchore.catalog.errors import CatalogConnectionError
+
+    catalog, _ = _copy(built, tmp_path)
+    min_key, py_key = _keys(built)
+    real = Catalog.remove
+
+    def remove(self: Catalog, ref: str):  # type: ignore[no-untyped-def]
+        if ref == py_key:
+            raise CatalogConnectionError(f"{catalog}: disk I/O error")
+        return real(self, ref)
+
+    monkeypatch.setattr(Catalog, "remove", remove)
+    code, out, err = run(capsys, "catalog", "rm", min_key, py_key, "--catalog", catalog)
+    assert code == ExitCode.INPUT_ERROR
+    (line,) = out.splitlines()
+    assert line.startswith(f"removed {min_key}")
+    assert err.splitlines() == [
+        f"anchore: error: {catalog}: disk I/O error; 1 of 2 images removed before it "
+        f"({min_key}), {py_key} kept"
+    ]
+    monkeypatch.undo()
+    with Catalog(catalog, create=False) as opened:
+        assert opened.keys() == {py_key}
+
+
 def test_show_unknown_ref_is_an_input_error(built, capsys):
     code, out, err = run(
         capsys, "catalog", "show", "nosuch:tag", "--catalog", str(built["catalog"])

@@ -490,12 +490,26 @@ def cmd_rematch(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- rm
 def cmd_rm(args: argparse.Namespace) -> int:
+    """Every REF is resolved before anything is removed (one unknown: none removed). Each
+    removal is then its own transaction: a database error midway leaves the earlier ones
+    removed, and the error says which."""
     with _open(args) as catalog:
-        keys = list(dict.fromkeys(catalog.resolve(ref) for ref in args.refs))  # all, or none
+        keys = list(dict.fromkeys(catalog.resolve(ref) for ref in args.refs))
+        removed: list[str] = []
         for key in keys:
-            record = catalog.remove(key)
+            try:
+                record = catalog.remove(key)
+            except CatalogError as exc:
+                if not removed:
+                    raise
+                kept = ", ".join(keys[len(removed) :])
+                raise CatalogError(
+                    f"{exc}; {len(removed)} of {_plural(len(keys), 'image')} removed before "
+                    f"it ({', '.join(removed)}), {kept} kept"
+                ) from exc
+            removed.append(record.key)
             names = f" ({', '.join(record.names)})" if record.names else ""
-            print(f"removed {record.key}{names}")
+            print(f"removed {record.key}{names}", flush=True)
     return ExitCode.OK
 
 
