@@ -159,6 +159,18 @@ def test_list_shows_both_images(built, capsys, monkeypatch):
         ]
 
 
+@pytest.mark.parametrize("columns", ["100", "60"])
+def test_list_never_cuts_the_key(built, capsys, monkeypatch, columns):
+    """The key column is what one copies into ``show``/``rm``: 12 hex digits, whole, at
+    any width (the other columns give way)."""
+    monkeypatch.setenv("COLUMNS", columns)
+    keys = set(_keys(built))
+    code, out, err = run(capsys, "catalog", "list", "--catalog", str(built["catalog"]))
+    assert code == ExitCode.OK, err
+    _, *rows = out.splitlines()
+    assert {row.split()[0] for row in rows} == {key[:19] for key in keys}
+
+
 def test_list_by_name_glob(built, capsys):
     code, out, _ = run(
         capsys, "catalog", "list", "--catalog", str(built["catalog"]), "--name", "app:*", "--json"

@@ -89,8 +89,11 @@ def _dump(value: Any) -> None:
     print(json.dumps(_plain(value), indent=2))
 
 
-def _print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    for line in table(columns, [[cell(v) for v in row] for row in rows], terminal_width()):
+def _print_table(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], keep: Sequence[int] = ()
+) -> None:
+    cells = [[cell(v) for v in row] for row in rows]
+    for line in table(columns, cells, terminal_width(), keep=keep):
         print(line)
 
 
@@ -252,7 +255,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         ]
         for r in records
     ]
-    _print_table(["image", "names", "distro", "platform", "packages", "size", "last seen"], rows)
+    columns = ["image", "names", "distro", "platform", "packages", "size", "last seen"]
+    _print_table(columns, rows, keep=[0])  # the key is copied into show/rm: never cut
     if not records:
         what = f" named {args.name}" if args.name else ""
         print(f"anchore: catalog {catalog.url}: no images{what}", file=sys.stderr)
@@ -339,6 +343,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                 ]
                 for c in chain
             ],
+            keep=[0],
         )
     return ExitCode.OK
 

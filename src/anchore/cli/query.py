@@ -80,23 +80,30 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def table(columns: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> list[str]:
+def table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    width: int,
+    keep: Sequence[int] = (),
+) -> list[str]:
     """Lines of an aligned table at most ``width`` characters wide (while each column can
     keep :data:`MIN_COLUMN` characters): the widest columns are cut first, a cut cell
-    ending in ``…``."""
+    ending in ``…``. The columns at the indexes ``keep`` (a key one copies) are never
+    cut: the others give way."""
     natural = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)]
-    room = width - len(_GAP) * (len(columns) - 1)
+    room = width - len(_GAP) * (len(columns) - 1) - sum(natural[i] for i in keep)
+    free = [w for i, w in enumerate(natural) if i not in keep]
     widths = list(natural)
-    if sum(widths) > room:
+    if free and sum(free) > room:
         # the largest cap such that every column cut to it fits: the widest give way first
-        lo, hi = MIN_COLUMN, max(natural)
+        lo, hi = MIN_COLUMN, max(free)
         while lo < hi:
             cap = (lo + hi + 1) // 2
-            if sum(min(w, cap) for w in natural) <= room:
+            if sum(min(w, cap) for w in free) <= room:
                 lo = cap
             else:
                 hi = cap - 1
-        widths = [min(w, lo) for w in natural]
+        widths = [w if i in keep else min(w, lo) for i, w in enumerate(natural)]
     lines = []
     for values in [list(columns), *rows]:
         parts = [_cut(v, w).ljust(w) for v, w in zip(values, widths, strict=True)]
