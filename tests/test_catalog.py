@@ -371,3 +371,56 @@ def test_sighting_time_is_taken_once_the_write_lock_is_held(tmp_path, analyses):
     with catalog:
         (link,) = catalog.history("x")
     assert link.first_seen >= released
+
+
+@pytest.mark.corpus
+def test_degraded_analysis_is_no_complete_key_and_is_replaced(catalog_url, analyses, vuln_store):
+    """An analysis whose analyzers failed as a whole (crashed, timed out) is stored but
+    is not among the complete keys, so a re-scan analyzes it again; add(replace=True)
+    swaps analysis, packages and layers and drops the matches and evaluations made
+    against the old analysis, in one transaction."""
+    full = analyses["py"]
+    key = image_key(full)
+    dpkg = [p for p in full.packages if p.type == "deb"]
+    degraded = attrs.evolve(
+        full,
+        packages=[p for p in full.packages if p.type != "deb"],
+        failed_analyzers=("dpkg",),
+        timings={},
+    )
+    assert dpkg and "dpkg" in full.analyzers
+    with Catalog(catalog_url) as catalog:
+        catalog.add(analyses["min"], seen_at=T0)
+        catalog.add(degraded, names=["py:1"], seen_at=T0 + datetime.timedelta(hours=2))
+        assert catalog.image(key).failed_analyzers == ("dpkg",)
+        assert catalog.image(image_key(analyses["min"])).failed_analyzers == ()
+        assert catalog.keys() == {key, image_key(analyses["min"])}
+        assert catalog.keys(complete=True) == {image_key(analyses["min"])}
+        run = catalog.record_matches(key, match(degraded, vuln_store), vuln_store)
+        evaluation = evaluate(full, load_bundle(BUNDLE), store=vuln_store,
+                              now=datetime.date(2026, 11, 23))  # fmt: skip
+        catalog.record_evaluation(key, evaluation)
+        # the re-scan, dated before the stored one's last sighting
+        result = catalog.add(full, names=["py:1"], seen_at=T0 + datetime.timedelta(hours=1),
+                             replace=True)  # fmt: skip
+        assert result.added
+        assert catalog.analysis(key) == attrs.evolve(full, timings={})
+        record = catalog.image(key)
+        assert record.failed_analyzers == () and record.package_count == len(full.packages)
+        assert record.last_seen == T0 + datetime.timedelta(hours=2)  # never moves back
+        assert catalog.keys(complete=True) == catalog.keys()
+        assert catalog.match_runs(key) == [] and catalog.evaluations(key) == []
+        with pytest.raises(CatalogError, match=f"no match run {run.id}"):
+            catalog.matches(key, run.id)
+        counts = _counts(catalog)
+        assert counts["packages"] == len(full.packages) + len(analyses["min"].packages)
+        assert counts["layers"] == len(full.image.layers) + len(analyses["min"].image.layers)
+        assert counts["matches"] == counts["match_runs"] == counts["evaluations"] == 0
+
+
+@pytest.mark.corpus
+def test_an_analysis_read_from_an_sbom_is_no_complete_key(tmp_path, analyses):
+    with Catalog(tmp_path / "c.db") as catalog:
+        catalog.add(attrs.evolve(analyses["min"], origin="sbom:spdx-json"), seen_at=T0)
+        assert catalog.keys(complete=True) == frozenset()
+        assert catalog.keys() == {image_key(analyses["min"])}

@@ -108,6 +108,9 @@ class ImageRecord:
     origin: str
     #: the names currently pointing at it (the newest sighting of each name is this image)
     names: tuple[str, ...]
+    #: the analyzers that failed as a whole (crashed, timed out): the stored analysis is
+    #: missing what they find, and :meth:`Catalog.keys` ``(complete=True)`` leaves it out
+    failed_analyzers: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -272,7 +275,11 @@ class Catalog:
 
         An image already stored is not stored again (``added`` False: a re-scan of an
         unchanged image is a cache hit) unless ``replace``; its sightings are
-        recorded all the same. One transaction: killed midway, nothing changed."""
+        recorded all the same. ``replace`` swaps the stored analysis, packages and
+        layers, and deletes the match runs and evaluations of the analysis replaced
+        (they describe an analysis no longer stored; match the new one again), keeping
+        its sightings and ``first_seen``. One transaction: killed midway, nothing
+        changed."""
         key = image_key(analysis)
         if not key:
             raise CatalogError(
@@ -295,18 +302,23 @@ class Catalog:
                 at = self._sighting_time(conn, every, seen_at)
                 row["first_seen"] = row["last_seen"] = at
                 stored = conn.execute(
-                    sa.select(images.c.first_seen).where(images.c.key == key)
+                    sa.select(images.c.first_seen, images.c.last_seen).where(images.c.key == key)
                 ).first()
                 if stored is not None and not replace:
                     return AddResult(key, False, self._sight(conn, key, every, at))
                 if stored is not None:
-                    conn.execute(packages.delete().where(packages.c.image_key == key))
-                    conn.execute(layers.delete().where(layers.c.image_key == key))
+                    # what was made against the old analysis goes with it (a match run
+                    # or evaluation is of an analysis, and that one is no longer stored)
+                    for table in (matches, match_runs, evaluations, packages, layers):
+                        conn.execute(table.delete().where(table.c.image_key == key))
                     conn.execute(
                         images.update()
                         .where(images.c.key == key)
-                        .values({**row, "first_seen": stored.first_seen})
-                    )
+                        .values(
+                            {**row, "first_seen": stored.first_seen,
+                             "last_seen": max(stored.last_seen, at)}
+                        )
+                    )  # fmt: skip
                 else:
                     done = conn.execute(self._insert(images).values(row).on_conflict_do_nothing())
                     if done.rowcount == 0:  # another writer stored it first (PostgreSQL)
@@ -618,10 +630,16 @@ class Catalog:
                 conn.execute(sa.select(images.c.key).where(images.c.key == key)).first() is not None
             )
 
-    def keys(self) -> frozenset[str]:
-        """Every stored image's key (for ``analyze_many(skip=...)``)."""
+    def keys(self, *, complete: bool = False) -> frozenset[str]:
+        """Every stored image's key; with ``complete``, only those whose stored analysis
+        a re-scan can stand on (``analyze_many(skip=...)``): analyzed from the image
+        (not read back from an SBOM) with no analyzer failed as a whole. The others are
+        analyzed again and replaced (``add(..., replace=True)``)."""
+        query = sa.select(images.c.key)
+        if complete:
+            query = query.where(images.c.origin == "image", images.c.failed_analyzers == "[]")
         with self.reading() as conn:
-            return frozenset(str(k) for k in conn.execute(sa.select(images.c.key)).scalars())
+            return frozenset(str(k) for k in conn.execute(query).scalars())
 
     def __len__(self) -> int:
         with self.reading() as conn:
@@ -683,6 +701,7 @@ class Catalog:
             layer_count=r.layer_count, package_count=r.package_count,
             first_seen=from_text(r.first_seen), last_seen=from_text(r.last_seen), source=r.source,
             label=r.label, origin=r.origin, names=names,
+            failed_analyzers=tuple(json.loads(r.failed_analyzers)),
         )  # fmt: skip
 
     def analysis(self, ref: str) -> Analysis:
