@@ -13,13 +13,16 @@ import json
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
+import attrs
 import pytest
 
 from anchore.catalog import Catalog
 from anchore.cli import main
 from anchore.errors import ExitCode
+from anchore.query.fleet import who_has as fleet_who_has
 from anchore.vulns import load
 from testdata import GO_ZIP, PYPA_ZIP
 
@@ -236,9 +239,12 @@ def test_query_who_has(built, capsys):
     result = json.loads(out)
     assert result["query"] == "who-has" and result["rows"]
     with Catalog(str(built["catalog"]), create=False) as catalog:
-        py = catalog.analysis(py_key)
-        truth = {p.name for p in py.packages if p.name.startswith("python3")}
-    assert truth and {r["name"] for r in result["rows"]} >= truth
+        truth = fleet_who_has(list(catalog.analyses()), "python3*")
+    # exactly fleet.who_has's rows over the stored analyses: no row missing, wrong or twice
+    assert Counter(tuple(sorted(r.items())) for r in result["rows"]) == Counter(
+        tuple(sorted(attrs.asdict(r).items())) for r in truth
+    )
+    assert py_key[:19] in " ".join(r["image"] for r in result["rows"])
 
 
 def test_query_usage_errors(tmp_path, capsys):
