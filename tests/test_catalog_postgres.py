@@ -33,3 +33,38 @@ def test_no_server_is_a_connection_error():
         port = s.getsockname()[1]
     with pytest.raises(CatalogConnectionError, match=rf"anchore:\*\*\*@127.0.0.1:{port}/x"):
         Catalog(f"postgresql://anchore:pw@127.0.0.1:{port}/x")
+
+
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        # a typo'd scheme: not a URL SQLAlchemy can parse
+        ("postgresql ://bob:s3cret@127.0.0.1/db", "not a catalog URL"),
+        # libpq takes the password as a query parameter too
+        ("postgresql://bob@127.0.0.1:{port}/db?password=s3cret", "cannot open the catalog"),
+        ("postgresql://bob:s3cret@127.0.0.1:notaport/db", "port"),
+        # SQLAlchemy would silently open a relative x.db, host and user ignored
+        ("sqlite://bob:s3cret@127.0.0.1/x.db", "sqlite:///PATH"),
+        ("postgresql+nosuch://bob:s3cret@127.0.0.1/db", "not a catalog URL"),
+        ("mysql://bob:s3cret@127.0.0.1/db", "not a catalog URL"),
+    ],
+)
+def test_no_url_shows_its_password(url, error, tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CatalogConnectionError, match=error) as err:
+        Catalog(url.format(port=port))
+    assert "s3cret" not in str(err.value) and "bob" in str(err.value)
+    assert list(tmp_path.iterdir()) == []  # nothing created
+
+
+def test_a_password_parameter_is_redacted_in_url_and_repr(postgres_server):
+    database = postgres_server.create_database()
+    url = postgres_server.url(database).replace(f":{postgres_server.password}@", "@")
+    with Catalog(f"{url}?password={postgres_server.password}") as catalog:
+        shown = catalog.url + repr(catalog)
+        assert postgres_server.password not in shown and "password=***" in shown

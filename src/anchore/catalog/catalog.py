@@ -33,10 +33,9 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from anchore import ecosystems
 from anchore.analysis.model import Analysis
 from anchore.catalog import codec
-from anchore.catalog.database import Database, open_database, reason_of
+from anchore.catalog.database import Database, open_database
 from anchore.catalog.errors import (
     AmbiguousImageError,
-    CatalogConnectionError,
     CatalogError,
     ImageNotCataloguedError,
 )
@@ -253,9 +252,7 @@ class Catalog:
         self.close()
 
     def _failed(self, e: BaseException) -> CatalogError:
-        password = self._db.engine.url.password
-        reason = reason_of(e, str(password) if password else None)
-        return CatalogConnectionError(f"{self.url}: {reason}")
+        return self._db.failure(e)
 
     def _insert(self, table: sa.Table) -> Any:
         """The dialect's INSERT (which has ``on_conflict_do_nothing``)."""

@@ -51,13 +51,33 @@ BUSY_TIMEOUT = 30.0
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
 
 
+#: query parameters whose values are hidden (libpq's ``password``, ``sslpassword``...)
+_SECRET_PARAMS = ("password", "secret", "token", "credential")
+
+
 def redact(url: str | URL) -> str:
-    """The URL with its password (if any) replaced by ``***``."""
-    try:
-        parsed = url if isinstance(url, URL) else make_url(url)
-    except ArgumentError:
-        return str(url)
-    return parsed.render_as_string(hide_password=True)
+    """The URL as every message, ``Catalog.url`` and repr show it: the password of its
+    ``user:password@`` replaced by ``***``, and so the value of any query parameter
+    that names a secret (``?password=``). Textual, so a URL that does not parse (a
+    typo'd scheme) is redacted all the same; the one redactor of this package."""
+    text = url.render_as_string(hide_password=False) if isinstance(url, URL) else str(url)
+    scheme, slashes, rest = text.partition("//")
+    if not slashes:
+        return text
+    # the last "@" ends the user information (a password may hold "/", "?" or "@")
+    userinfo, at, rest = rest.rpartition("@")
+    if at and ":" in userinfo:
+        userinfo = userinfo.partition(":")[0] + ":***"
+    where, question, query = rest.partition("?")
+    if question:
+        query = "&".join(_redact_param(p) for p in query.split("&"))
+    return f"{scheme}//{userinfo}{at}{where}{question}{query}"
+
+
+def _redact_param(pair: str) -> str:
+    name, equals, _value = pair.partition("=")
+    secret = equals and any(s in name.lower() for s in _SECRET_PARAMS)
+    return f"{name}=***" if secret else pair
 
 
 class Database:
@@ -67,6 +87,15 @@ class Database:
         self.engine = engine
         self.name = name
         self.dialect = dialect
+        url = engine.url
+        #: what must never be shown: the password, however it was given
+        self.secrets = tuple(
+            str(v) for v in (url.password, url.query.get("password")) if v and str(v) != "***"
+        )
+
+    def failure(self, e: BaseException, doing: str = "") -> CatalogConnectionError:
+        """The database error ``e`` as a CatalogConnectionError naming the catalog."""
+        return CatalogConnectionError(f"{self.name}: {doing}{reason_of(e, *self.secrets)}")
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -133,30 +162,37 @@ def _postgres_engine(url: URL) -> Engine:
 
 
 def open_database(url: str | os.PathLike[str], *, create: bool) -> Database:
-    """Connect to the catalog at ``url`` and make sure its schema is ours and current."""
+    """Connect to the catalog at ``url`` and make sure its schema is ours and current.
+
+    ``url`` is a path, ``sqlite:///PATH``, or ``postgresql://`` (``postgresql+psycopg://``)
+    ``user:password@host:port/database``; anything else (another scheme or driver, a
+    sqlite URL with a host or user, which SQLAlchemy would take as a relative file) is
+    refused naming the redacted URL."""
     text = os.fspath(url)
-    if _is_url(text):
-        try:
-            parsed = make_url(text)
-        except ArgumentError:
+    if not _is_url(text):
+        return _open_sqlite(Path(text), create=create, name=text)
+    name = redact(text)
+    scheme = text.partition("://")[0]
+    usage = "(a path, sqlite:///PATH or postgresql://user:password@host/database)"
+    if scheme not in ("sqlite", "postgresql", "postgresql+psycopg"):
+        raise CatalogConnectionError(f"{name}: not a catalog URL {usage}")
+    try:
+        parsed = make_url(text)
+    except ArgumentError:
+        raise CatalogConnectionError(f"{name}: not a catalog URL {usage}") from None
+    except ValueError:  # what make_url says of a port that is no number
+        raise CatalogConnectionError(f"{name}: its port is not a number") from None
+    if scheme == "sqlite":
+        if parsed.host or parsed.username or parsed.password or not text.startswith("sqlite:///"):
             raise CatalogConnectionError(
-                f"{redact(text)}: not a catalog URL (a path, sqlite:///path or postgresql://...)"
-            ) from None
-        backend = parsed.get_backend_name()
-        if backend == "sqlite":
-            if not parsed.database or parsed.database == ":memory:":
-                raise CatalogConnectionError(f"{text}: a catalog needs a file, not memory")
-            return _open_sqlite(Path(parsed.database), create=create, name=text)
-        if backend in ("postgresql", "postgres"):
-            name = redact(parsed)
-            parsed = parsed.set(drivername="postgresql")
-            db = Database(_postgres_engine(parsed), name, "postgresql")
-            _ensure_schema(db)
-            return db
-        raise CatalogConnectionError(
-            f"{redact(parsed)}: unsupported database {backend!r} (SQLite or PostgreSQL)"
-        )
-    return _open_sqlite(Path(text), create=create, name=text)
+                f"{name}: a SQLite catalog URL is sqlite:///PATH, with no user or host"
+            )
+        if not parsed.database or parsed.database == ":memory:":
+            raise CatalogConnectionError(f"{name}: a catalog needs a file, not memory")
+        return _open_sqlite(Path(parsed.database), create=create, name=name)
+    db = Database(_postgres_engine(parsed), name, "postgresql")
+    _ensure_schema(db)
+    return db
 
 
 def _open_sqlite(path: Path, *, create: bool, name: str) -> Database:
@@ -216,10 +252,8 @@ def _ensure_schema(db: Database) -> None:
         db.engine.dispose()
         raise
     except (DBAPIError, SQLAlchemyError, OSError) as e:
-        password = db.engine.url.password
         db.engine.dispose()
-        reason = reason_of(e, str(password) if password else None)
-        raise CatalogConnectionError(f"{db.name}: cannot open the catalog: {reason}") from None
+        raise db.failure(e, "cannot open the catalog: ") from None
 
 
 def _migrate(db: Database, conn: Connection, version: int) -> None:
@@ -241,8 +275,10 @@ def _migrate(db: Database, conn: Connection, version: int) -> None:
     )
 
 
-def reason_of(e: BaseException, password: str | None = None) -> str:
-    """The driver's message, on one line, with no password in it."""
+def reason_of(e: BaseException, *secrets: str) -> str:
+    """The driver's message, on one line, with none of ``secrets`` in it."""
     orig = getattr(e, "orig", None) or e
     text = " ".join(str(orig).split()) or type(orig).__name__
-    return text.replace(password, "***") if password else text
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
