@@ -15,7 +15,7 @@ import attrs
 import pytest
 
 from anchore import Analysis, analyze, query
-from anchore.catalog import Catalog, affected, custody, diff, who_has
+from anchore.catalog import Catalog, affected, custody, diff, rematch, who_has
 from anchore.catalog import query as catalog_query
 from anchore.query import QueryParamError, UnanswerableQueryError
 from anchore.query.diff import diff as analysis_diff
@@ -206,16 +206,49 @@ def test_affected_names_the_images_a_real_advisory_affects(catalog_url, analyses
             truth = {
                 r.image for r in fleet_advisory(every, wanted, store) if r.status == "affected"
             }
-            rows = affected(cat, wanted)
+            rows = [r for r in affected(cat, wanted) if r.status == "affected"]
             assert truth == {image_label(analyses["debian-py"])}
             assert {r.image for r in rows} == truth
             assert all(wanted == r.advisory_id or wanted in r.aliases for r in rows)
             assert {r.package_name for r in rows} == {"pyyaml"}
-        assert affected(cat, "CVE-2020-1434") == []  # a prefix of an alias is not the alias
-        assert affected(cat, "CVE-2020-1434%") == []
+            # the others' Debian packages went unchecked (no Debian feed): not "unaffected"
+            unknown = [r for r in affected(cat, wanted) if r.status == "unchecked"]
+            assert [r.key for r in unknown] == [
+                a.image.config_digest for a in every if image_label(a) not in truth
+            ]
+            assert [r.unchecked for r in unknown] == [
+                len(anchore_match(a, store).unchecked) for a in every if image_label(a) not in truth
+            ]
+        for miss in ("CVE-2020-1434", "CVE-2020-1434%"):  # a prefix of an alias is not it
+            assert {r.status for r in affected(cat, miss)} == {"unchecked"}
 
 
 def anchore_match(analysis, store):
     from anchore.vulns.match import match
 
     return match(analysis, store)
+
+
+@pytest.mark.corpus
+def test_affected_lists_an_image_whose_latest_run_left_packages_unchecked(tmp_path, analyses):
+    """The reviewer's case: matched against PyPA + Go, then against Go only. The latest
+    run checked no python package, so whether PYSEC-2023-57 affects debian-py is
+    unknown: an ``unchecked`` row, never absent."""
+    py = analyses["debian-py"]
+    full = Store(tmp_path / "full.sqlite", create=True)
+    go = Store(tmp_path / "go.sqlite", create=True)
+    for where, sources in ((full, ((PYPA, "osv-pypa"), (GO, "osv-go"))), (go, ((GO, "osv-go"),))):
+        for path, source in sources:
+            report = LoadReport()
+            where.load(read_osv(path, report), source, report)
+    with Catalog(tmp_path / "c.db") as cat:
+        cat.add(py)
+        rematch(cat, full)
+        [hit] = affected(cat, "PYSEC-2023-57")
+        assert (hit.status, hit.package_name, hit.version) == ("affected", "werkzeug", "2.0.1")
+        rematch(cat, go)
+        left = len(anchore_match(py, go).unchecked)
+        [row] = affected(cat, "PYSEC-2023-57")
+        assert (row.status, row.key, row.image) == ("unchecked", py.image.config_digest, hit.image)
+        assert row.unchecked == left > 0
+        assert f"{left} package" in row.reason

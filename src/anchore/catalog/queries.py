@@ -68,7 +68,10 @@ class CustodyRow:
 
 @attrs.frozen
 class AffectedRow:
-    """A stored image whose latest match run found an advisory (by id or alias)."""
+    """A stored image whose latest match run found an advisory (by id or alias):
+    ``status`` ``affected``, one row per package; or, ``unchecked``, an image whose
+    latest run did not find it but left packages unchecked (``unchecked`` of them, see
+    ``reason``; the package fields empty): whether it is affected is unknown."""
 
     image: str
     key: str
@@ -81,6 +84,12 @@ class AffectedRow:
     rating: str
     layer_index: int | None
     matched_at: datetime.datetime
+    #: ``affected`` or ``unchecked``
+    status: str = "affected"
+    #: packages the image's latest match run left unchecked
+    unchecked: int = 0
+    #: why an ``unchecked`` row is not an answer
+    reason: str = ""
 
 
 def _keys(catalog: Catalog, refs: Sequence[str]) -> list[str]:
@@ -368,8 +377,9 @@ def affected(catalog: Catalog, advisory: str) -> list[AffectedRow]:
 
     Images never matched cannot be said to be unaffected: when any stored image has no
     match run, :class:`UnanswerableQueryError` names them (``anchore catalog rematch``
-    matches them). Packages a run could not check are counted in its run record
-    (``MatchRunRecord.unchecked``), not here."""
+    matches them). An image whose latest run did not find it but left packages
+    unchecked is an ``unchecked`` row (the run's record counts those packages, it does
+    not list them, so any unchecked package may be one the advisory names)."""
     i, runs, m = schema.images, schema.match_runs, schema.matches
     latest = (
         select(runs.c.image_key, func.max(runs.c.id).label("run_id"))
@@ -394,11 +404,19 @@ def affected(catalog: Catalog, advisory: str) -> list[AffectedRow]:
                 f"against an advisory store ({shown}): whether {advisory} affects them is "
                 "unknown; match them first (anchore catalog rematch --db STORE)"
             )
+        last = conn.execute(
+            select(i.c.key, i.c.label, runs.c.matched_at, runs.c.unchecked)
+            .select_from(i)
+            .join(latest, latest.c.image_key == i.c.key)
+            .join(runs, runs.c.id == latest.c.run_id)
+            .order_by(i.c.label, i.c.key)
+        ).all()
         found = conn.execute(
             select(
                 i.c.key,
                 i.c.label,
                 runs.c.matched_at,
+                runs.c.unchecked,
                 m.c.advisory_id,
                 m.c.aliases,
                 m.c.package_type,
@@ -433,6 +451,37 @@ def affected(catalog: Catalog, advisory: str) -> list[AffectedRow]:
                 r.rating,
                 r.layer_index,
                 from_text(r.matched_at),
+                unchecked=r.unchecked,
             )
         )
+    hit = {row.key for row in rows}
+    for r in last:
+        if r.key not in hit and r.unchecked:
+            rows.append(_unknown(r, advisory))
     return rows
+
+
+def _unknown(run: Any, advisory: str) -> AffectedRow:
+    """The row of an image whose latest run did not find ``advisory`` but left packages
+    unchecked."""
+    when = from_text(run.matched_at)
+    return AffectedRow(
+        run.label,
+        run.key,
+        advisory,
+        (),
+        "",
+        "",
+        "",
+        None,
+        "",
+        None,
+        when,
+        status="unchecked",
+        unchecked=run.unchecked,
+        reason=(
+            f"its latest match run ({when:%Y-%m-%d %H:%M} UTC) left {run.unchecked} "
+            f"package(s) unchecked, any of which {advisory} may name; match it against a "
+            "store covering them (anchore catalog rematch --db STORE)"
+        ),
+    )
