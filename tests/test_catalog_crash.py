@@ -6,16 +6,18 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
 import sqlalchemy as sa
 
 import anchore
-from anchore.catalog import Catalog, image_key, schema
+from anchore.catalog import Catalog, database, image_key, schema
 
 pytest_plugins = ["postgres_server"]
 
@@ -138,3 +140,48 @@ def test_several_writer_processes(catalog_url, corpus, tmp_path):
                 image_key(mine),
                 image_key(shared),
             ]
+
+
+def _open_at_once(url: str, count: int) -> list[BaseException]:
+    """``count`` threads open the (new) catalog at ``url`` at the same moment."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        barrier.wait()
+        try:
+            Catalog(url).close()
+        except BaseException as e:  # reported by the caller
+            errors.append(e)
+
+    threads = [threading.Thread(target=open_it) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_openers_of_a_new_catalog_at_once_all_succeed(catalog_url, round_):
+    """The schema is created once, whoever comes first; the others find it made
+    (PostgreSQL: a transaction advisory lock around creating and migrating)."""
+    assert _open_at_once(catalog_url, 4) == []
+    with Catalog(catalog_url) as catalog, catalog.engine.connect() as conn:
+        meta = conn.execute(sa.select(schema.meta.c.key)).scalars().all()
+        assert sorted(meta) == ["application", "created", "schema_version"]
+
+
+def test_opening_a_current_sqlite_catalog_takes_no_write_lock(tmp_path, monkeypatch):
+    """Only creating or migrating takes the write lock: a reader opens a catalog while
+    a writer holds it (the busy timeout made short, so a wait would fail at once)."""
+    path = tmp_path / "c.db"
+    Catalog(path).close()
+    monkeypatch.setattr(database, "BUSY_TIMEOUT", 0.2)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with Catalog(path, create=False) as catalog:
+            assert len(catalog) == 0
+    finally:
+        holder.close()

@@ -1,12 +1,14 @@
 """Opening a catalog's database: the URL, the engine, the schema's version.
 
 SQLite runs in WAL mode with a 30 s busy timeout and foreign keys on (the cascades
-depend on it), and every transaction takes the write lock at ``BEGIN IMMEDIATE``:
-a writer that would otherwise upgrade a read lock midway (and fail with "database
-is locked" at once) waits its turn instead. PostgreSQL needs none of that.
+depend on it), and every write transaction takes the write lock at ``BEGIN
+IMMEDIATE``: a writer that would otherwise upgrade a read lock midway (and fail with
+"database is locked" at once) waits its turn instead; reads take no lock.
 
-The schema is created in an empty database, migrated (one transaction, through
-:data:`MIGRATIONS`) when older, and refused when newer or not a catalog's.
+Opening checks the schema in a read transaction. Only to create it in an empty
+database or migrate an older one (one transaction, through :data:`MIGRATIONS`) does
+it take the write lock (PostgreSQL: an advisory lock) and check again, so openers at
+once make the schema once. Newer or foreign schemas are refused.
 """
 
 from __future__ import annotations
@@ -210,16 +212,24 @@ def _open_sqlite(path: Path, *, create: bool, name: str) -> Database:
     return db
 
 
+#: the PostgreSQL advisory lock held (for its transaction) while the schema is created or
+#: migrated, so openers of a new catalog at once make it once
+_SCHEMA_LOCK = 0x616E63686F7265  # "anchore"
+
+
 def _ensure_schema(db: Database) -> None:
+    """Check the schema in a read transaction; only to create or migrate it, take the
+    write lock (SQLite) or the schema lock (PostgreSQL) and check again under it."""
     try:
+        with db.read() as conn:
+            version = _version(db, conn)
+        if version == schema.SCHEMA_VERSION:
+            return
         with db.write() as conn:
-            tables = set(sa.inspect(conn).get_table_names())
-            if schema.meta.name not in tables:
-                if tables:
-                    raise CatalogSchemaError(
-                        f"{db.name}: not an anchore catalog (it holds other tables: "
-                        f"{', '.join(sorted(tables)[:5])})"
-                    )
+            if db.dialect == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+            version = _version(db, conn)
+            if version is None:
                 schema.metadata.create_all(conn)
                 conn.execute(
                     schema.meta.insert(),
@@ -229,25 +239,8 @@ def _ensure_schema(db: Database) -> None:
                         {"key": "created", "value": to_text()},
                     ],
                 )
-                return
-            values = dict(conn.execute(sa.select(schema.meta.c.key, schema.meta.c.value)).all())
-            if values.get("application") != APPLICATION:
-                raise CatalogSchemaError(
-                    f"{db.name}: not an anchore catalog "
-                    f"(its catalog_meta names application {values.get('application')!r})"
-                )
-            try:
-                version = int(values.get("schema_version", ""))
-            except ValueError:
-                raise CatalogSchemaError(
-                    f"{db.name}: unreadable schema_version {values.get('schema_version')!r}"
-                ) from None
-            if version > schema.SCHEMA_VERSION:
-                raise CatalogSchemaError(
-                    f"{db.name}: catalog schema version {version} is newer than this "
-                    f"anchore's ({schema.SCHEMA_VERSION}): upgrade anchore"
-                )
-            _migrate(db, conn, version)
+            else:
+                _migrate(db, conn, version)
     except CatalogError:
         db.engine.dispose()
         raise
@@ -256,11 +249,40 @@ def _ensure_schema(db: Database) -> None:
         raise db.failure(e, "cannot open the catalog: ") from None
 
 
+def _version(db: Database, conn: Connection) -> int | None:
+    """The catalog's schema version (None: an empty database, to create one in); a
+    database that is not a catalog, or a newer one, is refused."""
+    tables = set(sa.inspect(conn).get_table_names())
+    if schema.meta.name not in tables:
+        if tables:
+            raise CatalogSchemaError(
+                f"{db.name}: not an anchore catalog (it holds other tables: "
+                f"{', '.join(sorted(tables)[:5])})"
+            )
+        return None
+    values = dict(conn.execute(sa.select(schema.meta.c.key, schema.meta.c.value)).all())
+    if values.get("application") != APPLICATION:
+        raise CatalogSchemaError(
+            f"{db.name}: not an anchore catalog "
+            f"(its catalog_meta names application {values.get('application')!r})"
+        )
+    try:
+        version = int(values.get("schema_version", ""))
+    except ValueError:
+        raise CatalogSchemaError(
+            f"{db.name}: unreadable schema_version {values.get('schema_version')!r}"
+        ) from None
+    if version > schema.SCHEMA_VERSION:
+        raise CatalogSchemaError(
+            f"{db.name}: catalog schema version {version} is newer than this "
+            f"anchore's ({schema.SCHEMA_VERSION}): upgrade anchore"
+        )
+    return version
+
+
 def _migrate(db: Database, conn: Connection, version: int) -> None:
     """Bring a catalog at ``version`` up to :data:`~anchore.catalog.schema.SCHEMA_VERSION`
     in the caller's transaction: all steps, or (on any failure) none."""
-    if version == schema.SCHEMA_VERSION:
-        return
     for step in range(version, schema.SCHEMA_VERSION):
         migration = MIGRATIONS.get(step)
         if migration is None:
