@@ -256,7 +256,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         for r in records
     ]
     columns = ["image", "names", "distro", "platform", "packages", "size", "last seen"]
-    _print_table(columns, rows, keep=[0])  # the key is copied into show/rm: never cut
+    _print_table(columns, rows, keep=[0, 6])  # key (copied into show/rm), time: never cut
     if not records:
         what = f" named {args.name}" if args.name else ""
         print(f"anchore: catalog {catalog.url}: no images{what}", file=sys.stderr)
