@@ -3,6 +3,7 @@ processes at once all succeed (SQLite: WAL, busy timeout, BEGIN IMMEDIATE)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import signal
@@ -93,7 +94,7 @@ WRITER = textwrap.dedent(
     url, analysis_file, name = sys.argv[1:4]
     with Catalog(url) as catalog:
         for analysis in pickle.load(open(analysis_file, "rb")):
-            catalog.add(analysis, names=[name])
+            catalog.add(analysis, names=[name, "fleet:latest"])
     """
 )
 
@@ -108,8 +109,7 @@ def test_several_writer_processes(catalog_url, corpus, tmp_path):
         anchore.analyze(corpus / "debian-py.docker.tar"),
         anchore.analyze(corpus / "debian-node.docker.tar"),
     ]
-    Catalog(catalog_url).close()
-    procs = []
+    procs = []  # the catalog is new: the writers' opens create it, at once
     for i, mine in enumerate(own):
         path = tmp_path / f"batch{i}.pickle"
         path.write_bytes(pickle.dumps([shared, mine, shared]))
@@ -140,6 +140,12 @@ def test_several_writer_processes(catalog_url, corpus, tmp_path):
                 image_key(mine),
                 image_key(shared),
             ]
+        # one name all writers moved at once: a chain in time order, current at its end
+        fleet = catalog.history("fleet:latest")
+        assert [s.first_seen for s in fleet] == sorted(s.first_seen for s in fleet)
+        assert all(a.key != b.key for a, b in itertools.pairwise(fleet))
+        assert catalog.resolve("fleet:latest") == fleet[-1].key
+        assert "fleet:latest" in catalog.image(fleet[-1].key).names
 
 
 def _open_at_once(url: str, count: int) -> list[BaseException]:
