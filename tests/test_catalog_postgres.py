@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
-from anchore.catalog import Catalog, CatalogConnectionError
+import anchore
+from anchore.catalog import Catalog, CatalogConnectionError, image_key
 
 pytest_plugins = ["postgres_server"]
 
@@ -68,3 +70,25 @@ def test_a_password_parameter_is_redacted_in_url_and_repr(postgres_server):
     with Catalog(f"{url}?password={postgres_server.password}") as catalog:
         shown = catalog.url + repr(catalog)
         assert postgres_server.password not in shown and "password=***" in shown
+
+
+@pytest.mark.corpus
+def test_long_image_strings_store_as_on_sqlite(postgres_url, tmp_path, corpus):
+    """Names, versions and tags come from the image (hostile ones included): a 600
+    character tag and package name, a 400 character version store on PostgreSQL as on
+    SQLite, and come back whole."""
+    real = anchore.analyze(corpus / "debian-min.oci.tar")
+    first = real.packages[0]
+    long_package = attrs.evolve(first, name="p" * 600, version="1." + "9" * 398)
+    analysis = attrs.evolve(
+        real,
+        image=attrs.evolve(real.image, tags=(*real.image.tags, "t" * 600)),
+        packages=[long_package, *real.packages[1:]],
+        timings={},
+    )
+    for url in (str(tmp_path / "c.db"), postgres_url):
+        with Catalog(url) as catalog:
+            catalog.add(analysis, names=["n" * 600])
+            assert catalog.analysis("t" * 600) == analysis
+            assert catalog.resolve("n" * 600) == image_key(analysis)
+            assert {"t" * 600, "n" * 600} <= set(catalog.image(image_key(analysis)).names)

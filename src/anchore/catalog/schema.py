@@ -7,6 +7,11 @@ is stored once, as our own analysis JSON compressed with zstd; the rows beside i
 (packages, layers, aliases, matches) are the indexed part that multi-image
 questions read without loading any analysis.
 
+Every string column is ``Text`` (no length): names, versions, purls and paths come from
+the image, so an image with a long (or hostile) one stores on PostgreSQL as on SQLite,
+which ignores lengths. (PostgreSQL still refuses an indexed value beyond its btree limit
+of about 2.7 kB: a name, package name or digest that long.)
+
 Times are ISO 8601 UTC text (``2026-11-24T09:30:00.123456Z``), which sorts as time
 on both databases.
 """
@@ -23,7 +28,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
-    String,
     Table,
     Text,
 )
@@ -52,14 +56,14 @@ SCHEMA_VERSION = 1
 
 metadata = MetaData()
 
-_KEY = String(200)
+_KEY = Text
 _CASCADE = "CASCADE"
 
 #: ``schema_version``, ``created`` (when the catalog was made), ``application`` ("anchore")
 meta = Table(
     "catalog_meta",
     metadata,
-    Column("key", String(100), primary_key=True),
+    Column("key", Text, primary_key=True),
     Column("value", Text, nullable=False),
 )
 
@@ -70,33 +74,33 @@ images = Table(
     Column("manifest_digest", _KEY, nullable=True),
     Column("config_digest", _KEY, nullable=False),
     #: ``os/architecture[/variant]``
-    Column("platform", String(100), nullable=False),
+    Column("platform", Text, nullable=False),
     #: the distro as ``id:version_id`` ('' when none was found)
-    Column("distro", String(200), nullable=False),
+    Column("distro", Text, nullable=False),
     #: the image's own creation time (its config's), None when it records none
-    Column("created", String(40), nullable=True),
+    Column("created", Text, nullable=True),
     #: uncompressed bytes of its layers (None when not known)
     Column("size", BigInteger, nullable=True),
     Column("layer_count", Integer, nullable=True),
     Column("package_count", Integer, nullable=False),
     #: when it was first and last added or seen (a re-scan that hit the catalog)
-    Column("first_seen", String(40), nullable=False),
-    Column("last_seen", String(40), nullable=False),
+    Column("first_seen", Text, nullable=False),
+    Column("last_seen", Text, nullable=False),
     #: the source it was last read from (a path, or a reference)
     Column("source", Text, nullable=False),
     #: how rows name it: :func:`anchore.query.diff.image_label` of its analysis (the same
     #: label a query over the analysis itself gives)
     Column("label", Text, nullable=False),
     #: ``image``, or ``sbom:FORMAT`` for an analysis read back from an SBOM
-    Column("origin", String(100), nullable=False),
+    Column("origin", Text, nullable=False),
     #: JSON lists: the analyzers that ran, and those that failed as a whole
     Column("analyzers", Text, nullable=False),
     Column("failed_analyzers", Text, nullable=False),
     #: the anchore version that analyzed it
-    Column("anchore_version", String(50), nullable=False),
+    Column("anchore_version", Text, nullable=False),
     #: the analysis JSON (``Analysis.write_json``), zstd-compressed, and the JSON's sha256
     Column("analysis", LargeBinary, nullable=False),
-    Column("analysis_sha256", String(71), nullable=False),
+    Column("analysis_sha256", Text, nullable=False),
 )
 
 #: every name an image was seen as (its registry reference, its tags, names given), as a
@@ -107,10 +111,10 @@ aliases = Table(
     "aliases",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(500), nullable=False),
+    Column("name", Text, nullable=False),
     Column("image_key", _KEY, ForeignKey("images.key", ondelete=_CASCADE), nullable=False),
-    Column("first_seen", String(40), nullable=False),
-    Column("last_seen", String(40), nullable=False),
+    Column("first_seen", Text, nullable=False),
+    Column("last_seen", Text, nullable=False),
     Index("aliases_by_name", "name", "first_seen", "id"),
     Index("aliases_by_image", "image_key"),
 )
@@ -132,12 +136,12 @@ packages = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("image_key", _KEY, ForeignKey("images.key", ondelete=_CASCADE), nullable=False),
-    Column("type", String(50), nullable=False),
-    Column("name", String(500), nullable=False),
+    Column("type", Text, nullable=False),
+    Column("name", Text, nullable=False),
     #: the name as its ecosystem compares names (PEP 503 for python: ``foo-bar``);
     #: ``ecosystems.find(type).name_key(name)``, the name itself for unknown types
-    Column("name_key", String(500), nullable=False),
-    Column("version", String(300), nullable=False),
+    Column("name_key", Text, nullable=False),
+    Column("version", Text, nullable=False),
     Column("purl", Text, nullable=False),
     #: the first location's layer and path (None when the package has no location)
     Column("layer_index", Integer, nullable=True),
@@ -155,7 +159,7 @@ match_runs = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("image_key", _KEY, ForeignKey("images.key", ondelete=_CASCADE), nullable=False),
-    Column("matched_at", String(40), nullable=False),
+    Column("matched_at", Text, nullable=False),
     #: JSON: the store's feeds as they were (name, when checked and changed, coverage)
     Column("feeds", Text, nullable=False),
     Column("checked", Integer, nullable=False),
@@ -170,15 +174,15 @@ matches = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("run_id", Integer, ForeignKey("match_runs.id", ondelete=_CASCADE), nullable=False),
     Column("image_key", _KEY, ForeignKey("images.key", ondelete=_CASCADE), nullable=False),
-    Column("advisory_id", String(200), nullable=False),
+    Column("advisory_id", Text, nullable=False),
     #: JSON list of the advisory's aliases (CVE ids...)
     Column("aliases", Text, nullable=False),
-    Column("package_type", String(50), nullable=False),
-    Column("package_name", String(500), nullable=False),
-    Column("version", String(300), nullable=False),
+    Column("package_type", Text, nullable=False),
+    Column("package_name", Text, nullable=False),
+    Column("version", Text, nullable=False),
     Column("purl", Text, nullable=False),
-    Column("fixed_in", String(300), nullable=True),
-    Column("rating", String(20), nullable=False),
+    Column("fixed_in", Text, nullable=True),
+    Column("rating", Text, nullable=False),
     Column("score", Float, nullable=True),
     Column("layer_index", Integer, nullable=True),
     #: the whole Match as JSON (``Match.to_dict()``)
@@ -192,13 +196,13 @@ evaluations = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("image_key", _KEY, ForeignKey("images.key", ondelete=_CASCADE), nullable=False),
-    Column("evaluated_at", String(40), nullable=False),
+    Column("evaluated_at", Text, nullable=False),
     #: the bundle's id, and the sha256 of the canonical JSON of what the Evaluation says
     #: identifies it (bundle_id, mapping, policy_ids, allowlist_ids)
-    Column("bundle", String(500), nullable=False),
-    Column("bundle_digest", String(71), nullable=False),
+    Column("bundle", Text, nullable=False),
+    Column("bundle_digest", Text, nullable=False),
     #: ``GO``, ``WARN`` or ``STOP`` (``Evaluation.final_action`` as it is)
-    Column("final_action", String(20), nullable=False),
+    Column("final_action", Text, nullable=False),
     #: the Evaluation's JSON (``to_dict()``), zstd-compressed
     Column("evaluation", LargeBinary, nullable=False),
     Index("evaluations_by_image", "image_key", "id"),
