@@ -17,6 +17,7 @@ import pytest
 from anchore import Analysis, analyze, query
 from anchore.catalog import Catalog, affected, custody, diff, rematch, who_has
 from anchore.catalog import query as catalog_query
+from anchore.catalog.errors import CatalogConnectionError, ImageNotCataloguedError
 from anchore.query import QueryParamError, UnanswerableQueryError
 from anchore.query.diff import diff as analysis_diff
 from anchore.query.diff import image_label
@@ -252,3 +253,66 @@ def test_affected_lists_an_image_whose_latest_run_left_packages_unchecked(tmp_pa
         assert (row.status, row.key, row.image) == ("unchecked", py.image.config_digest, hit.image)
         assert row.unchecked == left > 0
         assert f"{left} package" in row.reason
+
+
+# ---------------------------------------------------------------- empty, missing, lost
+def test_a_query_over_an_empty_catalog_is_unanswerable(tmp_path):
+    """No image stored: "nobody has it" would be a clean bill over nothing."""
+    with Catalog(tmp_path / "empty.db") as cat:
+        for ask in (
+            lambda: catalog_query(cat, "who-has", {"name": "openssl"}),
+            lambda: catalog_query(cat, "common-packages"),
+            lambda: who_has(cat, "openssl"),
+            lambda: affected(cat, "CVE-2020-14343"),
+        ):
+            with pytest.raises(UnanswerableQueryError, match=r"empty\.db holds no image"):
+                ask()
+
+
+@pytest.mark.corpus
+def test_custody_of_a_name_never_seen_is_an_error_with_the_closest(tmp_path, analyses):
+    with Catalog(tmp_path / "c.db") as cat:
+        cat.add(analyses["debian-min"], names=["app:latest"])
+        with pytest.raises(ImageNotCataloguedError, match="did you mean 'app:latest'"):
+            custody(cat, "app:latets")
+
+
+@pytest.mark.corpus
+def test_custody_keeps_a_link_whose_change_cannot_be_counted(tmp_path, analyses):
+    """A link whose image lacks package evidence: its counts are None with the reason,
+    the rest of the chain is still given (never zeros, never the whole chain lost)."""
+    a, py = analyses["debian-min"], analyses["debian-py"]
+    info = attrs.evolve(py.image, config_digest="sha256:" + "cd" * 32, source="broken.tar")
+    broken = attrs.evolve(py, image=info, analyzers=tuple(x for x in py.analyzers if x != "python"))
+    t = [datetime.datetime(2026, 11, d, 8, tzinfo=UTC) for d in (1, 2, 3)]
+    with Catalog(tmp_path / "c.db") as cat:
+        cat.add(a, names=["app:latest"], seen_at=t[0])
+        cat.add(broken, names=["app:latest"], seen_at=t[1])
+        cat.add(py, names=["app:latest"], seen_at=t[2])
+        links = custody(cat, "app:latest")
+    assert [link.key for link in links] == [
+        a.image.config_digest,
+        info.config_digest,
+        py.image.config_digest,
+    ]
+    assert (links[0].added, links[0].removed, links[0].changed, links[0].reason) == (0, 0, 0, "")
+    for link in links[1:]:  # both moves touch the broken image
+        assert (link.added, link.removed, link.changed) == (None, None, None)
+        assert "broken.tar" in link.reason
+
+
+@pytest.mark.corpus
+def test_a_lost_database_is_a_catalog_error_naming_it(tmp_path, analyses):
+    where = tmp_path / "lost.db"
+    cat = Catalog(where)
+    cat.add(analyses["debian-min"], names=["app:latest"])
+    where.unlink()
+    for ask in (
+        lambda: who_has(cat, "libc6"),
+        lambda: affected(cat, "CVE-2020-14343"),
+        lambda: custody(cat, "app:latest"),
+        lambda: catalog_query(cat, "common-packages"),
+    ):
+        with pytest.raises(CatalogConnectionError, match=r"lost\.db"):
+            ask()
+    cat.close()

@@ -19,7 +19,9 @@ from sqlalchemy import and_, func, or_, select
 from anchore import ecosystems
 from anchore.analysis.model import Location, Package
 from anchore.catalog import schema
+from anchore.catalog.errors import ImageNotCataloguedError
 from anchore.catalog.times import from_text
+from anchore.documents import did_you_mean
 from anchore.query import check, find, run
 from anchore.query import diff as query_diff
 from anchore.query.diff import DiffRow, package_diff
@@ -60,10 +62,12 @@ class CustodyRow:
     #: the image the name pointed at before (None for the first link)
     previous: str | None
     #: packages added, removed and changed in version since the previous link (0 for
-    #: the first)
-    added: int
-    removed: int
-    changed: int
+    #: the first; None when they cannot be counted: see ``reason``)
+    added: int | None
+    removed: int | None
+    changed: int | None
+    #: why the counts are None (an image of the move lacks package evidence)
+    reason: str = ""
 
 
 @attrs.frozen
@@ -92,6 +96,14 @@ class AffectedRow:
     reason: str = ""
 
 
+def _empty(catalog: Catalog, what: str) -> UnanswerableQueryError:
+    """An empty catalog asked about every image: no answer, not "none"."""
+    return UnanswerableQueryError(
+        f"the catalog {catalog.url} holds no image: {what} cannot be answered over it; "
+        "add images first (anchore catalog add)"
+    )
+
+
 def _keys(catalog: Catalog, refs: Sequence[str]) -> list[str]:
     """The keys ``refs`` name (:meth:`Catalog.resolve`), in order, each once."""
     return list(dict.fromkeys(catalog.resolve(ref) for ref in refs))
@@ -117,6 +129,8 @@ def query(
         )
     keys = _keys(catalog, images) if images is not None else None
     count = len(keys) if keys is not None else len(catalog)
+    if keys is None and not count:
+        raise _empty(catalog, f"query {found.name!r}")
     _, values = check(found, count, params, registry=registry)
     if found.needs_store and store is None:
         raise QueryParamError(
@@ -218,6 +232,8 @@ def who_has(
         if keys is not None:
             stored = stored.where(i.c.key.in_(keys))
         chosen = conn.execute(stored).all()
+        if keys is None and not chosen:
+            raise _empty(catalog, "query 'who-has'")
         _require_evidence(conn, chosen, type)
         clauses = _candidates(conn, matcher, type, keys) if chosen else []
         found: list[Any] = []
@@ -291,6 +307,11 @@ def custody(catalog: Catalog, name: str) -> list[CustodyRow]:
     analyses, counted by change, computed from the package index (no analysis loaded).
     Each image needs its package evidence, as that diff does."""
     links = catalog.history(name)
+    if not links:
+        raise ImageNotCataloguedError(
+            f"{catalog.url}: no image was ever seen as {name!r}"
+            + did_you_mean(name, catalog.names())
+        )
     i = schema.images
     keys = sorted({link.key for link in links})
     with catalog.reading() as conn:
@@ -302,21 +323,34 @@ def custody(catalog: Catalog, name: str) -> list[CustodyRow]:
                 ).where(i.c.key.in_(keys))
             )
         }
-    packages: dict[str, list[Package]] = {}
+    packages: dict[str, list[Package] | UnanswerableQueryError] = {}
 
     def of(key: str) -> list[Package]:
         if key not in packages:
-            _require_evidence(None, [stored[key]], None, "diff")
-            packages[key] = _packages(catalog, key)
-        return packages[key]
+            try:
+                _require_evidence(None, [stored[key]], None, "diff")
+                packages[key] = _packages(catalog, key)
+            except UnanswerableQueryError as exc:
+                packages[key] = exc
+        found = packages[key]
+        if isinstance(found, UnanswerableQueryError):
+            raise found
+        return found
 
     rows = []
     previous: str | None = None
     for link in links:
-        counts = {"added": 0, "removed": 0, "changed": 0}
+        counts: dict[str, int | None] = {"added": 0, "removed": 0, "changed": 0}
+        reason = ""
         if previous is not None and previous != link.key:
-            for row in package_diff(of(previous), of(link.key)):
-                counts[row.change] += 1
+            try:
+                changes = package_diff(of(previous), of(link.key))
+            except UnanswerableQueryError as exc:  # this link only: the chain goes on
+                counts = dict.fromkeys(counts)
+                reason = str(exc)
+            else:
+                for row in changes:
+                    counts[row.change] = (counts[row.change] or 0) + 1
         rows.append(
             CustodyRow(
                 link.name,
@@ -328,6 +362,7 @@ def custody(catalog: Catalog, name: str) -> list[CustodyRow]:
                 counts["added"],
                 counts["removed"],
                 counts["changed"],
+                reason,
             )
         )
         previous = link.key
@@ -397,6 +432,8 @@ def affected(catalog: Catalog, advisory: str) -> list[AffectedRow]:
             .scalars()
             .all()
         )
+        if not never and conn.execute(select(func.count()).select_from(i)).scalar() == 0:
+            raise _empty(catalog, f"whom {advisory} affects")
         if never:
             shown = ", ".join(never[:5]) + (f" and {len(never) - 5} more" if len(never) > 5 else "")
             raise UnanswerableQueryError(
@@ -455,9 +492,9 @@ def affected(catalog: Catalog, advisory: str) -> list[AffectedRow]:
             )
         )
     hit = {row.key for row in rows}
-    for r in last:
-        if r.key not in hit and r.unchecked:
-            rows.append(_unknown(r, advisory))
+    for latest_run in last:
+        if latest_run.key not in hit and latest_run.unchecked:
+            rows.append(_unknown(latest_run, advisory))
     return rows
 
 
