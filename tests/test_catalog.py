@@ -128,7 +128,7 @@ def test_tag_move_history_and_resolve(catalog_url, analyses):
         assert catalog.resolve(ka) == ka
         assert catalog.resolve(ka[:11]) == ka
         assert catalog.resolve(ka[7:15]) == ka
-        assert catalog.resolve(f"whatever@{kb}") == kb
+        assert catalog.resolve(f"other:1@{kb}") == kb
         assert ka in catalog and "sha256:00" not in catalog
         with pytest.raises(
             ImageNotCataloguedError, match=r"'app:latset'.*did you mean 'app:latest'"
@@ -424,3 +424,25 @@ def test_an_analysis_read_from_an_sbom_is_no_complete_key(tmp_path, analyses):
         catalog.add(attrs.evolve(analyses["min"], origin="sbom:spdx-json"), seen_at=T0)
         assert catalog.keys(complete=True) == frozenset()
         assert catalog.keys() == {image_key(analyses["min"])}
+
+
+@pytest.mark.corpus
+def test_name_at_digest_and_names_that_look_like_digests(catalog_url, analyses):
+    """name@digest is the digest, and the name must have pointed at it once; a name
+    spelled like a digest's start resolves as the name (names before prefixes: write
+    sha256:... for the prefix)."""
+    a, b = analyses["min"], analyses["py"]
+    ka, kb = image_key(a), image_key(b)
+    hexname = ka[7:15]
+    with Catalog(catalog_url) as catalog:
+        catalog.add(a, names=["app:1"], seen_at=T0)
+        catalog.add(b, names=["app:1", hexname], seen_at=T0 + datetime.timedelta(hours=1))
+        assert catalog.resolve(f"app:1@{ka}") == ka  # history counts: it pointed at a once
+        assert catalog.resolve(f"app:1@{kb[:15]}") == kb
+        with pytest.raises(ImageNotCataloguedError, match=f"'busybox' was never seen on {kb}"):
+            catalog.resolve(f"busybox@{kb}")
+        with pytest.raises(ImageNotCataloguedError, match="busybox@sha256:0000"):
+            catalog.resolve("busybox@sha256:0000")
+        assert catalog.resolve(hexname) == kb
+        assert catalog.resolve("sha256:" + hexname) == ka
+        assert hexname in catalog.image(kb).names

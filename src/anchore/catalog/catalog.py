@@ -554,11 +554,15 @@ class Catalog:
 
     # ------------------------------------------------------------ reading
     def resolve(self, ref: str) -> str:
-        """The key of the stored image ``ref`` names: a whole digest (manifest, or config
-        for a docker-save archive), a unique prefix of one (``sha256:3f2a``, at least 4
-        hex digits), ``name@digest``, or a name it was seen as (the image the name
-        points at now). :class:`~anchore.catalog.errors.ImageNotCataloguedError` or
-        :class:`~anchore.catalog.errors.AmbiguousImageError` otherwise."""
+        """The key of the stored image ``ref`` names, tried in this order: a whole key
+        (manifest digest, or config digest for a docker-save archive); a name it was
+        seen as (the image the name points at now); a unique prefix of a digest
+        (``sha256:3f2a`` or bare hex, at least 4 digits). A name wins over a prefix of
+        the same spelling: write ``sha256:`` to mean the prefix. ``name@digest`` is the
+        digest (whole or prefix), and ``name`` must have pointed at it at some time.
+        :class:`~anchore.catalog.errors.ImageNotCataloguedError` or
+        :class:`~anchore.catalog.errors.AmbiguousImageError` (a prefix of several)
+        otherwise."""
         with self.reading() as conn:
             return self._resolve(conn, ref)
 
@@ -576,20 +580,30 @@ class Catalog:
             found = self._by_digest(conn, digest)
             if found is None:
                 raise self._not_found(conn, text)
+            seen = conn.execute(
+                sa.select(aliases.c.id).where(aliases.c.name == name, aliases.c.image_key == found)
+            ).first()
+            if seen is None:
+                raise ImageNotCataloguedError(
+                    f"{self.url}: no image {text!r} in the catalog: {name!r} was never seen "
+                    f"on {found}"
+                )
             return found
-        if _DIGEST.fullmatch(text):
-            found = self._by_digest(conn, text)
-            if found is not None:
-                return found
+        if conn.execute(sa.select(images.c.key).where(images.c.key == text)).first():
+            return text
         newest = conn.execute(
             sa.select(aliases.c.image_key)
             .where(aliases.c.name == text)
             .order_by(*_NEWEST_FIRST)
             .limit(1)
         ).scalar()
-        if newest is None:
-            raise self._not_found(conn, text)
-        return str(newest)
+        if newest is not None:
+            return str(newest)
+        if _DIGEST.fullmatch(text):
+            found = self._by_digest(conn, text)
+            if found is not None:
+                return found
+        raise self._not_found(conn, text)
 
     def _by_digest(self, conn: Connection, text: str) -> str | None:
         """The key a whole digest or a unique prefix of one names (None: none)."""
