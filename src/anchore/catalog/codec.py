@@ -18,6 +18,7 @@ _LEVEL = 3
 
 
 def sha256(data: bytes) -> str:
+    """``sha256:<hex>`` of ``data``: what a stored blob is checked against when read."""
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
@@ -30,6 +31,7 @@ def analysis_blob(analysis: Analysis) -> tuple[bytes, str]:
 
 
 def compress_json(value: Any) -> bytes:
+    """``value`` as canonical JSON (sorted keys, no spaces), zstd-compressed."""
     data = json.dumps(value, sort_keys=True, separators=(",", ":")).encode("utf-8")
     return zstandard.ZstdCompressor(level=_LEVEL).compress(data)
 
