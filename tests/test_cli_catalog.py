@@ -606,3 +606,28 @@ def test_add_with_unchecked_packages_exits_3_unless_accepted(built, corpus, tmp_
     code, out, err = run(capsys, *argv, "--allow-unchecked")
     assert (code, err) == (ExitCode.OK, "")
     assert out.splitlines()[0].startswith("cached ") and " unchecked)" in out.splitlines()[0]
+
+
+def test_show_a_name_whose_link_cannot_be_counted(built, tmp_path, capsys, monkeypatch):
+    """A link whose image lacks package evidence (here: stored without its python
+    analyzer): the record is still shown, the counts are "?" with the reason, never 0."""
+    monkeypatch.setenv("COLUMNS", "200")
+    catalog, _ = _copy(built, tmp_path)
+    _, py_key = _keys(built)
+    with Catalog(catalog, create=False) as opened:
+        py = opened.analysis(py_key)
+        digest = "sha256:" + "cd" * 32
+        info = attrs.evolve(
+            py.image, config_digest=digest, manifest_digest=digest, source="broken.tar"
+        )
+        analyzers = tuple(x for x in py.analyzers if x != "python")
+        opened.add(attrs.evolve(py, image=info, analyzers=analyzers), names=["app:nightly"])
+        (broken,) = opened.keys() - set(_keys(built))
+    code, out, err = run(capsys, "catalog", "show", "app:nightly", "--catalog", catalog)
+    assert code == ExitCode.OK, err
+    assert out.startswith("image:") and broken in out.splitlines()[0]
+    custody = out[out.index("chain of custody of app:nightly:") :].splitlines()
+    (row,) = [line for line in custody if line.startswith(broken[:19])]
+    assert row.split()[-3:] == ["?", "?", "?"], row
+    (why,) = [line for line in custody if line.startswith(f"  {broken[:19]}: counts unknown: ")]
+    assert "broken.tar" in why

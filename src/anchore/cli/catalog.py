@@ -337,14 +337,15 @@ def cmd_show(args: argparse.Namespace) -> int:
                     short_key(c.key),
                     _when(c.first_seen),
                     _when(c.last_seen),
-                    c.added,
-                    c.removed,
-                    c.changed,
+                    *("?" if n is None else n for n in (c.added, c.removed, c.changed)),
                 ]
                 for c in chain
             ],
             keep=[0],
         )
+        for c in chain:  # unknown counts are "?", never 0, and say why
+            if c.reason:
+                print(f"  {short_key(c.key)}: counts unknown: {c.reason}")
     return ExitCode.OK
 
 
