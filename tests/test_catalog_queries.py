@@ -214,11 +214,11 @@ def test_affected_names_the_images_a_real_advisory_affects(catalog_url, analyses
             assert {r.package_name for r in rows} == {"pyyaml"}
             # the others' Debian packages went unchecked (no Debian feed): not "unaffected"
             unknown = [r for r in affected(cat, wanted) if r.status == "unchecked"]
-            assert [r.key for r in unknown] == [
-                a.image.config_digest for a in every if image_label(a) not in truth
-            ]
+            by_key = {a.image.config_digest: a for a in every}
+            rest = [by_key[r.key] for r in cat.images() if r.label not in truth]
+            assert [r.key for r in unknown] == [a.image.config_digest for a in rest]
             assert [r.unchecked for r in unknown] == [
-                len(anchore_match(a, store).unchecked) for a in every if image_label(a) not in truth
+                len(anchore_match(a, store).unchecked) for a in rest
             ]
         for miss in ("CVE-2020-1434", "CVE-2020-1434%"):  # a prefix of an alias is not it
             assert {r.status for r in affected(cat, miss)} == {"unchecked"}
@@ -316,3 +316,33 @@ def test_a_lost_database_is_a_catalog_error_naming_it(tmp_path, analyses):
         with pytest.raises(CatalogConnectionError, match=r"lost\.db"):
             ask()
     cat.close()
+
+
+# ---------------------------------------------------------------- order
+@pytest.mark.corpus
+def test_results_come_in_one_order(tmp_path, analyses, store):
+    """The images given, in that order; else catalog.images() (most recently seen first),
+    whether the query is answered from the index (who-has) or the analyses."""
+    every = list(analyses.values())
+    t = [datetime.datetime(2026, 11, d, 8, tzinfo=UTC) for d in (1, 2, 3)]
+    with Catalog(tmp_path / "c.db") as cat:
+        for a, when in zip(every, t, strict=True):
+            cat.add(a, seen_at=when)
+        for a in every:
+            cat.record_matches(a.image.config_digest, anchore_match(a, store), store)
+        newest = [r.key for r in cat.images()]
+        assert newest == [a.image.config_digest for a in reversed(every)]
+        assert newest != sorted(newest)  # key order would differ
+        ordered = [next(a for a in every if a.image.config_digest == k) for k in newest]
+        params = {"name": "lib*", "version": ">=2"}
+        want = fleet_who_has(ordered, "lib*", None, ">=2")
+        assert who_has(cat, "lib*", version=">=2") == want
+        assert list(catalog_query(cat, "who-has", params).rows) == want
+        found = catalog_query(cat, "advisory", {"id": "CVE-2020-14343"}, store=store)
+        assert list(found.rows) == fleet_advisory(ordered, "CVE-2020-14343", store)
+        assert [r.key for r in affected(cat, "CVE-2020-14343")] == newest
+        given = [every[1], every[0], every[2]]  # the refs' order
+        refs = [a.image.config_digest for a in given]
+        assert who_has(cat, "lib*", images=refs) == fleet_who_has(given, "lib*")
+        found = catalog_query(cat, "advisory", {"id": "CVE-2020-14343"}, images=refs, store=store)
+        assert list(found.rows) == fleet_advisory(given, "CVE-2020-14343", store)

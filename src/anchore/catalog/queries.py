@@ -120,7 +120,9 @@ def query(
 ) -> QueryResult:
     """Run the query ``name`` (any registered query, by :func:`anchore.query.run`'s rules)
     over stored images: ``images`` (refs, as :meth:`Catalog.resolve` reads them), or
-    every stored image when None for a query over many images."""
+    every stored image when None for a query over many images. Rows come image by image
+    in the order of ``images``, else of :meth:`Catalog.images` (most recently seen
+    first), whether answered from the index (who-has) or the stored analyses."""
     found = find(name, registry)
     if images is None and found.images != "many":
         wanted = "one image" if found.images == "one" else "two images"
@@ -141,6 +143,8 @@ def query(
             catalog, values["name"], values["type"], values["version"], images=keys
         )
         return QueryResult(found.name, found.columns, rows)
+    if keys is None:  # one order for every query: catalog.images()'s, as who-has gives
+        keys = [record.key for record in catalog.images()]
     analyses = list(catalog.analyses(keys))
     return run(found, analyses, params, store=store, registry=registry)
 
@@ -408,7 +412,8 @@ def _like(text: str) -> str:
 
 
 def affected(catalog: Catalog, advisory: str) -> list[AffectedRow]:
-    """Stored images whose latest match run found ``advisory`` (an id or an alias).
+    """Stored images whose latest match run found ``advisory`` (an id or an alias), in
+    :meth:`Catalog.images` order (most recently seen first).
 
     Images never matched cannot be said to be unaffected: when any stored image has no
     match run, :class:`UnanswerableQueryError` names them (``anchore catalog rematch``
@@ -446,7 +451,7 @@ def affected(catalog: Catalog, advisory: str) -> list[AffectedRow]:
             .select_from(i)
             .join(latest, latest.c.image_key == i.c.key)
             .join(runs, runs.c.id == latest.c.run_id)
-            .order_by(i.c.label, i.c.key)
+            .order_by(i.c.last_seen.desc(), i.c.key)
         ).all()
         found = conn.execute(
             select(
@@ -468,7 +473,7 @@ def affected(catalog: Catalog, advisory: str) -> list[AffectedRow]:
             .join(runs, runs.c.id == m.c.run_id)
             .join(i, i.c.key == m.c.image_key)
             .where(or_(m.c.advisory_id == advisory, m.c.aliases.like(_like(advisory), escape="\\")))
-            .order_by(i.c.label, m.c.id)
+            .order_by(i.c.last_seen.desc(), i.c.key, m.c.id)
         ).all()
     rows = []
     for r in found:
@@ -495,6 +500,8 @@ def affected(catalog: Catalog, advisory: str) -> list[AffectedRow]:
     for latest_run in last:
         if latest_run.key not in hit and latest_run.unchecked:
             rows.append(_unknown(latest_run, advisory))
+    rank = {latest_run.key: n for n, latest_run in enumerate(last)}
+    rows.sort(key=lambda row: rank[row.key])  # stable: an image's rows keep their order
     return rows
 
 
