@@ -6,9 +6,10 @@ this process, so an executor that lost, mixed up or mangled an analysis fails he
 
 from __future__ import annotations
 
+import os
 import pickle
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 import anchore
 from anchore.analysis.many import ExecutorError, image_key
 from anchore.errors import ExitCode
+from anchore.image.model import ImageInfo
 
 pytestmark = pytest.mark.corpus
 
@@ -268,3 +270,88 @@ def test_dask_two_worker_processes(corpus, tmp_path, reference, dask_quiet):
         [r for r in by_address if r.ok] + by_executor,
         {k: v for k, v in reference.items() if "debian-node" not in k},
     )
+
+
+# ---- our own process pool: a dying worker, the skip set, Ctrl-C ----
+class _KillsItsWorker:
+    """Unpickled in a worker, it ends that process at once (as the OOM killer or a crash
+    in a C extension would): the pool breaks, every time this image is sent."""
+
+    def __reduce__(self):
+        return (os._exit, (3,))
+
+
+def _poison() -> anchore.ImageSource:
+    source = anchore.ImageSource("poison.tar")
+    object.__setattr__(source, "platform", _KillsItsWorker())  # sent with the task
+    return source
+
+
+def test_a_worker_that_dies_fails_only_its_image(corpus, reference):
+    """The pool breaks (every image in flight fails with it): the others are analyzed
+    again and come back; the image that kills its worker, alone too, is the failure."""
+    good = [s for s in _sources(corpus) if "debian-min" in _label(s)]
+    results = list(anchore.analyze_many([_poison(), *good], workers=2, max_in_flight=4))
+
+    [died] = [r for r in results if r.source == "poison.tar"]
+    assert died.failure is not None and died.analysis is None
+    assert "poison.tar" in died.failure.message
+    assert "the worker analyzing it died" in died.failure.message
+    assert died.failure.exit_code == ExitCode.INTERNAL_ERROR
+    others = [r for r in results if r.source != "poison.tar"]
+    assert len(others) == 3
+    _assert_equal_to_reference(others, {k: v for k, v in reference.items() if "debian-min" in k})
+
+
+def test_the_skip_set_goes_to_each_worker_once(corpus, monkeypatch):
+    """A catalog's keys are not pickled with every image (the worker has them from its
+    start), yet every worker skips by them."""
+    docker, oci = corpus / "debian-min.docker.tar", corpus / "debian-min.oci.tar"
+    keys = set()
+    for path in (docker, oci):
+        with anchore.open_image(path) as image:
+            keys.add(image_key(ImageInfo.from_image(image)))
+    catalog_keys = {f"sha256:{i:064x}" for i in range(5000)} | keys
+    sent = []
+    submit = ProcessPoolExecutor.submit
+
+    def recording(self, fn, /, *args, **kwargs):
+        sent.append(pickle.dumps((fn, args, kwargs)))
+        return submit(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", recording)
+    results = list(anchore.analyze_many([docker, oci, docker], workers=2, skip=catalog_keys))
+    assert len(sent) == 3 and all(r.ok and r.skipped for r in results)
+    one_key = f"sha256:{1234:064x}".encode()
+    assert not any(one_key in task for task in sent)
+    assert max(len(task) for task in sent) < 5000  # the task is the source and options
+
+
+def test_ctrl_c_stops_our_workers_at_once(corpus, monkeypatch):
+    """KeyboardInterrupt while iterating: the images still running are abandoned (the
+    workers are stopped, not waited for), and no worker is left behind."""
+    pools = []
+    made = anchore.analysis.many._process_pool
+
+    def recording(*args):
+        pools.append(made(*args))
+        return pools[-1]
+
+    monkeypatch.setattr(anchore.analysis.many, "_process_pool", recording)
+    workers, managers = [], []
+
+    def progress(stage, done, total):
+        workers.extend(pools[-1]._processes.values())  # the ones analyzing the rest
+        managers.append(pools[-1]._executor_manager_thread)
+        raise KeyboardInterrupt
+
+    sources = [corpus / "debian-node.docker.tar"] * 4
+    with pytest.raises(KeyboardInterrupt):
+        list(anchore.analyze_many(sources, workers=2, progress=progress))
+    assert len(workers) == 2
+    assert not any(w.is_alive() for w in workers)
+    # stopped by a signal, not run to the end and shut down (exit code 0)
+    assert all(w.exitcode is not None and w.exitcode < 0 for w in workers), workers
+    # and the pool's manager thread is not left reading a half-sent result (the
+    # interpreter would wait for it at exit)
+    assert not managers[0].is_alive()

@@ -10,6 +10,8 @@ image failing never loses the others' results.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import multiprocessing
 import os
 import time
@@ -22,6 +24,7 @@ from concurrent.futures import (
     ProcessPoolExecutor,
     wait,
 )
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.context import BaseContext
 from typing import Any
 
@@ -114,7 +117,19 @@ class _Options:
     registry: RegistryOptions | None
     limits: Limits | None
     digests: tuple[str, ...]
-    skip: frozenset[str]
+    #: None: the worker's own copy (:data:`_SKIP`), set once when its process started,
+    #: so a large catalog's keys are not pickled with every image
+    skip: frozenset[str] | None
+
+
+#: the skip set of this worker process (our own process pool sets it once per worker)
+_SKIP: frozenset[str] = frozenset()
+
+
+def _set_skip(skip: frozenset[str]) -> None:
+    """A process pool's initializer: the skip set, sent once per worker process."""
+    global _SKIP
+    _SKIP = skip
 
 
 def analyze_many(
@@ -189,6 +204,16 @@ def _image_source(source: object) -> ImageSource:
     )
 
 
+@attrs.frozen
+class _Job:
+    """One submitted image: its source, the pool generation it went to (a broken pool
+    is replaced by the next), and whether it runs alone (a suspect of a broken pool)."""
+
+    source: ImageSource
+    generation: int
+    alone: bool = False
+
+
 def _stream(
     jobs: Iterable[ImageSource],
     total: int | None,
@@ -198,15 +223,25 @@ def _stream(
     progress: Progress | None,
     max_in_flight: int | None,
 ) -> Iterator[ImageResult]:
-    """Keep at most ``max_in_flight`` images submitted; yield each as it finishes."""
+    """Keep at most ``max_in_flight`` images submitted; yield each as it finishes.
+
+    Our own process pool breaks when one worker dies (killed, out of memory, a crash in
+    a C extension), failing every image in flight. The images in flight are then
+    suspects: each is run again on a new pool, alone, and only one that breaks the
+    pool while alone is given the failure (the worker analyzing it died)."""
     owned: ProcessPoolExecutor | None = None
     client: Any = None
-    pending: dict[Future[ImageResult], ImageSource] = {}
+    pending: dict[Future[ImageResult], _Job] = {}
+    suspects: collections.deque[ImageSource] = collections.deque()
+    generation = 0
+    interrupted = False
+    skip = options.skip or frozenset()
     pool: Executor
     try:
         if executor is None:
             width = workers or os.cpu_count() or 1
-            owned = pool = _process_pool(width)
+            options = attrs.evolve(options, skip=None)
+            owned = pool = _process_pool(width, skip)
         elif isinstance(executor, str):
             client = _connect(executor)
             pool = client.get_executor()
@@ -218,44 +253,120 @@ def _stream(
         remaining = iter(jobs)
         done = submitted = 0
         exhausted = False
+
+        def submit(source: ImageSource, alone: bool = False) -> None:
+            nonlocal owned, pool, generation
+            try:
+                future = pool.submit(_analyze_one, source, options)
+            except BrokenExecutor:
+                if owned is None:  # not ours to replace: every source left fails
+                    future = _failed(BrokenExecutor("the executor is broken"))
+                else:  # a worker died since the last wait: go on with a new pool
+                    owned.shutdown(wait=False, cancel_futures=True)
+                    owned = pool = _process_pool(width, skip)
+                    generation += 1
+                    future = pool.submit(_analyze_one, source, options)
+            pending[future] = _Job(source, generation, alone)
+
         while True:
-            while not exhausted and len(pending) < limit:
-                job = next(remaining, None)
-                if job is None:
-                    exhausted = True
-                    break
-                try:
-                    future = pool.submit(_analyze_one, job, options)
-                except BrokenExecutor:
-                    if owned is None:  # not ours to replace: every source left fails
-                        future = _failed(BrokenExecutor("the executor is broken"))
-                    else:  # a worker died (killed, out of memory): go on with a new pool
-                        owned.shutdown(wait=False, cancel_futures=True)
-                        owned = pool = _process_pool(width)
-                        future = pool.submit(_analyze_one, job, options)
-                pending[future] = job
-                submitted += 1
+            if suspects:  # one at a time, alone, once the pool has nothing else
+                if not pending:
+                    submit(suspects.popleft(), alone=True)
+            else:
+                while not exhausted and len(pending) < limit:
+                    source = next(remaining, None)
+                    if source is None:
+                        exhausted = True
+                        break
+                    submit(source)
+                    submitted += 1
             if not pending:
                 return
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                result = _outcome(future, pending.pop(future))
+                job = pending.pop(future)
+                if owned is not None and _broke(future):
+                    if job.generation == generation:  # the first to tell: replace the pool
+                        owned.shutdown(wait=False, cancel_futures=True)
+                        owned = pool = _process_pool(width, skip)
+                        generation += 1
+                    if not job.alone:
+                        suspects.append(job.source)
+                        continue
+                    result = _died(job.source)
+                else:
+                    result = _outcome(future, job.source)
                 done += 1
                 if progress is not None:
                     progress("images", done, submitted if total is None else total)
                 yield result
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
         for future in pending:
             future.cancel()
-        wait(pending)  # the ones already running: nothing of ours runs on after close
-        if owned is not None:
-            owned.shutdown(wait=True, cancel_futures=True)
+        if interrupted and owned is not None:  # Ctrl-C: stop now, not when they finish
+            _terminate(owned)
+        else:
+            wait(pending)  # the ones already running: nothing of ours runs on after close
+            if owned is not None:
+                owned.shutdown(wait=True, cancel_futures=True)
         if client is not None:
             client.close()
 
 
-def _process_pool(width: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=width, mp_context=_mp_context())
+def _broke(future: Future[ImageResult]) -> bool:
+    return not future.cancelled() and isinstance(future.exception(), BrokenProcessPool)
+
+
+def _died(job: ImageSource) -> ImageResult:
+    """The failure of an image that broke a pool while analyzed alone."""
+    return ImageResult(
+        job.source,
+        failure=AnalysisFailure(
+            job.source,
+            "BrokenProcessPool",
+            f"{_label(job)}: the worker analyzing it died (killed, out of memory, or a "
+            f"crash), twice: once among others, once alone",
+            int(ExitCode.INTERNAL_ERROR),
+        ),
+        tag=job.tag,
+        platform=job.platform,
+    )
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Our own pool's workers stopped at once (their analyses are abandoned), then reaped.
+
+    A worker stopped while sending its result leaves half a message in the result pipe,
+    which the pool's manager thread would wait on forever (and the interpreter joins that
+    thread at exit): with the workers gone, closing our end of the pipe gives it EOF, so
+    it marks the pool broken and ends. (Private attributes of ProcessPoolExecutor: there
+    is no public way to stop it now.)"""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
+    results = getattr(pool, "_result_queue", None)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    pool.shutdown(wait=False, cancel_futures=True)
+    if results is not None:
+        with contextlib.suppress(OSError):
+            results._writer.close()
+    if manager is not None:
+        manager.join(5)
+
+
+def _process_pool(width: int, skip: frozenset[str]) -> ProcessPoolExecutor:
+    """Our own pool; ``skip`` goes to each worker once, as it starts."""
+    return ProcessPoolExecutor(
+        max_workers=width, mp_context=_mp_context(), initializer=_set_skip, initargs=(skip,)
+    )
 
 
 def _mp_context() -> BaseContext:
@@ -342,7 +453,8 @@ def _analyze_one(source: ImageSource, options: _Options) -> ImageResult:
             registry=options.registry,
         ) as image:
             info = ImageInfo.from_image(image)
-            if image_key(info) in options.skip:
+            skip = _SKIP if options.skip is None else options.skip
+            if image_key(info) in skip:
                 return ImageResult(
                     source.source,
                     image=info,
