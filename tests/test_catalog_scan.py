@@ -11,6 +11,7 @@ import pytest
 import anchore
 import anchore.analysis.many
 from anchore.catalog import Catalog, image_key
+from anchore.catalog.errors import CatalogConnectionError
 from anchore.catalog.scan import scan
 from anchore.policy import load_bundle
 from anchore.vulns import Store, load, match
@@ -138,3 +139,32 @@ def test_packages_the_store_cannot_check_are_counted(corpus, catalog, vuln_store
     [plain] = scan(catalog, [path], executor=pool)  # no store: nothing said either way
     assert plain.checked is None and plain.unchecked is None
     pool.shutdown()
+
+
+def test_a_lost_catalog_stops_the_scan(corpus, tmp_path, monkeypatch):
+    """The catalog's database goes away mid-scan: the error is raised, and the sources not
+    yet started are not analyzed only to be thrown away."""
+    analyzed = []
+    real = anchore.analysis.many.analyze
+
+    def counting(*args, **kwargs):
+        analyzed.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(anchore.analysis.many, "analyze", counting)
+    path = tmp_path / "catalog.db"
+    catalog = Catalog(path)
+
+    def lose_the_database(stage, done, total):  # before the first result is written
+        if done == 1:
+            catalog.engine.dispose()
+            for lost in tmp_path.glob("catalog.db*"):
+                lost.unlink()
+
+    sources = [corpus / "debian-min.docker.tar"] * 6
+    pool = ThreadPoolExecutor(1)
+    with pytest.raises(CatalogConnectionError, match="catalog.db"):
+        list(scan(catalog, sources, executor=pool, progress=lose_the_database, rescan=True))
+    assert len(analyzed) < len(sources)
+    pool.shutdown()
+    catalog.close()

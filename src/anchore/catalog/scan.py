@@ -22,6 +22,7 @@ from anchore.analysis.many import (
     image_key,
 )
 from anchore.analysis.model import Analysis
+from anchore.catalog.errors import CatalogConnectionError
 from anchore.errors import AnchoreError, ExitCode
 from anchore.limits import Limits
 from anchore.policy import evaluate
@@ -82,8 +83,10 @@ def scan(
     """Analyze ``sources`` (images the catalog holds are not analyzed again unless
     ``rescan``) and store each as it finishes, seen as its reference, tags and
     ``names``. With ``store``, every image scanned is matched and the run recorded;
-    with ``bundle``, evaluated and the evaluation recorded. Failures are outcomes,
-    never exceptions: the other sources go on."""
+    with ``bundle``, evaluated and the evaluation recorded. An image's failures are
+    outcomes, not exceptions: the other sources go on. A :class:`CatalogConnectionError`
+    (the catalog went away) is raised: what is not yet running is cancelled rather than
+    analyzed only to be thrown away."""
     if isinstance(names, str):
         raise TypeError("names is a sequence of names, not one str")
     results = analyze_many(
@@ -145,6 +148,8 @@ def _record(
         if analysis is None:
             analysis = catalog.analysis(key)
         return _check(catalog, outcome, analysis, store, bundle)
+    except CatalogConnectionError:
+        raise  # the catalog is gone, not this image: stop rather than analyze the rest
     except AnchoreError as exc:
         return attrs.evolve(outcome, failure=_failure(result, exc))
 
