@@ -6,6 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import attrs
 import pytest
 
 import anchore
@@ -168,3 +169,29 @@ def test_a_lost_catalog_stops_the_scan(corpus, tmp_path, monkeypatch):
     assert len(analyzed) < len(sources)
     pool.shutdown()
     catalog.close()
+
+
+def test_a_degraded_analysis_is_analyzed_again_and_replaced(corpus, catalog):
+    """A stored analysis whose dpkg analyzer failed (crashed or timed out) is no cache hit:
+    the next scan analyzes the image again and replaces it."""
+    path = corpus / "debian-min.oci.tar"
+    full = anchore.analyze(path)
+    key = image_key(full)
+    degraded = attrs.evolve(
+        full,
+        packages=[p for p in full.packages if p.type != "deb"],
+        failed_analyzers=("dpkg",),
+    )
+    catalog.add(degraded)
+    assert catalog.image(key).failed_analyzers == ("dpkg",)
+
+    pool = ThreadPoolExecutor(1)
+    [outcome] = scan(catalog, [path], executor=pool)
+    assert outcome.ok and outcome.added and outcome.key == key
+    assert outcome.failed_analyzers == ()
+    record = catalog.image(key)
+    assert record.failed_analyzers == () and record.package_count == len(full.packages)
+    assert catalog.analysis(key) == attrs.evolve(full, timings={})
+    [again] = scan(catalog, [path], executor=pool)  # complete now: a cache hit
+    assert again.ok and not again.added
+    pool.shutdown()

@@ -60,6 +60,9 @@ class ScanOutcome:
     final_action: str | None = None
     #: the tag the source was opened with (one OCI layout's images told apart)
     tag: str | None = None
+    #: analyzers that failed as a whole (crashed, timed out) on the analysis just stored:
+    #: its packages are incomplete, and the next scan analyzes it again
+    failed_analyzers: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -96,9 +99,12 @@ def scan(
         progress=progress,
         registry=registry,
         limits=limits,
-        skip=() if rescan else catalog.keys(),
+        # an incomplete stored analysis (analyzers failed, or read from an SBOM) is no
+        # cache hit: analyzed again and replaced
+        skip=() if rescan else catalog.keys(complete=True),
     )
-    return _record_all(catalog, results, tuple(names), store, bundle, rescan)
+    replace = catalog.keys() if rescan else catalog.keys() - catalog.keys(complete=True)
+    return _record_all(catalog, results, tuple(names), store, bundle, replace)
 
 
 def _record_all(
@@ -107,12 +113,14 @@ def _record_all(
     names: tuple[str, ...],
     store: Store | None,
     bundle: Bundle | None,
-    rescan: bool,
+    replace: frozenset[str],
 ) -> Iterator[ScanOutcome]:
-    """Write each result as it arrives; closing this closes ``analyze_many`` (its pool)."""
+    """Write each result as it arrives; closing this closes ``analyze_many`` (its pool).
+    ``replace``: stored keys whose analysis a new one replaces (incomplete ones, or all
+    on a rescan)."""
     try:
         for result in results:
-            yield _record(catalog, result, names, store, bundle, rescan)
+            yield _record(catalog, result, names, store, bundle, replace)
     finally:
         close = getattr(results, "close", None)
         if close is not None:
@@ -125,7 +133,7 @@ def _record(
     names: tuple[str, ...],
     store: Store | None,
     bundle: Bundle | None,
-    rescan: bool,
+    replace: frozenset[str],
 ) -> ScanOutcome:
     """One result into the catalog: stored (or seen, for a cache hit), then matched and
     evaluated as asked. What went wrong after the image was opened is its failure."""
@@ -135,8 +143,9 @@ def _record(
         return outcome
     try:
         if result.analysis is not None:
-            added = catalog.add(result.analysis, names=names, replace=rescan)
+            added = catalog.add(result.analysis, names=names, replace=key in replace)
             analysis: Analysis | None = result.analysis
+            outcome = attrs.evolve(outcome, failed_analyzers=result.analysis.failed_analyzers)
         else:  # a cache hit: only where and as what it was seen
             assert result.image is not None
             seen_as = [*names, *filter(None, [result.image.reference]), *result.image.tags]
