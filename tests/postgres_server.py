@@ -121,55 +121,57 @@ def postgres_server() -> Iterator[PostgresServer]:
     # enter); a short path too, since the unix socket's path must fit in 107 bytes
     directory = Path(tempfile.mkdtemp(prefix="anchore-pg-", dir="/tmp"))
     data = directory / "data"
-    user = "anchore"
-    password = secrets.token_urlsafe(16)
-    pwfile = directory / "pwfile"
-    pwfile.write_text(password + "\n")
-    if uid is not None and gid is not None:
-        os.chown(directory, uid, gid)
-        os.chown(pwfile, uid, gid)
-    os.chmod(directory, 0o700)
-    _run(
-        [
-            str(bin_dir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            user,
-            f"--pwfile={pwfile}",
-            "--auth=scram-sha-256",
-            "--encoding=UTF8",
-            "--locale=C",
-            "--no-sync",
-        ],
-        "initdb",
-    )
-    port = _free_port()
-    options = (
-        f"-c listen_addresses=127.0.0.1 -c port={port} "
-        f"-c unix_socket_directories={directory} -c fsync=off -c max_connections=100"
-    )
-    _run(
-        [
-            str(bin_dir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(directory / "log"),
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
-        ],
-        "pg_ctl start",
-    )
-    server = PostgresServer(directory=directory, port=port, user=user, password=password)
     try:
+        user = "anchore"
+        password = secrets.token_urlsafe(16)
+        pwfile = directory / "pwfile"
+        pwfile.write_text(password + "\n")
+        if uid is not None and gid is not None:
+            os.chown(directory, uid, gid)
+            os.chown(pwfile, uid, gid)
+        os.chmod(directory, 0o700)
+        _run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                user,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+            "initdb",
+        )
+        port = _free_port()
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={port} "
+            f"-c unix_socket_directories={directory} -c fsync=off -c max_connections=100"
+        )
+        _run(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(directory / "log"),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            "pg_ctl start",
+        )
+        server = PostgresServer(directory=directory, port=port, user=user, password=password)
         _wait_ready(server)
         yield server
     finally:
+        # also when initdb or the start failed (or the session is interrupted): no
+        # server or temporary directory is left behind
         cmd, _, _ = _as_server_user(
             [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
         )
