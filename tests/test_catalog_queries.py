@@ -84,9 +84,11 @@ def test_who_has_gives_the_rows_of_the_query_over_the_analyses(
     catalog, analyses, name, type, version
 ):
     ours = who_has(catalog, name, type, version)
-    over_stored = fleet_who_has(list(catalog.analyses()), name, type, version)
-    over_originals = fleet_who_has(list(analyses.values()), name, type, version)
-    assert Counter(ours) == Counter(over_stored) == Counter(over_originals)
+    newest = [r.key for r in catalog.images()]  # the catalog's order
+    by_key = {a.image.config_digest: a for a in analyses.values()}
+    over_stored = fleet_who_has(list(catalog.analyses(newest)), name, type, version)
+    over_originals = fleet_who_has([by_key[k] for k in newest], name, type, version)
+    assert ours == over_stored == over_originals
     if name != "no-such-package":
         assert ours, name  # the case exercises something
     if version == ">=1":
@@ -101,7 +103,7 @@ def test_who_has_over_some_images(catalog, analyses):
     py = analyses["debian-py"]
     ref = py.image.config_digest  # a docker-save archive is keyed by its config digest
     ours = who_has(catalog, "lib*", "deb", images=[ref[:16]])
-    assert Counter(ours) == Counter(fleet_who_has([py], "lib*", "deb"))
+    assert ours == fleet_who_has([py], "lib*", "deb")
     assert {r.image for r in ours} == {image_label(py)}
 
 
@@ -124,7 +126,8 @@ def test_who_has_fails_closed_on_an_image_without_package_evidence(tmp_path, ana
             with pytest.raises(UnanswerableQueryError):
                 fleet_who_has(list(cat.analyses()), "*", type)
         rows = who_has(cat, "libc6", "deb")  # what was looked for is answered
-        assert Counter(rows) == Counter(fleet_who_has(list(cat.analyses()), "libc6", "deb"))
+        newest = [r.key for r in cat.images()]
+        assert rows == fleet_who_has(list(cat.analyses(newest)), "libc6", "deb")
         assert len({r.image for r in rows}) == 2
         with pytest.raises(QueryParamError, match="no package type"):
             who_has(cat, "*", "debs")
@@ -133,11 +136,11 @@ def test_who_has_fails_closed_on_an_image_without_package_evidence(tmp_path, ana
 # ---------------------------------------------------------------- query, diff
 @pytest.mark.corpus
 def test_query_runs_registered_queries_over_stored_images(catalog, analyses, store):
-    every = list(catalog.analyses())
+    every = list(catalog.analyses([r.key for r in catalog.images()]))
     common = catalog_query(catalog, "common-packages")
     assert common.rows and common.rows == query.run("common-packages", every).rows
     rows = catalog_query(catalog, "who-has", {"name": "lib*", "version": ">=2"})
-    assert Counter(rows) == Counter(query.run("who-has", every, {"name": "lib*", "version": ">=2"}))
+    assert rows.rows == query.run("who-has", every, {"name": "lib*", "version": ">=2"}).rows
     py, node = (
         analyses["debian-py"].image.config_digest,
         analyses["debian-node"].image.config_digest,
