@@ -9,10 +9,12 @@ an empty catalog.
 
 Exit codes: ``add`` is 5 when any image failed (after the others are stored and
 the whole report is printed), else the worst policy decision as ``evaluate``
-gives it (1 STOP, 2 WARN), else 3 when ``--db`` left packages unchecked
-(``--allow-unchecked`` accepts them); ``rematch`` is 5 on an empty catalog, 1 with
-``--fail-on-new`` when anything is newly affected, else 3 when any package went
-unchecked (``--allow-unchecked`` accepts them), else 0.
+gives it (1 STOP, 2 WARN), else 3 when ``--db`` checked nothing of an image
+(``--allow-unchecked`` accepts it); ``rematch`` is 5 on an empty catalog, 1 with
+``--fail-on-new`` when anything is newly affected, else 3 when packages went
+unchecked with ``--fail-on-new`` (it cannot pass) or nothing was checked at all
+(``--allow-unchecked`` accepts it), else 0: the rule of ``anchore vulns`` and
+``--fail-on``.
 """
 
 from __future__ import annotations
@@ -146,7 +148,8 @@ def _outcome_line(outcome: ScanOutcome) -> str:
 
 def _add_exit(outcomes: Sequence[ScanOutcome], allow_unchecked: bool) -> ExitCode:
     """5 when any image failed; else the worst decision, as ``evaluate`` exits for one;
-    else 3 when ``--db`` left any image's packages unchecked (unless accepted); else 0."""
+    else 3 when ``--db`` checked none of an image's packages (unless accepted), as
+    ``anchore vulns`` exits for one image; else 0 (the lines say what went unchecked)."""
     if any(o.failure is not None for o in outcomes):
         return ExitCode.INPUT_ERROR
     actions = {o.final_action for o in outcomes}
@@ -154,12 +157,12 @@ def _add_exit(outcomes: Sequence[ScanOutcome], allow_unchecked: bool) -> ExitCod
         return ExitCode.FAILED
     if "WARN" in actions:
         return ExitCode.WARN
-    gaps = [o for o in outcomes if o.unchecked]
+    gaps = [o for o in outcomes if o.unchecked and not o.checked]
     if not gaps or allow_unchecked:
         return ExitCode.OK
     shown = ", ".join(f"{short_key(o.key or o.source)}: {o.unchecked}" for o in gaps)
     print(
-        f"anchore: {_plural(len(gaps), 'image')} had packages the store could not check "
+        f"anchore: {_plural(len(gaps), 'image')} had none of its packages checked "
         f"({shown}): no result for them, not a clean one; load advisory data for them "
         "(anchore db load) or accept the gap with --allow-unchecked",
         file=sys.stderr,
@@ -425,12 +428,14 @@ _CHANGES = ("new", "gone", "unchecked")
 
 
 def _rematch_exit(args: argparse.Namespace, report: RematchReport) -> ExitCode:
-    """1 with --fail-on-new when anything is newly affected; else 3 when any package went
-    unchecked (as ``anchore vulns --fail-on``: what was not checked cannot pass), unless
-    --allow-unchecked accepts it; else 0."""
+    """1 with --fail-on-new when anything is newly affected; else 3, unless
+    --allow-unchecked accepts it, when packages went unchecked with --fail-on-new (as
+    ``anchore vulns --fail-on``: what was not checked cannot pass) or when nothing at all
+    was checked (as ``anchore vulns`` without it); else 0."""
     if args.fail_on_new and any(r.change == "new" for r in report.rows):
         return ExitCode.FAILED
-    if args.allow_unchecked or not report.unchecked_images:
+    matters = args.fail_on_new or report.checked == 0
+    if args.allow_unchecked or not report.unchecked_images or not matters:
         return ExitCode.OK
     shown = ", ".join(f"{short_key(key)}: {n}" for key, n in report.unchecked_images)
     nothing = " (none was checked)" if report.checked == 0 else ""
