@@ -88,6 +88,15 @@ def test_round_trip_and_cache_hit(catalog_url, analyses):
             back = catalog.analysis(image_key(a))
             assert back == attrs.evolve(a, timings={})
             assert _json(back) == _json(a)
+            # without the inventory: everything else equal, the files and layer changes
+            # not known (so their queries are unanswerable), never empty-but-known
+            light = catalog.analysis(image_key(a), files=False)
+            assert light == attrs.evolve(
+                a, timings={}, files=[], files_known=False, layer_changes=None
+            )
+            assert a.files and a.layer_changes
+            with pytest.raises(anchore.query.UnanswerableQueryError):
+                anchore.query.run("files", light)
             record = catalog.image(image_key(a))
             assert record.package_count == len(a.packages) > 0
             assert record.layer_count == len(a.image.layers)
@@ -308,6 +317,11 @@ def test_damaged_analysis_is_an_error(tmp_path, analyses):
             conn.execute(schema.images.update().values(analysis_sha256="sha256:" + "0" * 64))
         with pytest.raises(CatalogError, match=f"c.db: the stored analysis of {key} is damaged"):
             catalog.analysis(key)
+        catalog.analysis(key, files=False)  # the summary is checked against its own digest
+        with catalog.engine.begin() as conn:
+            conn.execute(schema.images.update().values(summary_sha256="sha256:" + "0" * 64))
+        with pytest.raises(CatalogError, match=f"c.db: the stored analysis of {key} is damaged"):
+            catalog.analysis(key, files=False)
 
 
 @pytest.mark.corpus

@@ -7,11 +7,12 @@ import io
 import json
 from typing import Any
 
+import attrs
 import zstandard
 
 from anchore.analysis.model import Analysis
 
-__all__ = ["analysis_blob", "compress_json", "decompress", "sha256"]
+__all__ = ["analysis_blob", "compress_json", "decompress", "sha256", "summary_of"]
 
 #: zstd level 3: most of level 19's ratio on analysis JSON, at a fraction of the time
 _LEVEL = 3
@@ -28,6 +29,13 @@ def analysis_blob(analysis: Analysis) -> tuple[bytes, str]:
     analysis.write_json(text)
     data = text.getvalue().encode("utf-8")
     return zstandard.ZstdCompressor(level=_LEVEL).compress(data), sha256(data)
+
+
+def summary_of(analysis: Analysis) -> Analysis:
+    """The analysis without its file inventory and layer changes (``files_known`` False,
+    ``layer_changes`` None: queries of them are unanswerable, never empty): the tenth of
+    it that matching reads, stored beside the whole so a rematch parses that tenth."""
+    return attrs.evolve(analysis, files=[], files_known=False, layer_changes=None)
 
 
 def compress_json(value: Any) -> bytes:
