@@ -95,7 +95,8 @@ def rematch(
     checked = 0
     unchecked_images: list[tuple[str, int]] = []
     for done, key in enumerate(keys, 1):
-        analysis = catalog.analysis(key)
+        # matching reads packages and the distro: the analysis without its inventory
+        analysis = catalog.analysis(key, files=False)
         result = match(analysis, store)
         before = catalog.match_runs(key)
         previous = catalog.matches(key) if before else []

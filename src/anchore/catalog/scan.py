@@ -154,8 +154,8 @@ def _record(
         outcome = attrs.evolve(outcome, key=added.key, added=added.added, moved=added.moved)
         if store is None and bundle is None:
             return outcome
-        if analysis is None:
-            analysis = catalog.analysis(key)
+        if analysis is None:  # matching alone needs no file inventory; a policy may
+            analysis = catalog.analysis(key, files=bundle is not None)
         return _check(catalog, outcome, analysis, store, bundle)
     except CatalogConnectionError:
         raise  # the catalog is gone, not this image: stop rather than analyze the rest
