@@ -7,6 +7,8 @@ import datetime
 import io
 import json
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -460,3 +462,17 @@ def test_name_at_digest_and_names_that_look_like_digests(catalog_url, analyses):
         assert catalog.resolve(hexname) == kb
         assert catalog.resolve("sha256:" + hexname) == ka
         assert hexname in catalog.image(kb).names
+
+
+def test_import_anchore_does_not_load_the_catalog():
+    """The catalog pulls in SQLAlchemy (about 100 ms): ``import anchore`` in every command
+    and every analysis worker must not pay for it; ``anchore.Catalog`` still works."""
+    code = (
+        "import sys, anchore\n"
+        "print('sqlalchemy' in sys.modules)\n"
+        "print(anchore.Catalog.__name__, anchore.catalog.scan.__name__)\n"
+        "print('sqlalchemy' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "Catalog", "scan", "True"]
+    assert {"Catalog", "catalog"} <= set(anchore.__all__)

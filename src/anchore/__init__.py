@@ -11,7 +11,9 @@ Start with :func:`open_image`::
         print(image.read_text("/etc/os-release"))
 """
 
-from anchore import catalog, errors
+from typing import TYPE_CHECKING, Any
+
+from anchore import errors
 from anchore.analysis.engine import analyze
 from anchore.analysis.many import AnalysisFailure, ImageResult, ImageSource, analyze_many
 from anchore.analysis.model import (
@@ -23,7 +25,6 @@ from anchore.analysis.model import (
     Location,
     Package,
 )
-from anchore.catalog import Catalog
 from anchore.errors import AnchoreError
 from anchore.image import (
     Compression,
@@ -39,6 +40,10 @@ from anchore.image import (
 )
 from anchore.limits import Limits
 from anchore.policy import Evaluation, evaluate, load_bundle
+
+if TYPE_CHECKING:
+    from anchore import catalog
+    from anchore.catalog import Catalog
 
 __version__ = "0.2.0.dev0"
 
@@ -75,3 +80,15 @@ __all__ = [
     "load_bundle",
     "open_image",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the catalog on first use: it loads SQLAlchemy (about 100 ms), which every
+    command and every analysis worker would otherwise pay for by importing ``anchore``."""
+    if name in ("catalog", "Catalog"):
+        import anchore.catalog
+
+        value = anchore.catalog if name == "catalog" else anchore.catalog.Catalog
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'anchore' has no attribute {name!r}")
