@@ -355,3 +355,37 @@ def test_ctrl_c_stops_our_workers_at_once(corpus, monkeypatch):
     # and the pool's manager thread is not left reading a half-sent result (the
     # interpreter would wait for it at exit)
     assert not managers[0].is_alive()
+
+
+def test_ctrl_c_with_more_in_flight_than_the_call_queue_is_quiet(corpus, monkeypatch):
+    """KeyboardInterrupt with images still waiting for the pool's call queue (it holds
+    ``workers + 1``; a worker holds one more): on Python 3.10 and 3.11 a future cancelled
+    before the workers are stopped makes the pool's manager thread die with
+    InvalidStateError (a traceback on stderr) and leaves its queue's feeder thread behind.
+    Nothing reaches threading.excepthook, and no thread of the pool is left."""
+    hooked = []
+    monkeypatch.setattr(threading, "excepthook", hooked.append)
+    pools = []
+    made = anchore.analysis.many._process_pool
+
+    def recording(*args):
+        pools.append(made(*args))
+        return pools[-1]
+
+    monkeypatch.setattr(anchore.analysis.many, "_process_pool", recording)
+    workers = []
+
+    def progress(stage, done, total):
+        workers.extend(pools[-1]._processes.values())
+        raise KeyboardInterrupt
+
+    before = set(threading.enumerate())
+    # after the first result 2 * 2 + 2 are in flight: at most 2 running and 3 queued, so at
+    # least one future is still pending (not sent to a worker) when Ctrl-C comes
+    sources = [corpus / "debian-min.docker.tar"] * 10
+    with pytest.raises(KeyboardInterrupt):
+        list(anchore.analyze_many(sources, workers=2, max_in_flight=2 * 2 + 3, progress=progress))
+    assert hooked == []
+    assert len(workers) == 2 and not any(w.is_alive() for w in workers)
+    left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    assert left == [], left

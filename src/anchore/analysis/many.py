@@ -304,11 +304,13 @@ def _stream(
         interrupted = True
         raise
     finally:
-        for future in pending:
-            future.cancel()
         if interrupted and owned is not None:  # Ctrl-C: stop now, not when they finish
+            # no cancel first: the pool fails what is pending as it breaks, and on Python
+            # 3.10 and 3.11 failing a future we cancelled kills its manager thread
             _terminate(owned)
         else:
+            for future in pending:
+                future.cancel()
             wait(pending)  # the ones already running: nothing of ours runs on after close
             if owned is not None:
                 owned.shutdown(wait=True, cancel_futures=True)
@@ -343,12 +345,16 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
     which the pool's manager thread would wait on forever (and the interpreter joins that
     thread at exit): with the workers gone, closing our end of the pipe gives it EOF, so
     it marks the pool broken and ends. (Private attributes of ProcessPoolExecutor: there
-    is no public way to stop it now.)"""
+    is no public way to stop it before Python 3.14's ``kill_workers``.)"""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     manager = getattr(pool, "_executor_manager_thread", None)
     results = getattr(pool, "_result_queue", None)
-    for process in processes:
-        process.terminate()
+    kill_workers = getattr(pool, "kill_workers", None)  # Python 3.14 and later
+    if kill_workers is not None:
+        kill_workers()
+    else:
+        for process in processes:
+            process.terminate()
     for process in processes:
         process.join(5)
         if process.is_alive():
