@@ -17,7 +17,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -295,39 +295,36 @@ class Catalog:
             for i, layer in enumerate(info.layers or ())
         ]  # fmt: skip
         package_rows = [self._package_row(key, p) for p in analysis.packages]
-        try:
-            with self._db.write() as conn:
-                at = self._sighting_time(conn, every, seen_at)
-                row["first_seen"] = row["last_seen"] = at
-                stored = conn.execute(
-                    sa.select(images.c.first_seen, images.c.last_seen).where(images.c.key == key)
-                ).first()
-                if stored is not None and not replace:
+        with self._writing() as conn:
+            at = self._sighting_time(conn, every, seen_at)
+            row["first_seen"] = row["last_seen"] = at
+            stored = conn.execute(
+                sa.select(images.c.first_seen, images.c.last_seen).where(images.c.key == key)
+            ).first()
+            if stored is not None and not replace:
+                return AddResult(key, False, self._sight(conn, key, every, at))
+            if stored is not None:
+                # what was made against the old analysis goes with it (a match run
+                # or evaluation is of an analysis, and that one is no longer stored)
+                for table in (matches, match_runs, evaluations, packages, layers):
+                    conn.execute(table.delete().where(table.c.image_key == key))
+                conn.execute(
+                    images.update()
+                    .where(images.c.key == key)
+                    .values(
+                        {**row, "first_seen": stored.first_seen,
+                         "last_seen": max(stored.last_seen, at)}
+                    )
+                )  # fmt: skip
+            else:
+                done = conn.execute(self._insert(images).values(row).on_conflict_do_nothing())
+                if done.rowcount == 0:  # another writer stored it first (PostgreSQL)
                     return AddResult(key, False, self._sight(conn, key, every, at))
-                if stored is not None:
-                    # what was made against the old analysis goes with it (a match run
-                    # or evaluation is of an analysis, and that one is no longer stored)
-                    for table in (matches, match_runs, evaluations, packages, layers):
-                        conn.execute(table.delete().where(table.c.image_key == key))
-                    conn.execute(
-                        images.update()
-                        .where(images.c.key == key)
-                        .values(
-                            {**row, "first_seen": stored.first_seen,
-                             "last_seen": max(stored.last_seen, at)}
-                        )
-                    )  # fmt: skip
-                else:
-                    done = conn.execute(self._insert(images).values(row).on_conflict_do_nothing())
-                    if done.rowcount == 0:  # another writer stored it first (PostgreSQL)
-                        return AddResult(key, False, self._sight(conn, key, every, at))
-                if layer_rows:
-                    conn.execute(layers.insert(), layer_rows)
-                if package_rows:
-                    conn.execute(packages.insert(), package_rows)
-                return AddResult(key, True, self._sight(conn, key, every, at))
-        except (DBAPIError, SQLAlchemyError) as e:
-            raise self._failed(e) from None
+            if layer_rows:
+                conn.execute(layers.insert(), layer_rows)
+            if package_rows:
+                conn.execute(packages.insert(), package_rows)
+            return AddResult(key, True, self._sight(conn, key, every, at))
 
     def _sighting_time(
         self, conn: Connection, names: Sequence[str], seen_at: datetime.datetime | None
@@ -443,30 +440,24 @@ class Catalog:
         """Record that the stored image ``key`` was seen as ``names`` at ``seen_at`` (now),
         without its analysis: what a scan that found the digest already stored does."""
         every = _distinct(names)
-        try:
-            with self._db.write() as conn:
-                if conn.execute(sa.select(images.c.key).where(images.c.key == key)).first() is None:
-                    raise self._not_found(conn, key)
-                at = self._sighting_time(conn, every, seen_at)
-                return AddResult(key, False, self._sight(conn, key, every, at))
-        except (DBAPIError, SQLAlchemyError) as e:
-            raise self._failed(e) from None
+        with self._writing() as conn:
+            if conn.execute(sa.select(images.c.key).where(images.c.key == key)).first() is None:
+                raise self._not_found(conn, key)
+            at = self._sighting_time(conn, every, seen_at)
+            return AddResult(key, False, self._sight(conn, key, every, at))
 
     def remove(self, ref: str) -> ImageRecord:
         """Delete one stored image (by :meth:`resolve`'s rules) with everything about
         it: packages, layers, sightings, matches, evaluations. Returns what it was."""
-        try:
-            with self._db.write() as conn:
-                key = self._resolve(conn, ref)
-                record = self._records(conn, [key])[0]
-                # the foreign keys cascade; said here too, so a database whose cascades
-                # were lost (a SQLite connection without foreign_keys) cannot keep orphans
-                for table in (matches, match_runs, evaluations, packages, layers, aliases):
-                    conn.execute(table.delete().where(table.c.image_key == key))
-                conn.execute(images.delete().where(images.c.key == key))
-                return record
-        except (DBAPIError, SQLAlchemyError) as e:
-            raise self._failed(e) from None
+        with self._writing() as conn:
+            key = self._resolve(conn, ref)
+            record = self._records(conn, [key])[0]
+            # the foreign keys cascade; said here too, so a database whose cascades
+            # were lost (a SQLite connection without foreign_keys) cannot keep orphans
+            for table in (matches, match_runs, evaluations, packages, layers, aliases):
+                conn.execute(table.delete().where(table.c.image_key == key))
+            conn.execute(images.delete().where(images.c.key == key))
+            return record
 
     def record_matches(
         self, ref: str, result: MatchResult, store: Store, *, at: datetime.datetime | None = None
@@ -482,38 +473,35 @@ class Catalog:
             for s in status(store)
         }
         when = to_text(at)
-        try:
-            with self._db.write() as conn:
-                key = self._resolve(conn, ref)
-                run = conn.execute(
-                    match_runs.insert()
-                    .values(image_key=key, matched_at=when, feeds=json.dumps(feeds, sort_keys=True),
-                            checked=len(result.checked), unchecked=len(result.unchecked),
-                            declared=len(result.declared))
-                    .returning(match_runs.c.id)
-                ).scalar_one()  # fmt: skip
-                rows = [
-                    {
-                        "run_id": run,
-                        "image_key": key,
-                        "advisory_id": m.advisory_id,
-                        "aliases": json.dumps(list(m.aliases)),
-                        "package_type": m.package_type,
-                        "package_name": m.package_name,
-                        "version": m.installed_version,
-                        "purl": m.purl,
-                        "fixed_in": m.fixed_in,
-                        "rating": m.rating,
-                        "score": m.score,
-                        "layer_index": m.locations[0].layer_index if m.locations else None,
-                        "match": json.dumps(m.to_dict(), sort_keys=True),
-                    }
-                    for m in result.matches
-                ]
-                if rows:
-                    conn.execute(matches.insert(), rows)
-        except (DBAPIError, SQLAlchemyError) as e:
-            raise self._failed(e) from None
+        with self._writing() as conn:
+            key = self._resolve(conn, ref)
+            run = conn.execute(
+                match_runs.insert()
+                .values(image_key=key, matched_at=when, feeds=json.dumps(feeds, sort_keys=True),
+                        checked=len(result.checked), unchecked=len(result.unchecked),
+                        declared=len(result.declared))
+                .returning(match_runs.c.id)
+            ).scalar_one()  # fmt: skip
+            rows = [
+                {
+                    "run_id": run,
+                    "image_key": key,
+                    "advisory_id": m.advisory_id,
+                    "aliases": json.dumps(list(m.aliases)),
+                    "package_type": m.package_type,
+                    "package_name": m.package_name,
+                    "version": m.installed_version,
+                    "purl": m.purl,
+                    "fixed_in": m.fixed_in,
+                    "rating": m.rating,
+                    "score": m.score,
+                    "layer_index": m.locations[0].layer_index if m.locations else None,
+                    "match": json.dumps(m.to_dict(), sort_keys=True),
+                }
+                for m in result.matches
+            ]
+            if rows:
+                conn.execute(matches.insert(), rows)
         return MatchRunRecord(
             int(run), key, from_text(when), feeds, len(result.checked), len(result.unchecked),
             len(result.declared),
@@ -536,18 +524,15 @@ class Catalog:
             json.dumps(identity, sort_keys=True, separators=(",", ":")).encode("utf-8")
         )
         when = to_text(at)
-        try:
-            with self._db.write() as conn:
-                key = self._resolve(conn, ref)
-                new_id = conn.execute(
-                    evaluations.insert()
-                    .values(image_key=key, evaluated_at=when, bundle=evaluation.bundle_id,
-                            bundle_digest=bundle_digest, final_action=evaluation.final_action,
-                            evaluation=codec.compress_json(document))
-                    .returning(evaluations.c.id)
-                ).scalar_one()  # fmt: skip
-        except (DBAPIError, SQLAlchemyError) as e:
-            raise self._failed(e) from None
+        with self._writing() as conn:
+            key = self._resolve(conn, ref)
+            new_id = conn.execute(
+                evaluations.insert()
+                .values(image_key=key, evaluated_at=when, bundle=evaluation.bundle_id,
+                        bundle_digest=bundle_digest, final_action=evaluation.final_action,
+                        evaluation=codec.compress_json(document))
+                .returning(evaluations.c.id)
+            ).scalar_one()  # fmt: skip
         return EvaluationRecord(
             int(new_id), key, from_text(when), evaluation.bundle_id, bundle_digest,
             evaluation.final_action,
@@ -570,7 +555,20 @@ class Catalog:
     def reading(self) -> AbstractContextManager[Connection]:
         """A read transaction whose database errors are :class:`CatalogConnectionError`
         naming the catalog (for the query modules of this package)."""
-        return _Reading(self)
+        return self._transaction(write=False)
+
+    def _writing(self) -> AbstractContextManager[Connection]:
+        return self._transaction(write=True)
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[Connection]:
+        """One transaction whose database errors, on begin, in the body or on commit,
+        become CatalogConnectionErrors naming the catalog."""
+        try:
+            with self._db.write() if write else self._db.read() as conn:
+                yield conn
+        except (DBAPIError, SQLAlchemyError) as e:
+            raise self._failed(e) from None
 
     def _resolve(self, conn: Connection, ref: str) -> str:
         text = ref.strip() if isinstance(ref, str) else ""
@@ -849,27 +847,3 @@ class Catalog:
         except (zstandard.ZstdError, ValueError) as e:
             raise CatalogError(f"{self.url}: stored evaluation {id} is damaged: {e}") from None
         return value
-
-
-class _Reading:
-    """A read transaction whose database errors become CatalogConnectionErrors."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        self._catalog = catalog
-        self._cm: Any = None
-
-    def __enter__(self) -> Connection:
-        self._cm = self._catalog._db.read()
-        try:
-            conn: Connection = self._cm.__enter__()
-        except (DBAPIError, SQLAlchemyError) as e:
-            raise self._catalog._failed(e) from None
-        return conn
-
-    def __exit__(self, *exc: Any) -> None:
-        try:
-            self._cm.__exit__(*exc)
-        except (DBAPIError, SQLAlchemyError) as e:
-            raise self._catalog._failed(e) from None
-        if exc[1] is not None and isinstance(exc[1], (DBAPIError, SQLAlchemyError)):
-            raise self._catalog._failed(exc[1]) from None
