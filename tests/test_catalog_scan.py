@@ -195,3 +195,23 @@ def test_a_degraded_analysis_is_analyzed_again_and_replaced(corpus, catalog):
     [again] = scan(catalog, [path], executor=pool)  # complete now: a cache hit
     assert again.ok and not again.added
     pool.shutdown()
+
+
+def test_the_catalog_keys_are_read_once(corpus, catalog, monkeypatch):
+    """The skip set and the keys to replace come from one read of each (complete, and
+    all): not three full reads with room for another writer between them."""
+    path = corpus / "debian-min.oci.tar"
+    catalog.add(anchore.analyze(path))
+    reads = []
+    keys = Catalog.keys
+
+    def counting(self, *, complete=False):
+        reads.append(complete)
+        return keys(self, complete=complete)
+
+    monkeypatch.setattr(Catalog, "keys", counting)
+    pool = ThreadPoolExecutor(1)
+    [outcome] = scan(catalog, [path], executor=pool)
+    pool.shutdown()
+    assert outcome.ok and not outcome.added  # still a cache hit
+    assert sorted(reads) == [False, True]

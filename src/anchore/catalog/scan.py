@@ -92,6 +92,11 @@ def scan(
     analyzed only to be thrown away."""
     if isinstance(names, str):
         raise TypeError("names is a sequence of names, not one str")
+    # an incomplete stored analysis (analyzers failed, or read from an SBOM) is no cache
+    # hit: analyzed again and replaced. Each read once, complete first: an image stored
+    # between the two reads is then analyzed and replaces what was stored
+    complete = frozenset[str]() if rescan else catalog.keys(complete=True)
+    stored = catalog.keys()
     results = analyze_many(
         sources,
         executor=executor,
@@ -99,11 +104,9 @@ def scan(
         progress=progress,
         registry=registry,
         limits=limits,
-        # an incomplete stored analysis (analyzers failed, or read from an SBOM) is no
-        # cache hit: analyzed again and replaced
-        skip=() if rescan else catalog.keys(complete=True),
+        skip=complete,
     )
-    replace = catalog.keys() if rescan else catalog.keys() - catalog.keys(complete=True)
+    replace = stored - complete
     return _record_all(catalog, results, tuple(names), store, bundle, replace)
 
 
