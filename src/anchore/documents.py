@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from anchore.errors import AnchoreError
+from anchore.errors import AnchoreError, one_line
 
 __all__ = [
     "MAX_ALIAS_NODES",
@@ -204,10 +204,6 @@ class _StrictLoader(yaml.SafeLoader):  # type: ignore[misc]
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
 
-def _one_line(text: object) -> str:
-    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
-
-
 def _parse(name: str, text: str, what: str, error: type[AnchoreError]) -> Any:
     """The document in ``text``; JSON or YAML as :mod:`anchore.documents` says."""
 
@@ -230,9 +226,9 @@ def _parse(name: str, text: str, what: str, error: type[AnchoreError]) -> Any:
             return load_yaml(text, fail, loader=_StrictLoader)  # a SafeLoader: plain data only
         except yaml.YAMLError as exc:
             if is_yaml:
-                raise fail(f"not valid YAML: {_one_line(exc)}") from None
+                raise fail(f"not valid YAML: {one_line(str(exc))}") from None
             raise fail(
-                f"not valid JSON ({json_error}) nor YAML ({_one_line(exc)}); "
+                f"not valid JSON ({json_error}) nor YAML ({one_line(str(exc))}); "
                 f"a {what} is JSON, or YAML named .yaml or .yml"
             ) from None
     except DuplicateKeyError as exc:

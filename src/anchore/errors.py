@@ -92,7 +92,16 @@ __all__ = [
     "SymlinkLoopError",
     "TruncatedBlobError",
     "UnsafeImageError",
+    "one_line",
 ]
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line: each line stripped, blank ones dropped, the rest joined by
+    one space. An error message is shown on one line (the CLI's ``anchore: error: ...``,
+    an :class:`~anchore.analysis.many.AnalysisFailure`), yet what it quotes (a parser's
+    error, a server's reply) may span several."""
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 class ExitCode(enum.IntEnum):

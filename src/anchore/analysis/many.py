@@ -15,7 +15,7 @@ import contextlib
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
     BrokenExecutor,
@@ -30,9 +30,9 @@ from typing import Any
 
 import attrs
 
-from anchore.analysis.engine import analyze
+from anchore.analysis.engine import Progress, analyze
 from anchore.analysis.model import Analysis
-from anchore.errors import AnchoreError, ExitCode
+from anchore.errors import AnchoreError, ExitCode, one_line
 from anchore.image.image import Image, open_image
 from anchore.image.model import ImageInfo
 from anchore.limits import Limits
@@ -46,8 +46,6 @@ __all__ = [
     "analyze_many",
     "image_key",
 ]
-
-Progress = Callable[[str, int, int], None]
 
 
 class ExecutorError(AnchoreError):
@@ -422,7 +420,7 @@ def _outcome(future: Future[ImageResult], job: ImageSource) -> ImageResult:
     except BaseException as exc:  # CancelledError too: someone else's cancel is no result
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
-        reason = _one_line(str(exc)) or "no reason given"
+        reason = one_line(str(exc)) or "no reason given"
         return ImageResult(
             job.source,
             failure=AnalysisFailure(
@@ -479,13 +477,13 @@ def _analyze_one(source: ImageSource, options: _Options) -> ImageResult:
             platform=source.platform,
         )
     except AnchoreError as exc:
-        error, message = type(exc).__name__, _one_line(str(exc))
+        error, message = type(exc).__name__, one_line(str(exc))
         if source.source not in message:
             message = f"{_label(source)}: {message}"
         code = ExitCode.INPUT_ERROR
     except Exception as exc:
         error = type(exc).__name__
-        message = f"{_label(source)}: unexpected {type(exc).__name__}: {_one_line(str(exc))}"
+        message = f"{_label(source)}: unexpected {type(exc).__name__}: {one_line(str(exc))}"
         code = ExitCode.INTERNAL_ERROR
     return ImageResult(
         source.source,
@@ -495,7 +493,3 @@ def _analyze_one(source: ImageSource, options: _Options) -> ImageResult:
         tag=source.tag,
         platform=source.platform,
     )
-
-
-def _one_line(text: str) -> str:
-    return " ".join(line.strip() for line in text.splitlines() if line.strip())

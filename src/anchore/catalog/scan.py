@@ -23,7 +23,7 @@ from anchore.analysis.many import (
 )
 from anchore.analysis.model import Analysis
 from anchore.catalog.errors import CatalogConnectionError
-from anchore.errors import AnchoreError, ExitCode
+from anchore.errors import AnchoreError, ExitCode, one_line
 from anchore.limits import Limits
 from anchore.policy import evaluate
 from anchore.registry.options import RegistryOptions
@@ -194,7 +194,7 @@ def _check(
 
 
 def _failure(result: ImageResult, exc: AnchoreError) -> AnalysisFailure:
-    message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    message = one_line(str(exc))
     if result.source not in message:
         message = f"{result.source}: {message}"
     return AnalysisFailure(result.source, type(exc).__name__, message, int(ExitCode.INPUT_ERROR))

@@ -24,7 +24,7 @@ from typing import NoReturn
 from anchore import __version__
 from anchore.cli import cache, catalog, images, policy, query, sbom, vulns
 from anchore.cli.common import UsageError
-from anchore.errors import AnchoreError, ExitCode
+from anchore.errors import AnchoreError, ExitCode, one_line
 
 __all__ = ["build_parser", "main"]
 
@@ -66,10 +66,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _one_line(text: str) -> str:
-    return " ".join(line.strip() for line in text.splitlines() if line.strip())
-
-
 def _usage_error(parser: argparse.ArgumentParser, args: argparse.Namespace, exc: UsageError) -> int:
     """A command's own argument check failed: report it as argparse reports its own."""
     for action in parser._actions:
@@ -106,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AnchoreError as exc:
         if debug:
             traceback.print_exc()
-        print(f"anchore: error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"anchore: error: {one_line(str(exc))}", file=sys.stderr)
         return ExitCode.INPUT_ERROR
     except BrokenPipeError:
         _quiet_stdout()
@@ -119,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         print(
-            f"anchore: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+            f"anchore: internal error: {type(exc).__name__}: {one_line(str(exc))} "
             "(run with --debug for the traceback; please report it)",
             file=sys.stderr,
         )
