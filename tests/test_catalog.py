@@ -360,6 +360,34 @@ def test_custody_is_ordered_by_time_not_arrival(catalog_url, analyses):
 
 
 @pytest.mark.corpus
+def test_back_dated_sighting_inside_a_link_splits_it(catalog_url, analyses):
+    """x: a seen at 10:00 and 10:45, b at 11:00, then c back-dated to 10:30. a's link
+    cannot still span 10:30: it splits into its two recorded sightings, so custody stays
+    one sequence in time (a, c, a, b) and x still points at b."""
+    a, b, c = analyses["min"], analyses["py"], analyses["node"]
+    ka, kb, kc = image_key(a), image_key(b), image_key(c)
+    minute = datetime.timedelta(minutes=1)
+    ten = T0.replace(hour=10, minute=0)
+    with Catalog(catalog_url) as catalog:
+        catalog.add(a, names=["x"], seen_at=ten)
+        catalog.add(a, names=["x"], seen_at=ten + 45 * minute)
+        catalog.add(b, names=["x"], seen_at=ten + 60 * minute)
+        late = catalog.add(c, names=["x"], seen_at=ten + 30 * minute)
+        assert late.moved == ()
+        assert catalog.resolve("x") == kb
+        history = [(s.key, s.first_seen, s.last_seen) for s in catalog.history("x")]
+        assert history == [
+            (ka, ten, ten),
+            (kc, ten + 30 * minute, ten + 30 * minute),
+            (ka, ten + 45 * minute, ten + 45 * minute),
+            (kb, ten + 60 * minute, ten + 60 * minute),
+        ]
+        # a later sighting of a at 10:40 joins the link that starts at 10:45
+        catalog.add(a, names=["x"], seen_at=ten + 40 * minute)
+        assert [(s.key, s.first_seen) for s in catalog.history("x")][2] == (ka, ten + 40 * minute)
+
+
+@pytest.mark.corpus
 def test_sighting_time_is_taken_once_the_write_lock_is_held(tmp_path, analyses):
     """Without seen_at, the time is taken inside the write transaction: an add that
     waited for another writer is not dated before the writer it waited for."""

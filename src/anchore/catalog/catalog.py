@@ -390,24 +390,40 @@ class Catalog:
     ) -> tuple[tuple[str, str], ...]:
         """Record ``key`` seen as ``names`` at ``at``; the names that moved to it.
 
-        A name's links are ordered by ``first_seen`` (then by arrival). A sighting
-        extends the link in force at ``at`` when that link is this image's, lowers the
-        next link's ``first_seen`` when that one is this image's (and the link before has
-        ended by then), else starts a link of its own. A back-dated sighting (older than
-        the name's newest link) is thus history put in its place in time: it never
-        changes what the name points at now, and it is no move."""
+        A name's links are ordered by ``first_seen`` (then by arrival) and never overlap:
+        custody is one sequence in time. A sighting extends the link in force at ``at``
+        when that link is this image's, lowers the next link's ``first_seen`` when that
+        one is this image's (and the link before has ended by then), else starts a link
+        of its own. A back-dated sighting (older than the name's newest link) is thus
+        history put in its place in time: it never changes what the name points at now,
+        and it is no move. One that falls inside another image's link splits that link
+        into the two sightings that link records, its ends (a link keeps no sightings
+        between them): A seen at 10:00 and 10:45, then C back-dated to 10:30, is
+        A 10:00, C 10:30, A 10:45, not an A link spanning C."""
         conn.execute(
             images.update().where(images.c.key == key, images.c.last_seen < at).values(last_seen=at)
         )
         moved = []
         for name in names:
-            columns = (aliases.c.id, aliases.c.image_key, aliases.c.last_seen)
+            columns = (aliases.c.id, aliases.c.image_key, aliases.c.first_seen, aliases.c.last_seen)
             before = conn.execute(
                 sa.select(*columns)
                 .where(aliases.c.name == name, aliases.c.first_seen <= at)
                 .order_by(*_NEWEST_FIRST)
                 .limit(1)
             ).first()
+            if before is not None and before.image_key != key and before.last_seen > at:
+                # another image's link spans ``at``: split it into its two ends; the next
+                # link is then its second end, so this sighting starts a link of its own
+                conn.execute(
+                    aliases.update()
+                    .where(aliases.c.id == before.id)
+                    .values(last_seen=before.first_seen)
+                )
+                conn.execute(
+                    aliases.insert().values(name=name, image_key=before.image_key,
+                                            first_seen=before.last_seen, last_seen=before.last_seen)
+                )  # fmt: skip
             after = conn.execute(
                 sa.select(*columns)
                 .where(aliases.c.name == name, aliases.c.first_seen > at)
