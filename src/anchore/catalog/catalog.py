@@ -185,7 +185,8 @@ _DIGEST = re.compile(r"(?:(?P<algo>[a-z0-9]+):)?(?P<hex>[0-9a-f]{4,})")
 
 #: a name's newest link first: by time, then (equal times) the later to arrive
 _NEWEST_FIRST = (aliases.c.first_seen.desc(), aliases.c.id.desc())
-#: the first key of the PostgreSQL transaction locks taken on names being sighted
+#: the PostgreSQL transaction lock every writer of sightings takes (database.py's schema
+#: lock is another key)
 _NAME_LOCK = 0x616E63  # "anc"
 
 
@@ -296,7 +297,7 @@ class Catalog:
         ]  # fmt: skip
         package_rows = [self._package_row(key, p) for p in analysis.packages]
         with self._writing() as conn:
-            at = self._sighting_time(conn, every, seen_at)
+            at = self._sighting_time(conn, seen_at)
             row["first_seen"] = row["last_seen"] = at
             stored = conn.execute(
                 sa.select(images.c.first_seen, images.c.last_seen).where(images.c.key == key)
@@ -326,19 +327,17 @@ class Catalog:
                 conn.execute(packages.insert(), package_rows)
             return AddResult(key, True, self._sight(conn, key, every, at))
 
-    def _sighting_time(
-        self, conn: Connection, names: Sequence[str], seen_at: datetime.datetime | None
-    ) -> str:
+    def _sighting_time(self, conn: Connection, seen_at: datetime.datetime | None) -> str:
         """``seen_at`` as stored text, or (None) now, taken once this write transaction
         holds its lock, so writers that queued are dated in the order they wrote (SQLite:
-        the database's write lock; PostgreSQL: a transaction lock on each name, taken in
-        one order so two writers cannot deadlock). Clocks of different machines writing
-        to one PostgreSQL catalog are trusted as they are."""
+        the database's write lock; PostgreSQL: one transaction lock for every sighting
+        writer). One lock, not one per name: locks per name, keyed by a hash of the name,
+        can be taken in opposite orders by two writers whose names collide in hash, and
+        deadlock; sightings are few enough that writing them one at a time costs
+        nothing. Clocks of different machines writing to one PostgreSQL catalog are
+        trusted as they are."""
         if self.dialect == "postgresql":
-            for name in sorted(set(names)):
-                conn.execute(
-                    sa.select(sa.func.pg_advisory_xact_lock(_NAME_LOCK, sa.func.hashtext(name)))
-                )
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_NAME_LOCK)))
         return to_text(seen_at)
 
     @staticmethod
@@ -459,7 +458,7 @@ class Catalog:
         with self._writing() as conn:
             if conn.execute(sa.select(images.c.key).where(images.c.key == key)).first() is None:
                 raise self._not_found(conn, key)
-            at = self._sighting_time(conn, every, seen_at)
+            at = self._sighting_time(conn, seen_at)
             return AddResult(key, False, self._sight(conn, key, every, at))
 
     def remove(self, ref: str) -> ImageRecord:
