@@ -45,6 +45,7 @@ from anchore.catalog.schema import (
     image_key,
     images,
     layers,
+    like_escape,
     match_runs,
     matches,
     packages,
@@ -626,7 +627,7 @@ class Catalog:
         full = text if m.group("algo") else f"sha256:{text}"
         if conn.execute(sa.select(images.c.key).where(images.c.key == full)).first():
             return full
-        prefix = full.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        prefix = like_escape(full)
         found = sorted(
             str(k)
             for k in conn.execute(

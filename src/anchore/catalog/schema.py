@@ -43,6 +43,7 @@ __all__ = [
     "image_key",
     "images",
     "layers",
+    "like_escape",
     "match_runs",
     "matches",
     "meta",
@@ -218,3 +219,9 @@ def image_key(image: ImageInfo | Analysis) -> str:
     manifest digest, or for a docker-save archive, which records none, its config
     digest), so a catalog's keys are what ``analyze_many(skip=...)`` compares."""
     return many.image_key(image.image if isinstance(image, Analysis) else image)
+
+
+def like_escape(text: str) -> str:
+    """``text`` matched literally in a LIKE pattern with ``ESCAPE '\\'``: its ``\\``,
+    ``%`` and ``_`` escaped. The one escaper of the catalog's LIKE queries."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
