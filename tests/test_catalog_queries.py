@@ -349,3 +349,23 @@ def test_results_come_in_one_order(tmp_path, analyses, store):
         assert who_has(cat, "lib*", images=refs) == fleet_who_has(given, "lib*")
         found = catalog_query(cat, "advisory", {"id": "CVE-2020-14343"}, images=refs, store=store)
         assert list(found.rows) == fleet_advisory(given, "CVE-2020-14343", store)
+
+
+@pytest.mark.corpus
+def test_affected_is_unchecked_for_an_image_whose_package_analyzer_failed(tmp_path, analyses):
+    """The reviewer's case: debian-py's analysis made that of a python-only image whose
+    python analyzer failed (no packages). Its match run checks nothing and finds nothing;
+    whether PYSEC-2023-57 affects it is unknown (fleet.advisory refuses to answer), so it
+    is an ``unchecked`` row naming the failed analyzer, never absent."""
+    broken = attrs.evolve(analyses["debian-py"], packages=(), failed_analyzers=("python",))
+    pypa = Store(tmp_path / "pypa.sqlite", create=True)
+    report = LoadReport()
+    pypa.load(read_osv(PYPA, report), "osv-pypa", report)
+    with pytest.raises(UnanswerableQueryError):
+        fleet_advisory([broken], "PYSEC-2023-57", pypa)
+    with Catalog(tmp_path / "c.db") as cat:
+        cat.add(broken)
+        rematch(cat, pypa)
+        [row] = affected(cat, "PYSEC-2023-57")
+    assert (row.status, row.key) == ("unchecked", broken.image.config_digest)
+    assert "python analyzer failed" in row.reason

@@ -230,3 +230,19 @@ def test_packages_without_a_purl_are_told_apart(tmp_path, analyses):
         assert [(r.change, r.advisory_id, r.package_name) for r in third.rows] == [
             ("unchecked", "TEST-1", "werkzeug")
         ]
+
+
+@pytest.mark.corpus
+def test_an_image_with_a_failed_package_analyzer_is_not_fully_checked(tmp_path, analyses):
+    """The reviewer's case: a python-only image whose python analyzer failed (no
+    packages). Its run checks nothing: listed in ``nothing_checked`` and, with the
+    analyzer named, in ``incomplete_images``."""
+    broken = attrs.evolve(analyses["debian-py"], packages=(), failed_analyzers=("python",))
+    pypa = _store(tmp_path / "pypa.sqlite", (PYPA, "osv-pypa"))
+    with Catalog(tmp_path / "c.db") as cat:
+        cat.add(broken)
+        report = rematch(cat, pypa)
+    key = broken.image.config_digest
+    assert (report.checked, report.unchecked, report.rows) == (0, 0, ())
+    assert report.nothing_checked == (key,)
+    assert report.incomplete_images == ((key, ("python failed",)),)

@@ -340,13 +340,19 @@ def test_rematch_reports_what_new_advisories_affect(built, tmp_path, capsys, mon
     assert code == ExitCode.OK and not [r for r in json.loads(out)["rows"] if r["change"] == "new"]
     # some packages checked, others not: as `anchore vulns`, that is a result (0) unless
     # --fail-on-new asks whether anything is affected, which the unchecked ones leave open (3)
-    code, out, err = run(capsys, "catalog", "rematch", "--db", store, "--catalog", catalog)
+    only_py = ("--image", py_key)
+    code, out, err = run(
+        capsys, "catalog", "rematch", "--db", store, "--catalog", catalog, *only_py
+    )
     assert (code, err) == (ExitCode.OK, ""), err
     assert "could not be checked" in out.splitlines()[-1]
     code, out, err = run(
-        capsys, "catalog", "rematch", "--db", store, "--catalog", catalog, "--fail-on-new"
+        capsys, "catalog", "rematch", "--db", store, "--catalog", catalog, *only_py, "--fail-on-new"
     )
     assert code == ExitCode.UNCHECKED and "--allow-unchecked" in err
+    # debian-min beside it: none of its packages checked, no result for it (3, per image)
+    code, out, err = run(capsys, "catalog", "rematch", "--db", store, "--catalog", catalog)
+    assert code == ExitCode.UNCHECKED and "none was checked" in err
 
 
 def test_rematch_usage(tmp_path, capsys):
@@ -357,9 +363,9 @@ def test_rematch_usage(tmp_path, capsys):
 
 
 def test_rematch_fails_closed_on_unchecked_packages(built, tmp_path, capsys):
-    """Without --fail-on-new, a rematch that checked nothing at all is no result (3), as
-    ``anchore vulns`` for one image; --allow-unchecked accepts it. One that checked some
-    packages is a result (0), its summary saying what went unchecked."""
+    """Without --fail-on-new, an image of which nothing was checked is no result (3), as
+    ``anchore vulns`` for one image, even beside one whose packages were checked (per
+    image, as ``add``); --allow-unchecked accepts it."""
     catalog, store = _copy(built, tmp_path)
     min_key, _ = _keys(built)
     with Catalog(catalog, create=False) as opened:
@@ -382,6 +388,13 @@ def test_rematch_fails_closed_on_unchecked_packages(built, tmp_path, capsys):
     code, out, err = run(
         capsys, "catalog", "rematch", "--db", store, "--catalog", catalog, "--json"
     )
+    report = json.loads(out)
+    # per image, as `add`: debian-py's packages checked do not make debian-min's a result
+    assert code == ExitCode.UNCHECKED and report["nothing_checked"] == [min_key], err
+    code, out, err = run(
+        capsys,
+        "catalog", "rematch", "--db", store, "--catalog", catalog, "--json", "--allow-unchecked",
+    )  # fmt: skip
     report = json.loads(out)
     assert (code, err) == (ExitCode.OK, "")
     assert report["checked"] > 0
@@ -649,3 +662,44 @@ def test_show_a_name_whose_link_cannot_be_counted(built, tmp_path, capsys, monke
     assert row.split()[-3:] == ["?", "?", "?"], row
     (why,) = [line for line in custody if line.startswith(f"  {broken[:19]}: counts unknown: ")]
     assert "broken.tar" in why
+
+
+def test_rematch_of_an_image_with_a_failed_analyzer_exits_3(corpus, tmp_path, capsys):
+    """The reviewer's case: a python-only image whose python analyzer failed (no
+    packages), rematched against the PyPA store: nothing checked, no clean bill (3, with
+    or without --fail-on-new), the failed analyzer named; --allow-unchecked accepts it."""
+    from anchore import analyze
+
+    broken = attrs.evolve(
+        analyze(corpus / "debian-py.oci.tar"), packages=(), failed_analyzers=("python",)
+    )
+    store = str(tmp_path / "pypa.sqlite")
+    load(store, PYPA_ZIP)
+    catalog = str(tmp_path / "c.db")
+    with Catalog(catalog) as opened:
+        opened.add(broken)
+    argv = ("catalog", "rematch", "--db", store, "--catalog", catalog)
+    for extra in ((), ("--fail-on-new",)):
+        code, out, err = run(capsys, *argv, *extra)
+        assert code == ExitCode.UNCHECKED, (extra, out, err)
+        assert all(line.startswith("anchore: ") for line in err.splitlines()), err
+        assert "python failed" in err and "--allow-unchecked" in err
+    code, out, err = run(capsys, *argv, "--allow-unchecked")
+    assert (code, err) == (ExitCode.OK, "")
+
+
+def test_add_of_an_image_with_no_package_exits_3(tmp_path, capsys):
+    """An image holding no package checks nothing: no result, not a clean one (3, as
+    ``anchore vulns`` exits for it); --allow-unchecked accepts it."""
+    import imagebuilder
+
+    built = imagebuilder.build([[imagebuilder.f("etc/hostname", b"empty\n")]])
+    image = imagebuilder.docker_archive(tmp_path / "empty.tar", [(["empty:1"], built)])
+    store = str(tmp_path / "pypa.sqlite")
+    load(store, PYPA_ZIP)
+    argv = ("catalog", "add", image, "--db", store, "--workers", "1")
+    code, out, err = run(capsys, *argv, "--catalog", str(tmp_path / "a.db"))
+    assert code == ExitCode.UNCHECKED, (out, err)
+    assert "0 checked, 0 unchecked" in out and "--allow-unchecked" in err
+    code, out, err = run(capsys, *argv, "--catalog", str(tmp_path / "b.db"), "--allow-unchecked")
+    assert (code, err) == (ExitCode.OK, "")

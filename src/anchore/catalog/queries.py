@@ -41,7 +41,17 @@ if TYPE_CHECKING:
     from anchore.plugins import Registry
     from anchore.vulns.store import Store
 
-__all__ = ["AffectedRow", "CustodyRow", "affected", "custody", "diff", "query", "who_has"]
+__all__ = [
+    "AffectedRow",
+    "CustodyRow",
+    "affected",
+    "custody",
+    "diff",
+    "like_escape",
+    "package_evidence_gaps",
+    "query",
+    "who_has",
+]
 
 #: how many names one ``IN (...)`` lists (well under SQLite's bound-parameter limit)
 _CHUNK = 500
@@ -405,10 +415,32 @@ def _packages(catalog: Catalog, key: str) -> list[Package]:
     ]
 
 
+def like_escape(text: str) -> str:
+    """``text`` matched literally in a LIKE pattern (``ESCAPE '\\'``): its ``\\``, ``%``
+    and ``_`` escaped. The one escaper of the catalog's LIKE queries."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _like(text: str) -> str:
     """A LIKE pattern finding ``"text"`` inside a JSON list (``\\`` escapes)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f'%"{escaped}"%'
+    return f'%"{like_escape(text)}"%'
+
+
+def package_evidence_gaps(
+    analyzers: Iterable[str], failed_analyzers: Iterable[str]
+) -> tuple[str, ...]:
+    """What an analysis lacks of its package evidence, from the analyzers it records
+    (as :func:`~anchore.query.evidence.require_package_evidence` checks it): ``"python
+    failed"`` for each package analyzer that failed, ``"no rpm analyzer (rpm) ran"`` for
+    each ecosystem none of whose analyzers ran. Empty: every ecosystem was looked for."""
+    ran, failed = set(analyzers), set(failed_analyzers)
+    gaps = [f"{a} failed" for row in ecosystems.ECOSYSTEMS for a in row.analyzers if a in failed]
+    gaps += [
+        f"no {row.package_type} analyzer ({'/'.join(row.analyzers)}) ran"
+        for row in ecosystems.ECOSYSTEMS
+        if not ran & set(row.analyzers)
+    ]
+    return tuple(dict.fromkeys(gaps))
 
 
 def affected(catalog: Catalog, advisory: str) -> list[AffectedRow]:
@@ -419,7 +451,10 @@ def affected(catalog: Catalog, advisory: str) -> list[AffectedRow]:
     match run, :class:`UnanswerableQueryError` names them (``anchore catalog rematch``
     matches them). An image whose latest run did not find it but left packages
     unchecked is an ``unchecked`` row (the run's record counts those packages, it does
-    not list them, so any unchecked package may be one the advisory names)."""
+    not list them, so any unchecked package may be one the advisory names), and so is one
+    whose stored analysis lacks package evidence (an analyzer failed or did not run, as
+    :func:`~anchore.query.evidence.require_package_evidence` checks it; ``reason`` names
+    it): what was never found cannot have been matched."""
     i, runs, m = schema.images, schema.match_runs, schema.matches
     latest = (
         select(runs.c.image_key, func.max(runs.c.id).label("run_id"))
@@ -447,7 +482,16 @@ def affected(catalog: Catalog, advisory: str) -> list[AffectedRow]:
                 "unknown; match them first (anchore catalog rematch --db STORE)"
             )
         last = conn.execute(
-            select(i.c.key, i.c.label, runs.c.matched_at, runs.c.unchecked)
+            select(
+                i.c.key,
+                i.c.label,
+                i.c.source,
+                i.c.origin,
+                i.c.analyzers,
+                i.c.failed_analyzers,
+                runs.c.matched_at,
+                runs.c.unchecked,
+            )
             .select_from(i)
             .join(latest, latest.c.image_key == i.c.key)
             .join(runs, runs.c.id == latest.c.run_id)
@@ -498,17 +542,42 @@ def affected(catalog: Catalog, advisory: str) -> list[AffectedRow]:
         )
     hit = {row.key for row in rows}
     for latest_run in last:
-        if latest_run.key not in hit and latest_run.unchecked:
-            rows.append(_unknown(latest_run, advisory))
+        if latest_run.key in hit:
+            continue
+        missing = _evidence_missing(latest_run)
+        if missing or latest_run.unchecked:
+            rows.append(_unknown(latest_run, advisory, missing))
     rank = {latest_run.key: n for n, latest_run in enumerate(last)}
     rows.sort(key=lambda row: rank[row.key])  # stable: an image's rows keep their order
     return rows
 
 
-def _unknown(run: Any, advisory: str) -> AffectedRow:
+def _evidence_missing(row: Any) -> str:
+    """Why the stored image's package evidence is incomplete ("" when it is not)."""
+    where = f"{row.label} ({row.source or row.origin})"
+    ran, failed = json.loads(row.analyzers), json.loads(row.failed_analyzers)
+    try:
+        require_package_evidence(where, ran, failed, None, "affected")
+    except UnanswerableQueryError as exc:
+        return str(exc)
+    return ""
+
+
+def _unknown(run: Any, advisory: str, missing: str = "") -> AffectedRow:
     """The row of an image whose latest run did not find ``advisory`` but left packages
-    unchecked."""
+    unchecked, or whose package evidence is ``missing`` (the reason)."""
     when = from_text(run.matched_at)
+    if missing:
+        reason = (
+            f"{missing}, so its match runs cannot have found {advisory} in them; "
+            "analyze it again (anchore catalog add --rescan)"
+        )
+    else:
+        reason = (
+            f"its latest match run ({when:%Y-%m-%d %H:%M} UTC) left {run.unchecked} "
+            f"package(s) unchecked, any of which {advisory} may name; match it against a "
+            "store covering them (anchore catalog rematch --db STORE)"
+        )
     return AffectedRow(
         run.label,
         run.key,
@@ -523,9 +592,5 @@ def _unknown(run: Any, advisory: str) -> AffectedRow:
         when,
         status="unchecked",
         unchecked=run.unchecked,
-        reason=(
-            f"its latest match run ({when:%Y-%m-%d %H:%M} UTC) left {run.unchecked} "
-            f"package(s) unchecked, any of which {advisory} may name; match it against a "
-            "store covering them (anchore catalog rematch --db STORE)"
-        ),
+        reason=reason,
     )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from anchore.catalog.queries import package_evidence_gaps
 from anchore.query.diff import image_label
 from anchore.vulns.match import Match, MatchResult, match
 
@@ -62,6 +63,12 @@ class RematchReport:
     #: (key, unchecked package count) of each image whose run left packages unchecked,
     #: in the order matched; empty when every package of every image was checked
     unchecked_images: tuple[tuple[str, int], ...] = ()
+    #: keys of images whose run checked no package (all unchecked, or an image of no
+    #: package), in the order matched: no result for them, not a clean one
+    nothing_checked: tuple[str, ...] = ()
+    #: (key, gaps) of each image whose stored analysis lacks package evidence (``"python
+    #: failed"``, ``"no rpm analyzer (rpm) ran"``): packages never found were never matched
+    incomplete_images: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def rematch(
@@ -94,6 +101,8 @@ def rematch(
     unchecked = 0
     checked = 0
     unchecked_images: list[tuple[str, int]] = []
+    nothing_checked: list[str] = []
+    incomplete: list[tuple[str, tuple[str, ...]]] = []
     for done, key in enumerate(keys, 1):
         # matching reads packages and the distro: the analysis without its inventory
         analysis = catalog.analysis(key, files=False)
@@ -107,6 +116,11 @@ def rematch(
         checked += len(result.checked)
         if result.unchecked:
             unchecked_images.append((key, len(result.unchecked)))
+        if not result.checked:
+            nothing_checked.append(key)
+        gaps = package_evidence_gaps(analysis.analyzers, analysis.failed_analyzers)
+        if gaps:
+            incomplete.append((key, gaps))
         label = image_label(analysis)
         rows.extend(_new(label, key, result.matches, previous))
         rows.extend(_gone(label, key, result, previous))
@@ -120,6 +134,8 @@ def rematch(
         when,
         checked=checked,
         unchecked_images=tuple(unchecked_images),
+        nothing_checked=tuple(nothing_checked),
+        incomplete_images=tuple(incomplete),
     )
 
 

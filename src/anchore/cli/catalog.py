@@ -141,6 +141,8 @@ def _outcome_line(outcome: ScanOutcome) -> str:
         extras.append(f"{outcome.checked} checked, {outcome.unchecked} unchecked")
     if outcome.final_action is not None:
         extras.append(outcome.final_action)
+    if outcome.failed_analyzers:
+        extras.append("INCOMPLETE: " + ", ".join(f"{a} failed" for a in outcome.failed_analyzers))
     key = short_key(outcome.key) if outcome.key else "-"
     tail = f"  ({'; '.join(extras)})" if extras else ""
     return f"{state}  {key}  {outcome.source}{tail}"
@@ -148,8 +150,10 @@ def _outcome_line(outcome: ScanOutcome) -> str:
 
 def _add_exit(outcomes: Sequence[ScanOutcome], allow_unchecked: bool) -> ExitCode:
     """5 when any image failed; else the worst decision, as ``evaluate`` exits for one;
-    else 3 when ``--db`` checked none of an image's packages (unless accepted), as
-    ``anchore vulns`` exits for one image; else 0 (the lines say what went unchecked)."""
+    else 3 (unless --allow-unchecked accepts it) when an analyzer failed on an image
+    stored (its evidence is missing), or when ``--db`` checked none of an image's
+    packages (an image of no package included), as ``anchore vulns`` exits for one
+    image; else 0 (the lines say what went unchecked)."""
     if any(o.failure is not None for o in outcomes):
         return ExitCode.INPUT_ERROR
     actions = {o.final_action for o in outcomes}
@@ -157,8 +161,23 @@ def _add_exit(outcomes: Sequence[ScanOutcome], allow_unchecked: bool) -> ExitCod
         return ExitCode.FAILED
     if "WARN" in actions:
         return ExitCode.WARN
-    gaps = [o for o in outcomes if o.unchecked and not o.checked]
-    if not gaps or allow_unchecked:
+    if allow_unchecked:
+        return ExitCode.OK
+    broken = [o for o in outcomes if o.failed_analyzers]
+    if broken:
+        shown = "; ".join(
+            f"{short_key(o.key or o.source)}: {', '.join(o.failed_analyzers)} failed"
+            for o in broken
+        )
+        print(
+            f"anchore: {_plural(len(broken), 'image')} not fully analyzed ({shown}): what "
+            "those analyzers find is missing, no result for it; analyze again (anchore "
+            "catalog add --rescan) or accept the gap with --allow-unchecked",
+            file=sys.stderr,
+        )
+        return ExitCode.UNCHECKED
+    gaps = [o for o in outcomes if o.checked == 0]
+    if not gaps:
         return ExitCode.OK
     shown = ", ".join(f"{short_key(o.key or o.source)}: {o.unchecked}" for o in gaps)
     print(
@@ -429,21 +448,49 @@ _CHANGES = ("new", "gone", "unchecked")
 
 def _rematch_exit(args: argparse.Namespace, report: RematchReport) -> ExitCode:
     """1 with --fail-on-new when anything is newly affected; else 3, unless
-    --allow-unchecked accepts it, when packages went unchecked with --fail-on-new (as
-    ``anchore vulns --fail-on``: what was not checked cannot pass) or when nothing at all
-    was checked (as ``anchore vulns`` without it); else 0."""
+    --allow-unchecked accepts it, with one line saying why: when an image's stored
+    analysis lacks package evidence (an analyzer failed or did not run: what was never
+    found was never matched), when any image had none of its packages checked (as
+    ``anchore vulns`` for one image, and ``catalog add`` per image; an image of no package
+    included), or when packages went unchecked with --fail-on-new (as ``anchore vulns
+    --fail-on``: what was not checked cannot pass); else 0."""
     if args.fail_on_new and any(r.change == "new" for r in report.rows):
         return ExitCode.FAILED
-    matters = args.fail_on_new or report.checked == 0
-    if args.allow_unchecked or not report.unchecked_images or not matters:
+    if args.allow_unchecked:
+        return ExitCode.OK
+    accept = "or accept the gap with --allow-unchecked"
+    if report.incomplete_images:
+        shown = "; ".join(
+            f"{short_key(key)}: INCOMPLETE: {', '.join(gaps)}"
+            for key, gaps in report.incomplete_images
+        )
+        what = f"{_plural(len(report.incomplete_images), 'image')} not fully analyzed"
+        print(
+            f"anchore: {what} ({shown}): packages never found were never matched, no "
+            f"result for them; analyze them again (anchore catalog add --rescan) {accept}",
+            file=sys.stderr,
+        )
+        return ExitCode.UNCHECKED
+    unchecked = dict(report.unchecked_images)
+    if report.nothing_checked:
+        shown = ", ".join(
+            f"{short_key(key)}: {unchecked.get(key, 0)}" for key in report.nothing_checked
+        )
+        print(
+            f"anchore: {_plural(len(report.nothing_checked), 'image')} had none of its "
+            f"packages checked (none was checked; unchecked: {shown}): no result for them, "
+            f"not a clean one; load advisory data for them (anchore db load) {accept}",
+            file=sys.stderr,
+        )
+        return ExitCode.UNCHECKED
+    if not args.fail_on_new or not report.unchecked_images:
         return ExitCode.OK
     shown = ", ".join(f"{short_key(key)}: {n}" for key, n in report.unchecked_images)
-    nothing = " (none was checked)" if report.checked == 0 else ""
     print(
         f"anchore: {_plural(report.unchecked, 'package')} in "
-        f"{_plural(len(report.unchecked_images), 'image')} could not be checked{nothing} "
-        f"({shown}): no result for them, not a clean one; load advisory data for them "
-        "(anchore db load) or accept the gap with --allow-unchecked",
+        f"{_plural(len(report.unchecked_images), 'image')} could not be checked "
+        f"({shown}): --fail-on-new cannot pass; load advisory data for them "
+        f"(anchore db load) {accept}",
         file=sys.stderr,
     )
     return ExitCode.UNCHECKED
