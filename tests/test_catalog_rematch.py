@@ -246,3 +246,24 @@ def test_an_image_with_a_failed_package_analyzer_is_not_fully_checked(tmp_path, 
     assert (report.checked, report.unchecked, report.rows) == (0, 0, ())
     assert report.nothing_checked == (key,)
     assert report.incomplete_images == ((key, ("python failed",)),)
+
+
+@pytest.mark.corpus
+def test_an_image_removed_during_a_rematch_is_skipped_not_fatal(tmp_path, analyses):
+    """Another process removing an image between the listing and its turn: the rematch
+    goes on with the others and names it in ``removed``."""
+    pypa = _store(tmp_path / "pypa.sqlite", (PYPA, "osv-pypa"))
+    with Catalog(tmp_path / "c.db") as cat:
+        for name in ("debian-min", "debian-py"):
+            cat.add(analyses[name], seen_at=datetime.datetime(2026, 1, 1, tzinfo=UTC))
+        order = [record.key for record in cat.images()]
+
+        def remove_the_next(stage: str, done: int, total: int) -> None:
+            if done == 1:
+                with Catalog(tmp_path / "c.db") as other:
+                    other.remove(order[1])
+
+        report = rematch(cat, pypa, progress=remove_the_next)
+        assert report.removed == (order[1],)
+        assert report.images == 1 and len(cat.match_runs(order[0])) == 1
+        assert order[1] not in cat

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from anchore.catalog.errors import ImageNotCataloguedError
 from anchore.catalog.queries import package_evidence_gaps
 from anchore.query.diff import image_label
 from anchore.vulns.match import Match, MatchResult, match
@@ -69,6 +70,8 @@ class RematchReport:
     #: (key, gaps) of each image whose stored analysis lacks package evidence (``"python
     #: failed"``, ``"no rpm analyzer (rpm) ran"``): packages never found were never matched
     incomplete_images: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: keys of images another process removed before their turn came: not matched
+    removed: tuple[str, ...] = ()
 
 
 def rematch(
@@ -88,7 +91,8 @@ def rematch(
     shares an id or alias with it: the store may report a vulnerability under another
     of its records once a new feed brings one (a distro's record of the same CVE),
     which is not news. Each image's run is recorded in its own transaction, so a
-    rematch stopped midway keeps the runs it made. ``progress`` is called as
+    rematch stopped midway keeps the runs it made; an image another process removes
+    before its turn is skipped and named in ``removed``. ``progress`` is called as
     ``("rematch", done, total)``."""
     store.require_data()
     when = at or datetime.datetime.now(datetime.timezone.utc)
@@ -103,15 +107,22 @@ def rematch(
     unchecked_images: list[tuple[str, int]] = []
     nothing_checked: list[str] = []
     incomplete: list[tuple[str, tuple[str, ...]]] = []
+    removed: list[str] = []
     for done, key in enumerate(keys, 1):
-        # matching reads packages and the distro: the analysis without its inventory
-        analysis = catalog.analysis(key, files=False)
-        result = match(analysis, store)
-        before = catalog.match_runs(key)
-        previous = catalog.matches(key) if before else []
+        try:
+            # matching reads packages and the distro: the analysis without its inventory
+            analysis = catalog.analysis(key, files=False)
+            result = match(analysis, store)
+            before = catalog.match_runs(key)
+            previous = catalog.matches(key) if before else []
+            catalog.record_matches(key, result, store, at=when)
+        except ImageNotCataloguedError:  # removed by another process since the listing
+            removed.append(key)
+            if progress is not None:
+                progress("rematch", done, len(keys))
+            continue
         if not before:
             first_runs.append(key)
-        catalog.record_matches(key, result, store, at=when)
         unchecked += len(result.unchecked)
         checked += len(result.checked)
         if result.unchecked:
@@ -128,7 +139,7 @@ def rematch(
             progress("rematch", done, len(keys))
     return RematchReport(
         tuple(rows),
-        len(keys),
+        len(keys) - len(removed),
         tuple(first_runs),
         unchecked,
         when,
@@ -136,6 +147,7 @@ def rematch(
         unchecked_images=tuple(unchecked_images),
         nothing_checked=tuple(nothing_checked),
         incomplete_images=tuple(incomplete),
+        removed=tuple(removed),
     )
 
 
