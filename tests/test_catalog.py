@@ -504,3 +504,8 @@ def test_import_anchore_does_not_load_the_catalog():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "Catalog", "scan", "True"]
     assert {"Catalog", "catalog"} <= set(anchore.__all__)
+    # nor does the command line, which builds every subcommand's parser on each run
+    code = "import sys\nfrom anchore.cli import build_parser\nbuild_parser()\n"
+    code += "print('sqlalchemy' in sys.modules)\n"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False"]

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from anchore.catalog.errors import CatalogError
 from anchore.cli.common import (
     UsageError,
     human_size,
@@ -433,6 +432,8 @@ def _rematch_summary(report: RematchReport) -> str:
     )
     if counts["unchecked"]:
         line += f", {counts['unchecked']} previously affected now unchecked"
+    if report.removed:
+        line += f"; {_plural(len(report.removed), 'image')} removed meanwhile, not matched"
     line += f"; {_plural(report.checked, 'package')} checked"
     if report.unchecked:
         line += (
@@ -509,6 +510,8 @@ def cmd_rematch(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if report.images == 0:  # "0 newly affected" would read as a clean night
+        from anchore.catalog.errors import CatalogError
+
         raise CatalogError(f"the catalog {where} holds no image: nothing was matched")
     if args.json:
         _dump(report)
@@ -551,6 +554,8 @@ def cmd_rm(args: argparse.Namespace) -> int:
     """Every REF is resolved before anything is removed (one unknown: none removed). Each
     removal is then its own transaction: a database error midway leaves the earlier ones
     removed, and the error says which."""
+    from anchore.catalog.errors import CatalogError
+
     with _open(args) as catalog:
         keys = list(dict.fromkeys(catalog.resolve(ref) for ref in args.refs))
         removed: list[str] = []
