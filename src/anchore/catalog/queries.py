@@ -20,6 +20,7 @@ from anchore import ecosystems
 from anchore.analysis.model import Location, Package
 from anchore.catalog import schema
 from anchore.catalog.errors import ImageNotCataloguedError
+from anchore.catalog.schema import like_escape
 from anchore.catalog.times import from_text
 from anchore.documents import did_you_mean
 from anchore.query import check, find, run
@@ -47,7 +48,6 @@ __all__ = [
     "affected",
     "custody",
     "diff",
-    "like_escape",
     "package_evidence_gaps",
     "query",
     "who_has",
@@ -413,12 +413,6 @@ def _packages(catalog: Catalog, key: str) -> list[Package]:
         )
         for r in found
     ]
-
-
-def like_escape(text: str) -> str:
-    """``text`` matched literally in a LIKE pattern (``ESCAPE '\\'``): its ``\\``, ``%``
-    and ``_`` escaped. The one escaper of the catalog's LIKE queries."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _like(text: str) -> str:
