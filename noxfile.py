@@ -74,7 +74,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".", "mypy>=1.10")
+    # the optional extras too: their modules (psycopg, distributed) are imported, and
+    # psycopg ships its own types
+    session.install("-e", ".[postgresql,dask]", "mypy>=1.10")
     session.run("mypy", "src")
 
 
