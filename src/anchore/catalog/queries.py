@@ -29,10 +29,9 @@ from anchore.query.diff import DiffRow, package_diff
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
 from anchore.query.evidence import require_package_evidence, require_package_type
 from anchore.query.filters import NameMatcher, VersionRange, name_matcher
-from anchore.query.fleet import WhoHasRow
+from anchore.query.fleet import WhoHasRow, who_has_row
 from anchore.query.fleet import who_has as fleet_who_has
 from anchore.query.model import QueryResult
-from anchore.versions import VersionError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -272,20 +271,11 @@ def who_has(
             named[pair] = matcher(r.name, r.type)
         if not named[pair]:
             continue
-        inside: bool | None = True
-        reason = ""
-        if wanted is not None:
-            try:
-                inside = wanted.contains(r.version, r.type)
-            except VersionError as exc:
-                inside, reason = None, str(exc)
-            if inside is False:
-                continue
-        out.append(
-            WhoHasRow(
-                label[r.image_key], r.type, r.name, r.version, inside, r.layer_index, r.path, reason
-            )
+        row = who_has_row(
+            label[r.image_key], r.type, r.name, r.version, wanted, r.layer_index, r.path
         )
+        if row is not None:
+            out.append(row)
     return out
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "parse_sizes",
     "sizes",
     "who_has",
+    "who_has_row",
 ]
 
 
@@ -238,29 +239,43 @@ def who_has(
         for p in a.packages:
             if (type is not None and p.type != type) or not matcher(p.name, p.type):
                 continue
-            inside: bool | None = True
-            reason = ""
-            if wanted is not None:
-                try:
-                    inside = wanted.contains(p.version, p.type)
-                except VersionError as exc:
-                    inside, reason = None, str(exc)
-                if inside is False:
-                    continue
             where = p.locations[0] if p.locations else None
-            rows.append(
-                WhoHasRow(
-                    label,
-                    p.type,
-                    p.name,
-                    p.version,
-                    inside,
-                    where.layer_index if where else None,
-                    where.path if where else None,
-                    reason,
-                )
+            row = who_has_row(
+                label,
+                p.type,
+                p.name,
+                p.version,
+                wanted,
+                where.layer_index if where else None,
+                where.path if where else None,
             )
+            if row is not None:
+                rows.append(row)
     return rows
+
+
+def who_has_row(
+    image: str,
+    type: str,
+    name: str,
+    version: str,
+    wanted: VersionRange | None,
+    layer_index: int | None,
+    path: str | None,
+) -> WhoHasRow | None:
+    """The row of one copy of a package whose name matched, or None when its version is
+    outside ``wanted``; a version the ecosystem cannot compare is listed with
+    ``in_range`` None and why. The one rule of who-has, over analyses or a catalog."""
+    inside: bool | None = True
+    reason = ""
+    if wanted is not None:
+        try:
+            inside = wanted.contains(version, type)
+        except VersionError as exc:
+            inside, reason = None, str(exc)
+        if inside is False:
+            return None
+    return WhoHasRow(image, type, name, version, inside, layer_index, path, reason)
 
 
 # ---------------------------------------------------------------- advisories
