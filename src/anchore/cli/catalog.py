@@ -44,6 +44,7 @@ from anchore.cli.query import (
     terminal_width,
 )
 from anchore.errors import ExitCode
+from anchore.serialize import plain
 
 if TYPE_CHECKING:
     from anchore.catalog import Catalog, RematchReport, ScanOutcome
@@ -73,21 +74,8 @@ def _when(value: datetime.datetime | None) -> str:
     return value.isoformat(timespec="seconds")
 
 
-def _plain(value: Any) -> Any:
-    """JSON-ready: attrs records as dicts, times in ISO 8601, tuples as lists."""
-    if attrs.has(type(value)):
-        return {f.name: _plain(getattr(value, f.name)) for f in attrs.fields(type(value))}
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _dump(value: Any) -> None:
-    print(json.dumps(_plain(value), indent=2))
+    print(json.dumps(plain(value), indent=2))
 
 
 def _print_table(
