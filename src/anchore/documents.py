@@ -73,10 +73,23 @@ def _check_yaml(
     the document as a walk would meet them (an alias as all the nodes of its anchor's
     node), so an anchored node's size is ``nodes`` at its end less ``nodes`` at its start.
     """
+    try:
+        _walk_yaml_events(yaml.parse(text, Loader=loader), fail, max_depth, max_alias)
+    except yaml.MarkedYAMLError as error:
+        # libyaml 0.2.6 (PyYAML 6.0.4's wheels) stops at 1,000 open flow collections
+        # while scanning ahead, before our walk has met the 65th: the same problem
+        if error.problem and "maximum nesting depth" in error.problem:
+            line = error.problem_mark.line + 1 if error.problem_mark else "?"
+            raise fail(f"nested deeper than {max_depth} levels (line {line})") from None
+        raise
+
+
+def _walk_yaml_events(events: Iterator[Any], fail: Fail, max_depth: int, max_alias: int) -> None:
+    """The walk of :func:`_check_yaml` over one stream's parser events."""
     stack: list[tuple[str | None, int]] = []  # (anchor, nodes before it) of each open node
     sizes: dict[str, int] = {}
     nodes = aliased = 0
-    for event in yaml.parse(text, Loader=loader):
+    for event in events:
         if isinstance(event, yaml.ScalarEvent):
             nodes += 1
             if event.anchor is not None:
