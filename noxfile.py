@@ -1,4 +1,5 @@
-"""Development sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``bench``, ``fuzz``."""
+"""Development sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``docs``, ``notebook``,
+``bench``, ``fuzz``."""
 
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ ORACLES = {
     "/usr/bin/htpasswd": "apache2-utils",
     # the catalog's PostgreSQL server, started by the tests on loopback (initdb, pg_ctl)
     "/usr/lib/postgresql": "postgresql",
+    # the HTML report loaded and screenshotted in a real browser (headless)
+    "/usr/bin/chromium": "chromium",
+    # what a person sees at a terminal: the CLI run in tmux at 80 and 200 columns
+    "/usr/bin/tmux": "tmux",
 }
 
 
@@ -63,6 +68,22 @@ def tests(session: nox.Session) -> None:
     install_oracles(session)
     env = {"ANCHORE_CORPUS": build_corpus(session)}
     session.run("pytest", *session.posargs, env=env)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site (MkDocs, API reference from the docstrings); any
+    warning (a broken link, a docstring that does not render) fails the build."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"))
+
+
+@nox.session
+def notebook(session: nox.Session) -> None:
+    """Run every cell of examples/*.ipynb against the real images, so it never rots."""
+    session.install("-e", ".[notebook]")
+    env = {"ANCHORE_CORPUS": build_corpus(session)}
+    session.run("python", str(ROOT / "examples" / "run_notebooks.py"), env=env)
 
 
 @nox.session

@@ -21,13 +21,23 @@ PACKAGE = SRC / "anchore"
 
 #: the target layering, lowest first: a unit may import units of its own level or below
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "limits", "documents", "ecosystems", "purls", "serialize", "plugins", "net"),
+    (
+        "errors",
+        "limits",
+        "documents",
+        "ecosystems",
+        "purls",
+        "serialize",
+        "plugins",
+        "net",
+        "display",
+    ),
     ("registry",),
     ("image", "versions"),
     ("analysis",),
     ("analyzers", "vulns", "sbom"),
     ("policy", "query"),
-    ("catalog",),
+    ("catalog", "report"),
     ("cli", "__main__"),
 )
 LEVEL = {f"anchore.{unit}": level for level, units in enumerate(LAYERS) for unit in units}

@@ -302,3 +302,21 @@ class AnalyzerNotFoundError(AnchoreError, KeyError):
 
     Also a :class:`KeyError` (the registry lookup it narrows).
     """
+
+
+class ConfigError(AnchoreError, ValueError):
+    """A configuration the command line cannot use: an ``anchore.yaml`` that does not
+    parse, a key or ``ANCHORE_*`` variable anchore does not know (with the closest one
+    it does), or a value of the wrong type. Never ignored: a misspelt ``fail-on`` that
+    fell back to the default would pass images it was meant to stop. Also a ValueError.
+    """
+
+
+class MissingExtraError(AnchoreError, ImportError):
+    """A feature needs an optional extra that is not installed (``to_dataframe()`` needs
+    ``anchore[pandas]``); the message gives the pip command. Also an ImportError."""
+
+    def __init__(self, message: str, *, extra: str) -> None:
+        super().__init__(message)
+        #: the extra to install: ``pip install 'anchore[EXTRA]'``
+        self.extra = extra

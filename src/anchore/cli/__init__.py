@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from anchore import __version__
-from anchore.cli import cache, catalog, images, policy, query, sbom, vulns
+from anchore.cli import cache, catalog, config, images, policy, query, report, sbom, vulns
 from anchore.cli.common import UsageError
 from anchore.errors import AnchoreError, ExitCode, one_line
 
@@ -37,18 +37,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(ExitCode.USAGE_ERROR, f"{self.prog}: error: {message}\n")
 
 
-def _add_debug(parser: argparse.ArgumentParser, top: bool) -> None:
-    """``--debug`` before or after any (sub)command; only the top level sets a default."""
+def _add_global(parser: argparse.ArgumentParser, top: bool) -> None:
+    """``--debug`` and ``-q`` before or after any (sub)command; only the top level sets
+    their defaults."""
     parser.add_argument(
         "--debug",
         action="store_true",
         default=False if top else argparse.SUPPRESS,
         help="on an error, show the full traceback",
     )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="no progress bars (they are drawn only when stderr is a terminal)",
+    )
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for child in dict.fromkeys(action.choices.values()):
-                _add_debug(child, top=False)
+                _add_global(child, top=False)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     sbom.add_parsers(sub)
     cache.add_parsers(sub)
     catalog.add_parsers(sub)
-    _add_debug(parser, top=True)
+    report.add_parsers(sub)
+    config.add_parsers(sub)
+    _add_global(parser, top=True)
     return parser
 
 
@@ -88,6 +98,11 @@ def _quiet_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its :class:`~anchore.errors.ExitCode` (never raise)."""
     parser = build_parser()
+    try:  # anchore.yaml and ANCHORE_* become the defaults the flags override
+        config.apply(parser)
+    except AnchoreError as exc:
+        print(f"anchore: error: {one_line(str(exc))}", file=sys.stderr)
+        return ExitCode.INPUT_ERROR
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version (0) or a usage error (USAGE_ERROR)

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from anchore.cli.common import (
     UsageError,
@@ -25,6 +24,7 @@ from anchore.cli.common import (
     registry_args,
     registry_options,
 )
+from anchore.cli.output import cell, table, terminal_width
 from anchore.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -43,72 +43,6 @@ __all__ = [
 ]
 
 _Parser = TypeVar("_Parser", bound=argparse.ArgumentParser)
-
-#: the width of the table when the output is not a terminal and $COLUMNS is not set
-DEFAULT_WIDTH = 100
-#: a column is never cut narrower than this (or its own widest cell, if narrower)
-MIN_COLUMN = 6
-_GAP = "  "
-
-
-def terminal_width() -> int:
-    """$COLUMNS, else the terminal's width, else :data:`DEFAULT_WIDTH`."""
-    text = os.environ.get("COLUMNS", "")
-    if text.isdigit() and int(text) > 0:
-        return int(text)
-    try:
-        if sys.stdout.isatty():
-            return os.get_terminal_size(sys.stdout.fileno()).columns
-    except (OSError, ValueError, AttributeError):
-        pass
-    return DEFAULT_WIDTH
-
-
-def cell(value: Any) -> str:
-    """One value as table text: a list joined with commas, None as ``-``, line breaks
-    shown as ``\\n`` (a cell is one line)."""
-    if value is None:
-        return "-"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(cell(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={cell(v)}" for k, v in value.items())
-    return str(value).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
-
-
-def table(
-    columns: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    width: int,
-    keep: Sequence[int] = (),
-) -> list[str]:
-    """Lines of an aligned table at most ``width`` characters wide (while each column can
-    keep :data:`MIN_COLUMN` characters): the widest columns are cut first, a cut cell
-    ending in ``…``. The columns at the indexes ``keep`` (a key one copies) are never
-    cut: the others give way."""
-    natural = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)]
-    room = width - len(_GAP) * (len(columns) - 1) - sum(natural[i] for i in keep)
-    free = [w for i, w in enumerate(natural) if i not in keep]
-    widths = list(natural)
-    if free and sum(free) > room:
-        # the largest cap such that every column cut to it fits: the widest give way first
-        lo, hi = MIN_COLUMN, max(free)
-        while lo < hi:
-            cap = (lo + hi + 1) // 2
-            if sum(min(w, cap) for w in free) <= room:
-                lo = cap
-            else:
-                hi = cap - 1
-        widths = [w if i in keep else min(w, lo) for i, w in enumerate(natural)]
-    lines = []
-    for values in [list(columns), *rows]:
-        parts = [_cut(v, w).ljust(w) for v, w in zip(values, widths, strict=True)]
-        lines.append(_GAP.join(parts).rstrip())
-    return lines
 
 
 def parse_params(texts: Sequence[str]) -> dict[str, str]:

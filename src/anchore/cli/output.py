@@ -1,0 +1,228 @@
+"""How every command prints: tables fitted to the terminal, colour, progress, ``-o``.
+
+- Tables are aligned and never wrap: past the terminal's width the widest columns are
+  cut first, a cut cell ending in ``…``; a piped table is not cut unless ``$COLUMNS``
+  says how wide (``anchore packages IMG | grep`` sees whole names).
+- Colour only when stdout (stderr, for progress) is a terminal, never with ``NO_COLOR``
+  set (https://no-color.org); rich decides both and measures wide characters as a
+  terminal draws them.
+- Progress goes to stderr, as a bar that disappears when the work is done, and only when
+  stderr is a terminal and ``-q`` was not given: a pipeline's logs stay clean.
+- ``-o FORMAT`` picks the output of every command (``table`` for people, ``json`` for
+  machines, and the formats that fit: SBOM formats, ``sarif``); ``--json`` is kept as
+  the spelling of ``-o json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from rich.cells import cell_len, set_cell_size
+from rich.console import Console
+from rich.text import Text
+
+from anchore.cli.common import UsageError
+
+__all__ = [
+    "MIN_COLUMN",
+    "Progress",
+    "cell",
+    "console",
+    "output_arg",
+    "output_format",
+    "print_table",
+    "progress",
+    "table",
+    "terminal_width",
+]
+
+#: a column is never cut narrower than this (or its own widest cell, if narrower)
+MIN_COLUMN = 6
+_GAP = "  "
+#: what a command's progress callback is: ``progress(stage, done, total)`` as
+#: :func:`anchore.analyze` calls it (``total`` None when unknown)
+Progress = Callable[[str, int, "int | None"], None]
+
+
+def terminal_width(stream: Any = None) -> int | None:
+    """$COLUMNS, else the width of the terminal ``stream`` (stdout) is, else None: not a
+    terminal, so no width to fit (nothing is cut)."""
+    text = os.environ.get("COLUMNS", "")
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    stream = stream or sys.stdout
+    try:
+        if stream.isatty():
+            return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console on stdout (or stderr): colour only on a terminal, never with
+    ``NO_COLOR``; no highlighting of numbers or paths we did not ask for."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(
+        file=stream,
+        highlight=False,
+        no_color="NO_COLOR" in os.environ,
+        width=terminal_width(stream) or 10_000,
+        soft_wrap=True,
+    )
+
+
+def cell(value: Any) -> str:
+    """One value as table text: a list joined with commas, None as ``-``, line breaks
+    shown as ``\\n`` (a cell is one line)."""
+    if value is None:
+        return "-"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(cell(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={cell(v)}" for k, v in value.items())
+    return str(value).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` terminal cells, ending in ``…`` when cut."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(width - 1, 0)).rstrip() + "…" if width > 0 else ""
+
+
+def _widths(
+    columns: Sequence[str], rows: Sequence[Sequence[str]], width: int | None, keep: Sequence[int]
+) -> list[int]:
+    natural = [max([cell_len(c)] + [cell_len(r[i]) for r in rows]) for i, c in enumerate(columns)]
+    if width is None:
+        return natural
+    room = width - len(_GAP) * (len(columns) - 1) - sum(natural[i] for i in keep)
+    free = [w for i, w in enumerate(natural) if i not in keep]
+    if not free or sum(free) <= room:
+        return natural
+    # the largest cap such that every column cut to it fits: the widest give way first
+    lo, hi = min(MIN_COLUMN, max(free)), max(free)
+    while lo < hi:
+        cap = (lo + hi + 1) // 2
+        if sum(min(w, cap) for w in free) <= room:
+            lo = cap
+        else:
+            hi = cap - 1
+    return [w if i in keep else min(w, lo) for i, w in enumerate(natural)]
+
+
+def table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    width: int | None,
+    keep: Sequence[int] = (),
+) -> list[str]:
+    """Lines of an aligned table at most ``width`` cells wide (None: as wide as it is),
+    while each column can keep :data:`MIN_COLUMN` cells: the widest columns are cut
+    first, a cut cell ending in ``…``. The columns at the indexes ``keep`` (a key one
+    copies: a digest, a CVE id) are never cut: the others give way."""
+    widths = _widths(columns, rows, width, keep)
+    lines = []
+    for values in [list(columns), *rows]:
+        parts = [_pad(_cut(v, w), w) for v, w in zip(values, widths, strict=True)]
+        lines.append(_GAP.join(parts).rstrip())
+    return lines
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - cell_len(text))
+
+
+def print_table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    keep: Sequence[int] = (),
+    styles: Mapping[int, Callable[[str], str | None]] | None = None,
+    out: Console | None = None,
+) -> None:
+    """Print a table fitted to the terminal (see :func:`table`), the header in bold and a
+    cell in the rich style ``styles[column](text)`` gives (a severity in red) when colour
+    is on. Values go through :func:`cell`."""
+    out = out or console()
+    texts = [[cell(v) for v in row] for row in rows]
+    widths = _widths(columns, texts, out.width if terminal_width(out.file) else None, keep)
+    styles = styles or {}
+    header = Text(_GAP.join(_pad(c, w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    header.stylize("bold")
+    out.print(header, overflow="ignore", crop=False)
+    for values in texts:
+        line = Text()
+        for i, (value, w) in enumerate(zip(values, widths, strict=True)):
+            if i:
+                line.append(_GAP)
+            shown = _cut(value, w)
+            style = styles[i](value) if i in styles else None
+            line.append(shown, style=style or "")
+            if i < len(widths) - 1:
+                line.append(" " * (w - cell_len(shown)))
+        line.rstrip()
+        out.print(line, overflow="ignore", crop=False)
+
+
+def output_arg(
+    p: argparse.ArgumentParser, choices: Sequence[str] = ("table", "json"), default: str = "table"
+) -> None:
+    """``-o/--output FORMAT`` (and ``--json``, the same as ``-o json``) on a command."""
+    p.add_argument(
+        "-o",
+        "--output",
+        choices=list(choices),
+        default=None,
+        metavar="FORMAT",
+        help=f"output format: {', '.join(choices)} (default: {default})",
+    )
+    p.add_argument("--json", action="store_true", help="the same as -o json")
+    p.set_defaults(output_default=default)
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """The format ``-o``/``--json`` asked for (their conflict is a usage error)."""
+    chosen: str | None = getattr(args, "output", None)
+    if getattr(args, "json", False):
+        if chosen not in (None, "json"):
+            raise UsageError(f"--json and -o {chosen} ask for two formats; give one")
+        return "json"
+    return chosen or str(getattr(args, "output_default", "table"))
+
+
+@contextlib.contextmanager
+def progress(quiet: bool = False, description: str = "") -> Iterator[Progress | None]:
+    """A ``progress(stage, done, total)`` callback drawing one bar per stage on stderr,
+    gone when the block ends; None (draw nothing) with ``-q`` or when stderr is not a
+    terminal."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bars
+
+    bars = Bars(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console(stderr=True),
+        transient=True,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int | None) -> None:
+        label = f"{description} {stage}".strip()
+        if stage not in tasks:
+            tasks[stage] = bars.add_task(label, total=total)
+        bars.update(tasks[stage], completed=done, total=total)
+
+    with bars:
+        yield update
