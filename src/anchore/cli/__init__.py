@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its :class:`~anchore.errors.ExitCode` (never raise)."""
     parser = build_parser()
     try:  # anchore.yaml and ANCHORE_* become the defaults the flags override
-        config.apply(parser)
+        config.apply(parser, sys.argv[1:] if argv is None else list(argv))
     except AnchoreError as exc:
         print(f"anchore: error: {one_line(str(exc))}", file=sys.stderr)
         return ExitCode.INPUT_ERROR

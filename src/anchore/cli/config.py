@@ -6,8 +6,9 @@ import argparse
 from typing import Any
 
 
-def apply(parser: argparse.ArgumentParser) -> None:
-    """Set the defaults the configuration gives (being written for issue 14)."""
+def apply(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """Set the defaults the configuration gives (being written for issue 14); ``argv`` is
+    the command line about to be parsed (for ``--config FILE``)."""
 
 
 def add_parsers(sub: Any) -> None:
