@@ -14,16 +14,19 @@ data use ``to_dict()``, :func:`anchore.serialize.plain`, or
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, TextIO
 
 import attrs
 
+from anchore import display
+from anchore.analysis import html
 from anchore.image.filetree import octal_mode
 from anchore.image.model import ImageInfo, image_info
 from anchore.serialize import FrozenMap, as_json, freeze, frozen_map, to_dict, write_json
 
 __all__ = [
+    "RECORD_COLUMNS",
     "Analysis",
     "AnalyzerError",
     "Dataset",
@@ -97,6 +100,15 @@ class Package:
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.type, self.name, self.version)
+
+    def __repr__(self) -> str:
+        # the generated repr writes every file and the metadata (11,500 characters for
+        # a deb): one line, names cut, says what it is and where
+        return (
+            f"Package({self.type}, {display.short_repr(self.name, 60)}, "
+            f"{display.short_repr(self.version, 40)}, layer={self.layer_index}, "
+            f"{len(self.files)} files)"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
@@ -339,6 +351,36 @@ class Analysis:
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
 
+    def __repr__(self) -> str:
+        # the generated repr wrote every file (4.3 million characters for debian-py)
+        image = self.image
+        name = display.short_repr(image.reference or image.source or image.config_digest, 60)
+        distro = f"{self.distro.id} {self.distro.version_id or ''}".strip() if self.distro else ""
+        distro = f" {distro[:40]}" if distro else ""
+        layers = len(image.layers) if image.layers is not None else "?"
+        files = f"{len(self.files):,} files" if self.files_known else "files not known"
+        failed = f", {len(self.failed_analyzers)} FAILED analyzers" if self.failed_analyzers else ""
+        return (
+            f"<Analysis {name} {image.platform}{distro}: "
+            f"{len(self.packages):,} packages, {len(self.findings):,} findings, {files}, "
+            f"{layers} layers, {len(self.errors):,} errors{failed}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return display.fragment(html.sections(self))
+
+    def to_records(self, kind: str = "packages") -> list[dict[str, Any]]:
+        """Flat rows for a table or a DataFrame: ``packages``, ``files``, ``layers``,
+        ``findings`` or ``errors``, one dict each with the keys of
+        :data:`RECORD_COLUMNS` ``[kind]`` in that order (docs/notebooks.md)."""
+        if kind not in _RECORDS:
+            raise ValueError(f"to_records: kind is one of {', '.join(_RECORDS)}, not {kind!r}")
+        return list(_RECORDS[kind](self))
+
+    def to_dataframe(self, kind: str = "packages") -> Any:
+        """:meth:`to_records` as a ``pandas.DataFrame`` (``pip install 'anchore[pandas]'``)."""
+        return display.dataframe(self.to_records(kind), RECORD_COLUMNS[kind])
+
     def write_json(self, fp: TextIO, *, indent: int | None = None, files: bool = True) -> None:
         """Write ``json.dumps(self.to_dict(), indent=indent)`` to ``fp`` (without the file
         inventory when ``files`` is False), one inventory record and one layer change at a
@@ -350,3 +392,87 @@ class Analysis:
 
 #: the lists of changes written one record at a time, when known (None is written as null)
 _STREAMED_CHANGES = ("layer_changes", "package_changes")
+
+
+def _first(locations: tuple[Location, ...]) -> Location | None:
+    return locations[0] if locations else None
+
+
+def _package_records(analysis: Analysis) -> Iterator[dict[str, Any]]:
+    for p in analysis.packages:
+        where = _first(p.locations)
+        yield {
+            "type": p.type, "name": p.name, "version": p.version,
+            "layer": where.layer_index if where else None, "path": where.path if where else None,
+            "purl": p.purl, "licenses": ", ".join(p.licenses), "source_name": p.source_name,
+            "source_version": p.source_version, "architecture": p.architecture,
+            "declared": p.declared, "found_by": p.found_by, "locations": len(p.locations),
+        }  # fmt: skip
+
+
+def _file_records(analysis: Analysis) -> Iterator[dict[str, Any]]:
+    for f in analysis.files:
+        yield {
+            "path": f.path, "type": f.type, "mode": octal_mode(f.mode), "uid": f.uid,
+            "gid": f.gid, "size": f.size, "layer": f.layer_index, "link_target": f.link_target,
+            "owners": ", ".join(f.owners), "sha256": f.digests.get("sha256"),
+        }  # fmt: skip
+
+
+def _layer_records(analysis: Analysis) -> Iterator[dict[str, Any]]:
+    changes = analysis.package_changes
+    added: dict[int, int] = {}
+    removed: dict[int, int] = {}
+    for c in changes or ():
+        counts = added if c.change == "added" else removed
+        counts[c.layer_index] = counts.get(c.layer_index, 0) + 1
+    for i in analysis.image.layers or ():
+        yield {
+            "layer": i.index, "digest": i.digest, "diff_id": i.diff_id, "size": i.size,
+            "uncompressed_size": i.uncompressed_size, "files": i.files, "whiteouts": i.whiteouts,
+            "packages_added": added.get(i.index, 0) if changes is not None else None,
+            "packages_removed": removed.get(i.index, 0) if changes is not None else None,
+            "created_by": i.created_by,
+        }  # fmt: skip
+
+
+def _finding_records(analysis: Analysis) -> Iterator[dict[str, Any]]:
+    for f in analysis.findings:
+        where = _first(f.locations)
+        yield {
+            "kind": f.kind, "rule": f.rule, "severity": f.severity, "message": f.message,
+            "layer": where.layer_index if where else None, "path": where.path if where else None,
+            "line": f.line, "found_by": f.found_by,
+        }  # fmt: skip
+
+
+def _error_records(analysis: Analysis) -> Iterator[dict[str, Any]]:
+    for e in analysis.errors:
+        yield {"analyzer": e.analyzer, "path": e.path, "message": e.message}
+
+
+_RECORDS: dict[str, Callable[[Analysis], Iterator[dict[str, Any]]]] = {
+    "packages": _package_records,
+    "files": _file_records,
+    "layers": _layer_records,
+    "findings": _finding_records,
+    "errors": _error_records,
+}
+
+#: the columns of :meth:`Analysis.to_records` by kind, in order (a stable contract:
+#: columns are added at the end, never renamed or moved)
+RECORD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "packages": (
+        "type", "name", "version", "layer", "path", "purl", "licenses", "source_name",
+        "source_version", "architecture", "declared", "found_by", "locations",
+    ),
+    "files": (
+        "path", "type", "mode", "uid", "gid", "size", "layer", "link_target", "owners", "sha256",
+    ),
+    "layers": (
+        "layer", "digest", "diff_id", "size", "uncompressed_size", "files", "whiteouts",
+        "packages_added", "packages_removed", "created_by",
+    ),
+    "findings": ("kind", "rule", "severity", "message", "layer", "path", "line", "found_by"),
+    "errors": ("analyzer", "path", "message"),
+}  # fmt: skip

@@ -1,0 +1,175 @@
+"""An analysis as HTML sections: the notebook cell of an Analysis and the report share them.
+
+Each function returns one :func:`anchore.display.section`, built only from
+:mod:`anchore.display` (every value escaped: names and paths come from the image).
+They are cheap on a large image: the summary and the layers read the image's layer
+metadata and the package list, never the file inventory; tables stop at
+:data:`~anchore.display.ROW_CAP` rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from anchore import display
+
+if TYPE_CHECKING:  # the model imports this module for its _repr_html_
+    from anchore.analysis.model import Analysis, Finding, Package
+
+__all__ = ["findings", "layers", "packages", "sections", "summary"]
+
+#: findings shown first: what a reviewer acts on
+_FINDING_ORDER = {"secret": 0, "setuid": 1, "setgid": 2, "world-writable": 3}
+_SEVERITY_ORDER = {"critical": 0, "high": 1, "warning": 2, "medium": 2, "low": 3, "info": 4}
+#: analyzers whose findings the section names, and what is missing without them
+_FINDING_ANALYZERS = (("secrets", "secrets"), ("file-permissions", "setuid/setgid files"))
+
+
+def _distro(analysis: Analysis) -> str:
+    d = analysis.distro
+    if d is None:
+        return "none identified"
+    return d.pretty_name or f"{d.id} {d.version_id or ''}".strip()
+
+
+def summary(analysis: Analysis, title: str = "Image") -> str:
+    """What the image is: source, digests, platform, distro, size, counts."""
+    image = analysis.image
+    pairs = [
+        ("source", image.source or "-"),
+        ("reference", image.reference or "-"),
+        ("digest", image.manifest_digest or image.config_digest or "-"),
+        ("platform", str(image.platform)),
+        ("created", image.created.isoformat() if image.created else "-"),
+        ("distro", _distro(analysis)),
+        ("size", display.human_size(image.size)),
+        ("layers", len(image.layers) if image.layers is not None else "not known"),
+        ("packages", f"{len(analysis.packages):,}"),
+        ("files", f"{len(analysis.files):,}" if analysis.files_known else "not known"),
+        ("findings", f"{len(analysis.findings):,}"),
+        ("analyzers", ", ".join(analysis.analyzers) or "-"),
+    ]
+    if analysis.failed_analyzers:
+        pairs.append(("FAILED analyzers", ", ".join(analysis.failed_analyzers)))
+    if analysis.errors:
+        pairs.append(("analyzer errors", f"{len(analysis.errors):,}"))
+    if analysis.origin != "image":
+        pairs.append(("read from", analysis.origin))
+    return display.section(title, display.definitions(pairs))
+
+
+def _added_per_layer(analysis: Analysis) -> Counter[int]:
+    """Packages each layer added: its package changes when known, else first locations."""
+    if analysis.package_changes is not None:
+        return Counter(c.layer_index for c in analysis.package_changes if c.change == "added")
+    return Counter(p.layer_index for p in analysis.packages)
+
+
+def layers(analysis: Analysis) -> str:
+    """Size per layer (an inline SVG bar chart) and what each layer added."""
+    infos = analysis.image.layers
+    if infos is None:
+        return display.section("Layers", "<p>layers: not known (read from an SBOM)</p>")
+    added = _added_per_layer(analysis)
+    labels = [f"#{i.index} {i.created_by or ''}".strip() for i in infos]
+    chart = display.bar_chart(
+        labels, [i.uncompressed_size or 0 for i in infos], title="uncompressed size per layer"
+    )
+    rows = [
+        (
+            i.index,
+            display.human_size(i.uncompressed_size),
+            f"{i.files:,}",
+            f"{i.whiteouts:,}",
+            f"{added.get(i.index, 0):,}",
+            i.created_by or "",
+        )
+        for i in infos
+    ]
+    columns = ("layer", "size", "files added or changed", "deleted", "packages added", "created by")
+    table = display.table(
+        columns,
+        rows,
+        total=len(rows),
+        numeric=("layer", "size", "files added or changed", "deleted", "packages added"),
+    )
+    return display.section("Layers", chart + table)
+
+
+def _package_row(p: Package) -> tuple[object, ...]:
+    path = p.locations[0].path if p.locations else ""
+    return (p.type, p.name, p.version, p.layer_index, ", ".join(p.licenses), path)
+
+
+def packages(analysis: Analysis) -> str:
+    """Package counts by type and layer, then the packages, layer by layer."""
+    pkgs = analysis.packages
+    if not pkgs:
+        ran = ", ".join(analysis.analyzers) or "no analyzer"
+        return display.section("Packages", f"<p>no packages found ({display.escape(ran)} ran)</p>")
+    counts = Counter((p.type, p.layer_index) for p in pkgs)
+    by_type = display.table(
+        ("type", "layer", "packages"),
+        ((t, layer, f"{n:,}") for (t, layer), n in sorted(counts.items())),
+        total=len(counts),
+        numeric=("layer", "packages"),
+    )
+    ordered = sorted(pkgs, key=lambda p: (p.layer_index, p.type, p.name, p.version))
+    listing = display.table(
+        ("type", "name", "version", "layer", "licenses", "path"),
+        (_package_row(p) for p in ordered),
+        total=len(ordered),
+        numeric=("layer",),
+    )
+    return display.section(f"Packages ({len(pkgs):,})", by_type + listing)
+
+
+def _finding_key(f: Finding) -> tuple[int, int, str, str]:
+    path = f.locations[0].path if f.locations else ""
+    return (_FINDING_ORDER.get(f.kind, 9), _SEVERITY_ORDER.get(f.severity, 5), f.kind, path)
+
+
+def _finding_row(f: Finding) -> tuple[object, ...]:
+    where = f.locations[0] if f.locations else None
+    path = where.path if where else ""
+    if f.line is not None:
+        path = f"{path}:{f.line}"
+    return (f.kind, f.severity, f.rule, path, where.layer_index if where else "", f.message)
+
+
+def findings(analysis: Analysis) -> str:
+    """Findings (secrets and setuid files first) and the analyzers' errors."""
+    found = sorted(analysis.findings, key=_finding_key)
+    kinds = Counter(f.kind for f in found)
+    head = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "none"
+    body = f"<p>{display.escape(head)}</p>"
+    if found:
+        body += display.table(
+            ("kind", "severity", "rule", "path", "layer", "message"),
+            (_finding_row(f) for f in found),
+            total=len(found),
+            numeric=("layer",),
+        )
+    for analyzer, what in _FINDING_ANALYZERS:
+        if not analysis.ran(analyzer):
+            body += (
+                f"<p><strong>{display.escape(what)}: not checked</strong> (the "
+                f"{display.escape(analyzer)} analyzer did not run or failed)</p>"
+            )
+    if analysis.errors:
+        body += display.section(
+            f"Analyzer errors ({len(analysis.errors):,})",
+            display.table(
+                ("analyzer", "path", "message"),
+                ((e.analyzer, e.path or "", e.message) for e in analysis.errors),
+                total=len(analysis.errors),
+            ),
+            level=3,
+        )
+    return display.section("Findings", body)
+
+
+def sections(analysis: Analysis) -> str:
+    """Every section of an analysis, in the report's order."""
+    return summary(analysis) + layers(analysis) + packages(analysis) + findings(analysis)

@@ -1,0 +1,122 @@
+"""Vulnerability matches as an HTML section: by severity, with fixes, and what was unchecked.
+
+Fails closed on the page as in the API: packages the store could not check are listed
+with the reason, and a result that checked nothing never reads as "0 vulnerabilities".
+Shared by the notebook cell of a :class:`~anchore.vulns.match.MatchResult` and the report.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
+
+from anchore import display
+
+if TYPE_CHECKING:  # match.py imports this module for its _repr_html_
+    from anchore.vulns.match import Match, MatchResult
+
+__all__ = ["SEVERITIES", "matches", "not_checked", "severity_rank"]
+
+#: ratings, worst first; any other word sorts after them
+SEVERITIES = ("critical", "high", "medium", "moderate", "low", "negligible", "unknown")
+
+
+def severity_rank(rating: str) -> int:
+    """Position of ``rating`` in :data:`SEVERITIES` (worst first; unknown words last)."""
+    return SEVERITIES.index(rating) if rating in SEVERITIES else len(SEVERITIES)
+
+
+def _sort_key(m: Match) -> tuple[int, float, str, str]:
+    return (severity_rank(m.rating), -(m.score or 0.0), m.package_name, m.advisory_id)
+
+
+def _match_row(m: Match) -> tuple[object, ...]:
+    where = m.locations[0] if m.locations else None
+    return (
+        m.rating,
+        m.advisory_id,
+        ", ".join(m.aliases),
+        m.package_name,
+        m.installed_version,
+        m.fixed_in or "no fix",
+        where.layer_index if where else "",
+        where.path if where else "",
+    )
+
+
+def not_checked(title: str = "Vulnerabilities") -> str:
+    """The section for a report that was not asked to match: says so, never "0"."""
+    return display.section(title, "<p><strong>vulnerabilities: not checked</strong></p>")
+
+
+def _coverage(result: MatchResult) -> str:
+    checked, unchecked = len(result.checked), len(result.unchecked)
+    parts = [f"{checked:,} packages checked", f"{unchecked:,} unchecked"]
+    if result.declared:
+        parts.append(f"{len(result.declared):,} declared only (not matched)")
+    text = "; ".join(parts)
+    if checked == 0:
+        return (
+            f"<p><strong>nothing was checked</strong>: {display.escape(text)}. The absence "
+            "of matches below says nothing about this image.</p>"
+        )
+    return f"<p>{display.escape(text)}</p>"
+
+
+def _unchecked(result: MatchResult) -> str:
+    rows = result.unchecked
+    if not rows:
+        return ""
+    reasons = Counter((c.group, c.reason) for c in rows)
+    table = display.table(
+        ("ecosystem", "packages", "why unchecked"),
+        ((group, f"{n:,}", why) for (group, why), n in reasons.most_common()),
+        total=len(reasons),
+        numeric=("packages",),
+    )
+    listing = display.table(
+        ("type", "name", "version", "ecosystem"),
+        ((c.package.type, c.package.name, c.package.version, c.group) for c in rows),
+        total=len(rows),
+    )
+    return display.section(
+        f"Unchecked packages ({len(rows):,}): no verdict", table + listing, level=3
+    )
+
+
+def matches(result: MatchResult | Sequence[Match] | None, title: str = "Vulnerabilities") -> str:
+    """Counts by severity, the matches worst first with their fixes, and the unchecked.
+
+    ``None`` is "not checked"; a plain sequence of matches (no :class:`MatchResult`)
+    says nothing of coverage, and the section says that.
+    """
+    if result is None:
+        return not_checked(title)
+    found = sorted(result, key=_sort_key)
+    # a MatchResult knows what it checked; match.py imports this module, so no isinstance
+    full = cast("MatchResult", result) if hasattr(result, "unchecked") else None
+    coverage = (
+        _coverage(full)
+        if full is not None
+        else "<p>coverage not known: these matches came without the packages checked</p>"
+    )
+    counts = Counter(m.rating for m in found)
+    summary = display.table(
+        ("severity", "matches"),
+        ((r, f"{n:,}") for r, n in sorted(counts.items(), key=lambda kv: severity_rank(kv[0]))),
+        total=len(counts),
+        numeric=("matches",),
+    )
+    fixable = sum(1 for m in found if m.fixed_in)
+    body = coverage + f"<p>{len(found):,} matches, {fixable:,} with a fix</p>"
+    if found:
+        body += summary + display.table(
+            ("severity", "advisory", "aliases", "package", "version", "fixed in", "layer", "path"),
+            (_match_row(m) for m in found),
+            total=len(found),
+            numeric=("layer",),
+        )
+    if full is not None:
+        body += _unchecked(full)
+    return display.section(title, body)
