@@ -10,27 +10,37 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
+import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
+from anchore import display
 from anchore.analysis.model import Analysis, ImageInfo
 from anchore.errors import ExitCode
 from anchore.image.model import ContainerConfig
 from anchore.plugins import Registry, default_registry
+from anchore.policy import html
 from anchore.policy.bundle import Bundle, BundleError, Mapping_, load_bundle, parse_bundle
 from anchore.policy.coverage import check_evidence
 from anchore.policy.gate import Gate, gates_by_name
-from anchore.serialize import to_dict
+from anchore.serialize import as_json, plain, to_dict
 from anchore.vulns.match import Match, MatchResult, PackageCheck, analysis_of, match
 from anchore.vulns.store import Store, StoreLike, open_store
 
 if TYPE_CHECKING:
     from anchore.image import Image
 
-__all__ = ["Evaluation", "EvaluationContext", "TriggeredItem", "evaluate", "parse_reference"]
+__all__ = [
+    "ITEM_COLUMNS",
+    "Evaluation",
+    "EvaluationContext",
+    "TriggeredItem",
+    "evaluate",
+    "parse_reference",
+]
 
 ACTIONS = ("GO", "WARN", "STOP")
 
@@ -222,6 +232,15 @@ class Evaluation:
     #: packages by status (``checked``, ``unchecked``, ``declared``), then by ecosystem,
     #: when vulnerability rules asked a store; None when none did
     coverage: dict[str, dict[str, int]] | None = None
+    #: the analysis evaluated and the vulnerability matches the rules saw (a
+    #: MatchResult when a store was asked), for :meth:`to_html`; not in the JSON, not
+    #: compared; None for an evaluation made by hand or read back
+    analysis: Analysis | None = attrs.field(
+        default=None, eq=False, repr=False, metadata=as_json(omit=True)
+    )
+    matches: MatchResult | Sequence[Match] | None = attrs.field(
+        default=None, eq=False, repr=False, metadata=as_json(omit=True)
+    )
 
     @property
     def exit_code(self) -> ExitCode:
@@ -232,6 +251,37 @@ class Evaluation:
 
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
+
+    def __repr__(self) -> str:
+        # the generated repr wrote every item and its evidence (85,800 characters)
+        standing = [i.action for i in self.items if not i.allowlisted]
+        counts = ", ".join(f"{standing.count(a)} {a}" for a in html.ACTION_ORDER if a in standing)
+        allowlisted = len(self.items) - len(standing)
+        image = display.short_repr(self.tag or self.image_digest, 60)
+        return (
+            f"<Evaluation {self.final_action}: {len(self.items):,} items"
+            + (f" ({counts})" if counts else "")
+            + (f", {allowlisted:,} allowlisted" if allowlisted else "")
+            + f"; bundle {display.short_repr(self.bundle_id, 40)}; image {image}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return display.fragment(html.decision(self))
+
+    def to_html(self, title: str | None = None) -> str:
+        """A self-contained HTML page: the decision, then the image's analysis and the
+        vulnerability matches when the evaluation holds them (:func:`evaluate` keeps
+        them); the same page as :func:`anchore.report.render`."""
+        return html.page(self.analysis, matches=self.matches, evaluation=self, title=title)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One flat row per triggered item, :data:`ITEM_COLUMNS` in order; the evidence's
+        usual keys have their own columns, and ``evidence`` is all of it as JSON."""
+        return [_item_record(i) for i in self.items]
+
+    def to_dataframe(self) -> Any:
+        """:meth:`to_records` as a ``pandas.DataFrame`` (``pip install 'anchore[pandas]'``)."""
+        return display.dataframe(self.to_records(), ITEM_COLUMNS)
 
     def coverage_line(self) -> str | None:
         """What the vulnerability rules could check, in a line (None when they used no store)."""
@@ -272,6 +322,27 @@ class Evaluation:
             lines.append(coverage)
         lines.append(f"final action: {self.final_action} ({self.reason})")
         return "\n".join(lines)
+
+
+#: the columns of :meth:`Evaluation.to_records`, in order (stable: new ones go at the end)
+ITEM_COLUMNS = (
+    "action", "gate", "trigger", "message", "package", "path", "layer", "advisory",
+    "evidence", "allowlisted", "allowlist_item", "allowlist_reason", "policy_id", "rule_id",
+    "trigger_id",
+)  # fmt: skip
+
+
+def _item_record(i: TriggeredItem) -> dict[str, Any]:
+    e = i.evidence
+    return {
+        "action": i.action, "gate": i.gate, "trigger": i.trigger, "message": i.message,
+        "package": e.get("package"), "path": e.get("path"), "layer": e.get("layer_index"),
+        "advisory": e.get("advisory"),
+        "evidence": json.dumps(e, default=plain, sort_keys=True),
+        "allowlisted": i.allowlisted, "allowlist_item": i.allowlist_item,
+        "allowlist_reason": i.allowlist_reason, "policy_id": i.policy_id, "rule_id": i.rule_id,
+        "trigger_id": i.trigger_id,
+    }  # fmt: skip
 
 
 def coverage_of(result: MatchResult | None) -> dict[str, dict[str, int]] | None:
@@ -383,6 +454,9 @@ def evaluate(
             items,
             stamp,
             coverage_of(coverage),
+            analysis=analysis,
+            # what the rules saw: the store's answer, else the caller's own matches
+            matches=coverage if coverage is not None else matches,
         )
 
     for entry in bundle.denied_images:

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from anchore import display
+from anchore.analysis import html as analysis_html
 from anchore.serialize import plain
+from anchore.vulns import html as vulns_html
 
 if TYPE_CHECKING:  # evaluate.py imports this module for its _repr_html_
+    from anchore.analysis.model import Analysis
     from anchore.policy.evaluate import Evaluation, TriggeredItem
+    from anchore.vulns.match import Match, MatchResult
 
-__all__ = ["ACTION_ORDER", "badge", "decision", "evidence_text", "not_evaluated"]
+__all__ = ["ACTION_ORDER", "badge", "decision", "evidence_text", "not_evaluated", "page"]
 
 #: actions, most severe first
 ACTION_ORDER = ("STOP", "WARN", "GO")
@@ -100,3 +105,37 @@ def decision(evaluation: Evaluation | None, title: str = "Policy") -> str:
             total=len(items),
         )
     return display.section(title, body)
+
+
+def page(
+    analysis: Analysis | None,
+    *,
+    matches: MatchResult | Sequence[Match] | None = None,
+    evaluation: Evaluation | None = None,
+    title: str | None = None,
+) -> str:
+    """The whole report page (what :func:`anchore.report.render` and
+    ``Evaluation.to_html()`` return): the decision, the image summary, size per layer,
+    vulnerabilities, packages, findings. ``matches`` defaults to the evaluation's own;
+    without an analysis the page says the image's sections are not included.
+    """
+    if matches is None and evaluation is not None:
+        matches = evaluation.matches
+    if title is None:
+        image = analysis.image if analysis is not None else None
+        name = (image.reference or image.source) if image is not None else None
+        name = name or (evaluation.tag or evaluation.image_digest if evaluation else None)
+        title = f"anchore report: {name or 'image'}"
+    body = f"<h1>{display.escape(title)}</h1>" + decision(evaluation)
+    if analysis is None:
+        body += display.section("Image", "<p><strong>image analysis: not included</strong></p>")
+        body += vulns_html.matches(matches)
+    else:
+        body += (
+            analysis_html.summary(analysis)
+            + analysis_html.layers(analysis)
+            + vulns_html.matches(matches)
+            + analysis_html.packages(analysis)
+            + analysis_html.findings(analysis)
+        )
+    return display.page(title, body)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 import attrs
 
+from anchore import display
 from anchore.analysis.engine import analyze
 from anchore.analysis.model import Analysis, Distro, Location, Package
 from anchore.ecosystems import DISTROS, Ecosystem, find
@@ -32,6 +33,7 @@ from anchore.serialize import as_json, to_dict
 from anchore.versions import VersionError, compare, semver
 from anchore.versions.errors import shown
 from anchore.versions.golang import normalize as go_semver
+from anchore.vulns import html
 from anchore.vulns.feeds import DISTRO_PREFIXES
 from anchore.vulns.osv import Advisory, Affected
 from anchore.vulns.severity import Severity, severity_of
@@ -42,7 +44,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHECKED",
+    "CHECK_COLUMNS",
     "DECLARED",
+    "MATCH_COLUMNS",
     "UNCHECKED",
     "Match",
     "MatchResult",
@@ -281,6 +285,62 @@ class MatchResult(Sequence[Match]):
 
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
+
+    def __repr__(self) -> str:
+        ratings: dict[str, int] = {}
+        for m in self.matches:
+            ratings[m.rating] = ratings.get(m.rating, 0) + 1
+        worst = sorted(ratings.items(), key=lambda kv: html.severity_rank(kv[0]))[:4]
+        by = ", ".join(f"{n} {r[:12]}" for r, n in worst)
+        return (
+            f"<MatchResult {len(self.matches):,} matches" + (f" ({by})" if by else "")
+            + f"; packages: {len(self.checked):,} checked, {len(self.unchecked):,} unchecked, "
+            f"{len(self.declared):,} declared>"
+        )  # fmt: skip
+
+    def _repr_html_(self) -> str:
+        return display.fragment(html.matches(self))
+
+    def to_records(self, kind: str = "matches") -> list[dict[str, Any]]:
+        """Flat rows: ``matches`` (one per match, :data:`MATCH_COLUMNS`) or ``packages``
+        (every package considered and whether it was checked, :data:`CHECK_COLUMNS`)."""
+        if kind == "matches":
+            return [_match_record(m) for m in self.matches]
+        if kind == "packages":
+            return [_check_record(c) for c in self.packages]
+        raise ValueError(f"to_records: kind is 'matches' or 'packages', not {kind!r}")
+
+    def to_dataframe(self, kind: str = "matches") -> Any:
+        """:meth:`to_records` as a ``pandas.DataFrame`` (``pip install 'anchore[pandas]'``)."""
+        columns = MATCH_COLUMNS if kind == "matches" else CHECK_COLUMNS
+        return display.dataframe(self.to_records(kind), columns)
+
+
+#: the columns of ``MatchResult.to_records("matches")``, in order (stable: new columns
+#: go at the end)
+MATCH_COLUMNS = (
+    "advisory_id", "aliases", "severity", "score", "package", "type", "version", "fixed_in",
+    "layer", "path", "purl", "ecosystem", "summary",
+)  # fmt: skip
+#: the columns of ``MatchResult.to_records("packages")``, in order
+CHECK_COLUMNS = ("type", "name", "version", "purl", "ecosystem", "status", "reason")
+
+
+def _match_record(m: Match) -> dict[str, Any]:
+    where = m.locations[0] if m.locations else None
+    return {
+        "advisory_id": m.advisory_id, "aliases": ", ".join(m.aliases), "severity": m.rating,
+        "score": m.score, "package": m.package_name, "type": m.package_type,
+        "version": m.installed_version, "fixed_in": m.fixed_in,
+        "layer": where.layer_index if where else None, "path": where.path if where else None,
+        "purl": m.purl, "ecosystem": m.ecosystem, "summary": m.summary,
+    }  # fmt: skip
+
+
+def _check_record(c: PackageCheck) -> dict[str, Any]:
+    p = c.package
+    return {"type": p.type, "name": p.name, "version": p.version, "purl": p.purl,
+            "ecosystem": c.ecosystem, "status": c.status, "reason": c.reason}  # fmt: skip
 
 
 def _to_semver(version: str) -> str:
