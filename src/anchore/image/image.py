@@ -16,6 +16,7 @@ from typing import Any, BinaryIO, SupportsIndex, overload
 
 import attrs
 
+from anchore import display
 from anchore.errors import (
     AnchoreError,
     DigestMismatchError,
@@ -76,7 +77,14 @@ from anchore.registry import (
     parse_reference,
 )
 
-__all__ = ["FileSystemView", "Image", "Layer", "Layers", "open_image"]
+__all__ = ["LAYER_COLUMNS", "FileSystemView", "Image", "Layer", "Layers", "open_image"]
+
+#: the columns of :meth:`Image.to_records` (one row per layer), in order; stable: new
+#: columns go at the end
+LAYER_COLUMNS = (
+    "layer", "digest", "diff_id", "media_type", "compression", "size", "uncompressed_size",
+    "files", "whiteouts", "created_by",
+)  # fmt: skip
 
 
 class _Content:
@@ -619,8 +627,61 @@ class Image(FileSystemView):
         return ImageInfo.from_image(self).to_dict()
 
     def __repr__(self) -> str:
-        name = self.reference or self.config_digest[:19]
-        return f"<Image {name} {self.platform} {len(self.layers)} layers from {self.source}>"
+        name = display.short_repr(self.reference or self.config_digest[:19], 60)
+        source = display.short_repr(self.source, 80)
+        return f"<Image {name} {self.platform} {len(self.layers)} layers from {source}>"
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One flat row per layer, bottom first, :data:`LAYER_COLUMNS` in order."""
+        rows = []
+        for layer in self.layers:
+            info = LayerInfo.from_layer(layer)
+            row = {"layer": info.index, **info.to_dict()}
+            rows.append({column: row.get(column) for column in LAYER_COLUMNS})
+        return rows
+
+    def to_dataframe(self) -> Any:
+        """:meth:`to_records` as a ``pandas.DataFrame`` (``pip install 'anchore[pandas]'``)."""
+        return display.dataframe(self.to_records(), LAYER_COLUMNS)
+
+    def _repr_html_(self) -> str:
+        # layer metadata only: the squashed tree is not built for a notebook cell
+        config = self.config
+        sizes = [layer.uncompressed_size for layer in self.layers]
+        summary = display.definitions(
+            [
+                ("source", self.source),
+                ("format", self.format),
+                ("reference", self.reference or "-"),
+                ("tags", ", ".join(self.tags) or "-"),
+                ("digest", self.manifest_digest or self.config_digest),
+                ("platform", str(self.platform)),
+                ("created", self.created.isoformat() if self.created else "-"),
+                ("size", display.human_size(sum(sizes))),
+                ("user", config.user or "(root)"),
+                ("entrypoint", " ".join(config.entrypoint) or "-"),
+                ("cmd", " ".join(config.cmd) or "-"),
+            ]
+        )
+        labels = [
+            f"#{layer.index} {layer.history.created_by if layer.history else ''}".strip()
+            for layer in self.layers
+        ]
+        chart = display.bar_chart(labels, sizes, title="uncompressed size per layer")
+        rows = [
+            (r["layer"], display.human_size(r["uncompressed_size"]), f"{r['files']:,}",
+             f"{r['whiteouts']:,}", r["created_by"] or "")
+            for r in self.to_records()
+        ]  # fmt: skip
+        table = display.table(
+            ("layer", "size", "files added or changed", "deleted", "created by"),
+            rows,
+            total=len(rows),
+            numeric=("layer", "size", "files added or changed", "deleted"),
+        )
+        return display.fragment(
+            display.section("Image", summary) + display.section("Layers", chart + table)
+        )
 
 
 def squash(indexes: list[LayerIndex], limits: Limits, source: object = None) -> FileTree:

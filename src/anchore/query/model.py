@@ -3,11 +3,13 @@ and the plain function that answers it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 import attrs
 
+from anchore import display
 from anchore.serialize import to_dict
 
 __all__ = ["IMAGE_COUNTS", "Param", "Query", "QueryResult", "columns_of"]
@@ -103,7 +105,42 @@ class QueryResult(Sequence[Any]):
 
     def to_records(self) -> list[dict[str, Any]]:
         """The rows as JSON-ready dicts, one key per column."""
-        return [to_dict(row) for row in self.rows]
+        return [_record(row) for row in self.rows]
+
+    def to_dataframe(self) -> Any:
+        """:meth:`to_records` as a ``pandas.DataFrame`` (``pip install 'anchore[pandas]'``),
+        its columns those of the query, in order."""
+        records = self.to_records()
+        columns = list(records[0]) if records else list(self.columns)
+        return display.dataframe(records, columns)
+
+    def __repr__(self) -> str:
+        columns = ", ".join(self.columns)
+        columns = columns if len(columns) <= 120 else columns[:119] + "…"
+        name = display.short_repr(self.query, 60)
+        return f"<QueryResult {name}: {len(self.rows):,} rows; columns {columns}>"
+
+    def _repr_html_(self) -> str:
+        # only the rows shown are converted: a 40,000-row answer renders as fast as 40
+        shown = (_record(row) for row in islice(self.rows, display.ROW_CAP))
+        rows = ([_cell(r.get(c)) for c in self.columns] for r in shown)
+        table = display.table(self.columns, rows, total=len(self.rows))
+        title = f"{self.query} ({len(self.rows):,} rows)"
+        return display.fragment(display.section(title, table))
 
     def to_dict(self) -> dict[str, Any]:
         return {"query": self.query, "columns": list(self.columns), "rows": self.to_records()}
+
+
+def _record(row: Any) -> dict[str, Any]:
+    """A row as a JSON-ready dict: attrs rows through to_dict, mappings as they are."""
+    return dict(row) if isinstance(row, Mapping) else to_dict(row)
+
+
+def _cell(value: Any) -> Any:
+    """A table cell: lists joined, nothing for None."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return value
