@@ -43,7 +43,8 @@ CSS = """
 .anchore th, .anchore td { text-align: left; padding: 2px 10px 2px 0; vertical-align: top;
   border-bottom: 1px solid rgba(127,127,127,0.25); }
 .anchore th { font-weight: 600; }
-.anchore td.num, .anchore th.num { text-align: right; font-variant-numeric: tabular-nums; }
+.anchore td.num, .anchore th.num { text-align: right; font-variant-numeric: tabular-nums;
+  white-space: nowrap; }
 .anchore .more { opacity: 0.7; font-style: italic; }
 .anchore dl { display: grid; grid-template-columns: max-content auto; gap: 2px 14px;
   margin: 0.3em 0; }

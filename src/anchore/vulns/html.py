@@ -22,6 +22,10 @@ __all__ = ["SEVERITIES", "matches", "not_checked", "severity_rank"]
 SEVERITIES = ("critical", "high", "medium", "moderate", "low", "negligible", "unknown")
 
 
+#: unchecked packages listed by name (the reasons above count them all)
+UNCHECKED_CAP = 20
+
+
 def severity_rank(rating: str) -> int:
     """Position of ``rating`` in :data:`SEVERITIES` (worst first; unknown words last)."""
     return SEVERITIES.index(rating) if rating in SEVERITIES else len(SEVERITIES)
@@ -79,6 +83,7 @@ def _unchecked(result: MatchResult) -> str:
         ("type", "name", "version", "ecosystem"),
         ((c.package.type, c.package.name, c.package.version, c.group) for c in rows),
         total=len(rows),
+        cap=UNCHECKED_CAP,
     )
     return display.section(
         f"Unchecked packages ({len(rows):,}): no verdict", table + listing, level=3

@@ -1,0 +1,171 @@
+"""Notebook reprs: short plain reprs, escaped, row-capped and cheap HTML, on real images.
+
+debian-py is the real corpus image (434 packages, 11,675 files); the hostile image is
+built here with a Python package named ``<script>alert(1)</script>`` and a setuid file
+whose name is an ``<img onerror>`` tag: both must reach the page as text.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import anchore
+import imagebuilder as ib
+from anchore import display, query
+from anchore.policy import evaluate, load_bundle
+from anchore.vulns import Store, load, match, read_osv
+from test_policy import EXAMPLE, bundle_with
+from testdata import PYPA
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(2)>"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    store = Store(tmp_path_factory.mktemp("v") / "db.sqlite", create=True)
+    load(store, PYPA)
+    return store
+
+
+@pytest.fixture(scope="module")
+def debian_py(corpus):
+    return anchore.analyze(corpus / "debian-py.oci.tar")
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    site = "usr/lib/python3/dist-packages"
+    built = ib.build(
+        [
+            [
+                ib.d("usr"), ib.d("usr/lib"), ib.d("usr/lib/python3"), ib.d(site),
+                ib.d(f"{site}/x-1.0.dist-info"),
+                ib.f(f"{site}/x-1.0.dist-info/METADATA",
+                     f"Metadata-Version: 2.1\nName: {SCRIPT}\nVersion: 1.0\n"),
+                ib.d("bin"), ib.f(f"bin/{IMG}", b"x", mode=0o4755),
+            ]
+        ],
+        history=[{"created_by": f"RUN echo '{SCRIPT}'"}],
+    )  # fmt: skip
+    path = ib.write_all_formats(tmp_path_factory.mktemp("hostile"), built)["oci-tar"]
+    return path, anchore.analyze(path)
+
+
+@pytest.mark.corpus
+def test_plain_reprs_are_short_and_say_what_it_is(corpus, debian_py, store):
+    evaluation = evaluate(debian_py, load_bundle(EXAMPLE), store=store)
+    matches = match(debian_py, store)
+    with anchore.open_image(corpus / "debian-py.oci.tar") as image:
+        image_repr = repr(image)
+    reprs = {
+        "analysis": repr(debian_py),
+        "evaluation": repr(evaluation),
+        "matches": repr(matches),
+        "image": image_repr,
+        "query": repr(query.run("files", debian_py)),
+        "diff": repr(query.run("diff", [debian_py, debian_py])),
+    }
+    for name, text in reprs.items():
+        assert len(text) < 300, (name, text)
+    assert max(len(repr(p)) for p in debian_py.packages) < 300
+    assert "434 packages" in reprs["analysis"] and "11,675 files" in reprs["analysis"]
+    assert reprs["evaluation"].startswith(f"<Evaluation {evaluation.final_action}:")
+    assert f"{len(matches)} matches" in reprs["matches"]
+    assert f"{len(matches.unchecked)} unchecked" in reprs["matches"]
+    assert "11,675 rows" in reprs["query"]
+    assert "'debian-py'" in reprs["image"] and "4 layers" in reprs["image"]
+
+
+class _NoWalk(list):
+    """A file inventory that fails the test if a renderer walks it."""
+
+    def __iter__(self):
+        raise AssertionError("the file inventory was walked")
+
+    def __getitem__(self, index):
+        raise AssertionError("the file inventory was read")
+
+
+@pytest.mark.corpus
+def test_analysis_html_is_bounded_and_does_not_walk_the_files(debian_py):
+    files = debian_py.files
+    debian_py.files = _NoWalk(files)
+    try:
+        html = debian_py._repr_html_()
+    finally:
+        debian_py.files = files
+    assert len(html) < 100_000
+    assert html.startswith('<div class="anchore"><style>')
+    assert "<svg" in html and "11,675" in html  # the chart; the count from len()
+    shown = display.ROW_CAP
+    assert f"… and {len(debian_py.packages) - shown:,} more rows" in html
+
+
+@pytest.mark.corpus
+def test_query_html_converts_only_the_rows_shown(debian_py):
+    result = query.run("files", debian_py)
+    html = result._repr_html_()
+    assert len(html) < 100_000
+    assert html.count("<tr>") == 1 + display.ROW_CAP + 1  # header, rows, "and N more"
+    assert f"… and {len(result) - display.ROW_CAP:,} more rows" in html
+
+
+@pytest.mark.corpus
+def test_image_html_summarises_the_layers(corpus):
+    with anchore.open_image(corpus / "debian-py.oci.tar") as image:
+        html = image._repr_html_()
+    assert len(html) < 100_000 and "<svg" in html
+    assert "debootstrap --variant=minbase bookworm" in html
+    assert "RUN pip install" in html
+
+
+def _assert_escaped(html: str) -> None:
+    assert "<script" not in html and "<img" not in html
+    assert display.escape(SCRIPT) in html or display.escape(IMG) in html
+
+
+def test_hostile_names_are_text_in_every_cell(hostile):
+    path, analysis = hostile
+    assert [p.name for p in analysis.packages] == [SCRIPT]
+    html = analysis._repr_html_()
+    _assert_escaped(html)
+    assert display.escape(SCRIPT) in html and display.escape(f"/bin/{IMG}") in html
+    # the name does not make a valid purl: an analyzer error quoting it, shown too
+    assert any(SCRIPT in e.message for e in analysis.errors)
+    setuid = {"id": "setuid", "gate": "files", "trigger": "suid_or_guid_set", "action": "WARN"}
+    evaluation = evaluate(analysis, bundle_with(setuid))
+    assert any(IMG in i.message for i in evaluation.items)  # the setuid rule fired
+    for html in (
+        evaluation._repr_html_(),
+        evaluation.to_html(),
+        query.run("packages", analysis)._repr_html_(),
+        query.run("setuid", analysis)._repr_html_(),
+    ):
+        _assert_escaped(html)
+    assert display.escape(f"/bin/{IMG}") in evaluation._repr_html_()
+    with anchore.open_image(path) as image:
+        _assert_escaped(image._repr_html_())
+        assert display.escape(SCRIPT) in image._repr_html_()  # the history step
+    assert SCRIPT in repr(analysis.packages[0])  # plain repr: text, quoted
+
+
+def test_a_match_result_that_checked_nothing_never_reads_clean(tmp_path, hostile):
+    _, analysis = hostile
+    record = {"id": "GO-TEST-1", "modified": "2024-01-01T00:00:00Z",
+              "affected": [{"package": {"ecosystem": "Go", "name": "example.com/m"},
+                            "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]}  # fmt: skip
+    (tmp_path / "go.json").write_text(json.dumps(record))
+    store = Store(tmp_path / "go-only.sqlite", create=True)
+    store.load(read_osv(tmp_path / "go.json"), "one-go-record")
+    result = match(analysis, store)  # a Python package, and no PyPI data at all
+    assert len(result) == 0 and not result.checked and len(result.unchecked) == 1
+    html = result._repr_html_()
+    assert "nothing was checked" in html
+    assert "Unchecked packages (1): no verdict" in html
+    assert "the store has no advisory data for PyPI" in html
+    _assert_escaped(html)
+    assert display.escape(SCRIPT) in html  # the unchecked package, by name
+    assert "0 checked, 1 unchecked" in repr(result)
