@@ -130,8 +130,6 @@ def _exit_code(args: argparse.Namespace, result: MatchResult | None,
 def cmd_report(args: argparse.Namespace) -> ExitCode:
     from anchore.report import render
 
-    if args.no_vulns and args.db:
-        raise UsageError("--no-vulns and --db: give one (--db is the store to check with)")
     if args.output != "-" and os.path.isdir(args.output):
         raise UsageError(f"-o {args.output}: a directory; give the report's file name")
     analysis, result, evaluation = _scan(args)
@@ -176,7 +174,8 @@ def add_parsers(sub: Any) -> None:
         "--no-vulns",
         action="store_true",
         help="do not match vulnerabilities: the page says 'vulnerabilities: not checked' and "
-        "the policy's vulnerability rules fire for every package",
+        "the policy's vulnerability rules fire for every package; no store is opened (--db, "
+        "$ANCHORE_VULN_DB and the config file's db are not used)",
     )
     p.add_argument("--tag-as", help="the tag the policy's mappings see (default: the image's)")
     p.add_argument("--title", help="the page's title (default: anchore report: IMAGE)")
