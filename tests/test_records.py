@@ -13,9 +13,9 @@ import sys
 import pytest
 
 import anchore
-from anchore import query
-from anchore.analysis.model import RECORD_COLUMNS
-from anchore.errors import MissingExtraError
+from anchore import query, sbom
+from anchore.analysis.model import RECORD_COLUMNS, Analysis
+from anchore.errors import AnchoreError, MissingExtraError
 from anchore.image.image import LAYER_COLUMNS
 from anchore.policy import evaluate, load_bundle
 from anchore.policy.evaluate import ITEM_COLUMNS
@@ -155,3 +155,24 @@ def test_without_pandas_to_dataframe_says_what_to_install(debian_py, monkeypatch
         debian_py.to_dataframe()
     assert err.value.extra == "pandas"
     assert len(debian_py.to_records()) == 434  # the records need no pandas
+
+
+@pytest.mark.parametrize("fmt", ["spdx-json", "cyclonedx-json"])
+def test_an_sbom_without_files_has_no_file_rows_rather_than_none(tmp_path, fmt):
+    analysis = anchore.analyze("examples/busybox/busybox.oci.tar")
+    path = tmp_path / "busybox.sbom.json"
+    path.write_bytes(sbom.dumps(analysis, fmt))
+    read_back = sbom.read(path)
+    assert not read_back.files_known
+    with pytest.raises(AnchoreError, match="its files are not known"):
+        read_back.to_records("files")
+    assert [r["name"] for r in read_back.to_records()] == [p.name for p in analysis.packages]
+    assert "files not known" in repr(read_back)
+    assert "<dt>files</dt><dd>not known</dd>" in read_back._repr_html_()
+
+
+def test_an_analysis_without_layer_metadata_says_so():
+    bare = Analysis(image={}, distro=None, packages=[], findings=[], files=[], errors=[])
+    with pytest.raises(AnchoreError, match="its layers are not known"):
+        bare.to_records("layers")
+    assert "layers: not known" in bare._repr_html_()

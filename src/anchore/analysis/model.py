@@ -21,6 +21,7 @@ import attrs
 
 from anchore import display
 from anchore.analysis import html
+from anchore.errors import AnchoreError
 from anchore.image.filetree import octal_mode
 from anchore.image.model import ImageInfo, image_info
 from anchore.serialize import FrozenMap, as_json, freeze, frozen_map, to_dict, write_json
@@ -354,7 +355,7 @@ class Analysis:
     def __repr__(self) -> str:
         # the generated repr wrote every file (4.3 million characters for debian-py)
         image = self.image
-        name = display.short_repr(image.reference or image.source or image.config_digest, 60)
+        name = display.short_repr(image.reference or image.source or image.config_digest or "?", 60)
         distro = f"{self.distro.id} {self.distro.version_id or ''}".strip() if self.distro else ""
         distro = f" {distro[:40]}" if distro else ""
         layers = len(image.layers) if image.layers is not None else "?"
@@ -375,6 +376,17 @@ class Analysis:
         :data:`RECORD_COLUMNS` ``[kind]`` in that order (docs/notebooks.md)."""
         if kind not in _RECORDS:
             raise ValueError(f"to_records: kind is one of {', '.join(_RECORDS)}, not {kind!r}")
+        unknown = (kind == "files" and not self.files_known) or (
+            kind == "layers" and self.image.layers is None
+        )
+        if unknown:
+            # an empty list would read as "no files": no answer instead (an AnchoreError;
+            # a class of its own needs a line in docs/errors.md, asked of its owner)
+            raise AnchoreError(
+                f"{self.image.source or 'the analysis'} ({self.origin}): its {kind} are not "
+                "known (an SBOM that lists none), so there are no rows to give; analyze the "
+                "image itself for them"
+            )
         return list(_RECORDS[kind](self))
 
     def to_dataframe(self, kind: str = "packages") -> Any:
