@@ -13,6 +13,7 @@ Needs ``pip install -e '.[notebook]'`` and the corpus images ($ANCHORE_CORPUS).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -20,6 +21,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 #: seconds one cell may take (analyzing debian-py takes a few)
 CELL_TIMEOUT = 600
+#: the colour codes of IPython's tracebacks: a CI log shows them as junk
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def run(path: Path, timeout: int) -> bool:
@@ -40,11 +43,11 @@ def run(path: Path, timeout: int) -> bool:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         cell = _failed_cell(nb)
-        print(f"{path.name}: FAILED", file=sys.stderr)
-        if cell is not None:
-            index, source = cell
-            print(f"--- cell {index} ---\n{source}\n---", file=sys.stderr)
-        print(str(exc), file=sys.stderr)
+        where = f" in cell {cell[0]}" if cell is not None else ""
+        print(f"{path.name}: FAILED{where}", file=sys.stderr)
+        if cell is not None and not isinstance(exc, CellExecutionError):  # it quotes the cell
+            print(f"------------------\n{cell[1]}\n------------------", file=sys.stderr)
+        print(ANSI.sub("", str(exc)), file=sys.stderr)  # the traceback, without colours
         return False
     cells = sum(1 for c in nb.cells if c.cell_type == "code")
     print(f"{path.name}: {cells} code cells ran in {time.monotonic() - started:.1f}s")
