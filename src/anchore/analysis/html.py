@@ -59,11 +59,28 @@ def summary(analysis: Analysis, title: str = "Image") -> str:
     return display.section(title, display.definitions(pairs))
 
 
-def _added_per_layer(analysis: Analysis) -> Counter[int]:
-    """Packages each layer added: its package changes when known, else first locations."""
+#: package names shown per layer in the layers table (the count says how many in all)
+NAMES_PER_LAYER = 6
+
+
+def _added_per_layer(analysis: Analysis) -> dict[int, list[str]]:
+    """Names of the packages each layer added: its package changes when known, else the
+    packages' first locations."""
+    added: dict[int, list[str]] = {}
     if analysis.package_changes is not None:
-        return Counter(c.layer_index for c in analysis.package_changes if c.change == "added")
-    return Counter(p.layer_index for p in analysis.packages)
+        for c in analysis.package_changes:
+            if c.change == "added":
+                added.setdefault(c.layer_index, []).append(c.name)
+    else:
+        for p in analysis.packages:
+            added.setdefault(p.layer_index, []).append(p.name)
+    return added
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(sorted(names)[:NAMES_PER_LAYER])
+    more = len(names) - NAMES_PER_LAYER
+    return f"{shown} … (+{more:,})" if more > 0 else shown
 
 
 def layers(analysis: Analysis) -> str:
@@ -82,12 +99,16 @@ def layers(analysis: Analysis) -> str:
             display.human_size(i.uncompressed_size),
             f"{i.files:,}",
             f"{i.whiteouts:,}",
-            f"{added.get(i.index, 0):,}",
+            f"{len(added.get(i.index, [])):,}",
+            _names(added.get(i.index, [])),
             i.created_by or "",
         )
         for i in infos
     ]
-    columns = ("layer", "size", "files added or changed", "deleted", "packages added", "created by")
+    columns = (
+        "layer", "size", "files added or changed", "deleted", "packages added", "packages",
+        "created by",
+    )  # fmt: skip
     table = display.table(
         columns,
         rows,
