@@ -115,6 +115,9 @@ def test_no_vulns_says_not_checked_and_the_policy_fires(tmp_path, bundle, monkey
     assert report("-o", str(out), "--no-vulns") == ExitCode.OK
     page = out.read_text(encoding="utf-8")
     assert "vulnerabilities: not checked" in page and "policy: not evaluated" in page
+    # at the top of the page and in its title, not only in its section further down
+    assert "<title>anchore report: busybox (vulnerabilities: not checked)</title>" in page
+    assert "<h1>anchore report: busybox (vulnerabilities: not checked)</h1>" in page
     assert report("-o", str(out), "--no-vulns", "--bundle", str(bundle)) == ExitCode.FAILED
     page = out.read_text(encoding="utf-8")
     assert '<span class="badge STOP">STOP</span>' in page

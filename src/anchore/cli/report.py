@@ -127,13 +127,21 @@ def _exit_code(args: argparse.Namespace, result: MatchResult | None,
     return ExitCode.OK
 
 
+def _title(args: argparse.Namespace, analysis: Analysis) -> str:
+    """``--title``, else ``anchore report: IMAGE``; with ``--no-vulns`` the heading (and the
+    browser tab) says so too, not only the vulnerabilities section further down."""
+    image = analysis.image
+    title: str = args.title or f"anchore report: {image.reference or image.source or args.image}"
+    return f"{title} (vulnerabilities: not checked)" if args.no_vulns else title
+
+
 def cmd_report(args: argparse.Namespace) -> ExitCode:
     from anchore.report import render
 
     if args.output != "-" and os.path.isdir(args.output):
         raise UsageError(f"-o {args.output}: a directory; give the report's file name")
     analysis, result, evaluation = _scan(args)
-    page = render(analysis, matches=result, evaluation=evaluation, title=args.title)
+    page = render(analysis, matches=result, evaluation=evaluation, title=_title(args, analysis))
     if args.output == "-":
         sys.stdout.write(page)
     else:
