@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+import shlex
+import sys
+from typing import TYPE_CHECKING, Any
 
+from anchore.cli import output
 from anchore.cli.common import analysis_of, image_args, registry_options
+from anchore.cli.vulns import artifact_name, severity_style
 from anchore.errors import ExitCode
+
+if TYPE_CHECKING:
+    from anchore.policy import Evaluation
+
+#: the order items are listed in: what blocks first
+_ORDER = {"STOP": 0, "WARN": 1, "GO": 2}
 
 
 def cmd_evaluate(args: argparse.Namespace) -> ExitCode:
     from anchore.policy import evaluate, load_bundle
     from anchore.vulns.store import open_store
 
+    fmt = output.output_format(args)
     bundle = load_bundle(args.bundle)
     # a --db that names no store is an error at once; without --db the default
     # store is opened only if the mapped policies have vulnerability rules
@@ -21,19 +32,55 @@ def cmd_evaluate(args: argparse.Namespace) -> ExitCode:
     try:
         # one set of registry options (and one read of --password-stdin) for both images
         pull = registry_options(args, images=[args.image, *([args.base] if args.base else [])])
-        result = analysis_of(args.image, platform=args.platform, tag=args.tag,
-                             registry_options=pull)  # fmt: skip
-        base = analysis_of(args.base, registry_options=pull) if args.base else None
+        with output.progress(args.quiet, "analyzing") as bar:
+            result = analysis_of(args.image, platform=args.platform, tag=args.tag,
+                                 registry_options=pull, progress=bar)  # fmt: skip
+        with output.progress(args.quiet, "analyzing the base") as bar:
+            base = (
+                analysis_of(args.base, registry_options=pull, progress=bar) if args.base else None
+            )
         evaluation = evaluate(result, bundle, tag=args.tag_as, base=base, store=store,
                               include_declared=args.include_declared)  # fmt: skip
     finally:
         if store is not None:
             store.close()
-    if args.json:
+    if fmt == "json":
         print(json.dumps(evaluation.to_dict(), indent=2))
+    elif fmt == "sarif":
+        from anchore.report.sarif import evaluation_log
+
+        command = shlex.join(["anchore", *sys.argv[1:]]) if sys.argv[1:] else None
+        log = evaluation_log(evaluation, artifact=artifact_name(args.image), command_line=command)
+        print(json.dumps(log, indent=2))
     else:
-        print(evaluation.table())
+        print_evaluation(evaluation)
     return evaluation.exit_code
+
+
+def print_evaluation(evaluation: Evaluation) -> None:
+    """The triggered items (blocking ones first) in a table fitted to the terminal, the
+    allowlisted ones in another (they do not count), the vulnerability coverage, then the
+    decision."""
+    items = sorted(evaluation.items, key=lambda i: (_ORDER.get(i.action, 3), i.gate, i.trigger_id))
+    counted = [(i.action, i.gate, i.trigger, i.message) for i in items if not i.allowlisted]
+    if counted:
+        output.print_table(("ACTION", "GATE", "TRIGGER", "MESSAGE"), counted, keep=(0,),
+                           styles={0: severity_style})  # fmt: skip
+    else:
+        print("no rule triggered" if not items else "every triggered rule is allowlisted")
+    allowed = [(i.allowlist_item, i.action, i.gate, i.trigger, i.message)
+               for i in items if i.allowlisted]  # fmt: skip
+    if allowed:
+        print()
+        output.print_table(("ALLOWLISTED", "ACTION", "GATE", "TRIGGER", "MESSAGE"), allowed)
+        print()
+    coverage = evaluation.coverage_line()
+    if coverage is not None:
+        print(coverage)
+    out = output.console()
+    out.print(f"final action: {evaluation.final_action} ({evaluation.reason})",
+              style=severity_style(evaluation.final_action) or "bold green",
+              overflow="ignore", crop=False, markup=False)  # fmt: skip
 
 
 def add_parsers(sub: Any) -> None:
@@ -56,5 +103,5 @@ def add_parsers(sub: Any) -> None:
         help="package and vulnerability rules also see packages only a lock or requirements "
         "file declares (no required_package is ever met by one)",
     )
-    p.add_argument("--json", action="store_true", help="the Evaluation as JSON")
+    output.output_arg(p, ("table", "json", "sarif"))
     p.set_defaults(func=cmd_evaluate)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from anchore.cli import output
 from anchore.cli.common import UsageError, image_args, open_analysis
 from anchore.errors import ExitCode
 
@@ -371,7 +372,8 @@ def _scan(args: argparse.Namespace, rules: list[IgnoreRule], vex: list[VexStatem
 
     with open_store(args.db) as store:
         store.require_data()
-        analysis = open_analysis(args)
+        with output.progress(args.quiet, "analyzing") as bar:
+            analysis = open_analysis(args, progress=bar)
         result = match(analysis, store, include_declared=args.include_declared)
         updated = store.updated
         where = {"path": str(store.path), "updated": updated.isoformat() if updated else None}
@@ -395,17 +397,67 @@ def _print_json(scan: _Scan) -> None:
     print(json.dumps(data, indent=2))
 
 
+def artifact_name(source: str) -> str:
+    """What SARIF locates a finding without a path in the image at: an image or SBOM file
+    as a path relative to here (its name, when outside this directory), else the
+    reference as given (``registry.example.com/app:1.2``)."""
+    if not os.path.exists(source.rsplit(":", 1)[0]) and not os.path.exists(source):
+        return source
+    relative = os.path.relpath(source)
+    return os.path.basename(source.rstrip("/")) if relative.startswith("..") else relative
+
+
+def severity_style(text: str) -> str | None:
+    """The colour of a severity (or a policy action) in a table, on a terminal."""
+    word = text.lower()
+    if word in ("critical", "high", "stop"):
+        return "bold red" if word in ("critical", "stop") else "red"
+    if word in ("medium", "warn"):
+        return "yellow"
+    return None
+
+
+#: below this many columns, vulns leaves out the LAYER and PATH columns
+_WIDE = 120
+_VULN_COLUMNS = ("SEVERITY", "VULNERABILITY", "ALIASES", "PACKAGE", "INSTALLED", "FIXED IN",
+                 "LAYER", "PATH")  # fmt: skip
+
+
+def _match_row(m: Match) -> list[Any]:
+    from anchore.report.sarif import fixed_version
+
+    loc = m.locations[0] if m.locations else None
+    return [m.rating, m.advisory_id, list(m.aliases), m.package_name, m.installed_version,
+            fixed_version(m) or "no fix", loc.layer_index if loc else None,
+            loc.path if loc else None]  # fmt: skip
+
+
+def _cves_first(aliases: list[str]) -> list[str]:
+    return sorted(aliases, key=lambda a: not a.startswith("CVE-"))
+
+
 def _print_text(scan: _Scan) -> None:
     from anchore.vulns.severity import rank
 
     result = scan.result
-    for m in sorted(scan.kept, key=lambda m: (-rank(m.rating), m.package_name, m.advisory_id)):
-        loc = m.locations[0] if m.locations else None
-        where = f"{loc.path} (layer {loc.layer_index})" if loc else ""
-        print(f"{m.rating:9} {m.advisory_id:22} {m.package_name} {m.installed_version}"
-              f" -> {m.fixed_in or 'no fix'}  {where}")  # fmt: skip
-    for s in scan.suppressed:
-        print(f"suppressed {s.match.advisory_id} {s.match.package_name}: {s.reason}")
+    kept = sorted(scan.kept, key=lambda m: (-rank(m.rating), m.package_name, m.advisory_id))
+    width = output.terminal_width()
+    narrow = width is not None and width < _WIDE
+    if kept:
+        columns: tuple[str, ...] = _VULN_COLUMNS
+        rows = [_match_row(m) for m in kept]
+        if narrow:  # the paths would leave every column a few letters wide; CVE ids first
+            columns, rows = columns[:-2], [[*r[:2], _cves_first(r[2]), *r[3:-2]] for r in rows]
+        output.print_table(columns, rows, keep=(0, 1), styles={0: severity_style})
+        if narrow:
+            print(f"(layers and paths: in a terminal {_WIDE} columns wide, or -o json)")
+    if scan.suppressed:
+        print()
+        output.print_table(("SUPPRESSED", "PACKAGE", "KIND", "REASON"),
+                           [(s.match.advisory_id, s.match.package_name, s.kind, s.reason)
+                            for s in scan.suppressed], keep=(0,))  # fmt: skip
+    if kept or scan.suppressed:
+        print()
     checked = result.counts("checked")
     print(f"checked   {_plural(len(result.checked), 'package')}"
           + (f": {_counts(checked)}" if checked else ""))  # fmt: skip
@@ -415,8 +467,8 @@ def _print_text(scan: _Scan) -> None:
         reasons: dict[str, int] = {}
         for c in result.unchecked:
             reasons[c.reason] = reasons.get(c.reason, 0) + 1
-        for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
-            print(f"  {n:5}  {reason}")
+        why = [(n, reason) for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1])]
+        output.print_table(("PACKAGES", "WHY UNCHECKED"), why)
     if result.declared:
         print(f"declared  {_plural(len(result.declared), 'package')} not matched "
               f"({_counts(result.counts('declared'))}): only a lock or requirements file "
@@ -491,13 +543,21 @@ def _exit_code(args: argparse.Namespace, scan: _Scan) -> ExitCode:
 
 
 def cmd_vulns(args: argparse.Namespace) -> int:
+    fmt = output.output_format(args)
     rules, vex = _read_inputs(args)
     scan = _scan(args, rules, vex)
-    if args.json:
+    code = _exit_code(args, scan)
+    if fmt == "json":
         _print_json(scan)
+    elif fmt == "sarif":
+        from anchore.report.sarif import scan_log
+
+        log = scan_log(scan.result, scan.kept, scan.suppressed, artifact=artifact_name(scan.source),
+                       exit_code=code)  # fmt: skip
+        print(json.dumps(log, indent=2))
     else:
         _print_text(scan)
-    return _exit_code(args, scan)
+    return code
 
 
 # ---------------------------------------------------------------- parsers
@@ -568,7 +628,7 @@ def add_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="a JSON or YAML list of ignore rules: reason (required), id, package, path, expires",
     )
     p.add_argument("--vex", action="append", help="an OpenVEX or CSAF VEX document (repeatable)")
-    p.add_argument("--json", action="store_true", help="matches, suppressions and coverage as JSON")
+    output.output_arg(p, ("table", "json", "sarif"))
     p.add_argument("--fail-on", choices=["low", "medium", "high", "critical"],
                    help="exit 1 when a match is rated at least this; exit 3 when none is but "
                         "packages went unchecked")  # fmt: skip
