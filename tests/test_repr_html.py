@@ -70,7 +70,12 @@ def test_plain_reprs_are_short_and_say_what_it_is(corpus, debian_py, store):
     }
     for name, text in reprs.items():
         assert len(text) < 300, (name, text)
-    assert max(len(repr(p)) for p in debian_py.packages) < 300
+    # the elements a notebook user lists: every one a line
+    for many in (debian_py.packages, debian_py.findings, matches, matches.packages):
+        assert max(len(repr(x)) for x in many) < 300, many[0]
+    pyyaml = next(m for m in matches if m.advisory_id == "PYSEC-2021-142")
+    assert repr(pyyaml).startswith("Match('PYSEC-2021-142', python 'pyyaml' '5.3.1'")
+    assert repr(pyyaml).endswith("fixed in '5.4')")
     assert "434 packages" in reprs["analysis"] and "11,675 files" in reprs["analysis"]
     assert reprs["evaluation"].startswith(f"<Evaluation {evaluation.final_action}:")
     assert f"{len(matches)} matches" in reprs["matches"]

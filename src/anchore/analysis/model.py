@@ -135,6 +135,16 @@ class Finding:
     data: Mapping[str, Any] = attrs.field(factory=FrozenMap, converter=frozen_map)
     found_by: str = ""
 
+    def __repr__(self) -> str:
+        # the generated repr wrote all of ``data`` (38,500 characters for one finding
+        # of debian-py listing removed files)
+        where = self.locations[0] if self.locations else None
+        at = f"{display.short_repr(where.path, 60)}, layer={where.layer_index}" if where else "-"
+        return (
+            f"Finding({self.kind}, {display.short_repr(self.rule, 40)}, {self.severity}, {at}, "
+            f"{display.short_repr(self.message, 80)})"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
 

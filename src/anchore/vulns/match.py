@@ -116,6 +116,16 @@ class Match:
         return MatchedPackage(self.package_name, self.package_type, self.purl,
                               self.installed_version)  # fmt: skip
 
+    def __repr__(self) -> str:
+        # one line: the generated repr wrote the matched range and every severity
+        fix = f"fixed in {display.short_repr(self.fixed_in, 30)}" if self.fixed_in else "no fix"
+        name = display.short_repr(self.package_name, 60)
+        version = display.short_repr(self.installed_version, 30)
+        return (
+            f"Match({display.short_repr(self.advisory_id, 40)}, {self.package_type} {name} "
+            f"{version}, {self.rating}, {fix})"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
 
