@@ -72,6 +72,7 @@ def test_the_page_has_every_section_with_real_content(scan):
     for m in matches:
         assert m.advisory_id in text and (m.fixed_in or "no fix") in text
     assert f"Unchecked packages ({len(matches.unchecked)}): no verdict" in text
+    assert '<td class="high">high</td>' in render(analysis, matches=matches)  # coloured
     assert "the store has no advisory data for Debian:12" in text
     # packages by type and layer; secrets and setuid findings
     assert "Packages (434)" in text

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from anchore.errors import MissingExtraError
@@ -85,8 +85,12 @@ def short_repr(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _cell(value: Any, numeric: bool) -> str:
-    css = ' class="num"' if numeric else ""
+def _cell(value: Any, numeric: bool, style: Callable[[Any], str | None] | None = None) -> str:
+    names = ["num"] if numeric else []
+    extra = style(value) if style is not None else None
+    if extra:
+        names.append(extra)
+    css = f' class="{escape(" ".join(names))}"' if names else ""
     return f"<td{css}>{escape(value)}</td>"
 
 
@@ -98,15 +102,18 @@ def table(
     total: int | None = None,
     numeric: Iterable[str] = (),
     caption: str | None = None,
+    styles: Mapping[str, Callable[[Any], str | None]] | None = None,
 ) -> str:
     """An HTML table of at most ``cap`` rows; past them one row says how many more there are.
 
     ``rows`` is consumed only up to ``cap + 1`` items unless ``total`` is not given and the
     count is needed: pass ``total`` (``len`` of a sequence) to keep a generator lazy.
-    ``numeric`` names the columns aligned right.
+    ``numeric`` names the columns aligned right. ``styles`` maps a column to a function
+    giving a cell's CSS class from its value (``high`` for a severity; None for none).
     """
     right = set(numeric)
     flags = [name in right for name in columns]
+    cell_styles = [(styles or {}).get(name) for name in columns]
     head = "".join(
         f'<th class="num">{escape(c)}</th>' if f else f"<th>{escape(c)}</th>"
         for c, f in zip(columns, flags, strict=True)
@@ -116,7 +123,9 @@ def table(
     extra = 0
     for row in rows:
         if shown < cap:
-            cells = "".join(_cell(v, f) for v, f in zip(row, flags, strict=False))
+            cells = "".join(
+                _cell(v, f, st) for v, f, st in zip(row, flags, cell_styles, strict=False)
+            )
             body.append(f"<tr>{cells}</tr>")
             shown += 1
         elif total is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from anchore import display
 
@@ -29,6 +29,14 @@ UNCHECKED_CAP = 20
 def severity_rank(rating: str) -> int:
     """Position of ``rating`` in :data:`SEVERITIES` (worst first; unknown words last)."""
     return SEVERITIES.index(rating) if rating in SEVERITIES else len(SEVERITIES)
+
+
+def severity_class(rating: Any) -> str | None:
+    """The CSS class of a severity cell (display.CSS colours these three)."""
+    return rating if rating in ("critical", "high", "medium") else None
+
+
+_STYLES = {"severity": severity_class}
 
 
 def _sort_key(m: Match) -> tuple[int, float, str, str]:
@@ -112,6 +120,7 @@ def matches(result: MatchResult | Sequence[Match] | None, title: str = "Vulnerab
         ((r, f"{n:,}") for r, n in sorted(counts.items(), key=lambda kv: severity_rank(kv[0]))),
         total=len(counts),
         numeric=("matches",),
+        styles=_STYLES,
     )
     fixable = sum(1 for m in found if m.fixed_in)
     body = coverage + f"<p>{len(found):,} matches, {fixable:,} with a fix</p>"
@@ -121,6 +130,7 @@ def matches(result: MatchResult | Sequence[Match] | None, title: str = "Vulnerab
             (_match_row(m) for m in found),
             total=len(found),
             numeric=("layer",),
+            styles=_STYLES,
         )
     if full is not None:
         body += _unchecked(full)
