@@ -75,8 +75,10 @@ def _param_row(param: Any) -> str:
     kind = param.type + (f" (one of {', '.join(param.choices)})" if param.choices else "")
     if param.pattern:
         kind += f", matching `{param.pattern}`"
-    default = "required" if param.required else (
-        _code(param.default) if param.default is not None else "–"
+    default = (
+        "required"
+        if param.required
+        else (_code(param.default) if param.default is not None else "none")
     )
     return f"| `{param.name}` | {_cell(kind)} | {default} | {_cell(param.description)} |"
 
