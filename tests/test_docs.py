@@ -280,3 +280,21 @@ def test_exit_code_table_is_exitcode_and_each_code_is_used():
     )
     unused = [c.name for c in ExitCode if f"ExitCode.{c.name}" not in sources]
     assert unused == [], f"documented exit codes nothing returns: {unused}"
+
+
+# ---------------------------------------------------------------- the plugin guide
+def test_plugin_guide_shows_the_example_plugin_as_it_is():
+    guide = (DOCS / "plugins.md").read_text()
+    example = ROOT / "examples" / "python-plugin"
+    module = (example / "src" / "anchore_example_plugin" / "plugin.py").read_text()
+    shown = next(block for block in BLOCK.findall(guide) if "def debian_version" in block)
+    assert shown.startswith(module), "docs/plugins.md no longer shows plugin.py as it is"
+    entry_point = re.search(r"```toml\n(.*?)```", guide, re.S)
+    assert entry_point is not None
+    assert entry_point.group(1) in (example / "pyproject.toml").read_text()
+
+
+def test_plugin_guide_runs_the_bash_example():
+    guide = (DOCS / "plugins.md").read_text()
+    commands = [command for command, _ in shell_commands(guide)]
+    assert any("examples/bash-analyzer" in c and "example-shells" in c for c in commands)
