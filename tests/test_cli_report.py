@@ -143,6 +143,12 @@ def test_exit_code_is_the_verdict(tmp_path, bundle, debian_store, pypi_store, ca
     # checked, no match: GO
     assert report(*args, "--db", str(debian_store)) == ExitCode.OK
     assert '<span class="badge GO">GO</span>' in out.read_text(encoding="utf-8")
+    # a GO from a policy without vulnerability rules does not hide a scan that checked nothing
+    bundle.write_text(json.dumps({**VULN_BUNDLE, "policies": [{"id": "v", "rules": [
+        {"id": "ok", "gate": "always", "trigger": "always", "action": "GO"}]}]}))  # fmt: skip
+    assert report(*args, "--db", str(pypi_store)) == ExitCode.UNCHECKED
+    assert '<span class="badge GO">GO</span>' in out.read_text(encoding="utf-8")
+    assert report(*args, "--db", str(debian_store)) == ExitCode.OK
 
 
 def test_stdout_and_atomic_file(tmp_path, capsys, debian_store):

@@ -113,9 +113,10 @@ def _scan(args: argparse.Namespace) -> tuple[Analysis, MatchResult | None, Evalu
 
 def _exit_code(args: argparse.Namespace, result: MatchResult | None,
                evaluation: Evaluation | None) -> ExitCode:  # fmt: skip
-    """The policy's verdict with ``--bundle``; otherwise UNCHECKED when the store could
-    check none of the packages (as ``anchore vulns``), else OK."""
-    if evaluation is not None:
+    """The policy's STOP or WARN (as ``anchore evaluate``); else UNCHECKED when the store
+    could check none of the packages (as ``anchore vulns``): a GO from a policy without
+    vulnerability rules does not make a scan that checked nothing a success; else OK."""
+    if evaluation is not None and evaluation.exit_code != ExitCode.OK:
         return evaluation.exit_code
     if result is not None and not result.checked:
         skipped = len(result.unchecked) + len(result.declared)
@@ -160,8 +161,8 @@ def add_parsers(sub: Any) -> None:
         description="Write one self-contained HTML page of an image (no script, no external "
         "asset): the summary, size per layer, packages by type and layer, vulnerabilities "
         "by severity with fixes, the policy decision with its evidence, secrets and setuid "
-        "files. The page is written whatever the verdict; the exit code says it: with "
-        "--bundle 0 GO, 1 STOP, 2 WARN; without, 3 when no package could be checked.",
+        "files. The page is written whatever the verdict; the exit code says it: 1 for a "
+        "policy STOP, 2 for WARN, else 3 when no package could be checked, else 0.",
     )
     image_args(p)
     p.add_argument(
