@@ -44,6 +44,10 @@ def evidence_text(evidence: dict[str, Any], limit: int | None = EVIDENCE_CHARS) 
     return text
 
 
+#: the CSS class of an action cell: STOP and WARN in the colours of high and medium
+_ACTION_CLASS = {"STOP": "high", "WARN": "medium"}
+
+
 def _rank(action: str) -> int:
     return ACTION_ORDER.index(action) if action in ACTION_ORDER else len(ACTION_ORDER)
 
@@ -103,6 +107,7 @@ def decision(evaluation: Evaluation | None, title: str = "Policy") -> str:
             ("action", "gate", "trigger", "message", "evidence", "allowlisted"),
             (_item_row(i) for i in items),
             total=len(items),
+            styles={"action": _ACTION_CLASS.get},
         )
     return display.section(title, body)
 
