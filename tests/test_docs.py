@@ -298,3 +298,12 @@ def test_plugin_guide_runs_the_bash_example():
     guide = (DOCS / "plugins.md").read_text()
     commands = [command for command, _ in shell_commands(guide)]
     assert any("examples/bash-analyzer" in c and "example-shells" in c for c in commands)
+
+
+def test_docstring_roles_become_inline_code():
+    spec = importlib.util.spec_from_file_location("roles", DOCS / "hooks" / "griffe_roles.py")
+    assert spec is not None and spec.loader is not None
+    roles = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(roles)
+    text = "Start with :func:`open_image`::\n\n    x\n\nSee :class:`~anchore.policy.Bundle`, a::b"
+    assert roles.plain(text) == "Start with `open_image()`:\n\n    x\n\nSee `Bundle`, a::b"

@@ -29,7 +29,18 @@ def plain(text: str) -> str:
             target += "()"
         return f"`{target}`"
 
-    return ROLE.sub(one, text)
+    text = ROLE.sub(one, text)
+
+    # reST's literal-block marker: "Start with x::" introduces the indented code below,
+    # which Markdown shows as code already; "::" alone on its line introduces it silently
+    def literal(match: re.Match[str]) -> str:
+        before, space = match.groups()
+        if not before.strip():
+            return ""  # "::" alone
+        return before if space else before + ":"  # "Or ::" -> "Or"; "Like this::" -> ":"
+
+    text = re.sub(r"(?m)^(.*?)([ \t]*)::[ \t]*$", literal, text)
+    return text
 
 
 class ReSTRoles(griffe.Extension):
