@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 import anchore
+from anchore.ecosystems import ECOSYSTEMS
 from anchore.errors import AnchoreError, ExitCode
 
 ROOT = Path(__file__).parent.parent
@@ -216,6 +217,10 @@ def test_analyzer_table_lists_every_builtin_analyzer_and_its_patterns():
         row = next(line for line in page.splitlines() if line.startswith(f"| `{analyzer.name}` |"))
         for pattern in analyzer.patterns:
             assert f"`{pattern}`" in row, (analyzer.name, pattern)
+    for ecosystem in ECOSYSTEMS:  # each package type, on the rows of its analyzers
+        for name in ecosystem.analyzers:
+            row = next(line for line in page.splitlines() if line.startswith(f"| `{name}` |"))
+            assert f"`{ecosystem.package_type}`" in row, (name, ecosystem.package_type)
 
 
 def test_every_page_is_in_the_site_navigation():

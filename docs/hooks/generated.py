@@ -14,20 +14,24 @@ and analyzer appears.
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Iterable
 from typing import Any
 
+from anchore.ecosystems import ECOSYSTEMS
 from anchore.plugins import DEFAULT_PLUGINS, Registry
 from anchore.policy.gate import Gate, Need, Trigger
 
 
 def _cell(text: Any) -> str:
-    """Text safe in a Markdown table cell."""
+    """Prose safe in a Markdown table cell (a pipe would split it)."""
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _code(value: Any) -> str:
-    return f"`{value}`".replace("|", "\\|")
+    """Inline code in a table cell: Python-Markdown's tables keep a pipe inside
+    backticks in its cell, and an escape there would be shown as a backslash."""
+    return f"`{value}`"
 
 
 def builtin_registry() -> Registry:
@@ -74,13 +78,14 @@ def _evidence(trigger: Trigger) -> str:
 def _param_row(param: Any) -> str:
     kind = param.type + (f" (one of {', '.join(param.choices)})" if param.choices else "")
     if param.pattern:
-        kind += f", matching `{param.pattern}`"
-    default = (
-        "required"
-        if param.required
-        else (_code(param.default) if param.default is not None else "none")
-    )
-    return f"| `{param.name}` | {_cell(kind)} | {default} | {_cell(param.description)} |"
+        kind += f", matching {_code(param.pattern)}"
+    if param.required:
+        default = "required"
+    elif param.default is None:
+        default = "none"
+    else:
+        default = _code(json.dumps(param.default))
+    return f"| `{param.name}` | {kind} | {default} | {_cell(param.description)} |"
 
 
 def policy_gates(gates: Iterable[Gate]) -> str:
@@ -109,14 +114,22 @@ def _module_summary(obj: object) -> str:
 
 
 def analyzers(registry: Registry) -> str:
-    """The analyzer table: name, what it is, and the file patterns it reads."""
+    """The analyzer table: name, what it is (the package types it reports, from the
+    ecosystem table, and its module's summary), and the file patterns it reads."""
+    types: dict[str, list[str]] = {}
+    for row in ECOSYSTEMS:
+        for name in row.analyzers:
+            types.setdefault(name, []).append(row.package_type)
     out = ["| analyzer | what | reads |", "|---|---|---|"]
     for analyzer in registry.analyzers():
         patterns = list(getattr(analyzer, "patterns", ()) or ())
         reads = ", ".join(_code(p) for p in patterns) if patterns else "called on every image"
         if patterns == ["**"]:
             reads = "`**` (every file; see below)"
-        out.append(f"| `{analyzer.name}` | {_cell(_module_summary(analyzer))} | {reads} |")
+        what = _cell(_module_summary(analyzer))
+        if analyzer.name in types:
+            what = f"Packages: {', '.join(f'`{t}`' for t in types[analyzer.name])}. {what}"
+        out.append(f"| `{analyzer.name}` | {what} | {reads} |")
     return "\n".join(out)
 
 
