@@ -28,6 +28,7 @@ __all__ = [
     "analysis_of",
     "human_size",
     "image_args",
+    "image_options",
     "layer_number",
     "open_analysis",
     "open_from",
@@ -89,6 +90,11 @@ def image_args(p: argparse.ArgumentParser) -> None:
         "OCI layout or OCI archive (path[:tag]), or an SBOM file (CycloneDX, SPDX, "
         "syft-json, anchore-json)",
     )
+    image_options(p)
+
+
+def image_options(p: argparse.ArgumentParser) -> None:
+    """What chooses and reaches an image, for a command of several images (``diff``)."""
     p.add_argument(
         "--platform", type=platform_arg, help="os/arch[/variant] in a multi-platform index"
     )
@@ -348,13 +354,35 @@ def analysis_of(
         return analyze(image, **analyze_options)
 
 
-def open_analysis(args: argparse.Namespace, **analyze_options: Any) -> Analysis:
-    """The analysis of ``args.image``: an SBOM file read back (any format anchore
-    reads, sniffed), or the image opened and analyzed with ``analyze_options``."""
-    return analysis_of(
-        args.image,
-        platform=args.platform,
-        tag=args.tag,
-        registry_options=registry_options(args),
-        **analyze_options,
-    )
+def open_analysis(
+    args: argparse.Namespace,
+    source: str | None = None,
+    *,
+    pull: RegistryOptions | None = None,
+    **analyze_options: Any,
+) -> Analysis:
+    """The analysis of ``source`` (default ``args.image``): an SBOM file read back (any
+    format anchore reads, sniffed), or the image opened and analyzed with
+    ``analyze_options``, a progress bar on stderr while it runs (none with ``-q`` or when
+    stderr is not a terminal: :func:`anchore.cli.output.progress`). ``pull``: the
+    registry options of a command of several images, worked out once for all of them."""
+    from anchore.cli.output import progress  # output imports this module
+
+    image = args.image if source is None else source
+    options = pull if pull is not None else registry_options(args, images=[image])
+    if "progress" in analyze_options or sbom_of(image) is not None:
+        return analysis_of(
+            image, platform=args.platform, tag=args.tag, registry_options=options,
+            **analyze_options,
+        )  # fmt: skip
+    with progress(getattr(args, "quiet", False), _label(image)) as bar:
+        return analysis_of(
+            image, platform=args.platform, tag=args.tag, registry_options=options,
+            progress=bar, **analyze_options,
+        )  # fmt: skip
+
+
+def _label(image: str) -> str:
+    """The start of a progress bar's line: which image (its last path part, cut)."""
+    name = os.path.basename(image.rstrip("/")) or image
+    return name if len(name) <= 24 else name[:23] + "…"

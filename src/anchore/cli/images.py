@@ -1,4 +1,5 @@
-"""Image commands: inspect, files, cat, analyze, plugins."""
+"""Image commands: inspect, files, cat, analyze, plugins (and, registered from here,
+packages, layers and diff: :mod:`anchore.cli.packages`, :mod:`anchore.cli.diff`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from typing import Any
 
 from anchore.analysis.model import Analysis, Package
+from anchore.cli import diff, packages
 from anchore.cli.common import (
     UsageError,
     human_size,
@@ -17,9 +19,12 @@ from anchore.cli.common import (
     open_from,
     sbom_of,
 )
+from anchore.cli.output import output_arg, output_format, print_table
+from anchore.cli.packages import print_field, print_line
 from anchore.errors import AnalyzerNotFoundError, ExitCode, LayerNotFoundError
 from anchore.plugins import default_registry
 from anchore.sbom import SbomError
+from anchore.serialize import plain
 
 
 def _inspect_sbom(args: argparse.Namespace) -> ExitCode:
@@ -27,31 +32,47 @@ def _inspect_sbom(args: argparse.Namespace) -> ExitCode:
     it lists the files."""
     analysis = open_analysis(args)
     info = analysis.image
-    if args.json:
+    if output_format(args) == "json":
         data = info.to_dict()
         data["origin"] = analysis.origin
         data["file_count"] = len(analysis.files) if analysis.files_known else None
         print(json.dumps(data, indent=2))
         return ExitCode.OK
-    print(f"image      {info.reference or '(untagged)'}  [{analysis.origin}: {args.image}]")
-    print(f"source     {info.source or '(not recorded)'}")
-    print(f"platform   {info.platform}")
-    print(f"config     {info.config_digest or '(not recorded)'}")
+    print_field(
+        "image", f"{info.reference or '(untagged)'}  [{analysis.origin}: {args.image}]", whole=True
+    )
+    print_field("source", f"{info.source or '(not recorded)'}", whole=True)
+    print_field("platform", f"{info.platform}")
+    print_field("config", f"{info.config_digest or '(not recorded)'}", whole=True)
     if info.manifest_digest:
-        print(f"manifest   {info.manifest_digest}")
-    print(f"created    {info.created.isoformat() if info.created else '-'}")
+        print_field("manifest", f"{info.manifest_digest}", whole=True)
+    print_field("created", f"{info.created.isoformat() if info.created else '-'}")
     if info.layers is None:
-        print("layers     not recorded in the SBOM")
+        print_field("layers", "not recorded in the SBOM")
     else:
         total = info.size
         size = human_size(total) if total is not None else "size unknown"
-        print(f"layers     {len(info.layers)} ({size} uncompressed)")
-        for layer in info.layers:
-            print(f"  [{layer.index}] {layer.digest[:19]}")
+        print_field("layers", f"{len(info.layers)} ({size} uncompressed)")
+        print_table(
+            ["LAYER", "DIGEST", "SIZE", "FILES", "CREATED BY"],
+            [
+                [
+                    layer.index,
+                    layer.digest[:19],
+                    human_size(layer.uncompressed_size)
+                    if layer.uncompressed_size is not None
+                    else None,
+                    layer.files,
+                    layer.created_by,
+                ]
+                for layer in info.layers
+            ],
+            keep=(0, 1),
+        )
     if analysis.files_known:
-        print(f"files      {len(analysis.files)} in the squashed filesystem")
+        print_field("files", f"{len(analysis.files)} in the squashed filesystem")
     else:
-        print("files      not listed in the SBOM")
+        print_field("files", "not listed in the SBOM")
     return ExitCode.OK
 
 
@@ -59,42 +80,58 @@ def cmd_inspect(args: argparse.Namespace) -> ExitCode:
     if sbom_of(args.image) is not None:
         return _inspect_sbom(args)
     with open_from(args) as image:
-        if args.json:
+        if output_format(args) == "json":
             data = image.to_dict()
             data["file_count"] = len(image)
             print(json.dumps(data, indent=2))
             return ExitCode.OK
         files = list(image.files())
         setuid = [e for e in files if e.is_file and (e.is_setuid or e.is_setgid)]
-        print(f"image      {image.reference or '(untagged)'}  [{image.format}]")
-        print(f"source     {image.source}")
-        print(f"platform   {image.platform}")
-        print(f"config     {image.config_digest}")
+        print_field("image", f"{image.reference or '(untagged)'}  [{image.format}]", whole=True)
+        print_field("source", f"{image.source}", whole=True)
+        print_field("platform", f"{image.platform}")
+        print_field("config", f"{image.config_digest}", whole=True)
         if image.manifest_digest:
-            print(f"manifest   {image.manifest_digest}")
-        print(f"created    {image.created.isoformat() if image.created else '-'}")
+            print_field("manifest", f"{image.manifest_digest}", whole=True)
+        print_field("created", f"{image.created.isoformat() if image.created else '-'}")
         c = image.config
-        print(f"entrypoint {json.dumps(list(c.entrypoint))}  cmd {json.dumps(list(c.cmd))}")
-        print(f"user       {c.user or '(root by default)'}  workdir {c.working_dir or '/'}")
+        print_field(
+            "entrypoint", f"{json.dumps(list(c.entrypoint))}  cmd {json.dumps(list(c.cmd))}"
+        )
+        print_field("user", f"{c.user or '(root by default)'}  workdir {c.working_dir or '/'}")
         if c.exposed_ports:
-            print(f"ports      {' '.join(c.exposed_ports)}")
+            print_field("ports", f"{' '.join(c.exposed_ports)}")
         for key, value in sorted(c.labels.items()):
-            print(f"label      {key}={value}")
+            print_field("label", f"{key}={value}")
         total = sum(layer.uncompressed_size for layer in image.layers)
-        print(f"layers     {len(image.layers)} ({human_size(total)} uncompressed)")
-        for layer in image.layers:
-            step = layer.history.created_by if layer.history and layer.history.created_by else ""
-            print(
-                f"  [{layer.index}] {layer.digest[:19]}  {human_size(layer.uncompressed_size):>10}"
-                f"  {len(layer):>6} files  {len(layer.whiteouts):>4} deleted  {step[:60]}"
-            )
+        print_field("layers", f"{len(image.layers)} ({human_size(total)} uncompressed)")
+        print_table(
+            ["LAYER", "DIGEST", "SIZE", "FILES", "DELETED", "CREATED BY"],
+            [
+                [
+                    layer.index,
+                    layer.digest[:19],
+                    human_size(layer.uncompressed_size),
+                    len(layer),
+                    len(layer.whiteouts),
+                    layer.history.created_by if layer.history else None,
+                ]
+                for layer in image.layers
+            ],
+            keep=(0, 1, 2),
+        )
         kinds: dict[str, int] = {}
         for entry in files:
             kinds[entry.type.value] = kinds.get(entry.type.value, 0) + 1
         summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-        print(f"files      {len(files)} in the squashed filesystem: {summary}")
-        for entry in setuid:
-            print(f"  setuid/setgid {entry.permissions} {entry.path} (layer {entry.layer_index})")
+        print_field("files", f"{len(files)} in the squashed filesystem: {summary}")
+        if setuid:
+            print_field("setuid", f"{len(setuid)} setuid or setgid files")
+            print_table(
+                ["MODE", "LAYER", "PATH"],
+                [[e.permissions, e.layer_index, e.path] for e in setuid],
+                keep=(0, 1),
+            )
     return ExitCode.OK
 
 
@@ -112,8 +149,9 @@ def _sbom_files(args: argparse.Namespace, analysis: Analysis) -> ExitCode:
             f"{args.image}: --layer needs the image's layers; an SBOM has only the final file list",
             source=args.image,
         )
+    as_json = output_format(args) == "json"
     for record in analysis.files:
-        if args.json:
+        if as_json:
             print(json.dumps(record.to_dict()))
         elif args.long:
             link = f" -> {record.link_target}" if record.link_target is not None else ""
@@ -152,8 +190,9 @@ def cmd_files(args: argparse.Namespace) -> ExitCode:
             entries = image.layers[args.layer].files()
         else:
             entries = image.squashed(args.layer).files()
+        as_json = output_format(args) == "json"
         for entry in entries:
-            if args.json:
+            if as_json:
                 print(json.dumps(entry.to_dict()))
             elif args.long:
                 link = f" -> {entry.link_target}" if entry.link_target is not None else ""
@@ -192,8 +231,11 @@ def _analyzer_names(text: str | None) -> list[str] | None:
 
 
 def cmd_analyze(args: argparse.Namespace) -> ExitCode:
-    if args.files and not args.json:
-        raise UsageError("--files needs --json: the file inventory is only in the JSON output")
+    as_json = output_format(args) == "json"
+    if args.files and not as_json:
+        raise UsageError(
+            "--files needs --json (-o json): the file inventory is only in the JSON output"
+        )
     names = _analyzer_names(args.analyzers)
     registry = default_registry()
     if names is not None:
@@ -202,51 +244,61 @@ def cmd_analyze(args: argparse.Namespace) -> ExitCode:
         except AnalyzerNotFoundError as exc:
             raise UsageError(f"--analyzers: {exc}") from None
     result = open_analysis(args, analyzers=names, registry=registry)
-    if args.json:
+    if as_json:
         result.write_json(sys.stdout, indent=2, files=args.files)
         print()
         return ExitCode.OK
     d = result.distro
     info = result.image
-    print(f"image    {info.reference or info.source}  {info.platform}")
+    print_line(f"image    {info.reference or info.source}  {info.platform}")
     print(f"distro   {d.pretty_name or d.id if d else 'unknown'}")
     installed = [p for p in result.packages if not p.declared]
     declared = [p for p in result.packages if p.declared]
-    print(f"packages {len(installed)} installed: {_count_by_type(installed)}")
-    for pkg in installed:
-        print(_package_line(pkg))
+    print_line(f"packages {len(installed)} installed: {_count_by_type(installed)}")
+    if installed:
+        packages.print_packages(installed)
     if declared:
-        print(
+        print_line(
             f"declared {len(declared)} (named by a lock or requirements file, not installed):"
             f" {_count_by_type(declared)}"
         )
-        for pkg in declared:
-            print(_package_line(pkg))
+        packages.print_packages(declared)
     if result.findings:
         print(f"findings {len(result.findings)}")
-        for finding in result.findings:
-            print(f"  {finding.severity:8} {finding.kind:22} {finding.message[:120]}")
+        rows = result.to_records("findings")
+        print_table(
+            ["SEVERITY", "KIND", "LAYER", "PATH", "MESSAGE"],
+            [[r["severity"], r["kind"], r["layer"], r["path"], r["message"]] for r in rows],
+            keep=(0, 2),
+            styles={0: packages.severity_style},
+        )
     for error in result.errors:
         print(f"error    {error.analyzer}: {error.message}", file=sys.stderr)
     return ExitCode.OK
 
 
-def _count_by_type(packages: list[Package]) -> str:
+def _count_by_type(found: list[Package]) -> str:
     counts: dict[str, int] = {}
-    for pkg in packages:
+    for pkg in found:
         counts[pkg.type] = counts.get(pkg.type, 0) + 1
     return ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) or "none"
 
 
-def _package_line(pkg: Package) -> str:
-    where = pkg.locations[0].path if pkg.locations else ""
-    return f"  {pkg.type:13} {pkg.name:40} {pkg.version:28} L{pkg.layer_index} {where}"
+#: the keys of one plugin in ``plugins -o json``, in order
+PLUGIN_KEYS = (
+    "name", "source", "analyzers", "gates", "vulnerability_feeds", "queries", "sbom_formats",
+)  # fmt: skip
 
 
 def cmd_plugins(args: argparse.Namespace) -> ExitCode:
-    for info in default_registry().plugins():
+    infos = default_registry().plugins()
+    if output_format(args) == "json":
+        records = [{key: plain(getattr(info, key)) for key in PLUGIN_KEYS} for info in infos]
+        print(json.dumps(records, indent=2))
+        return ExitCode.OK
+    for info in infos:
         print(f"{info.name}  ({info.source})")
-        for kind in ("analyzers", "gates", "vulnerability_feeds"):
+        for kind in PLUGIN_KEYS[2:]:
             names = getattr(info, kind)
             if names:
                 print(f"  {kind}: {', '.join(names)}")
@@ -256,17 +308,18 @@ def cmd_plugins(args: argparse.Namespace) -> ExitCode:
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("analyze", help="packages, distro and findings, with the layer of each")
     image_args(p)
-    p.add_argument("--json", action="store_true", help="the Analysis as JSON")
-    p.add_argument("--files", action="store_true", help="with --json: include the file inventory")
+    output_arg(p)
+    p.add_argument("--files", action="store_true", help="with -o json: include the file inventory")
     p.add_argument("--analyzers", help="comma-separated analyzer names (default: all)")
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("plugins", help="list loaded plugins and what they provide")
+    output_arg(p)
     p.set_defaults(func=cmd_plugins)
 
     p = sub.add_parser("inspect", help="metadata, layers and a summary of the filesystem")
     image_args(p)
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    output_arg(p)
     p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("files", help="list the squashed filesystem (or one layer's)")
@@ -274,10 +327,13 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--layer", type=layer_number, help="the view after this layer (0-based)")
     p.add_argument("--own", action="store_true", help="with --layer: only what that layer adds")
     p.add_argument("-l", "--long", action="store_true", help="mode, owner, size, layer")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    output_arg(p, ("table", "json"))
     p.set_defaults(func=cmd_files)
 
     p = sub.add_parser("cat", help="write a file's content to stdout")
     image_args(p)
     p.add_argument("path", help="absolute path inside the image")
     p.set_defaults(func=cmd_cat)
+
+    packages.add_parsers(sub)
+    diff.add_parsers(sub)
