@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from anchore.cli import output
 from anchore.cli.common import (
     UsageError,
     human_size,
@@ -36,13 +37,11 @@ from anchore.cli.common import (
     registry_options,
 )
 from anchore.cli.query import (
-    cell,
     list_queries,
     parse_params,
     print_result,
-    table,
-    terminal_width,
 )
+from anchore.cli.vulns import severity_style
 from anchore.errors import ExitCode
 from anchore.serialize import plain
 
@@ -81,9 +80,20 @@ def _dump(value: Any) -> None:
 def _print_table(
     columns: Sequence[str], rows: Sequence[Sequence[Any]], keep: Sequence[int] = ()
 ) -> None:
-    cells = [[cell(v) for v in row] for row in rows]
-    for line in table(columns, cells, terminal_width(), keep=keep):
-        print(line)
+    """A table fitted to the terminal (output.print_table), headed in capitals."""
+    output.print_table([c.upper() for c in columns], rows, keep=keep,
+                       styles=_styles(columns))  # fmt: skip
+
+
+def _styles(columns: Sequence[str]) -> dict[int, Any]:
+    """Severities and policy actions coloured on a terminal."""
+    return {i: severity_style for i, c in enumerate(columns)
+            if c in ("severity", "rating", "action", "final action")}  # fmt: skip
+
+
+def _as_json(args: argparse.Namespace) -> bool:
+    """-o json or --json (their conflict is a usage error)."""
+    return output.output_format(args) == "json"
 
 
 def _open(args: argparse.Namespace, *, create: bool = False) -> Catalog:
@@ -195,7 +205,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     store = _open_store(args.db) if args.db is not None else None
     outcomes: list[ScanOutcome] = []
     try:
-        with _open(args, create=True) as catalog:
+        with _open(args, create=True) as catalog, output.progress(args.quiet) as bar:
             for outcome in scan(
                 catalog,
                 sources,
@@ -206,9 +216,10 @@ def cmd_add(args: argparse.Namespace) -> int:
                 bundle=bundle,
                 rescan=args.rescan,
                 registry=pull,
+                progress=bar,
             ):
                 outcomes.append(outcome)
-                if not args.json:
+                if not _as_json(args):
                     print(_outcome_line(outcome), flush=True)
             where = catalog.url
             total = len(catalog)
@@ -218,7 +229,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     failed = [o for o in outcomes if o.failure is not None]
     added = sum(o.added for o in outcomes)
     cached = len(outcomes) - added - len(failed)
-    if args.json:
+    if _as_json(args):
         _dump(
             {
                 "catalog": where,
@@ -249,7 +260,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     with _open(args) as catalog:
         records = catalog.images(name=args.name)
-    if args.json:
+    if _as_json(args):
         _dump(records)
         return ExitCode.OK
     rows = [
@@ -282,7 +293,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         matches = catalog.matches(record.key) if latest is not None else []
         evaluations = catalog.evaluations(record.key)
         chain = custody(catalog, args.ref) if args.ref in catalog.names() else None
-    if args.json:
+    if _as_json(args):
         _dump(
             {
                 "image": record,
@@ -390,7 +401,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     finally:
         if store is not None:
             store.close()
-    print_result(result, args.json)
+    print_result(result, _as_json(args))
     return ExitCode.OK
 
 
@@ -406,7 +417,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     except QueryParamError as exc:
         raise UsageError(f"--kinds: {exc}") from None
     columns = tuple(f.name for f in attrs.fields(DiffRow))
-    print_result(QueryResult("diff", columns, tuple(rows)), args.json)
+    print_result(QueryResult("diff", columns, tuple(rows)), _as_json(args))
     return ExitCode.OK
 
 
@@ -501,7 +512,7 @@ def cmd_rematch(args: argparse.Namespace) -> int:
         from anchore.catalog.errors import CatalogError
 
         raise CatalogError(f"the catalog {where} holds no image: nothing was matched")
-    if args.json:
+    if _as_json(args):
         _dump(report)
         return _rematch_exit(args, report)
     rows = [
@@ -575,7 +586,7 @@ def _catalog_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _json_arg(p: argparse.ArgumentParser, what: str) -> None:
-    p.add_argument("--json", action="store_true", help=f"{what} as JSON")
+    output.output_arg(p)  # table or json (--json); ``what`` is what the JSON holds
 
 
 def add_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:

@@ -73,10 +73,12 @@ def print_evaluation(evaluation: Evaluation) -> None:
     if allowed:
         print()
         output.print_table(("ALLOWLISTED", "ACTION", "GATE", "TRIGGER", "MESSAGE"), allowed)
+    if evaluation.coverage is not None:  # what the vulnerability rules could check
+        rows = [(status, sum(counts.values()), counts)
+                for status, counts in evaluation.coverage.items() if counts]  # fmt: skip
         print()
-    coverage = evaluation.coverage_line()
-    if coverage is not None:
-        print(coverage)
+        output.print_table(("COVERAGE", "PACKAGES", "BY ECOSYSTEM"), rows, keep=(0, 1))
+    print()
     out = output.console()
     out.print(f"final action: {evaluation.final_action} ({evaluation.reason})",
               style=severity_style(evaluation.final_action) or "bold green",

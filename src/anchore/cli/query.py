@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from anchore.cli import output
 from anchore.cli.common import (
     UsageError,
     analysis_of,
@@ -25,6 +26,7 @@ from anchore.cli.common import (
     registry_options,
 )
 from anchore.cli.output import cell, table, terminal_width
+from anchore.cli.vulns import severity_style
 from anchore.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -43,6 +45,8 @@ __all__ = [
 ]
 
 _Parser = TypeVar("_Parser", bound=argparse.ArgumentParser)
+#: result columns coloured as severities on a terminal
+_SEVERITY_COLUMNS = ("severity", "rating")
 
 
 def parse_params(texts: Sequence[str]) -> dict[str, str]:
@@ -73,16 +77,18 @@ def cmd_query(args: argparse.Namespace) -> int:
         found, _ = queries.check(args.name, len(args.images), params)
     except (QueryNotFoundError, QueryParamError) as exc:
         raise UsageError(str(exc)) from None
+    fmt = output.output_format(args)
     pull = registry_options(args, images=args.images)
-    analyses = [
-        analysis_of(image, platform=args.platform, tag=args.tag, registry_options=pull)
-        for image in args.images
-    ]
+    analyses = []
+    for image in args.images:
+        with output.progress(args.quiet, f"analyzing {image}") as bar:
+            analyses.append(analysis_of(image, platform=args.platform, tag=args.tag,
+                                        registry_options=pull, progress=bar))  # fmt: skip
     try:
         result = _run(found, analyses, params, args)
     except QueryParamError as exc:
         raise UsageError(str(exc)) from None
-    print_result(result, args.json)
+    print_result(result, fmt == "json")
     return ExitCode.OK
 
 
@@ -107,9 +113,9 @@ def print_result(result: QueryResult, as_json: bool) -> None:
         print(json.dumps(result.to_dict(), indent=2))
         return
     records = result.to_records()
-    rows = [[cell(r.get(c)) for c in result.columns] for r in records]
-    for line in table(result.columns, rows, terminal_width()):
-        print(line)
+    rows = [[r.get(c) for c in result.columns] for r in records]
+    styles = {i: severity_style for i, c in enumerate(result.columns) if c in _SEVERITY_COLUMNS}
+    output.print_table([c.upper() for c in result.columns], rows, styles=styles)
     if not rows:
         print(f"anchore: query {result.query}: no rows", file=sys.stderr)
 
@@ -122,8 +128,7 @@ def list_queries() -> int:
     rows = [
         [q.name, q.images, " ".join(p.name for p in q.params) or "-", q.description] for q in found
     ]
-    for line in table(["query", "images", "params", "description"], rows, terminal_width()):
-        print(line)
+    output.print_table(["QUERY", "IMAGES", "PARAMS", "DESCRIPTION"], rows, keep=(0,))
     return ExitCode.OK
 
 
@@ -144,9 +149,13 @@ def add_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument("--param", "-p", action="append", metavar="NAME=VALUE",
                    help="a parameter of the query (repeatable)")  # fmt: skip
-    p.add_argument("--json", action="store_true", help="the result as JSON: query, columns, rows")
+    output.output_arg(p)
     p.add_argument("--list", action="store_true", help="list the queries and their parameters")
-    p.add_argument("--db", help="the vulnerability store, for queries that read advisories")
+    p.add_argument(
+        "--db",
+        help="the vulnerability store, for queries that read advisories (default: "
+        "$ANCHORE_VULN_DB, else $XDG_CACHE_HOME/anchore/vulnerabilities.sqlite)",
+    )
     p.add_argument("--platform", type=platform_arg,
                    help="os/arch[/variant] in a multi-platform index")  # fmt: skip
     p.add_argument("--tag", help="which image, when a source holds several")

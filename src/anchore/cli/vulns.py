@@ -26,12 +26,31 @@ if TYPE_CHECKING:
 
 
 # ---------------------------------------------------------------- db
+class _DbOption(argparse._StoreAction):
+    """``--db``, remembering each path the command line gave (not a configured default:
+    anchore.yaml or $ANCHORE_VULN_DB set the defaults of both spellings)."""
+
+    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:  # fmt: skip
+        setattr(namespace, self.dest, values)
+        # one list per spelling: a subcommand's namespace replaces its parent's attributes
+        setattr(
+            namespace, f"{self.dest}_given", [*getattr(namespace, f"{self.dest}_given", []), values]
+        )
+
+
 def _db_path(args: argparse.Namespace) -> str | None:
-    """``--db`` before the subcommand (``db --db X load``) or after it (``db load --db X``)."""
+    """``--db`` before the subcommand (``db --db X load``) or after it (``db load --db X``);
+    two different paths on one command line are a usage error."""
+    given = list(
+        dict.fromkeys([*getattr(args, "db_given", []), *getattr(args, "db_after_given", [])])
+    )
+    if len(given) > 1:
+        raise UsageError(f"--db given twice with different paths: {given[0]!r} and {given[1]!r}")
+    if given:
+        return str(given[0])
     before: str | None = args.db
     after: str | None = getattr(args, "db_after", None)
-    if before is not None and after is not None and before != after:
-        raise UsageError(f"--db given twice with different paths: {before!r} and {after!r}")
     return before if before is not None else after
 
 
@@ -72,7 +91,10 @@ def _db_info(args: argparse.Namespace, db: str | None) -> ExitCode:
     from anchore.vulns.store import Store
 
     with Store(db) as store:
-        _info(store)
+        if output.output_format(args) == "json":
+            print(json.dumps(_info_dict(store), indent=2))
+        else:
+            _info(store)
     return ExitCode.OK
 
 
@@ -249,7 +271,7 @@ def _db_status(args: argparse.Namespace, db: str | None) -> ExitCode:
         header = {"path": str(store.path), "advisories": len(store),
                   "schema": store.schema_version}  # fmt: skip
     stale = [f for f in feeds if f.stale]
-    if args.json:
+    if output.output_format(args) == "json":
         print(json.dumps({"store": header, "feeds": [f.to_dict() for f in feeds],
                           "max_age_days": max_age, "stale": [f.status.feed for f in stale]},
                          indent=2))  # fmt: skip
@@ -273,22 +295,35 @@ def _db_status(args: argparse.Namespace, db: str | None) -> ExitCode:
 def _print_status(header: dict[str, Any], feeds: list[_FeedAge]) -> None:
     print(f"{header['path']}: {header['advisories']} advisories (schema {header['schema']})")
     if not feeds:
-        print("  no feed: nothing was downloaded or loaded; anchore db update downloads them")
+        print("no feed: nothing was downloaded or loaded; anchore db update downloads them")
+        return
+    rows = []
     for row in feeds:
         f = row.status
-        print(f"  {f.feed}{'  STALE' if row.stale else ''}")
-        if f.checked is None:
-            print("    never updated: only loaded from files (anchore db load)")
-            print(f"    loaded       {_iso(f.changed) or 'unknown'}")
-        else:
-            print(f"    from         {f.base_url}")
-            print(f"    checked      {_iso(f.checked)}")
-            print(f"    changed      {_iso(f.changed) or 'unknown'}")
-        since = " (since loaded)" if f.checked is None else ""
-        print(f"    age          {'unknown' if row.age is None else f'{row.age:.1f} days'}{since}")
-        files = f" from {_plural(f.files, 'file')}" if f.files else ""
-        print(f"    advisories   {f.advisories}{files}")
-        print(f"    covers       {', '.join(f.covers) or 'nothing (no whole feed loaded)'}")
+        age = "unknown" if row.age is None else f"{row.age:.1f} days"
+        rows.append([
+            f.feed + (" STALE" if row.stale else ""),
+            _minute(f.checked) or "never",
+            _minute(f.changed) or "unknown",
+            age,
+            f.advisories,
+            f.files or "-",
+            ", ".join(f.covers) or "nothing (no whole feed loaded)",
+            f.base_url or "-",
+        ])  # fmt: skip
+    columns = ("FEED", "CHECKED", "CHANGED", "AGE", "ADVISORIES", "FILES", "COVERS", "FROM")
+    output.print_table(columns, rows, keep=(0,), styles={0: _stale_style})
+    if any(row.status.checked is None for row in feeds):
+        print("a feed never checked was only loaded from files (anchore db load): its age is "
+              "since then; anchore db update downloads it")  # fmt: skip
+
+
+def _minute(when: datetime.datetime | None) -> str | None:
+    return when.strftime("%Y-%m-%d %H:%M") if when is not None else None
+
+
+def _stale_style(text: str) -> str | None:
+    return "red" if text.endswith("STALE") else None
 
 
 def _db_export(args: argparse.Namespace, db: str | None) -> ExitCode:
@@ -316,30 +351,40 @@ def _db_import(args: argparse.Namespace, db: str | None) -> ExitCode:
     return ExitCode.OK
 
 
-def _info(store: Store) -> None:
-    """What the store holds: advisories, and for each ecosystem whether a feed covers it."""
-    from anchore.vulns.store import load_hint
-
-    updated = store.updated.isoformat(timespec="seconds") if store.updated else "never"
-    print(f"{store.path}: {len(store)} advisories (schema {store.schema_version}), "
-          f"updated {updated}")  # fmt: skip
+def _info_dict(store: Store) -> dict[str, Any]:
+    """What the store holds: advisories, and for each ecosystem the feeds covering it."""
     counts = store.advisory_counts()
     feeds: dict[str, list[str]] = {}
     for source in store.coverage_sources():
         feeds.setdefault(source.ecosystem, []).append(
             f"{source.reader} {source.feed}" if source.feed else source.reader
         )
-    if not feeds:
-        print(f"  covers no ecosystem: every package would be unchecked; {load_hint(store.path)}")
-    for ecosystem, sources in feeds.items():
-        print(f"  {ecosystem:24} {counts.get(ecosystem, 0):6} advisories  "
-              f"covered by {'; '.join(sources)}")  # fmt: skip
-    uncovered = [e for e in counts if e not in feeds]
-    if uncovered:
-        print("  not covered (only single advisory records name these: they are matched, "
-              "but their packages stay unchecked until a whole feed is loaded):")  # fmt: skip
-    for ecosystem in uncovered:
-        print(f"  {ecosystem:24} {counts[ecosystem]:6} advisories")
+    ecosystems = [{"ecosystem": e, "advisories": counts.get(e, 0), "covered_by": feeds.get(e, [])}
+                  for e in [*feeds, *(e for e in counts if e not in feeds)]]  # fmt: skip
+    return {"path": str(store.path), "advisories": len(store), "schema": store.schema_version,
+            "updated": _iso(store.updated), "ecosystems": ecosystems}  # fmt: skip
+
+
+def _info(store: Store) -> None:
+    """What the store holds: advisories, and for each ecosystem whether a feed covers it."""
+    from anchore.vulns.store import load_hint
+
+    info = _info_dict(store)
+    print(f"{info['path']}: {info['advisories']} advisories (schema {info['schema']}), "
+          f"updated {info['updated'] or 'never'}")  # fmt: skip
+    rows = [(e["ecosystem"], e["advisories"],
+             "; ".join(e["covered_by"]) or "NOT COVERED: only single advisory records name it "
+             "(matched, but its packages stay unchecked until a whole feed is loaded)")
+            for e in info["ecosystems"]]  # fmt: skip
+    if not any(e["covered_by"] for e in info["ecosystems"]):
+        print(f"covers no ecosystem: every package would be unchecked; {load_hint(store.path)}")
+    if rows:
+        output.print_table(("ECOSYSTEM", "ADVISORIES", "COVERED BY"), rows, keep=(0, 1),
+                           styles={2: _uncovered_style})  # fmt: skip
+
+
+def _uncovered_style(text: str) -> str | None:
+    return "yellow" if text.startswith("NOT COVERED") else None
 
 
 # ---------------------------------------------------------------- vulns
@@ -569,7 +614,9 @@ _DB_HELP = (
 
 def add_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("db", help="the vulnerability store: update, load, status, export, import")
-    p.add_argument("--db", help=_DB_HELP + "; db update, load and import create it")
+    p.add_argument(
+        "--db", action=_DbOption, help=_DB_HELP + "; db update, load and import create it"
+    )
     dbsub = p.add_subparsers(dest="db_command", required=True)
     u = dbsub.add_parser("update", help="download the published feeds and load what changed")
     u.add_argument("--feed", action="append", metavar="NAME[:PART]",
@@ -597,8 +644,9 @@ def add_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     q.add_argument("paths", nargs="+", help="files, directories or zip archives")
     q.add_argument("--feed", help="the reader to use (default: detected)")
     r = dbsub.add_parser("info", help="how many advisories the store holds, and what it covers")
+    output.output_arg(r)
     st = dbsub.add_parser("status", help="each feed: where from, when checked and changed, age")
-    st.add_argument("--json", action="store_true", help="the same as JSON")
+    output.output_arg(st)
     st.add_argument("--max-age", type=float, metavar="DAYS",
                     help="exit 1 when a feed was not checked with its server within DAYS days "
                          "(a feed only loaded from files counts as stale)")  # fmt: skip
@@ -617,6 +665,7 @@ def add_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
         # also accepted after the subcommand; SUPPRESS: absent unless given, so the
         # value given before the subcommand is not overwritten by a default
         parser.add_argument("--db", dest="db_after", default=argparse.SUPPRESS, metavar="DB",
+                            action=_DbOption,
                             help=f"{_DB_HELP}; {what}")  # fmt: skip
     p.set_defaults(func=cmd_db)
 

@@ -1,0 +1,162 @@
+"""What a person sees from ``anchore vulns`` and ``anchore evaluate``: tables with a
+header, fitted to 80 and 200 columns (cut with an ellipsis, never wrapped), CVE aliases,
+fixed versions as the ecosystem writes them, colour only on a terminal; the same
+``-o``/``--json`` on every command, and ``--db`` wherever a store is read.
+
+Real inputs: the corpus image debian-py against the repository's OSV data (PyPA, Go).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+
+from anchore.cli import main
+from anchore.errors import ExitCode
+from testdata import GO_ZIP, PYPA_ZIP
+
+ROOT = Path(__file__).parent.parent
+BUNDLE = ROOT / "examples" / "policy" / "bundle.json"
+
+pytestmark = pytest.mark.corpus
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory) -> str:
+    path = str(tmp_path_factory.mktemp("db") / "vulns.sqlite")
+    assert main(["db", "load", "--db", path, str(PYPA_ZIP), str(GO_ZIP)]) == ExitCode.OK
+    return path
+
+
+@pytest.fixture
+def image(corpus) -> str:
+    return str(corpus / "debian-py.docker.tar")
+
+
+def _lines(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, list[str]]:
+    capsys.readouterr()
+    code = main(argv)
+    return code, capsys.readouterr().out.splitlines()
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_vulns_table_fits_the_terminal(db, image, capsys, monkeypatch, width):
+    monkeypatch.setenv("COLUMNS", str(width))
+    code, lines = _lines(capsys, ["vulns", "-q", "--db", db, image])
+    assert code == ExitCode.OK
+    assert lines[0].split()[:3] == ["SEVERITY", "VULNERABILITY", "ALIASES"]
+    assert all(cell_len(line) <= width for line in lines), max(lines, key=cell_len)
+    table = lines[1 : lines.index("")]  # the matches, up to the blank line before the counts
+    rows = {line.split()[1]: line for line in table}
+    assert rows["PYSEC-2024-60"].startswith("high")
+    if width == 200:  # every alias, and the fix as Go writes it
+        assert "CVE-2023-43804, GHSA-v845-jxx5-vc9f" in rows["PYSEC-2023-192"]
+        assert "v27.4.0+incompatible  v29.2.0+incompatible" in rows["GO-2026-4610"]
+        assert " go1.23.4 " in rows["GO-2025-3373"] and " go1.23.5 " in rows["GO-2025-3373"]
+        assert "/usr/local/bin/syft" in rows["GO-2025-3373"]
+    else:  # the columns are cut, with an ellipsis, and paths are left for wider screens
+        assert any("…" in line for line in lines)
+        assert "LAYER" not in lines[0]
+        assert any("layers and paths" in line for line in lines)
+    assert lines[-1].startswith("141 vulnerabilities in 202 checked packages")
+
+
+def test_piped_output_is_not_cut(db, image, capsys, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    _, lines = _lines(capsys, ["vulns", "-q", "--db", db, image])
+    assert not any("…" in line for line in lines)
+    assert any(
+        "/usr/local/lib/python3.11/dist-packages/idna-2.10.dist-info/METADATA" in line
+        for line in lines
+    )
+
+
+#: an SGR sequence setting a foreground colour (30-38, 90-97), alone or after others
+_COLOUR = re.compile(r"\x1b\[(?:[0-9]+;)*(?:3[0-8]|9[0-7])[;m]")
+
+
+class _Terminal(io.StringIO):
+    """stdout as a terminal (rich colours what it prints)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+def test_severities_are_coloured_on_a_terminal_only(db, image, monkeypatch, no_color):
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    screen = _Terminal()
+    monkeypatch.setattr("sys.stdout", screen)
+    assert main(["vulns", "-q", "--db", db, image]) == ExitCode.OK
+    text = screen.getvalue()
+    high = next(line for line in text.splitlines() if "PYSEC-2024-60" in line)
+    if no_color:  # bold stays (it is not a colour); no colour does
+        assert not _COLOUR.search(text), repr(_COLOUR.search(text))
+    else:
+        assert "\x1b[31m" in high or "\x1b[1;31m" in high, repr(high)
+        medium = next(line for line in text.splitlines() if "PYSEC-2023-212" in line)
+        assert "\x1b[33m" in medium, repr(medium)
+
+
+def test_not_a_terminal_no_colour(db, image, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    _, lines = _lines(capsys, ["vulns", "-q", "--db", db, image])
+    assert not any("\x1b[" in line for line in lines)
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_evaluate_table_fits_and_shows_whole_messages(db, image, capsys, monkeypatch, width):
+    monkeypatch.setenv("COLUMNS", str(width))
+    code, lines = _lines(capsys, ["evaluate", "-q", "--db", db, "--bundle", str(BUNDLE), image])
+    assert code == ExitCode.FAILED
+    assert lines[0].split() == ["ACTION", "GATE", "TRIGGER", "MESSAGE"]
+    assert all(cell_len(line) <= width for line in lines), max(lines, key=cell_len)
+    assert lines[-1] == "final action: STOP (12 STOP rule(s) triggered and not allowlisted)"
+    allow = lines.index(next(line for line in lines if line.startswith("ALLOWLISTED")))
+    assert all(line.split()[0] in ("STOP", "WARN") for line in lines[1 : allow - 1])
+    assert any(line.startswith("vendored-syft") for line in lines[allow:])
+    if width == 200:  # the whole message, past the 90 characters it used to be cut at
+        message = "AWS secret access key in /app/config/credentials line 2: wJal" + "*" * 36
+        assert len(message) > 90
+        assert any(line.endswith(message) for line in lines)
+
+
+@pytest.mark.parametrize("command", ["vulns", "evaluate"])
+def test_json_and_o_json_are_one_format(db, image, capsys, command):
+    extra = ["--bundle", str(BUNDLE)] if command == "evaluate" else []
+    argv = [command, "-q", "--db", db, *extra, image]
+    code, out = _lines(capsys, [*argv, "--json"])
+    code2, out2 = _lines(capsys, [*argv, "-o", "json"])
+    first, second = json.loads("\n".join(out)), json.loads("\n".join(out2))
+    first.pop("evaluated_at", None), second.pop("evaluated_at", None)
+    assert code == code2 and first == second
+    capsys.readouterr()
+    assert main([*argv, "--json", "-o", "sarif"]) == ExitCode.USAGE_ERROR
+    assert "two formats" in capsys.readouterr().err
+
+
+def test_db_accepts_db_before_and_after_every_subcommand(db, tmp_path, capsys):
+    fresh = str(tmp_path / "fresh.sqlite")
+    assert main(["db", "load", "--db", fresh, str(PYPA_ZIP)]) == ExitCode.OK
+    assert main(["db", "--db", fresh, "load", str(GO_ZIP)]) == ExitCode.OK
+    for argv in (["db", "info", "--db", fresh], ["db", "--db", fresh, "info"],
+                 ["db", "status", "--db", fresh], ["db", "--db", fresh, "status"]):  # fmt: skip
+        capsys.readouterr()
+        assert main(argv) == ExitCode.OK, argv
+        assert fresh in capsys.readouterr().out
+    export = str(tmp_path / "store.tar.zst")
+    assert main(["db", "export", "--db", fresh, export]) == ExitCode.OK
+    assert main(["db", "import", "--db", str(tmp_path / "copy.sqlite"), export]) == ExitCode.OK
+    capsys.readouterr()
+    assert main(["db", "--db", fresh, "info", "--db", db]) == ExitCode.USAGE_ERROR
+    assert "--db given twice" in capsys.readouterr().err
