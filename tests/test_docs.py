@@ -39,6 +39,8 @@ SHELL_BLOCK = re.compile(r"^```(?:bash|sh|shell)\n(.*?)^```", re.S | re.M)
 #: after environment assignments (``ANCHORE_PLUGIN_PATH=dir anchore ...``)
 COMMAND = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S+\s+)*(?:anchore|python -m anchore)\s")
 EXPECT = re.compile(r"#\s*exit\s+(\d+)\b")
+#: commands that go to the network: CI runs offline, so these belong in console blocks
+NETWORK = re.compile(r"\bdb\s+update\b|\bcatalog\s+.*--dask\b")
 
 
 def _name(page: Path) -> str:
@@ -156,6 +158,9 @@ def doc_shell(tmp_path):
 def test_doc_shell_commands_run(page, doc_shell):
     work, env = doc_shell
     for command, expected in shell_commands(page.read_text()):
+        assert not NETWORK.search(command), (
+            f"{_name(page)}: `{command}` needs the network; fence its block ```console"
+        )
         done = subprocess.run(
             ["bash", "-c", command],
             cwd=work,
