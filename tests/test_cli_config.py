@@ -4,6 +4,7 @@ config`` shows what is in effect and where it came from (docs/configuration.md).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -259,6 +260,9 @@ def test_unknown_variables_near_a_setting_fail_others_are_left_alone(home, capsy
     monkeypatch.setenv("ANCHORE_VULNS_DB", "x")  # near ANCHORE_VULN_DB
     assert "did you mean $ANCHORE_VULN_DB?" in fails(capsys, "vulns", "x")
     monkeypatch.delenv("ANCHORE_VULNS_DB")
+    monkeypatch.setenv("ANCHORE_PLUGINS_PATH", "x")  # near one the library reads
+    assert "did you mean $ANCHORE_PLUGIN_PATH?" in fails(capsys, "vulns", "x")
+    monkeypatch.delenv("ANCHORE_PLUGINS_PATH")
     # other tools' (the old anchore-cli's, our tests') and unrelated names are not ours
     for name in ("ANCHORE_CLI_URL", "ANCHORE_CLI_USER", "ANCHORE_CORPUS", "ANCHORE_ENGINE_X"):
         monkeypatch.setenv(name, "http://example")
@@ -384,3 +388,35 @@ def test_the_documented_example_is_a_valid_configuration(home):
     assert args.db == str(home / "home" / "scans" / "vulnerabilities.sqlite")  # ~ expanded
     assert args.insecure_registry == ["registry.lan:5000"]
     assert parse("catalog", "add", "img").workers == 4
+
+
+def test_flags_lists_and_unconfigurable_actions_of_any_parser(home, capsys):
+    """The rules follow the kind of action, not a list of our options: a
+    --x/--no-x flag takes true/false, a counter or a constant is not a key."""
+    parser = argparse.ArgumentParser(prog="t")
+    parser.add_argument("--color", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--verbose", action="count", default=0)
+    parser.add_argument("--mode", action="store_const", const="fast")
+    parser.add_argument("--exclude", action="extend", nargs="+", default=[])
+    keys = {o.key: o.kind for o in config.options(parser)}
+    assert keys == {"color": "flag", "exclude": "list"}
+    project_file(home, "color: false\nexclude: [a, b]\n")
+    config.apply(parser, [])
+    assert vars(parser.parse_args([])) | {"config_loaded": None} == {
+        "color": False, "verbose": 0, "mode": None, "exclude": ["a", "b"],
+        "config": None, "config_loaded": None,
+    }  # fmt: skip
+    assert parser.parse_args(["--color"]).color is True
+    project_file(home, "verbose: 2\n")
+    with pytest.raises(ConfigError, match="verbose: unknown key"):
+        config.apply(argparse.ArgumentParser(), [])
+
+
+def test_a_configured_db_gives_way_to_db_after_the_subcommand(home, capsys):
+    """``db --db X`` carries the configured store; ``db info --db Y`` is still one path
+    given on the command line, not two."""
+    project_file(home, f"db: {home / 'configured.sqlite'}\n")
+    err = fails(capsys, "db", "info", "--db", str(home / "typed.sqlite"))
+    assert "typed.sqlite" in err and "given twice" not in err
+    err = fails(capsys, "db", "info")
+    assert "configured.sqlite" in err

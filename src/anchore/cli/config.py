@@ -73,6 +73,25 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+_FLAGS = (argparse._StoreTrueAction, argparse._StoreFalseAction, argparse.BooleanOptionalAction)
+#: actions no value can be configured for: a count, a constant, help (a command's own
+#: Action subclass taking a value, like ``db --db``, is configurable)
+_NOT_CONFIGURABLE = (
+    argparse._HelpAction,
+    argparse._VersionAction,
+    argparse._CountAction,
+    argparse._StoreConstAction,
+    argparse._AppendConstAction,
+    argparse._SubParsersAction,
+)
+
+
+def _configurable(action: argparse.Action) -> bool:
+    if isinstance(action, _FLAGS):
+        return True
+    return not isinstance(action, _NOT_CONFIGURABLE) and action.nargs != 0
+
+
 @attrs.frozen
 class Option:
     """One configurable option of one (sub)command's parser."""
@@ -87,9 +106,9 @@ class Option:
     @property
     def kind(self) -> str:
         """``flag`` (true/false), ``list`` (repeatable) or ``value``."""
-        if isinstance(self.action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+        if isinstance(self.action, _FLAGS):
             return "flag"
-        if isinstance(self.action, argparse._AppendAction):
+        if isinstance(self.action, argparse._AppendAction):  # also extend
             return "list"
         return "value"
 
@@ -138,11 +157,7 @@ def options(parser: argparse.ArgumentParser) -> list[Option]:
         here = set(above)
         for action in p._actions:
             key = _long_flag(action)
-            if (
-                key is None
-                or key in PER_RUN
-                or isinstance(action, (argparse._HelpAction, argparse._VersionAction))
-            ):
+            if key is None or key in PER_RUN or not _configurable(action):
                 continue
             if action.default is argparse.SUPPRESS and key in above:
                 continue
@@ -369,7 +384,8 @@ def _from_environ(model: _Model, environ: Mapping[str, str]) -> list[tuple[Setti
             continue
         key = by_name.get(name)
         if key is None:
-            _check_unknown_env(name, list(by_name))
+            others = [o for o in OTHER_ENV if not o.endswith("*")]
+            _check_unknown_env(name, [*by_name, *others])
             continue
         text = environ[name]
         targets = model.under((), key)
@@ -388,7 +404,8 @@ def _from_environ(model: _Model, environ: Mapping[str, str]) -> list[tuple[Setti
 
 def _check_unknown_env(name: str, known: list[str]) -> None:
     """A variable that is not ours is left alone, unless it is a near miss of one of
-    ours (``ANCHORE_FAIL_ONN``): a typo silently ignored would fail open."""
+    ours or of one the library reads (``ANCHORE_FAIL_ONN``, ``ANCHORE_PLUGINS_PATH``): a
+    typo silently ignored would fail open."""
     suffixes = {k.removeprefix("ANCHORE_"): k for k in known}
     near = difflib.get_close_matches(name.removeprefix("ANCHORE_"), list(suffixes), 1, 0.8)
     if near:
