@@ -180,6 +180,10 @@ BAD_FILES = {
         "output: json\n",
         r"output: --output means different things to .*vulns.*; set it in a command's section",
     ),
+    "duplicate-key": (
+        "fail-on: high\nquiet: true\nfail-on: low\n",
+        r"'fail-on' is given twice \(again at line 3\)",
+    ),
     "not-yaml": ("fail-on: high\n  bad: [\n", r"not valid YAML"),
     "not-a-mapping": ("- fail-on\n", r"a configuration is a mapping of keys to values, not a list"),
     "self-alias": ("a: &a [*a]\n", r"inside the node it names"),
@@ -301,6 +305,25 @@ def test_config_shows_values_and_where_they_came_from(home, capsys, monkeypatch)
     assert "ANCHORE_REGISTRY_PASSWORD=***" in out
     assert re.search(r"^fail-on\s+low\s+" + re.escape(str(path)) + "$", out, re.M), out
     assert re.search(r"^platform\s+linux/arm64\s+\$ANCHORE_PLATFORM$", out, re.M), out
+
+
+def test_config_of_one_command_shows_what_it_would_run_with(home, capsys):
+    path = project_file(home, "fail-on: low\nvulns: {output: json}\ncatalog: {add: {workers: 3}}\n")
+    assert main(["config", "vulns", "-o", "json"]) == 0
+    rows = {
+        r["key"]: (r["value"], r["source"]) for r in json.loads(capsys.readouterr().out)["settings"]
+    }
+    assert rows["output"] == ("json", str(path)) and rows["fail-on"] == ("low", str(path))
+    assert rows["quiet"] == (False, "default")  # the top level's option, this command's too
+    assert "workers" not in rows and "bundle" not in rows
+    assert main(["config", "catalog", "add", "-o", "json"]) == 0
+    rows = {r["key"]: r["value"] for r in json.loads(capsys.readouterr().out)["settings"]}
+    assert rows["workers"] == 3 and "fail-on" not in rows
+    assert main(["config", "db", "update", "-o", "json"]) == 0
+    rows = {r["key"]: r["value"] for r in json.loads(capsys.readouterr().out)["settings"]}
+    assert {"db", "feed", "mirror", "quiet"} <= set(rows)  # db: the group's --db
+    assert main(["config", "nosuch"]) == ExitCode.USAGE_ERROR
+    assert "there is no command 'nosuch'" in capsys.readouterr().err
 
 
 def test_config_path_lists_the_files_looked_for(home, capsys):

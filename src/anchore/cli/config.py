@@ -26,6 +26,7 @@ import attrs
 import yaml
 
 from anchore.cli import completion, output
+from anchore.cli.common import UsageError
 from anchore.documents import load_yaml
 from anchore.errors import ConfigError
 
@@ -208,6 +209,23 @@ def _is_other_env(name: str) -> bool:
 
 
 # ------------------------------------------------------------------ reading sources
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader, refusing a key given twice in one mapping: YAML would keep the
+    last silently, and the first ``fail-on`` is the one a reader of the file sees."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str) and key in seen:
+                line = key_node.start_mark.line + 1
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice (again at line {line})"
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def _read_file(path: Path) -> dict[str, Any]:
     def fail(problem: str) -> ConfigError:
         return ConfigError(f"{path}: {problem}")
@@ -217,7 +235,7 @@ def _read_file(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration file: {exc.strerror}") from None
     try:
-        doc = load_yaml(text, fail)
+        doc = load_yaml(text, fail, loader=_UniqueKeyLoader)
     except ConfigError:
         raise
     except Exception as exc:  # yaml.YAMLError, and a bad encoding
@@ -502,24 +520,30 @@ def report(
     argv: Sequence[str],
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    command: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The effective configuration of a fresh ``parser``: every key with its value and
     where it came from (``default``, a file, ``$VAR``); one row per command where they
-    differ. Also the files read, the other ANCHORE_* variables (secrets as ``***``) and
-    the ignored ones."""
+    differ, or only ``command``'s options when given. Also the files read, the other
+    ANCHORE_* variables (secrets as ``***``) and the ignored ones."""
     environ = os.environ if environ is None else environ
     loaded = load(parser, argv, environ, cwd)
     won = effective(loaded)
+    chosen = tuple(command)
+    if chosen and chosen not in commands(parser):
+        raise UsageError(f"there is no command {' '.join(chosen)!r}")
     by_key: dict[str, list[tuple[Option, Any, str]]] = {}
     for option in options(parser):
-        if option.kind == "flag" and option.action.default is argparse.SUPPRESS:
-            continue  # -q after a command: the top level's
+        if chosen and chosen[: len(option.command)] != option.command:
+            continue  # another command's; its parents' (-q, db --db) are this one's
         hit = won.get(id(option.action))
         value, source = (hit[1].value, hit[1].source) if hit else (option.action.default, "default")
         by_key.setdefault(option.key, []).append((option, _shown(value), source))
     rows: list[dict[str, Any]] = []
     for key in sorted(by_key):
         entries = by_key[key]
+        if chosen:  # the deepest: the command's own option, else its parent's
+            entries = [max(entries, key=lambda e: len(e[0].command))]
         if len({(repr(v), s) for _, v, s in entries}) == 1 and all(
             o.signature == entries[0][0].signature for o, _, _ in entries
         ):
@@ -550,7 +574,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     argv = ["--config", args.config] if getattr(args, "config", None) else []
     fresh = build_parser()
     add_config_flag(fresh, top=True)
-    shown = report(fresh, argv)
+    shown = report(fresh, argv, command=args.for_command)
     fmt = out.output_format(args)
     if args.path:
         read = set(shown["files"])
@@ -598,6 +622,12 @@ def add_parsers(sub: Any) -> None:
         "from: default, a configuration file, an ANCHORE_* variable (docs/configuration.md).",
     )
     out.output_arg(p, ("table", "json", "yaml"))
+    p.add_argument(
+        "for_command",
+        nargs="*",
+        metavar="COMMAND",
+        help="only the options of this command (vulns, catalog add...), as it would run",
+    )
     p.add_argument("--path", action="store_true", help="only the files looked for and read")
     p.set_defaults(func=cmd_config)
     completion.add_parser(sub)
