@@ -148,7 +148,7 @@ def test_list_shows_both_images(built, capsys, monkeypatch):
     code, out, err = run(capsys, "catalog", "list", "--catalog", str(built["catalog"]))
     assert code == ExitCode.OK, err
     header, *rows = out.splitlines()
-    assert header.split()[:3] == ["image", "names", "distro"]
+    assert header.split()[:3] == ["IMAGE", "NAMES", "DISTRO"]
     assert len(rows) == 2
     assert rows[0].startswith(py_key[:19])  # most recently seen first
     assert "app:nightly" in rows[0] and "app:nightly" not in rows[1]  # the name moved on

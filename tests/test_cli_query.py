@@ -38,7 +38,7 @@ def test_table_output(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mo
     monkeypatch.setenv("COLUMNS", "100")
     assert main(["query", "files", EXAMPLE, "-p", "prefix=/bin", "-p", "type=file"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split()[:3] == ["path", "type", "size"]
+    assert lines[0].split()[:3] == ["PATH", "TYPE", "SIZE"]
     assert all(len(line) <= 100 for line in lines)
     assert any("…" in line for line in lines)  # the owners/digest columns were cut
     expected = query.run(
@@ -107,7 +107,7 @@ def test_an_unreadable_image_is_an_input_error(
 def test_no_rows_is_said(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["query", "package", EXAMPLE, "-p", "name=no-such-package"]) == ExitCode.OK
     captured = capsys.readouterr()
-    assert captured.out.splitlines()[0].startswith("type")
+    assert captured.out.splitlines()[0].startswith("TYPE")
     assert "no rows" in captured.err
 
 
