@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import shtab
-
 __all__ = ["SHELLS", "add_parser", "script"]
 
 #: the shells shtab writes scripts for
@@ -21,6 +19,8 @@ _FILE_DESTS = frozenset({"image", "images", "paths", "file", "bundle", "ignore",
 
 def _mark_files(parser: argparse.ArgumentParser) -> None:
     """Complete file names where an argument is a file or directory."""
+    import shtab  # 37 ms: only when a script is asked for, not at every command
+
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for child in dict.fromkeys(action.choices.values()):
@@ -33,6 +33,8 @@ def _mark_files(parser: argparse.ArgumentParser) -> None:
 
 def script(parser: argparse.ArgumentParser, shell: str) -> str:
     """The completion script of ``parser`` for ``shell`` (one of :data:`SHELLS`)."""
+    import shtab
+
     _mark_files(parser)
     return str(shtab.complete(parser, shell=shell))
 
