@@ -240,6 +240,9 @@ def test_env_values_are_validated_like_flags(home, capsys, monkeypatch):
     assert args.insecure_registry == ["a:5000", "b:80"]
     monkeypatch.setenv("ANCHORE_INSECURE_SKIP_TLS_VERIFY", "0")
     assert parse("vulns", "x").insecure_skip_tls_verify is False
+    project_file(home, "platform: linux/arm64\n")
+    monkeypatch.setenv("ANCHORE_PLATFORM", "")  # empty: unset, the file's value stands
+    assert parse("vulns", "x").platform == Platform.parse("linux/arm64")
 
 
 def test_existing_variables_keep_their_meaning_and_outrank_files(home, monkeypatch):
@@ -421,12 +424,13 @@ def test_flags_lists_and_unconfigurable_actions_of_any_parser(home, capsys):
     parser.add_argument("--verbose", action="count", default=0)
     parser.add_argument("--mode", action="store_const", const="fast")
     parser.add_argument("--exclude", action="extend", nargs="+", default=[])
+    parser.add_argument("--ports", nargs="+", type=int)
     keys = {o.key: o.kind for o in config.options(parser)}
-    assert keys == {"color": "flag", "exclude": "list"}
-    project_file(home, "color: false\nexclude: [a, b]\n")
+    assert keys == {"color": "flag", "exclude": "list", "ports": "list"}
+    project_file(home, "color: false\nexclude: [a, b]\nports: [80, 443]\n")
     config.apply(parser, [])
     assert vars(parser.parse_args([])) | {"config_loaded": None} == {
-        "color": False, "verbose": 0, "mode": None, "exclude": ["a", "b"],
+        "color": False, "verbose": 0, "mode": None, "exclude": ["a", "b"], "ports": [80, 443],
         "config": None, "config_loaded": None,
     }  # fmt: skip
     assert parser.parse_args(["--color"]).color is True

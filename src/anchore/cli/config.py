@@ -71,7 +71,7 @@ OTHER_ENV = (
 #: variables whose value is a secret: shown as ``***``
 SECRET_ENV = frozenset({"ANCHORE_REGISTRY_PASSWORD", "ANCHORE_CLI_PASS"})
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
 
 
 _FLAGS = (argparse._StoreTrueAction, argparse._StoreFalseAction, argparse.BooleanOptionalAction)
@@ -109,8 +109,8 @@ class Option:
         """``flag`` (true/false), ``list`` (repeatable) or ``value``."""
         if isinstance(self.action, _FLAGS):
             return "flag"
-        if isinstance(self.action, argparse._AppendAction):  # also extend
-            return "list"
+        if isinstance(self.action, argparse._AppendAction) or self.action.nargs in ("+", "*"):
+            return "list"  # repeatable (append, extend) or taking several values
         return "value"
 
     @property
@@ -406,6 +406,8 @@ def _from_environ(model: _Model, environ: Mapping[str, str]) -> list[tuple[Setti
             _check_unknown_env(name, [*by_name, *others])
             continue
         text = environ[name]
+        if not text.strip():
+            continue  # empty: as if unset, as $ANCHORE_VULN_DB and the others always were
         targets = model.under((), key)
         option = targets[0]
         value: Any = text
