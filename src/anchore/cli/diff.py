@@ -21,6 +21,7 @@ from anchore.errors import ExitCode
 from anchore.query.diff import KINDS, DiffRow, diff, image_label, parse_kinds
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
 from anchore.query.evidence import require_config
+from anchore.query.evidence import require_packages as _require_packages
 from anchore.serialize import plain
 
 __all__ = ["DIFF_COLUMNS", "add_parsers", "cmd_diff"]
@@ -33,18 +34,24 @@ _SHOWN_FIRST = ("package", "setuid", "config", "file")
 _CHANGE_STYLES = {"added": "green", "removed": "red", "changed": "yellow"}
 
 
+def require_packages(analysis: Analysis, query: str) -> None:
+    """Every ecosystem's packages were looked for (else "removed" would be a guess)."""
+    _require_packages(analysis, None, query)
+
+
 def _why_not(kind: str, old: Analysis, new: Analysis) -> str | None:
     """Why ``kind`` cannot be compared between these two analyses (None: it can)."""
     if kind in ("file", "setuid"):
         for side in (old, new):
             if not side.files_known:
                 return f"{image_label(side)} ({side.origin}) has no file inventory"
-    if kind == "config":
+    checks = {"package": require_packages, "config": require_config}
+    if kind in checks:
         for side in (old, new):
             try:
-                require_config(side, "diff")
-            except UnanswerableQueryError:
-                return f"{image_label(side)} ({side.origin}) does not carry the image config"
+                checks[kind](side, "diff")
+            except UnanswerableQueryError as exc:
+                return str(exc).removeprefix("query 'diff': ")
     return None
 
 
@@ -88,6 +95,11 @@ def cmd_diff(args: argparse.Namespace) -> ExitCode:
     else:
         skipped = {k: why for k in KINDS if (why := _why_not(k, old, new)) is not None}
         kinds = set(KINDS) - set(skipped)
+        if not kinds:  # nothing compared is not "no differences"
+            reasons = "; ".join(f"{k}: {why}" for k, why in skipped.items())
+            raise UnanswerableQueryError(
+                f"diff {args.old} {args.new}: nothing could be compared ({reasons})"
+            )
     rows = diff(old, new, ",".join(k for k in KINDS if k in kinds))
     if output_format(args) == "json":
         data = {
