@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from rich.cells import cell_len
 
 from anchore.cli import main
@@ -160,3 +164,98 @@ def test_db_accepts_db_before_and_after_every_subcommand(db, tmp_path, capsys):
     capsys.readouterr()
     assert main(["db", "--db", fresh, "info", "--db", db]) == ExitCode.USAGE_ERROR
     assert "--db given twice" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the CI examples
+CI = ROOT / "examples" / "ci"
+
+
+def _shim(tmp_path: Path) -> Path:
+    """A directory holding an ``anchore`` command that runs this checkout's CLI. Offline,
+    ``db update`` becomes ``db status`` of the store the test loaded (tests/test_cli_db.py
+    runs db update against the local feed server)."""
+    where = tmp_path / "bin"
+    where.mkdir()
+    script = where / "anchore"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1 $2" = "db update" ]; then exec {sys.executable} -m anchore db status; fi\n'
+        f'exec {sys.executable} -m anchore "$@"\n'
+    )
+    script.chmod(0o755)
+    return where
+
+
+def _env(tmp_path: Path, db: str, image: str, **more: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANCHORE_")}
+    return {**env, "PATH": f"{_shim(tmp_path)}:{env['PATH']}", "IMAGE": image,
+            "BUNDLE": str(BUNDLE), "ANCHORE_VULN_DB": db, **more}  # fmt: skip
+
+
+def _sarif(path: Path) -> dict:
+    log = json.loads(path.read_text())
+    assert log["version"] == "2.1.0" and log["runs"][0]["tool"]["driver"]["name"] == "anchore"
+    return log
+
+
+def test_github_actions_example_scans_uploads_and_fails_on_stop(db, image, tmp_path):
+    doc = yaml.safe_load((CI / "github-actions.yml").read_text())
+    assert doc["permissions"]["security-events"] == "write"
+    steps = doc["jobs"]["scan"]["steps"]
+    uploads = [
+        s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")
+    ]
+    assert {s["with"]["sarif_file"] for s in uploads} == {
+        "anchore-vulns.sarif",
+        "anchore-policy.sarif",
+    }
+    assert len({s["with"]["category"] for s in uploads}) == 2  # one analysis each
+    env = _env(tmp_path, db, image)
+    outputs: dict[str, dict[str, str]] = {}
+    codes: dict[str, int] = {}
+    for step in steps:
+        run = step.get("run")
+        if not run or "docker " in run or "pip install" in run:
+            continue  # a Docker build and the installation are not this test's
+        written = tmp_path / "github-output"
+        written.write_text("")
+        step_env = {
+            k: re.sub(r"\$\{\{ steps\.(\w+)\.outputs\.(\w+) \}\}",
+                      lambda m: outputs[m[1]][m[2]], str(v))
+            for k, v in step.get("env", {}).items()
+        }  # fmt: skip
+        done = subprocess.run(["bash", "-e", "-c", run], cwd=tmp_path, capture_output=True,
+                              text=True, env={**env, **step_env, "GITHUB_OUTPUT": str(written)})  # fmt: skip
+        codes[step["name"]] = done.returncode
+        if "id" in step:
+            outputs[step["id"]] = dict(
+                line.split("=", 1) for line in written.read_text().splitlines()
+            )
+    assert outputs["vulns"]["code"] == str(ExitCode.OK)
+    assert outputs["policy"]["code"] == str(ExitCode.FAILED)  # debian-py: STOP
+    _sarif(tmp_path / "anchore-vulns.sarif")
+    assert (
+        _sarif(tmp_path / "anchore-policy.sarif")["runs"][0]["properties"]["finalAction"] == "STOP"
+    )
+    last = steps[-1]
+    assert codes[last["name"]] == 1  # the build fails on STOP
+    for vulns, policy, fails in [("0", "0", False), ("0", "2", False), ("3", "0", True),
+                                 ("5", "0", True), ("0", "5", True)]:  # fmt: skip
+        done = subprocess.run(["bash", "-e", "-c", last["run"]], capture_output=True,
+                              env={**env, "VULNS": vulns, "POLICY": policy})  # fmt: skip
+        assert (done.returncode != 0) == fails, (vulns, policy)
+
+
+def test_gitlab_ci_example_keeps_the_sarif_and_fails_on_stop(db, image, tmp_path):
+    doc = yaml.safe_load((CI / "gitlab-ci.yml").read_text())
+    job = doc["anchore"]
+    assert set(job["artifacts"]["paths"]) == {"anchore-vulns.sarif", "anchore-policy.sarif"}
+    assert job["artifacts"]["when"] == "always"
+    assert job["variables"]["ANCHORE_REGISTRY_HOST"] == "$CI_REGISTRY"
+    script = "\n".join(["set -eo pipefail", *job["script"]])  # as GitLab's runner runs it
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                          env=_env(tmp_path, db, image))  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "anchore vulns exited 0; anchore evaluate exited 1" in done.stdout
+    _sarif(tmp_path / "anchore-vulns.sarif")
+    _sarif(tmp_path / "anchore-policy.sarif")
