@@ -32,13 +32,20 @@ from anchore.errors import ConfigError
 
 __all__ = [
     "CONFIG_ENV",
+    "Loaded",
     "Option",
     "Setting",
+    "add_config_flag",
     "add_parsers",
     "apply",
+    "commands",
+    "config_files",
+    "effective",
     "env_name",
+    "key_rows",
     "load",
     "options",
+    "report",
 ]
 
 #: names a configuration file, read instead of the project and user files
@@ -471,7 +478,9 @@ def effective(loaded: Loaded) -> dict[int, tuple[Option, Setting]]:
     """Per option (by id of its action): the setting that wins. Sources in precedence
     order; within one source, deeper sections later."""
     won: dict[int, tuple[Option, Setting]] = {}
-    order = {s.source: i for i, (s, _) in enumerate(loaded.settings)}
+    order: dict[str, int] = {}
+    for setting, _ in loaded.settings:  # sources in the order read: files, then variables
+        order.setdefault(setting.source, len(order))
     ranked = sorted(loaded.settings, key=lambda st: (order[st[0].source], len(st[0].command)))
     for setting, targets in ranked:
         for option in targets:
@@ -487,7 +496,6 @@ def apply(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     for option, setting in effective(loaded).values():
         option.parser.set_defaults(**{option.action.dest: setting.value})
         option.action.required = False  # ``evaluate --bundle``: the configuration gave it
-    parser.set_defaults(config_loaded=loaded)
 
 
 def add_config_flag(parser: argparse.ArgumentParser, top: bool = True) -> None:
