@@ -291,7 +291,8 @@ def test_config_shows_values_and_where_they_came_from(home, capsys, monkeypatch)
     rows = {r["key"]: (r["value"], r["source"]) for r in shown["settings"]}
     assert rows["fail-on"] == ("low", str(path))
     assert rows["vulns.output"] == ("json", str(path))
-    assert rows["evaluate.output"] == (None, "default")
+    assert rows["output"] == (None, "default")  # every other command's
+    assert "evaluate.output" not in rows
     assert rows["platform"] == ("linux/arm64", "$ANCHORE_PLATFORM")
     assert rows["quiet"] == (False, "default")
     assert shown["files"] == [str(path)]

@@ -554,15 +554,21 @@ def report(
         entries = by_key[key]
         if chosen:  # the deepest: the command's own option, else its parent's
             entries = [max(entries, key=lambda e: len(e[0].command))]
-        if len({(repr(v), s) for _, v, s in entries}) == 1 and all(
-            o.signature == entries[0][0].signature for o, _, _ in entries
-        ):
-            _, value, source = entries[0]
-            rows.append({"key": key, "value": value, "source": source})
-            continue
+        # one row when every command has the same; else a row per command that differs
+        # from the default, and one row for the rest when their defaults agree
+        defaults = [e for e in entries if e[2] == "default"]
+        if len({repr(v) for _, v, _ in defaults}) > 1:
+            defaults = []
+        shared = defaults if len(defaults) < len(entries) else entries
+        if len({(repr(v), src) for _, v, src in entries}) == 1:
+            shared = entries
         for option, value, source in entries:
-            rows.append({"key": ".".join((*option.command, key)), "value": value,
-                         "source": source})  # fmt: skip
+            if not any(option is o for o, _, _ in shared):
+                rows.append({"key": ".".join((*option.command, key)), "value": value,
+                             "source": source})  # fmt: skip
+        if shared:
+            _, value, source = shared[0]
+            rows.append({"key": key, "value": value, "source": source})
     rows.sort(key=lambda r: str(r["key"]))
     return {
         "files": [str(p) for p in loaded.files],
