@@ -175,3 +175,40 @@ def test_no_color_means_no_escape_sequences(term80, debian_py):
     styled = term80.lines(escapes=True)
     assert any(ESCAPE.sub("", line).startswith("LAYER") for line in styled)
     assert [line for line in styled if ESCAPE.search(line)] == []
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A vulnerability store of the PyPA advisories in tests/data (debian-py's Python)."""
+    from anchore.cli import main
+
+    path = tmp_path_factory.mktemp("store") / "vulns.sqlite"
+    feed = Path(__file__).parent / "data" / "osv-pypa" / "vulns.zip"
+    assert main(["db", "load", "--db", str(path), str(feed)]) == 0
+    return path
+
+
+def test_vulns_and_evaluate_at_80_columns(term80, tmp_path, debian_py, store):
+    argv = ["vulns", "--db", str(store), "--allow-unchecked", str(debian_py)]
+    assert term80.run(argv) == 0
+    lines = _fits(term80)
+    everything = "\n".join(lines)
+    assert not any(c in everything for c in BAR), "a progress bar was left on the screen"
+    header = ["SEVERITY", "VULNERABILITY", "ALIASES", "PACKAGE", "INSTALLED", "FIXED", "IN"]
+    _, rows = _rows_after(lines, header)
+    matched = [r for r in rows if r.split() and r.split()[0] in ("high", "medium", "low")]
+    assert any(" pyyaml " in r and "5.3.1" in r for r in matched + rows)
+    assert matched and any("…" in r for r in rows)  # the aliases are cut, not wrapped
+
+    term80.close()
+    term = Terminal(tmp_path, 80)
+    try:
+        bundle = Path(__file__).parent.parent / "examples" / "policy" / "bundle.json"
+        argv = ["evaluate", "--db", str(store), "--bundle", str(bundle), str(debian_py)]
+        assert term.run(argv) == 1  # STOP
+        lines = _fits(term)
+    finally:
+        term.close()
+    _, rows = _rows_after(lines, ["ACTION", "GATE", "TRIGGER", "MESSAGE"])
+    actions = [r.split()[0] for r in rows if r.split() and r.split()[0] in ("STOP", "WARN")]
+    assert "STOP" in actions and any(r.endswith("…") for r in rows)
