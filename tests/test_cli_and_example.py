@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,22 @@ def test_module_entry_point():
         check=True,
     )
     assert "/etc/os-release" in result.stdout.splitlines()
+
+
+def test_piped_output_has_no_progress_and_is_not_cut():
+    """Off a terminal (a CI log, a pipe) stderr gets no progress bar and the table is not
+    fitted to any width: whole rows for grep."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR")}
+    result = subprocess.run(
+        [sys.executable, "-m", "anchore", "packages", str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["TYPE", "NAME", "VERSION", "LAYER", "PATH"]
+    assert lines[2].split() == ["deb", "busybox-static", "1:1.35.0-4+deb12u1+b1", "0",
+                                "/var/lib/dpkg/status"]  # fmt: skip
+    assert "\x1b" not in result.stdout and "…" not in result.stdout
