@@ -17,6 +17,7 @@ from typing import Any
 from rich.cells import cell_len, set_cell_size
 
 from anchore.analysis.model import Analysis, Package
+from anchore.cli import vulns
 from anchore.cli.common import UsageError, human_size, image_args, layer_number, open_analysis
 from anchore.cli.output import output_arg, output_format, print_table, terminal_width
 from anchore.errors import ExitCode, LayerNotFoundError
@@ -36,8 +37,6 @@ __all__ = [
 PACKAGE_COLUMNS = ("TYPE", "NAME", "VERSION", "LAYER", "PATH")
 #: the table of ``layers``
 LAYER_COLUMNS = ("LAYER", "DIGEST", "SIZE", "FILES", "DELETED", "PACKAGES", "CREATED BY")
-
-_SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "warning": "yellow"}
 
 
 def print_line(text: str) -> None:
@@ -63,8 +62,9 @@ def print_field(label: str, value: str, *, whole: bool = False) -> None:
 
 
 def severity_style(text: str) -> str | None:
-    """The colour of a severity cell (when colour is on)."""
-    return _SEVERITY_STYLES.get(text.lower())
+    """The colour of a finding's severity: the palette of vulnerability severities
+    (:func:`anchore.cli.vulns.severity_style`), and a finding's ``warning`` in yellow."""
+    return vulns.severity_style(text) or ("yellow" if text.lower() == "warning" else None)
 
 
 def _package_row(pkg: Package) -> list[Any]:
