@@ -14,6 +14,14 @@ CORPUS_ENV = "ANCHORE_CORPUS"
 CORPUS_IMAGES = ("debian-min", "debian-py", "debian-node")
 
 
+@pytest.fixture(autouse=True)
+def _no_personal_config(tmp_path_factory, monkeypatch):
+    """The developer's own ~/.config/anchore/anchore.yaml and $ANCHORE_CONFIG never reach
+    a test (nor the commands a test runs): the command line reads both by default."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+    monkeypatch.delenv("ANCHORE_CONFIG", raising=False)
+
+
 @pytest.fixture(params=["docker", "oci-dir", "oci-tar"])
 def fmt(request: pytest.FixtureRequest) -> str:
     """Run a test once per image format."""
