@@ -71,7 +71,8 @@ def console(stderr: bool = False) -> Console:
     return Console(
         file=stream,
         highlight=False,
-        no_color="NO_COLOR" in os.environ,
+        # NO_COLOR means no escape sequences at all: rich's no_color keeps bold
+        color_system=None if "NO_COLOR" in os.environ else "auto",
         width=terminal_width(stream) or 10_000,
         soft_wrap=True,
     )
