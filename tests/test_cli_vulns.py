@@ -259,3 +259,37 @@ def test_gitlab_ci_example_keeps_the_sarif_and_fails_on_stop(db, image, tmp_path
     assert "anchore vulns exited 0; anchore evaluate exited 1" in done.stdout
     _sarif(tmp_path / "anchore-vulns.sarif")
     _sarif(tmp_path / "anchore-policy.sarif")
+
+
+# ---------------------------------------------------------------- the docs show real output
+def _doc_block(page: str, command: str) -> list[str]:
+    """The lines a ```console block of ``page`` shows after ``$ command``."""
+    text = (ROOT / "docs" / page).read_text()
+    start = text.index(f"$ {command}\n") + len(command) + 3
+    return text[start : text.index("```", start)].splitlines()
+
+
+@pytest.mark.parametrize(
+    ("page", "command", "width"),
+    [
+        ("policy.md", "anchore evaluate --db vulns.sqlite --bundle examples/policy/bundle.json "
+         "debian-py.docker.tar", 160),
+        ("vulns.md", "anchore vulns --db vulns.sqlite debian-py.docker.tar", 120),
+    ],
+)  # fmt: skip
+def test_docs_show_what_the_cli_prints(db, image, capsys, monkeypatch, page, command, width):
+    """Every line a page shows (but its notes of rows left out) is a line the command
+    prints at that width, in the same order."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    argv = command.split()[1:]
+    argv[argv.index("vulns.sqlite")] = db
+    argv[argv.index("debian-py.docker.tar")] = image
+    argv = [str(ROOT / a) if a.startswith("examples/") else a for a in argv]
+    _, printed = _lines(capsys, [*argv, "-q"])
+    shown = [line for line in _doc_block(page, command) if not line.startswith(("(...", "$ "))]
+    if shown[-1] == "1":  # what "$ echo $?" printed
+        shown.pop()
+    position = 0
+    for line in shown:
+        assert line in printed[position:], f"{page} shows {line!r}, which the CLI does not print"
+        position = printed.index(line, position) + 1
