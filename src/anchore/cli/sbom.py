@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 
+from anchore.cli import output
 from anchore.cli.common import UsageError, image_args, open_analysis
 from anchore.errors import ExitCode
 from anchore.sbom import UnknownSbomFormatError, find, formats, write
@@ -47,13 +48,14 @@ def parse_outputs(values: list[str] | None, file: str | None) -> list[Output]:
 
 def cmd_sbom(args: argparse.Namespace) -> ExitCode:
     if args.list:
-        for fmt in formats():
-            print(f"{fmt.name:<22} {fmt.extension:<14} {fmt.description}")
+        rows = [(fmt.name, fmt.extension, fmt.description) for fmt in formats()]
+        output.print_table(("FORMAT", "EXTENSION", "DESCRIPTION"), rows, keep=(0, 1))
         return ExitCode.OK
     if args.image is None:
         raise UsageError("an IMAGE (or SBOM file) is needed, or --list")
     outputs = parse_outputs(args.output, args.file)  # checked before the analysis
-    analysis = open_analysis(args)
+    with output.progress(args.quiet, "analyzing") as bar:
+        analysis = open_analysis(args, progress=bar)
     for out in outputs:
         if out.path is None:
             write(analysis, out.format, sys.stdout.buffer)
