@@ -293,3 +293,20 @@ def test_docs_show_what_the_cli_prints(db, image, capsys, monkeypatch, page, com
     for line in shown:
         assert line in printed[position:], f"{page} shows {line!r}, which the CLI does not print"
         position = printed.index(line, position) + 1
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_progress_on_a_terminal_stderr_only(db, image, monkeypatch, capsys, quiet):
+    """A bar while the image is analyzed, on stderr when it is a terminal; none with -q,
+    and stdout (the table) holds none of it."""
+    monkeypatch.setenv("COLUMNS", "120")
+    screen = _Terminal()
+    monkeypatch.setattr("sys.stderr", screen)
+    argv = ["vulns", "--db", db, image, *(["-q"] if quiet else [])]
+    assert main(argv) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert "analyzing" not in out and out.startswith("SEVERITY")
+    if quiet:
+        assert screen.getvalue() == ""
+    else:
+        assert "analyzing" in screen.getvalue()

@@ -159,10 +159,16 @@ def _db_update(args: argparse.Namespace, db: str | None) -> ExitCode:
     target = db if db is not None else str(default_path())
     lines: list[str] = []
     client = HttpClient(ClientOptions(ca_bundle=args.ca_bundle))
+
+    def done(f: FileUpdate, bar: output.Progress | None) -> None:
+        lines.append(_file_line(f))
+        if bar is not None:  # how many files are known only as the feeds' indexes are read
+            bar("feed files", len(lines), None)
+
     try:
-        report = update(target, feeds=args.feed or None, mirrors=mirrors, client=client,
-                        keep_going=args.keep_going,
-                        on_file=lambda f: lines.append(_file_line(f)))  # fmt: skip
+        with output.progress(args.quiet, "db update:") as bar:
+            report = update(target, feeds=args.feed or None, mirrors=mirrors, client=client,
+                            keep_going=args.keep_going, on_file=lambda f: done(f, bar))  # fmt: skip
     except UnknownFeedError as exc:
         raise UsageError(f"--feed: {exc}") from None
     except FeedDownloadError as exc:
