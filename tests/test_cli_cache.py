@@ -49,7 +49,9 @@ def test_cache_info_and_prune_least_recently_used_first(tmp_path: Path, capsys) 
     assert cache.lookup(old) is None
     assert cache.lookup(middle) and cache.lookup(new)
 
-    assert main(["cache", "prune", "--cache-dir", str(root)]) == ExitCode.OK
+    assert main(["cache", "prune", "--cache-dir", str(root), "-o", "json"]) == ExitCode.OK
+    assert json.loads(capsys.readouterr().out) == {
+        "location": str(root), "removed": 2, "freed": 3000, "blobs": 0, "bytes": 0}  # fmt: skip
     assert BlobCache(root).usage() == (0, 0)
     assert main(["cache", "info", "--cache-dir", str(root)]) == ExitCode.OK
     text = capsys.readouterr().out

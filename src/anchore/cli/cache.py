@@ -14,6 +14,7 @@ import re
 import sys
 from typing import Any
 
+from anchore.cli import output
 from anchore.cli.common import human_size
 from anchore.errors import ExitCode
 from anchore.registry import RegistryOptions
@@ -43,7 +44,7 @@ def _cache(args: argparse.Namespace) -> BlobCache:
 def cmd_info(args: argparse.Namespace) -> ExitCode:
     cache = _cache(args)
     blobs, size = cache.usage()
-    if args.json:
+    if output.output_format(args) == "json":
         json.dump({"location": str(cache.root), "blobs": blobs, "bytes": size}, sys.stdout)
         print()
     else:
@@ -57,6 +58,10 @@ def cmd_prune(args: argparse.Namespace) -> ExitCode:
     cache = _cache(args)
     removed, freed = cache.prune(args.max_size)
     blobs, size = cache.usage()
+    if output.output_format(args) == "json":
+        print(json.dumps({"location": str(cache.root), "removed": removed, "freed": freed,
+                          "blobs": blobs, "bytes": size}))  # fmt: skip
+        return ExitCode.OK
     print(
         f"removed {removed} blobs ({human_size(freed)}); {blobs} blobs ({human_size(size)}) remain "
         f"in {cache.root}"
@@ -82,7 +87,7 @@ def add_parsers(sub: Any) -> None:
     cache_sub = p.add_subparsers(dest="cache_command", required=True)
     info = cache_sub.add_parser("info", help="where the cache is, how many blobs and bytes")
     _cache_dir(info)
-    info.add_argument("--json", action="store_true", help="location, blobs, bytes as JSON")
+    output.output_arg(info)  # json: location, blobs, bytes
     info.set_defaults(func=cmd_info)
     prune = cache_sub.add_parser(
         "prune",
@@ -99,4 +104,5 @@ def add_parsers(sub: Any) -> None:
         metavar="SIZE",
         help="keep at most this much: bytes, or with K, M, G or T (binary: 5G is 5 GiB)",
     )
+    output.output_arg(prune)  # json: location, removed, freed, blobs, bytes
     prune.set_defaults(func=cmd_prune)
