@@ -379,7 +379,7 @@ def _info(store: Store) -> None:
     print(f"{info['path']}: {info['advisories']} advisories (schema {info['schema']}), "
           f"updated {info['updated'] or 'never'}")  # fmt: skip
     rows = [(e["ecosystem"], e["advisories"],
-             "; ".join(e["covered_by"]) or "NOT COVERED: only single advisory records name it "
+             "; ".join(e["covered_by"]) or "not covered: only single advisory records name it "
              "(matched, but its packages stay unchecked until a whole feed is loaded)")
             for e in info["ecosystems"]]  # fmt: skip
     if not any(e["covered_by"] for e in info["ecosystems"]):
@@ -390,7 +390,7 @@ def _info(store: Store) -> None:
 
 
 def _uncovered_style(text: str) -> str | None:
-    return "yellow" if text.startswith("NOT COVERED") else None
+    return "yellow" if text.startswith("not covered") else None
 
 
 # ---------------------------------------------------------------- vulns
