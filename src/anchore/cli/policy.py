@@ -73,11 +73,16 @@ def print_evaluation(evaluation: Evaluation) -> None:
     if allowed:
         print()
         output.print_table(("ALLOWLISTED", "ACTION", "GATE", "TRIGGER", "MESSAGE"), allowed)
-    if evaluation.coverage is not None:  # what the vulnerability rules could check
-        rows = [(status, sum(counts.values()), counts)
-                for status, counts in evaluation.coverage.items() if counts]  # fmt: skip
+    line = evaluation.coverage_line()  # what the vulnerability rules could check
+    if line is not None and evaluation.coverage is not None:
         print()
-        output.print_table(("COVERAGE", "PACKAGES", "BY ECOSYSTEM"), rows, keep=(0, 1))
+        width = output.terminal_width()
+        if width is None or len(line) <= width:
+            print(line)
+        else:  # the same counts as a table that fits, rather than a wrapped line
+            rows = [(status, sum(counts.values()), counts)
+                    for status, counts in evaluation.coverage.items() if counts]  # fmt: skip
+            output.print_table(("COVERAGE", "PACKAGES", "BY ECOSYSTEM"), rows, keep=(0, 1))
     print()
     out = output.console()
     out.print(f"final action: {evaluation.final_action} ({evaluation.reason})",
