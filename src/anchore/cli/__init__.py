@@ -19,7 +19,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from anchore import __version__
 from anchore.cli import cache, catalog, config, images, policy, query, report, sbom, vulns
@@ -30,7 +30,14 @@ __all__ = ["build_parser", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, exiting USAGE_ERROR: its default 2 is ExitCode.WARN here."""
+    """argparse, exiting USAGE_ERROR (its default 2 is ExitCode.WARN here), and taking no
+    abbreviated option: ``--conf`` for ``--config`` or ``--fail`` for ``--fail-on`` would
+    be read by argparse but not by what looks for the full name first (the
+    configuration, ``--config``), so a prefix could change one and not the other."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -36,6 +37,7 @@ __all__ = [
     "output_arg",
     "output_format",
     "print_table",
+    "printable",
     "progress",
     "table",
     "terminal_width",
@@ -72,7 +74,8 @@ def console(stderr: bool = False) -> Console:
         file=stream,
         highlight=False,
         # NO_COLOR means no escape sequences at all: rich's no_color keeps bold
-        color_system=None if "NO_COLOR" in os.environ else "auto",
+        # (https://no-color.org: set and not empty)
+        color_system=None if os.environ.get("NO_COLOR") else "auto",
         width=terminal_width(stream) or 10_000,
         soft_wrap=True,
     )
@@ -87,7 +90,29 @@ def cell(value: Any) -> str:
         return ", ".join(cell(v) for v in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}={cell(v)}" for k, v in value.items())
-    return str(value).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    return printable(str(value))
+
+
+#: what a terminal would obey instead of showing: C0 and C1 controls (ESC starts colour,
+#: cursor moves, title changes; CSI is \x9b), DEL, and the bidirectional overrides that
+#: make text read in another order than it is
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: every control character shown as an escape
+    (``\\x1b``, ``\\n``). Names, paths, labels and history come from images an attacker
+    may write; printed raw, an escape sequence would recolour, move or rewrite the
+    screen (or the window title), and a line break would forge a row."""
+    return _CONTROL.sub(_escape_char, text)
 
 
 def _cut(text: str, width: int) -> str:
@@ -155,7 +180,8 @@ def print_table(
     texts = [[cell(v) for v in row] for row in rows]
     widths = _widths(columns, texts, out.width if terminal_width(out.file) else None, keep)
     styles = styles or {}
-    header = Text(_GAP.join(_pad(c, w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    heads = (_pad(_cut(c, w), w) for c, w in zip(columns, widths, strict=True))
+    header = Text(_GAP.join(heads).rstrip())
     header.stylize("bold")
     out.print(header, overflow="ignore", crop=False)
     for values in texts:
