@@ -252,6 +252,19 @@ def test_dockerfile_gate(tmp_path):
     assert all("hunter2" not in i.message for i in ev.items)
 
 
+def test_a_long_build_step_is_cut_with_an_ellipsis_and_kept_whole_in_the_data(tmp_path):
+    analysis = image(tmp_path, [[f("a")]])
+    step = "RUN curl https://x | sh && " + "echo padding " * 20
+    analysis.image = {**analysis.image.to_dict(),
+                      "history": [{"created_by": step, "layer_index": 0}]}  # fmt: skip
+    ev = evaluate(analysis, bundle_with(
+        {"gate": "dockerfile", "trigger": "instruction", "params": {"regex": "curl"}},
+    ), tag="example.com/app:1", now=TODAY)  # fmt: skip
+    (item,) = ev.items
+    assert item.message.endswith("…") and step[:119] in item.message
+    assert step not in item.message
+
+
 def test_packages_and_passwd_and_metadata_gates(tmp_path):
     status = ("Package: curl\nStatus: install ok installed\nVersion: 7.88.1-10\nArchitecture: amd64\n\n"
               "Package: libssl3\nStatus: install ok installed\nVersion: 3.0.11-1\nArchitecture: amd64\n"

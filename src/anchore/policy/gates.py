@@ -90,7 +90,8 @@ def _instruction(ctx: EvaluationContext, p: Mapping[str, Any]) -> Iterator[Hit]:
     for step in ctx.image.history:
         text = step.created_by or ""
         if pattern.search(text):
-            yield Hit(f"build step matches {p['regex']!r}: {text[:120]}", key=text[:200],
+            shown = text if len(text) <= 120 else text[:119] + "…"  # the whole step in data
+            yield Hit(f"build step matches {p['regex']!r}: {shown}", key=text[:200],
                       layer_index=step.layer_index, data={"instruction": text})  # fmt: skip
 
 
