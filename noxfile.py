@@ -105,7 +105,8 @@ def typecheck(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """open_image + walk vs `tar -tf`; a million-file image; analysis and `anchore sbom` vs
     syft and trivy (benchmarks/peers/trivy.sh, or ANCHORE_TRIVY) beside the read-and-hash
-    floor; a pull from a loopback registry vs the archive and vs syft; 20 images with 1 and 2
+    floor; `anchore packages` and start-up vs syft and trivy; a pull from a loopback registry
+    vs the archive and vs syft; 20 images with 1 and 2
     workers; catalog queries over 1,000 stored analyses. Not in tests."""
     session.install("-e", ".[test]")
     corpus = build_corpus(session)
@@ -113,6 +114,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_analyze.py", corpus)
     session.run("python", "benchmarks/bench_vulns.py", corpus, str(ROOT / "tests" / "data"))
     session.run("python", "benchmarks/bench_sbom.py", corpus)
+    session.run("python", "benchmarks/bench_cli.py", corpus)
     install_oracles(session)  # docker-registry and skopeo, for the loopback registry
     session.run("python", "benchmarks/bench_registry.py", corpus)
     session.run("python", "benchmarks/bench_many.py", corpus)
