@@ -175,6 +175,21 @@ def test_unwritable_target_names_the_file(tmp_path, capsys, debian_store):
     assert not target.parent.exists()
 
 
+def test_a_symlinked_target_is_refused_and_left_as_it_was(tmp_path, capsys, debian_store):
+    """Renaming over a link would silently replace it with a plain file (its target left
+    stale); following it would write wherever it points: refused, naming the link."""
+    target = tmp_path / "real.html"
+    target.write_text("old")
+    link = tmp_path / "link.html"
+    link.symlink_to(target)
+    assert report("-o", str(link), "--db", str(debian_store)) == ExitCode.INPUT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith(f"anchore: error: {link}: is a symbolic link (to {target})")
+    assert "give the real path" in err
+    assert link.is_symlink() and target.read_text() == "old"
+    assert report("-o", str(target), "--db", str(debian_store)) == ExitCode.OK  # the real path
+
+
 def test_usage_errors(tmp_path, capsys, debian_store):
     assert report("-o", str(tmp_path), "--db", str(debian_store)) == ExitCode.USAGE_ERROR
     assert "a directory" in capsys.readouterr().err

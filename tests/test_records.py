@@ -176,3 +176,22 @@ def test_an_analysis_without_layer_metadata_says_so():
     with pytest.raises(AnchoreError, match="its layers are not known"):
         bare.to_records("layers")
     assert "layers: not known" in bare._repr_html_()
+
+
+def test_query_records_are_flat_and_the_json_keeps_lists():
+    """A DataFrame cell holding a list neither groups nor compares: query records join
+    lists (and write mappings as key=value) as Analysis.to_records does; to_dict, the
+    JSON output, keeps them nested."""
+    analysis = anchore.analyze("examples/busybox/busybox.oci.tar")
+    result = query.run("packages", analysis)
+    licensed = next(r for r in result.rows if r.licenses)
+    record = result.to_records()[result.rows.index(licensed)]
+    assert record["licenses"] == ", ".join(licensed.licenses)
+    assert result.to_dict()["rows"][result.rows.index(licensed)]["licenses"] == list(
+        licensed.licenses
+    )
+    for kind in ("packages", "files", "image"):
+        for row in query.run(kind, analysis).to_records():
+            assert not any(isinstance(v, (list, tuple, dict)) for v in row.values()), row
+    common = query.run("common-packages", [analysis, analysis]).to_records()
+    assert common and all(isinstance(r["versions"], str) for r in common)

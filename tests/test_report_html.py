@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+import time
 
 import attrs
 import pytest
@@ -20,8 +21,12 @@ from anchore.policy import html as policy_html
 from anchore.report import render
 from anchore.vulns import Store, load, match
 from anchore.vulns import html as vulns_html
+from anchore.vulns.severity import Severity
 from test_policy import EXAMPLE
-from testdata import PYPA
+from testdata import DEBIAN_TRACKER, GO_ZIP, PYPA, PYPA_ZIP
+
+#: the tag the example bundle maps to its vulnerability policy (as tests/test_policy.py)
+TAG = "docker.io/corpus/debian-py:latest"
 
 pytestmark = pytest.mark.corpus
 
@@ -33,6 +38,19 @@ def scan(corpus, tmp_path_factory):
     analysis = anchore.analyze(corpus / "debian-py.oci.tar")
     matches = match(analysis, store)
     evaluation = evaluate(analysis, load_bundle(EXAMPLE), store=store)
+    return analysis, matches, evaluation
+
+
+@pytest.fixture(scope="module")
+def full_scan(corpus, tmp_path_factory, scan):
+    """debian-py against all the advisory data in tests/data, the example bundle mapped by
+    tag: the browser test's page, with well over a notebook cell's rows of each kind."""
+    analysis = scan[0]
+    store = Store(tmp_path_factory.mktemp("full") / "db.sqlite", create=True)
+    for feed in (PYPA_ZIP, GO_ZIP, DEBIAN_TRACKER):
+        load(store, feed)
+    matches = match(analysis, store)
+    evaluation = evaluate(analysis, load_bundle(EXAMPLE), tag=TAG, matches=matches, store=store)
     return analysis, matches, evaluation
 
 
@@ -57,11 +75,10 @@ def test_the_page_has_every_section_with_real_content(scan):
     analysis, matches, evaluation = scan
     text = _text(render(analysis, matches=matches, evaluation=evaluation))
     assert "anchore report: debian-py" in text
-    # the decision, and every triggered item with its evidence (fewer than a table's cap)
+    # the decision, and every triggered item with its evidence
     assert evaluation.final_action == "STOP" and f'badge {evaluation.final_action}"' in render(
         analysis, evaluation=evaluation
     )
-    assert len(evaluation.items) < display.ROW_CAP
     for item in evaluation.items:
         assert item.message in text
         assert policy_html.evidence_text(item.evidence) in text
@@ -95,10 +112,10 @@ def test_the_notebook_and_the_report_share_the_section_renderers(scan):
     for section in (
         analysis_html.summary(analysis),
         analysis_html.layers(analysis),
-        analysis_html.packages(analysis),
-        analysis_html.findings(analysis),
-        vulns_html.matches(matches),
-        policy_html.decision(evaluation),
+        analysis_html.packages(analysis, cap=None),  # the page has every row
+        analysis_html.findings(analysis, cap=None),
+        vulns_html.matches(matches, cap=None),
+        policy_html.decision(evaluation, cap=None),
     ):
         assert section in page
     assert analysis_html.sections(analysis) in analysis._repr_html_()
@@ -112,6 +129,97 @@ def test_evaluation_to_html_is_the_report_of_what_it_evaluated(scan):
     assert evaluation.to_html() == render(analysis, evaluation=evaluation)
     bare = attrs.evolve(evaluation, analysis=None, matches=None)
     text = _text(bare.to_html())
-    assert "image analysis: not included" in text and "vulnerabilities: not checked" in text
+    assert "image analysis: not included" in text
+    assert evaluation.coverage is None  # no vulnerability rule for this image's mapping
+    assert "vulnerabilities: not checked" in text
     assert evaluation.items[0].message in text
     assert bare.to_dict() == evaluation.to_dict()  # the JSON never carried them
+
+
+def test_an_evaluation_read_back_does_not_say_its_vulnerabilities_were_not_checked(full_scan):
+    _, _, evaluation = full_scan
+    bare = attrs.evolve(evaluation, analysis=None, matches=None)
+    text = " ".join(_text(bare.to_html()).split())
+    # it did check (the coverage line says how much); the matches are just not part of it
+    checked = sum(evaluation.coverage["checked"].values())
+    assert checked > 0
+    assert "vulnerabilities: not checked" not in text
+    assert (
+        f"vulnerability matches: not included (the evaluation checked {checked:,} packages" in text
+    )
+
+
+def test_the_page_shows_every_item_match_and_package(full_scan):
+    analysis, matches, evaluation = full_scan
+    assert len(evaluation.items) > display.ROW_CAP and len(matches) > display.ROW_CAP
+    start = time.perf_counter()
+    page = render(analysis, matches=matches, evaluation=evaluation)
+    elapsed = time.perf_counter() - start
+    text = _text(page)
+    assert "more rows" not in text and "to_records()" not in text
+    for item in evaluation.items:
+        assert item.message in text and policy_html.evidence_text(item.evidence) in text
+    for m in matches:
+        assert f"<td>{display.escape(m.advisory_id)}</td>" in page
+    for c in matches.unchecked:
+        assert f"<td>{display.escape(c.package.name)}</td>" in page
+    for p in analysis.packages:
+        assert f"<td>{display.escape(p.name)}</td><td>{display.escape(p.version)}</td>" in page
+    # reasonable for a page of 434 packages, 141 matches, 158 items (findings file)
+    assert len(page) < 1_000_000 and elapsed < 5
+
+
+def test_standing_items_come_before_allowlisted_ones(scan):
+    """60 allowlisted STOPs and one standing WARN decide WARN: the WARN is the first row,
+    in the (capped) notebook cell too."""
+    _, _, evaluation = scan
+    base = evaluation.items[0]
+    hidden = [
+        attrs.evolve(base, action="STOP", allowlisted=True, allowlist_item="al-1",
+                     message=f"allowlisted stop {n}")
+        for n in range(60)
+    ]  # fmt: skip
+    warn = attrs.evolve(base, action="WARN", allowlisted=False, message="the standing warn")
+    e = attrs.evolve(evaluation, items=(*hidden, warn), final_action="WARN")
+    cell = e._repr_html_()
+    assert "the standing warn" in cell
+    rows = re.findall(r"<tr><td[^>]*>(STOP|WARN)</td>", cell)
+    assert rows[0] == "WARN" and len(rows) == display.ROW_CAP
+    assert "to_records() or to_dataframe() gives them all" in cell  # how to see the rest
+    page = _text(e.to_html())
+    assert "the standing warn" in page
+    assert all(f"allowlisted stop {n}" in page for n in range(60))
+
+
+def test_a_decision_that_checked_nothing_says_so(scan):
+    _, _, evaluation = scan
+    empty = attrs.evolve(
+        evaluation, items=(), final_action="GO", coverage={"checked": {}, "unchecked": {}}
+    )
+    text = " ".join(_text(policy_html.decision(empty)).split())
+    assert "nothing was checked by the vulnerability rules: this GO says nothing about" in text
+    assert "<strong>nothing was checked</strong>" in empty._repr_html_()
+
+
+def test_severities_follow_the_one_ordering(scan):
+    """moderate is medium (as anchore.vulns.severity.rank has it) and coloured so;
+    unimportant (Debian's word) is negligible, before an unknown word, as in the gates."""
+    _, matches, _ = scan
+    base = list(matches)[0]
+    ratings = ["unimportant", "unknown", "negligible", "moderate", "low", "medium", "critical"]
+    found = [
+        attrs.evolve(base, severities=(Severity("distro", r, None, r),), advisory_id=f"TEST-{r}")
+        for r in ratings
+    ]
+    html = vulns_html.matches(found)
+    order = re.findall(r"<td>TEST-(\w+)</td>", html)
+    assert order == [
+        "critical",
+        "medium",
+        "moderate",
+        "low",
+        "negligible",
+        "unimportant",
+        "unknown",
+    ]
+    assert '<td class="medium">moderate</td>' in html

@@ -8,16 +8,27 @@ whose name is an ``<img onerror>`` tag: both must reach the page as text.
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
+import attrs
 import pytest
 
 import anchore
 import imagebuilder as ib
-from anchore import display, query
+from anchore import display, query, sbom
 from anchore.policy import evaluate, load_bundle
+from anchore.policy import html as policy_html
 from anchore.vulns import Store, load, match, read_osv
 from test_policy import EXAMPLE, bundle_with
 from testdata import PYPA
+
+BUSYBOX = Path(__file__).resolve().parent.parent / "examples" / "busybox" / "busybox.oci.tar"
+#: a CycloneDX SBOM another tool wrote: packages without locations (no layer known)
+FOREIGN = (
+    Path(__file__).parent
+    / "data/syft-testdata/syft/pkg/cataloger/java/testdata/graalvm-sbom/micronaut.json"
+)
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(2)>"
@@ -106,7 +117,9 @@ def test_analysis_html_is_bounded_and_does_not_walk_the_files(debian_py):
     assert html.startswith('<div class="anchore"><style>')
     assert "<svg" in html and "11,675" in html  # the chart; the count from len()
     shown = display.ROW_CAP
-    assert f"… and {len(debian_py.packages) - shown:,} more rows" in html
+    more = len(debian_py.packages) - shown
+    # a notebook cell stays capped, and tells its reader how to see every row
+    assert f"… and {more:,} more rows (to_records() or to_dataframe() gives them all)" in html
 
 
 @pytest.mark.corpus
@@ -174,3 +187,68 @@ def test_a_match_result_that_checked_nothing_never_reads_clean(tmp_path, hostile
     _assert_escaped(html)
     assert display.escape(SCRIPT) in html  # the unchecked package, by name
     assert "0 checked, 1 unchecked" in repr(result)
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_findings_not_looked_for_never_read_as_none(tmp_path):
+    """An SBOM carries no secret or setuid scan: the summary's "findings 0" and the
+    section's "none" would read as clean."""
+    path = tmp_path / "busybox.cdx.json"
+    path.write_bytes(sbom.dumps(anchore.analyze(BUSYBOX), "cyclonedx-json"))
+    read_back = sbom.read(path)
+    html = read_back._repr_html_()
+    assert "<dt>findings</dt><dd>0 (secrets, setuid/setgid files not checked)</dd>" in html
+    section = _text(html.split("<h2>Findings</h2>")[1])
+    assert section.startswith("secrets: not checked")
+    assert "none" not in section.split("(")[0]
+    # both scans ran on the image itself: then, and only then, "none found"
+    analysis = anchore.analyze(BUSYBOX)
+    assert analysis.ran("secrets") and analysis.ran("file-permissions")
+    if not analysis.findings:
+        assert "<p>none found</p>" in analysis._repr_html_()
+    assert "not checked" not in _text(analysis._repr_html_().split("<h2>Findings</h2>")[1])
+
+
+def test_an_unknown_layer_is_not_a_number():
+    read_back = sbom.read(FOREIGN)
+    assert read_back.packages and not any(p.locations for p in read_back.packages)
+    html = read_back._repr_html_()
+    assert "-1" not in _text(html)
+    package = read_back.packages[0]
+    assert '<td class="num">-</td><td>installed</td>' in html  # the layer cell, then installed
+    assert "layer=?" in repr(package) and "layer=-1" not in repr(package)
+
+
+def test_declared_only_packages_are_marked_apart():
+    analysis = anchore.analyze(BUSYBOX)
+    first, *rest = analysis.packages
+    declared = attrs.evolve(analysis, packages=[attrs.evolve(first, declared=True), *rest])
+    html = declared._repr_html_()
+    assert "1 declared only: named by a lock or requirements file" in _text(html)
+    assert (
+        f"<td>{display.escape(first.name)}</td><td>{display.escape(first.version)}</td>"
+        f'<td class="num">{first.layer_index}</td><td>declared only</td>'
+    ) in html
+    assert "declared only" not in analysis._repr_html_()
+
+
+def test_a_chart_with_a_missing_value_draws_the_rest():
+    svg = display.bar_chart(
+        ["a", "b", "c", "d"], [float("nan"), 2048, float("inf"), None]
+    )  # a pandas column with a missing size gives NaN
+    assert svg.count("not known") == 3 * 2  # the bar's title and the label beside it
+    assert "2.0 KiB" in svg
+    assert 'width="0"' in svg
+
+
+def test_cut_evidence_says_how_much_was_cut():
+    evidence = {"packages": [f"pkg-{n:03d}" for n in range(100)]}
+    full = policy_html.evidence_text(evidence, limit=None)
+    cut = policy_html.evidence_text(evidence)
+    assert len(full) > policy_html.EVIDENCE_CHARS
+    more = len(full) - policy_html.EVIDENCE_CHARS
+    assert cut == f"{full[: policy_html.EVIDENCE_CHARS]}… ({more:,} more characters)"
+    assert policy_html.evidence_text({"a": "short"}) == "a=short"

@@ -18,6 +18,7 @@ from anchore.errors import MissingExtraError
 
 __all__ = [
     "CSS",
+    "MORE_HINT",
     "ROW_CAP",
     "bar_chart",
     "dataframe",
@@ -31,8 +32,12 @@ __all__ = [
     "table",
 ]
 
-#: rows a table shows before it says "and N more" (a notebook cell, one report section)
+#: rows a notebook cell's table shows before it says "and N more"; the report page
+#: passes ``cap=None`` and shows every row (a reader of a static page cannot ask for more)
 ROW_CAP = 50
+
+#: what the "and N more rows" line tells a notebook user to do to see them all
+MORE_HINT = "to_records() or to_dataframe() gives them all"
 
 #: the styles every fragment carries, scoped under ``.anchore`` so a notebook's own
 #: styles and ours do not meet; light and dark themes both read (currentColor, no fills
@@ -98,13 +103,15 @@ def table(
     columns: Sequence[str],
     rows: Iterable[Sequence[Any]],
     *,
-    cap: int = ROW_CAP,
+    cap: int | None = ROW_CAP,
     total: int | None = None,
     numeric: Iterable[str] = (),
     caption: str | None = None,
     styles: Mapping[str, Callable[[Any], str | None]] | None = None,
+    more_hint: str = MORE_HINT,
 ) -> str:
-    """An HTML table of at most ``cap`` rows; past them one row says how many more there are.
+    """An HTML table of at most ``cap`` rows (``None``: every row); past them one row says
+    how many more there are and ``more_hint`` (how to get them).
 
     ``rows`` is consumed only up to ``cap + 1`` items unless ``total`` is not given and the
     count is needed: pass ``total`` (``len`` of a sequence) to keep a generator lazy.
@@ -122,7 +129,7 @@ def table(
     shown = 0
     extra = 0
     for row in rows:
-        if shown < cap:
+        if cap is None or shown < cap:
             cells = "".join(
                 _cell(v, f, st) for v, f, st in zip(row, flags, cell_styles, strict=False)
             )
@@ -136,7 +143,7 @@ def table(
     if more > 0:
         body.append(
             f'<tr><td class="more" colspan="{len(columns)}">… and {more:,} more '
-            f"row{'s' if more != 1 else ''} (to_records() has them all)</td></tr>"
+            f"row{'s' if more != 1 else ''} ({escape(more_hint)})</td></tr>"
         )
     cap_html = f"<caption>{escape(caption)}</caption>" if caption else ""
     return f"<table>{cap_html}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -155,7 +162,7 @@ def section(title: str, body_html: str, *, level: int = 2) -> str:
 
 def bar_chart(
     labels: Sequence[str],
-    values: Sequence[float],
+    values: Sequence[float | None],
     *,
     title: str = "",
     value_label: Any = human_size,
@@ -164,13 +171,16 @@ def bar_chart(
 ) -> str:
     """A horizontal bar chart as inline SVG (size per layer): no plotting library, no script.
 
-    ``value_label`` writes each value beside its bar (default: as a size in bytes).
+    ``value_label`` writes each value beside its bar (default: as a size in bytes). A
+    value that is not a finite number (None, NaN from a pandas column, inf) is not
+    known: no bar, "not known" beside it, and it does not set the scale.
     """
     if len(labels) != len(values):
         raise ValueError("bar_chart: one label per value")
+    known = [_finite(v) for v in values]
     label_width = min(260, 7 * max((len(str(s)) for s in labels), default=4) + 10)
     chart_width = max(width - label_width - 90, 50)
-    top = max((v for v in values if v > 0), default=0) or 1
+    top = max((v for v in known if v is not None and v > 0), default=0) or 1
     height = bar_height * len(labels) + 6
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
@@ -178,21 +188,31 @@ def bar_chart(
     ]
     if title:
         parts.append(f"<title>{escape(title)}</title>")
-    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+    for i, (label, value) in enumerate(zip(labels, known, strict=True)):
         y = i * bar_height + 3
-        w = 0 if value <= 0 else max(1, math.floor(chart_width * value / top))
+        w = 0 if value is None or value <= 0 else max(1, math.floor(chart_width * value / top))
+        shown = "not known" if value is None else value_label(value)
         text = str(label)
         text = text if len(text) <= 36 else text[:35] + "…"
         parts.append(
             f'<text x="{label_width - 6}" y="{y + bar_height - 6}" text-anchor="end">'
             f"{escape(text)}</text>"
             f'<rect x="{label_width}" y="{y + 2}" width="{w}" height="{bar_height - 5}" '
-            f'fill="#4c78a8"><title>{escape(label)}: {escape(value_label(value))}</title></rect>'
+            f'fill="#4c78a8"><title>{escape(label)}: {escape(shown)}</title></rect>'
             f'<text x="{label_width + w + 5}" y="{y + bar_height - 6}">'
-            f"{escape(value_label(value))}</text>"
+            f"{escape(shown)}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _finite(value: Any) -> float | None:
+    """``value`` as a float, or None when it is not a finite number (not known)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def fragment(body_html: str) -> str:

@@ -47,7 +47,7 @@ def summary(analysis: Analysis, title: str = "Image") -> str:
         ("layers", len(image.layers) if image.layers is not None else "not known"),
         ("packages", f"{len(analysis.packages):,}"),
         ("files", f"{len(analysis.files):,}" if analysis.files_known else "not known"),
-        ("findings", f"{len(analysis.findings):,}"),
+        ("findings", _findings_count(analysis)),
         ("analyzers", ", ".join(analysis.analyzers) or "-"),
     ]
     if analysis.failed_analyzers:
@@ -57,6 +57,18 @@ def summary(analysis: Analysis, title: str = "Image") -> str:
     if analysis.origin != "image":
         pairs.append(("read from", analysis.origin))
     return display.section(title, display.definitions(pairs))
+
+
+def _not_checked(analysis: Analysis) -> list[str]:
+    """What the finding analyzers that did not run (or failed) would have looked for."""
+    return [what for analyzer, what in _FINDING_ANALYZERS if not analysis.ran(analyzer)]
+
+
+def _findings_count(analysis: Analysis) -> str:
+    # "0" alone would read as "clean" when the secret and setuid scans never ran
+    missing = _not_checked(analysis)
+    count = f"{len(analysis.findings):,}"
+    return f"{count} ({', '.join(missing)} not checked)" if missing else count
 
 
 #: package names shown per layer in the layers table (the count says how many in all)
@@ -91,7 +103,7 @@ def layers(analysis: Analysis) -> str:
     added = _added_per_layer(analysis)
     labels = [f"#{i.index} {i.created_by or ''}".strip() for i in infos]
     chart = display.bar_chart(
-        labels, [i.uncompressed_size or 0 for i in infos], title="uncompressed size per layer"
+        labels, [i.uncompressed_size for i in infos], title="uncompressed size per layer"
     )
     rows = [
         (
@@ -118,32 +130,67 @@ def layers(analysis: Analysis) -> str:
     return display.section("Layers", chart + table)
 
 
+#: the layer cell of a package whose layer is not known (no location: a foreign SBOM)
+UNKNOWN_LAYER = "-"
+
+#: the "installed" cell of a package only a lock or requirements file names
+DECLARED = "declared only"
+
+
+def _layer(p: Package) -> int | str:
+    return p.locations[0].layer_index if p.locations else UNKNOWN_LAYER
+
+
+def _layer_key(layer: int | str) -> tuple[bool, int]:
+    """Known layers in order, the unknown one last."""
+    return (not isinstance(layer, int), layer if isinstance(layer, int) else 0)
+
+
+def _installed(p: Package) -> str:
+    return DECLARED if p.declared else "installed"
+
+
 def _package_row(p: Package) -> tuple[object, ...]:
     path = p.locations[0].path if p.locations else ""
-    return (p.type, p.name, p.version, p.layer_index, ", ".join(p.licenses), path)
+    return (p.type, p.name, p.version, _layer(p), _installed(p), ", ".join(p.licenses), path)
 
 
-def packages(analysis: Analysis) -> str:
-    """Package counts by type and layer, then the packages, layer by layer."""
+def packages(analysis: Analysis, *, cap: int | None = display.ROW_CAP) -> str:
+    """Package counts by type and layer, then the packages, layer by layer. Packages only
+    a lock or requirements file names are marked "declared only" (not installed, not
+    matched for vulnerabilities). ``cap`` limits the listing (the report passes None)."""
     pkgs = analysis.packages
     if not pkgs:
         ran = ", ".join(analysis.analyzers) or "no analyzer"
         return display.section("Packages", f"<p>no packages found ({display.escape(ran)} ran)</p>")
-    counts = Counter((p.type, p.layer_index) for p in pkgs)
+    counts = Counter((p.type, _layer(p), _installed(p)) for p in pkgs)
     by_type = display.table(
-        ("type", "layer", "packages"),
-        ((t, layer, f"{n:,}") for (t, layer), n in sorted(counts.items())),
+        ("type", "layer", "installed", "packages"),
+        (
+            (t, layer, how, f"{n:,}")
+            for (t, layer, how), n in sorted(
+                counts.items(), key=lambda kv: (kv[0][0], _layer_key(kv[0][1]), kv[0][2])
+            )
+        ),
         total=len(counts),
         numeric=("layer", "packages"),
     )
-    ordered = sorted(pkgs, key=lambda p: (p.layer_index, p.type, p.name, p.version))
+    declared = sum(1 for p in pkgs if p.declared)
+    head = (
+        f"<p>{declared:,} declared only: named by a lock or requirements file, not "
+        "installed (vulnerability matching skips them)</p>"
+        if declared
+        else ""
+    )
+    ordered = sorted(pkgs, key=lambda p: (_layer_key(_layer(p)), p.type, p.name, p.version))
     listing = display.table(
-        ("type", "name", "version", "layer", "licenses", "path"),
+        ("type", "name", "version", "layer", "installed", "licenses", "path"),
         (_package_row(p) for p in ordered),
         total=len(ordered),
+        cap=cap,
         numeric=("layer",),
     )
-    return display.section(f"Packages ({len(pkgs):,})", by_type + listing)
+    return display.section(f"Packages ({len(pkgs):,})", head + by_type + listing)
 
 
 def _finding_key(f: Finding) -> tuple[int, int, str, str]:
@@ -159,25 +206,34 @@ def _finding_row(f: Finding) -> tuple[object, ...]:
     return (f.kind, f.severity, f.rule, path, where.layer_index if where else "", f.message)
 
 
-def findings(analysis: Analysis) -> str:
-    """Findings (secrets and setuid files first) and the analyzers' errors."""
-    found = sorted(analysis.findings, key=_finding_key)
-    kinds = Counter(f.kind for f in found)
-    head = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "none"
-    body = f"<p>{display.escape(head)}</p>"
-    if found:
-        body += display.table(
-            ("kind", "severity", "rule", "path", "layer", "message"),
-            (_finding_row(f) for f in found),
-            total=len(found),
-            numeric=("layer",),
-        )
+def findings(analysis: Analysis, *, cap: int | None = display.ROW_CAP) -> str:
+    """What was not checked first, then findings (secrets and setuid files first) and
+    the analyzers' errors. "none found" only when the secret and setuid scans both ran."""
+    body = ""
     for analyzer, what in _FINDING_ANALYZERS:
         if not analysis.ran(analyzer):
             body += (
                 f"<p><strong>{display.escape(what)}: not checked</strong> (the "
                 f"{display.escape(analyzer)} analyzer did not run or failed)</p>"
             )
+    found = sorted(analysis.findings, key=_finding_key)
+    kinds = Counter(f.kind for f in found)
+    if found:
+        head = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+    elif not _not_checked(analysis):
+        head = "none found"
+    else:
+        ran = [a for a, _ in _FINDING_ANALYZERS if analysis.ran(a)]
+        head = f"none found by {', '.join(ran)}" if ran else ""
+    body += f"<p>{display.escape(head)}</p>" if head else ""
+    if found:
+        body += display.table(
+            ("kind", "severity", "rule", "path", "layer", "message"),
+            (_finding_row(f) for f in found),
+            total=len(found),
+            cap=cap,
+            numeric=("layer",),
+        )
     if analysis.errors:
         body += display.section(
             f"Analyzer errors ({len(analysis.errors):,})",
@@ -185,6 +241,7 @@ def findings(analysis: Analysis) -> str:
                 ("analyzer", "path", "message"),
                 ((e.analyzer, e.path or "", e.message) for e in analysis.errors),
                 total=len(analysis.errors),
+                cap=cap,
             ),
             level=3,
         )

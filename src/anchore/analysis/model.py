@@ -107,7 +107,8 @@ class Package:
         # a deb): one line, names cut, says what it is and where
         return (
             f"Package({self.type}, {display.short_repr(self.name, 60)}, "
-            f"{display.short_repr(self.version, 40)}, layer={self.layer_index}, "
+            f"{display.short_repr(self.version, 40)}, "
+            f"layer={self.locations[0].layer_index if self.locations else '?'}, "
             f"{len(self.files)} files)"
         )
 

@@ -42,7 +42,13 @@ class ReportWriteError(AnchoreError, OSError):
 def write_atomically(path: str, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file beside it, renamed over it:
     a reader (a CI artifact upload, a browser) never sees half a page, and a failed
-    run leaves an older report as it was."""
+    run leaves an older report as it was.
+
+    A ``path`` that is a symbolic link is refused: renaming over it would replace the
+    link with a plain file and leave its target stale, and following it would write
+    wherever the link points (a CI workspace an image's build could prepare). Give the
+    real path instead."""
+    _refuse_link(path)
     directory = os.path.dirname(os.path.abspath(path))
     try:
         fd, temp = tempfile.mkstemp(prefix=".anchore-report-", suffix=".tmp", dir=directory)
@@ -67,6 +73,15 @@ def write_atomically(path: str, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _refuse_link(path: str) -> None:
+    if os.path.islink(path):
+        raise ReportWriteError(
+            f"{path}: is a symbolic link (to {os.readlink(path)}); anchore report does not "
+            "write through or replace links: give the real path with -o",
+            source=path,
+        )
 
 
 def _umask() -> int:
@@ -141,6 +156,8 @@ def cmd_report(args: argparse.Namespace) -> ExitCode:
 
     if args.output != "-" and os.path.isdir(args.output):
         raise UsageError(f"-o {args.output}: a directory; give the report's file name")
+    if args.output != "-":
+        _refuse_link(args.output)  # before the work, not after it
     analysis, result, evaluation = _scan(args)
     page = render(analysis, matches=result, evaluation=evaluation, title=_title(args, analysis))
     if args.output == "-":

@@ -28,19 +28,21 @@ __all__ = ["ACTION_ORDER", "badge", "decision", "evidence_text", "not_evaluated"
 #: actions, most severe first
 ACTION_ORDER = ("STOP", "WARN", "GO")
 
-#: characters of evidence shown per item in the page (to_records() has all of it)
+#: characters of evidence shown per item (to_records() has all of it); a cut says how
+#: much was left out, so a list of packages never looks complete when it is not
 EVIDENCE_CHARS = 300
 
 
 def evidence_text(evidence: dict[str, Any], limit: int | None = EVIDENCE_CHARS) -> str:
-    """``key=value; ...`` of an item's evidence, cut at ``limit`` characters."""
+    """``key=value; ...`` of an item's evidence, cut at ``limit`` characters with
+    "… (N more characters)"."""
     parts = []
     for key, value in evidence.items():
         shown = value if isinstance(value, (str, int, float)) else json.dumps(value, default=plain)
         parts.append(f"{key}={shown}")
     text = "; ".join(parts)
     if limit is not None and len(text) > limit:
-        text = text[: limit - 1] + "…"
+        text = f"{text[:limit]}… ({len(text) - limit:,} more characters)"
     return text
 
 
@@ -68,17 +70,40 @@ def not_evaluated(title: str = "Policy") -> str:
     return display.section(title, "<p><strong>policy: not evaluated</strong></p>")
 
 
+def _checked(evaluation: Evaluation) -> int | None:
+    """Packages the vulnerability rules checked (None: no rule asked the store)."""
+    if evaluation.coverage is None:
+        return None
+    return sum(evaluation.coverage.get("checked", {}).values())
+
+
 def _coverage(evaluation: Evaluation) -> str:
     line = evaluation.coverage_line()
     if line is None:
         return "<p>vulnerability rules: none asked the store</p>"
+    if _checked(evaluation) == 0:
+        # fail closed on the page: a GO over nothing checked must not read as clean
+        return (
+            "<p><strong>nothing was checked</strong> by the vulnerability rules: this "
+            f"{display.escape(evaluation.final_action)} says nothing about "
+            f"vulnerabilities ({display.escape(line)})</p>"
+        )
     unchecked = sum((evaluation.coverage or {}).get("unchecked", {}).values())
     strong = "<strong>" if unchecked else ""
     return f"<p>{strong}{display.escape(line)}{'</strong>' if strong else ''}</p>"
 
 
-def decision(evaluation: Evaluation | None, title: str = "Policy") -> str:
-    """The badge and reason, the bundle and mapping, then every triggered item, STOP first."""
+def _item_key(i: TriggeredItem) -> tuple[bool, int, str, str]:
+    # standing items first: an allowlisted STOP never hides the WARN that decided
+    return (i.allowlisted, _rank(i.action), i.gate, i.trigger_id)
+
+
+def decision(
+    evaluation: Evaluation | None, title: str = "Policy", *, cap: int | None = display.ROW_CAP
+) -> str:
+    """The badge and reason, the bundle and mapping, then the triggered items: standing
+    ones first, STOP before WARN. ``cap`` limits the rows (a notebook cell); the report
+    page passes None and lists every item."""
     if evaluation is None:
         return not_evaluated(title)
     e = evaluation
@@ -96,7 +121,7 @@ def decision(evaluation: Evaluation | None, title: str = "Policy") -> str:
         )
         + _coverage(e)
     )
-    items = sorted(e.items, key=lambda i: (_rank(i.action), i.allowlisted, i.gate, i.trigger_id))
+    items = sorted(e.items, key=_item_key)
     counts = Counter(i.action for i in e.items if not i.allowlisted)
     allowlisted = sum(1 for i in e.items if i.allowlisted)
     tally = ", ".join(f"{counts[a]} {a}" for a in ACTION_ORDER if counts[a]) or "none standing"
@@ -107,6 +132,7 @@ def decision(evaluation: Evaluation | None, title: str = "Policy") -> str:
             ("action", "gate", "trigger", "message", "evidence", "allowlisted"),
             (_item_row(i) for i in items),
             total=len(items),
+            cap=cap,
             styles={"action": _ACTION_CLASS.get},
         )
     return display.section(title, body)
@@ -131,16 +157,32 @@ def page(
         name = (image.reference or image.source) if image is not None else None
         name = name or (evaluation.tag or evaluation.image_digest if evaluation else None)
         title = f"anchore report: {name or 'image'}"
-    body = f"<h1>{display.escape(title)}</h1>" + decision(evaluation)
+    # a static page cannot be asked for more rows: every item, match and package is on it
+    body = f"<h1>{display.escape(title)}</h1>" + decision(evaluation, cap=None)
+    vulns = _vulns(matches, evaluation)
     if analysis is None:
         body += display.section("Image", "<p><strong>image analysis: not included</strong></p>")
-        body += vulns_html.matches(matches)
+        body += vulns
     else:
         body += (
             analysis_html.summary(analysis)
             + analysis_html.layers(analysis)
-            + vulns_html.matches(matches)
-            + analysis_html.packages(analysis)
-            + analysis_html.findings(analysis)
+            + vulns
+            + analysis_html.packages(analysis, cap=None)
+            + analysis_html.findings(analysis, cap=None)
         )
     return display.page(title, body)
+
+
+def _vulns(matches: MatchResult | Sequence[Match] | None, evaluation: Evaluation | None) -> str:
+    """The vulnerabilities section of a page: every match, or why there are none shown."""
+    if matches is None and evaluation is not None and evaluation.coverage is not None:
+        # the evaluation did check (its coverage says how much), the matches just are
+        # not part of it (read back from JSON, or built by hand): not "not checked"
+        checked = _checked(evaluation) or 0
+        return display.section(
+            "Vulnerabilities",
+            "<p><strong>vulnerability matches: not included</strong> (the evaluation "
+            f"checked {checked:,} packages; see the policy section's coverage)</p>",
+        )
+    return vulns_html.matches(matches, cap=None)

@@ -104,8 +104,10 @@ class QueryResult(Sequence[Any]):
         return self.rows[index]
 
     def to_records(self) -> list[dict[str, Any]]:
-        """The rows as JSON-ready dicts, one key per column."""
-        return [_record(row) for row in self.rows]
+        """The rows as flat dicts, one key per column: lists joined with ", " and
+        mappings as ``key=value, ...``, so a DataFrame's cells group and compare (the
+        nested form is :meth:`to_dict`'s, the JSON output's)."""
+        return [{k: _flat(v) for k, v in _record(row).items()} for row in self.rows]
 
     def to_dataframe(self) -> Any:
         """:meth:`to_records` as a ``pandas.DataFrame`` (``pip install 'anchore[pandas]'``),
@@ -129,12 +131,23 @@ class QueryResult(Sequence[Any]):
         return display.fragment(display.section(title, table))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "columns": list(self.columns), "rows": self.to_records()}
+        rows = [_record(row) for row in self.rows]
+        return {"query": self.query, "columns": list(self.columns), "rows": rows}
 
 
 def _record(row: Any) -> dict[str, Any]:
     """A row as a JSON-ready dict: attrs rows through to_dict, mappings as they are."""
     return dict(row) if isinstance(row, Mapping) else to_dict(row)
+
+
+def _flat(value: Any) -> Any:
+    """A record's value as a scalar, as the terminal table writes it: lists joined with
+    ", ", mappings as ``key=value, ...``."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(_flat(v)) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={_flat(v)}" for k, v in value.items())
+    return value
 
 
 def _cell(value: Any) -> Any:

@@ -12,35 +12,38 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from anchore import display
+from anchore.vulns.severity import rank
 
 if TYPE_CHECKING:  # match.py imports this module for its _repr_html_
     from anchore.vulns.match import Match, MatchResult
 
-__all__ = ["SEVERITIES", "matches", "not_checked", "severity_rank"]
+__all__ = ["matches", "not_checked", "severity_class", "severity_key"]
 
-#: ratings, worst first; any other word sorts after them
-SEVERITIES = ("critical", "high", "medium", "moderate", "low", "negligible", "unknown")
-
-
-#: unchecked packages listed by name (the reasons above count them all)
+#: unchecked packages listed by name in a notebook cell (the reasons above count them
+#: all; the report page lists every one)
 UNCHECKED_CAP = 20
 
+#: the CSS class of each rating display.CSS colours (moderate is medium, as rank says)
+_SEVERITY_CLASS = {"critical": "critical", "high": "high", "medium": "medium",
+                   "moderate": "medium"}  # fmt: skip
 
-def severity_rank(rating: str) -> int:
-    """Position of ``rating`` in :data:`SEVERITIES` (worst first; unknown words last)."""
-    return SEVERITIES.index(rating) if rating in SEVERITIES else len(SEVERITIES)
+
+def severity_key(rating: str) -> int:
+    """Sort key of a rating, worst first: :func:`anchore.vulns.severity.rank` (the one
+    ordering the policy gates and ``anchore vulns`` use), negated."""
+    return -rank(rating or "")
 
 
 def severity_class(rating: Any) -> str | None:
-    """The CSS class of a severity cell (display.CSS colours these three)."""
-    return rating if rating in ("critical", "high", "medium") else None
+    """The CSS class of a severity cell (display.CSS colours critical, high, medium)."""
+    return _SEVERITY_CLASS.get(str(rating).lower())
 
 
 _STYLES = {"severity": severity_class}
 
 
 def _sort_key(m: Match) -> tuple[int, float, str, str]:
-    return (severity_rank(m.rating), -(m.score or 0.0), m.package_name, m.advisory_id)
+    return (severity_key(m.rating), -(m.score or 0.0), m.package_name, m.advisory_id)
 
 
 def _match_row(m: Match) -> tuple[object, ...]:
@@ -76,7 +79,7 @@ def _coverage(result: MatchResult) -> str:
     return f"<p>{display.escape(text)}</p>"
 
 
-def _unchecked(result: MatchResult) -> str:
+def _unchecked(result: MatchResult, cap: int | None) -> str:
     rows = result.unchecked
     if not rows:
         return ""
@@ -91,15 +94,21 @@ def _unchecked(result: MatchResult) -> str:
         ("type", "name", "version", "ecosystem"),
         ((c.package.type, c.package.name, c.package.version, c.group) for c in rows),
         total=len(rows),
-        cap=UNCHECKED_CAP,
+        cap=None if cap is None else min(cap, UNCHECKED_CAP),
     )
     return display.section(
         f"Unchecked packages ({len(rows):,}): no verdict", table + listing, level=3
     )
 
 
-def matches(result: MatchResult | Sequence[Match] | None, title: str = "Vulnerabilities") -> str:
+def matches(
+    result: MatchResult | Sequence[Match] | None,
+    title: str = "Vulnerabilities",
+    *,
+    cap: int | None = display.ROW_CAP,
+) -> str:
     """Counts by severity, the matches worst first with their fixes, and the unchecked.
+    ``cap`` limits the listed rows (a notebook cell); the report page passes None.
 
     ``None`` is "not checked"; a plain sequence of matches (no :class:`MatchResult`)
     says nothing of coverage, and the section says that.
@@ -117,7 +126,7 @@ def matches(result: MatchResult | Sequence[Match] | None, title: str = "Vulnerab
     counts = Counter(m.rating for m in found)
     summary = display.table(
         ("severity", "matches"),
-        ((r, f"{n:,}") for r, n in sorted(counts.items(), key=lambda kv: severity_rank(kv[0]))),
+        ((r, f"{n:,}") for r, n in sorted(counts.items(), key=lambda kv: severity_key(kv[0]))),
         total=len(counts),
         numeric=("matches",),
         styles=_STYLES,
@@ -129,9 +138,10 @@ def matches(result: MatchResult | Sequence[Match] | None, title: str = "Vulnerab
             ("severity", "advisory", "aliases", "package", "version", "fixed in", "layer", "path"),
             (_match_row(m) for m in found),
             total=len(found),
+            cap=cap,
             numeric=("layer",),
             styles=_STYLES,
         )
     if full is not None:
-        body += _unchecked(full)
+        body += _unchecked(full, cap)
     return display.section(title, body)

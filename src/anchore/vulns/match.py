@@ -300,7 +300,7 @@ class MatchResult(Sequence[Match]):
         ratings: dict[str, int] = {}
         for m in self.matches:
             ratings[m.rating] = ratings.get(m.rating, 0) + 1
-        worst = sorted(ratings.items(), key=lambda kv: html.severity_rank(kv[0]))[:4]
+        worst = sorted(ratings.items(), key=lambda kv: html.severity_key(kv[0]))[:4]
         by = ", ".join(f"{n} {r[:12]}" for r, n in worst)
         return (
             f"<MatchResult {len(self.matches):,} matches" + (f" ({by})" if by else "")
