@@ -85,8 +85,27 @@ def test_packages_bad_options(capsys):
     assert "no layer 5" in err and EXAMPLE in err
     assert main(["packages", "--declared", "--installed", EXAMPLE]) == ExitCode.USAGE_ERROR
     assert main(["packages", "--type", ",", EXAMPLE]) == ExitCode.USAGE_ERROR
-    assert main(["packages", "--type", "nosuch", EXAMPLE]) == ExitCode.OK
+    capsys.readouterr()
+    assert main(["packages", "--type", "npm", EXAMPLE]) == ExitCode.OK  # known, none here
     assert capsys.readouterr().out.startswith("no packages match these filters (of 2;")
+
+
+@pytest.mark.parametrize(("typed", "suggested"), [("go", "go-module"), ("pyhton", "python")])
+def test_packages_type_is_a_real_package_type(typed, suggested, capsys):
+    """A typo in --type matched nothing and exited 0: "no go packages" passed in CI."""
+    for fmt in ("table", "json"):
+        assert main(["packages", "--type", typed, "-o", fmt, EXAMPLE]) == ExitCode.USAGE_ERROR
+        err = capsys.readouterr().err
+        assert f"--type {typed!r} is not a package type; did you mean {suggested!r}?" in err
+
+
+def test_packages_and_files_say_no_layer_the_same_way(capsys):
+    assert main(["packages", "--layer", "5", EXAMPLE]) == ExitCode.INPUT_ERROR
+    packages_err = capsys.readouterr().err
+    assert main(["files", "--layer", "5", EXAMPLE]) == ExitCode.INPUT_ERROR
+    files_err = capsys.readouterr().err
+    assert packages_err.splitlines()[-1] == files_err.splitlines()[-1]
+    assert "no layer 5; it has 2 layers: --layer takes 0 to 1" in files_err
 
 
 def test_packages_of_a_foreign_sbom_say_the_layers_are_not_recorded(capsys):

@@ -8,7 +8,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from anchore.errors import InvalidPlatformError
+from anchore.display import human_size
+from anchore.errors import InvalidPlatformError, LayerNotFoundError
 from anchore.image import Image, Platform, open_image
 from anchore.registry import (
     CredentialError,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "UsageError",
     "analysis_of",
+    "check_layer",
     "human_size",
     "image_args",
     "image_options",
@@ -53,14 +55,23 @@ class UsageError(Exception):
     """
 
 
-def human_size(size: int) -> str:
-    """``1.5 MiB``: bytes for people, in binary units up to GiB."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
+def check_layer(source: str, layer: int | None, count: int) -> None:
+    """Refuse ``--layer N`` past the ``count`` layers of ``source``: the one message of
+    every command taking ``--layer`` (the library's offers negative indexes, which
+    ``--layer`` does not take)."""
+    if layer is None or layer < count:
+        return
+    if count == 0:
+        valid = "it has no layers"
+    else:
+        plural = "s" if count > 1 else ""
+        upto = f" to {count - 1}" if count > 1 else ""
+        valid = f"it has {count} layer{plural}: --layer takes 0{upto}"
+    raise LayerNotFoundError(
+        f"{source}: no layer {layer}; {valid}",
+        available=[str(i) for i in range(count)],
+        source=source,
+    )
 
 
 def platform_arg(text: str) -> Platform:

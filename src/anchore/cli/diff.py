@@ -16,7 +16,7 @@ from typing import Any
 
 from anchore.analysis.model import Analysis
 from anchore.cli.common import image_options, open_analysis, registry_options
-from anchore.cli.output import output_arg, output_format, print_table
+from anchore.cli.output import output_arg, output_format, print_line, print_table, printable
 from anchore.errors import ExitCode
 from anchore.query.diff import KINDS, DiffRow, diff, image_label, parse_kinds
 from anchore.query.errors import QueryParamError, UnanswerableQueryError
@@ -112,11 +112,11 @@ def cmd_diff(args: argparse.Namespace) -> ExitCode:
         print(json.dumps(data, indent=2))
         return ExitCode.OK
     for kind, why in skipped.items():
-        print(f"anchore: note: {kind} changes not compared: {why}", file=sys.stderr)
-    print(f"old      {image_label(old)}")
-    print(f"new      {image_label(new)}")
+        print(printable(f"anchore: note: {kind} changes not compared: {why}"), file=sys.stderr)
+    print_line(f"old      {image_label(old)}")
+    print_line(f"new      {image_label(new)}")
     for line in _summary(rows, kinds):
-        print(line)
+        print_line(line)
     if rows:
         shown = sorted(rows, key=lambda r: _SHOWN_FIRST.index(r.kind))  # stable within a kind
         table = [[r.kind, r.change, r.type, r.name, r.layer_index, _what(r)] for r in shown]

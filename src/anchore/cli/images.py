@@ -12,6 +12,7 @@ from anchore.analysis.model import Analysis, Package
 from anchore.cli import diff, packages
 from anchore.cli.common import (
     UsageError,
+    check_layer,
     human_size,
     image_args,
     layer_number,
@@ -19,9 +20,15 @@ from anchore.cli.common import (
     open_from,
     sbom_of,
 )
-from anchore.cli.output import output_arg, output_format, print_table
-from anchore.cli.packages import print_field, print_line
-from anchore.errors import AnalyzerNotFoundError, ExitCode, LayerNotFoundError
+from anchore.cli.output import (
+    output_arg,
+    output_format,
+    print_field,
+    print_line,
+    print_table,
+    printable,
+)
+from anchore.errors import AnalyzerNotFoundError, ExitCode
 from anchore.plugins import default_registry
 from anchore.sbom import SbomError
 from anchore.serialize import plain
@@ -155,12 +162,12 @@ def _sbom_files(args: argparse.Namespace, analysis: Analysis) -> ExitCode:
             print(json.dumps(record.to_dict()))
         elif args.long:
             link = f" -> {record.link_target}" if record.link_target is not None else ""
-            print(
+            print(printable(
                 f"{record.mode:04o} {record.uid:>5}:{record.gid:<5} {record.size:>10} "
                 f"L{record.layer_index} {record.path}{link}"
-            )
+            ))  # fmt: skip
         else:
-            print(record.path)
+            print(printable(record.path))
     return ExitCode.OK
 
 
@@ -171,19 +178,7 @@ def cmd_files(args: argparse.Namespace) -> ExitCode:
         return _sbom_files(args, open_analysis(args))
     with open_from(args) as image:
         count = len(image.layers)
-        if args.layer is not None and args.layer >= count:
-            # the library's message offers negative indexes; --layer takes 0 to N-1
-            if count == 0:
-                valid = "it has no layers"
-            else:
-                plural = "s" if count > 1 else ""
-                upto = f" to {count - 1}" if count > 1 else ""
-                valid = f"it has {count} layer{plural}: --layer takes 0{upto}"
-            raise LayerNotFoundError(
-                f"{image.source}: no layer {args.layer}; {valid}",
-                available=[str(i) for i in range(count)],
-                source=image.source,
-            )
+        check_layer(image.source, args.layer, count)
         if args.layer is None:
             entries = image.files()
         elif args.own:
@@ -196,12 +191,12 @@ def cmd_files(args: argparse.Namespace) -> ExitCode:
                 print(json.dumps(entry.to_dict()))
             elif args.long:
                 link = f" -> {entry.link_target}" if entry.link_target is not None else ""
-                print(
+                print(printable(
                     f"{entry.permissions} {entry.uid:>5}:{entry.gid:<5} {entry.size:>10} "
                     f"L{entry.layer_index} {entry.path}{link}"
-                )
+                ))  # fmt: skip
             else:
-                print(entry.path)
+                print(printable(entry.path))
     return ExitCode.OK
 
 
@@ -251,7 +246,7 @@ def cmd_analyze(args: argparse.Namespace) -> ExitCode:
     d = result.distro
     info = result.image
     print_line(f"image    {info.reference or info.source}  {info.platform}")
-    print(f"distro   {d.pretty_name or d.id if d else 'unknown'}")
+    print_line(f"distro   {d.pretty_name or d.id if d else 'unknown'}")
     installed = [p for p in result.packages if not p.declared]
     declared = [p for p in result.packages if p.declared]
     print_line(f"packages {len(installed)} installed: {_count_by_type(installed)}")
@@ -264,7 +259,7 @@ def cmd_analyze(args: argparse.Namespace) -> ExitCode:
         )
         packages.print_packages(declared)
     if result.findings:
-        print(f"findings {len(result.findings)}")
+        print_line(f"findings {len(result.findings)}")
         rows = result.to_records("findings")
         print_table(
             ["SEVERITY", "KIND", "LAYER", "PATH", "MESSAGE"],
@@ -273,7 +268,7 @@ def cmd_analyze(args: argparse.Namespace) -> ExitCode:
             styles={0: packages.severity_style},
         )
     for error in result.errors:
-        print(f"error    {error.analyzer}: {error.message}", file=sys.stderr)
+        print(printable(f"error    {error.analyzer}: {error.message}"), file=sys.stderr)
     return ExitCode.OK
 
 
@@ -290,18 +285,23 @@ PLUGIN_KEYS = (
 )  # fmt: skip
 
 
+#: the table of ``plugins``: one row per plugin and kind of thing it provides
+PLUGIN_COLUMNS = ("PLUGIN", "SOURCE", "KIND", "NAMES")
+
+
 def cmd_plugins(args: argparse.Namespace) -> ExitCode:
     infos = default_registry().plugins()
     if output_format(args) == "json":
         records = [{key: plain(getattr(info, key)) for key in PLUGIN_KEYS} for info in infos]
         print(json.dumps(records, indent=2))
         return ExitCode.OK
-    for info in infos:
-        print(f"{info.name}  ({info.source})")
-        for kind in PLUGIN_KEYS[2:]:
-            names = getattr(info, kind)
-            if names:
-                print(f"  {kind}: {', '.join(names)}")
+    rows = [
+        [info.name, info.source, kind, ", ".join(getattr(info, kind))]
+        for info in infos
+        for kind in PLUGIN_KEYS[2:]
+        if getattr(info, kind)
+    ]
+    print_table(PLUGIN_COLUMNS, rows, keep=(2,))  # a name cut ends in …, never wraps
     return ExitCode.OK
 
 

@@ -21,21 +21,23 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
-
-from rich.cells import cell_len, set_cell_size
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from anchore.cli.common import UsageError
+
+if TYPE_CHECKING:  # rich is imported where it draws: ``--version`` and ``-o json`` skip it
+    from rich.console import Console
 
 __all__ = [
     "MIN_COLUMN",
     "Progress",
     "cell",
     "console",
+    "cut",
     "output_arg",
     "output_format",
+    "print_field",
+    "print_line",
     "print_table",
     "printable",
     "progress",
@@ -69,6 +71,8 @@ def terminal_width(stream: Any = None) -> int | None:
 def console(stderr: bool = False) -> Console:
     """A rich console on stdout (or stderr): colour only on a terminal, never with
     ``NO_COLOR``; no highlighting of numbers or paths we did not ask for."""
+    from rich.console import Console
+
     stream = sys.stderr if stderr else sys.stdout
     return Console(
         file=stream,
@@ -115,8 +119,10 @@ def printable(text: str) -> str:
     return _CONTROL.sub(_escape_char, text)
 
 
-def _cut(text: str, width: int) -> str:
+def cut(text: str, width: int) -> str:
     """``text`` in at most ``width`` terminal cells, ending in ``…`` when cut."""
+    from rich.cells import cell_len, set_cell_size
+
     if cell_len(text) <= width:
         return text
     return set_cell_size(text, max(width - 1, 0)).rstrip() + "…" if width > 0 else ""
@@ -125,6 +131,8 @@ def _cut(text: str, width: int) -> str:
 def _widths(
     columns: Sequence[str], rows: Sequence[Sequence[str]], width: int | None, keep: Sequence[int]
 ) -> list[int]:
+    from rich.cells import cell_len
+
     natural = [max([cell_len(c)] + [cell_len(r[i]) for r in rows]) for i, c in enumerate(columns)]
     if width is None:
         return natural
@@ -156,12 +164,14 @@ def table(
     widths = _widths(columns, rows, width, keep)
     lines = []
     for values in [list(columns), *rows]:
-        parts = [_pad(_cut(v, w), w) for v, w in zip(values, widths, strict=True)]
+        parts = [_pad(cut(v, w), w) for v, w in zip(values, widths, strict=True)]
         lines.append(_GAP.join(parts).rstrip())
     return lines
 
 
 def _pad(text: str, width: int) -> str:
+    from rich.cells import cell_len
+
     return text + " " * (width - cell_len(text))
 
 
@@ -176,11 +186,14 @@ def print_table(
     """Print a table fitted to the terminal (see :func:`table`), the header in bold and a
     cell in the rich style ``styles[column](text)`` gives (a severity in red) when colour
     is on. Values go through :func:`cell`."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
     out = out or console()
     texts = [[cell(v) for v in row] for row in rows]
     widths = _widths(columns, texts, out.width if terminal_width(out.file) else None, keep)
     styles = styles or {}
-    heads = (_pad(_cut(c, w), w) for c, w in zip(columns, widths, strict=True))
+    heads = (_pad(cut(c, w), w) for c, w in zip(columns, widths, strict=True))
     header = Text(_GAP.join(heads).rstrip())
     header.stylize("bold")
     out.print(header, overflow="ignore", crop=False)
@@ -189,13 +202,37 @@ def print_table(
         for i, (value, w) in enumerate(zip(values, widths, strict=True)):
             if i:
                 line.append(_GAP)
-            shown = _cut(value, w)
+            shown = cut(value, w)
             style = styles[i](value) if i in styles else None
             line.append(shown, style=style or "")
             if i < len(widths) - 1:
                 line.append(" " * (w - cell_len(shown)))
         line.rstrip()
         out.print(line, overflow="ignore", crop=False)
+
+
+def print_line(text: str) -> None:
+    """One line of a summary, shown :func:`printable` and cut with ``…`` to the
+    terminal's width as table rows are (whole when piped without ``$COLUMNS``): a summary
+    never wraps either, and never carries an image's escape sequences."""
+    text = printable(text)
+    width = terminal_width()
+    print(cut(text, width) if width is not None else text)
+
+
+def print_field(label: str, value: str, *, whole: bool = False) -> None:
+    """``label      value``, one line fitted as :func:`print_line`; a ``whole`` value (a
+    digest, a path: something people copy) too wide for the terminal goes on a line of
+    its own instead of being cut."""
+    from rich.cells import cell_len
+
+    text = f"{label:10} {printable(value)}"
+    width = terminal_width()
+    if whole and width is not None and cell_len(text) > width:
+        print(label)
+        print(f"  {printable(value)}")
+        return
+    print_line(text)
 
 
 def output_arg(

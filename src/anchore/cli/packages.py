@@ -9,26 +9,31 @@ table that would read as "nothing there".
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from rich.cells import cell_len, set_cell_size
-
 from anchore.analysis.model import Analysis, Package
 from anchore.cli import vulns
-from anchore.cli.common import UsageError, human_size, image_args, layer_number, open_analysis
-from anchore.cli.output import output_arg, output_format, print_table, terminal_width
-from anchore.errors import ExitCode, LayerNotFoundError
+from anchore.cli.common import (
+    UsageError,
+    check_layer,
+    image_args,
+    layer_number,
+    open_analysis,
+)
+from anchore.cli.output import output_arg, output_format, print_line, print_table, printable
+from anchore.display import human_size
+from anchore.ecosystems import PACKAGE_TYPES
+from anchore.errors import ExitCode
 from anchore.sbom import SbomError
 
 __all__ = [
     "add_parsers",
     "cmd_layers",
     "cmd_packages",
-    "print_field",
-    "print_line",
     "print_packages",
     "severity_style",
 ]
@@ -37,28 +42,6 @@ __all__ = [
 PACKAGE_COLUMNS = ("TYPE", "NAME", "VERSION", "LAYER", "PATH")
 #: the table of ``layers``
 LAYER_COLUMNS = ("LAYER", "DIGEST", "SIZE", "FILES", "DELETED", "PACKAGES", "CREATED BY")
-
-
-def print_line(text: str) -> None:
-    """One line of a summary, cut with ``…`` to the terminal's width as table rows are
-    (whole when piped without ``$COLUMNS``): a summary never wraps either."""
-    width = terminal_width()
-    if width is not None and cell_len(text) > width:
-        text = set_cell_size(text, width - 1).rstrip() + "…"
-    print(text)
-
-
-def print_field(label: str, value: str, *, whole: bool = False) -> None:
-    """``label      value``, one line fitted as :func:`print_line`; a ``whole`` value (a
-    digest, a path: something people copy) too wide for the terminal goes on a line of
-    its own instead of being cut."""
-    text = f"{label:10} {value}"
-    width = terminal_width()
-    if whole and width is not None and cell_len(text) > width:
-        print(label)
-        print(f"  {value}")
-        return
-    print_line(text)
 
 
 def severity_style(text: str) -> str | None:
@@ -83,17 +66,29 @@ def print_packages(found: Sequence[Package]) -> None:
     print_table(PACKAGE_COLUMNS, [_package_row(p) for p in found], keep=(3,))
 
 
-def _types(texts: Sequence[str] | None) -> set[str] | None:
+def _types(texts: Sequence[str] | None, analysis: Analysis | None = None) -> set[str] | None:
+    """The ``--type`` names; with ``analysis``, each checked against the package types
+    anchore knows and those the analysis has (a plugin's, a foreign SBOM's): a typo
+    would otherwise match nothing and read as "no such packages" (exit 0)."""
     if not texts:
         return None
     names = {t.strip() for text in texts for t in text.split(",") if t.strip()}
     if not names:
-        raise UsageError("--type needs at least one package type (deb, python, go...)")
+        raise UsageError(f"--type needs at least one package type ({', '.join(PACKAGE_TYPES)})")
+    if analysis is not None:
+        known = sorted(set(PACKAGE_TYPES) | {p.type for p in analysis.packages})
+        for name in sorted(names - set(known)):
+            # ``go`` for ``go-module``: a prefix is the likeliest slip, then a typo
+            near = [k for k in known if k.startswith(name)]
+            near = near or difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            raise UsageError(f"--type {name!r} is not a package type; {hint}"
+                             f"the types are {', '.join(known)}")  # fmt: skip
     return names
 
 
 def _selected(args: argparse.Namespace, analysis: Analysis) -> list[Package]:
-    types = _types(args.type)
+    types = _types(args.type, analysis)
     chosen = []
     for pkg in analysis.packages:
         if types is not None and pkg.type not in types:
@@ -116,14 +111,7 @@ def _check_layer(args: argparse.Namespace, analysis: Analysis) -> None:
             "does not record them",
             source=args.image,
         )
-    if args.layer >= len(layers):
-        raise LayerNotFoundError(
-            f"{args.image}: no layer {args.layer}; it has {len(layers)} (0 to {len(layers) - 1})"
-            if layers
-            else f"{args.image}: no layer {args.layer}; it has no layers",
-            available=[str(i) for i in range(len(layers))],
-            source=args.image,
-        )
+    check_layer(args.image, args.layer, len(layers))
 
 
 def cmd_packages(args: argparse.Namespace) -> ExitCode:
@@ -132,7 +120,8 @@ def cmd_packages(args: argparse.Namespace) -> ExitCode:
     _check_layer(args, analysis)
     chosen = _selected(args, analysis)
     for error in analysis.errors:
-        print(f"anchore: warning: {error.analyzer}: {error.message}", file=sys.stderr)
+        print(f"anchore: warning: {printable(error.analyzer)}: {printable(error.message)}",
+              file=sys.stderr)  # fmt: skip
     if output_format(args) == "json":
         wanted = {id(p) for p in chosen}
         records = [
@@ -151,7 +140,7 @@ def cmd_packages(args: argparse.Namespace) -> ExitCode:
     if not chosen:
         what = "packages" if not analysis.packages else "packages match these filters"
         ran = ", ".join(analysis.analyzers) or "none"
-        print(f"no {what} (of {len(analysis.packages)}; analyzers that ran: {ran})")
+        print_line(f"no {what} (of {len(analysis.packages)}; analyzers that ran: {ran})")
         return ExitCode.OK
     print_packages(chosen)
     return ExitCode.OK
@@ -209,7 +198,7 @@ def add_parsers(sub: Any) -> None:
         "--type",
         action="append",
         metavar="TYPE[,TYPE]",
-        help="only packages of these types (deb, python, go, npm...; repeatable)",
+        help="only packages of these types (deb, python, go-module, npm...; repeatable)",
     )
     g = p.add_mutually_exclusive_group()
     g.add_argument(
