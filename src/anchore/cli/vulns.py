@@ -13,6 +13,7 @@ import attrs
 
 from anchore.cli import output
 from anchore.cli.common import UsageError, image_args, open_analysis
+from anchore.display import human_size
 from anchore.errors import ExitCode
 
 #: the parser class of the subcommand action (the CLI's own ArgumentParser subclass)
@@ -98,16 +99,6 @@ def _db_info(args: argparse.Namespace, db: str | None) -> ExitCode:
     return ExitCode.OK
 
 
-def _size(n: int) -> str:
-    """Bytes as people read them: ``812 B``, ``3.4 KiB``, ``2.6 MiB``."""
-    value, unit = float(n), "B"
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            break
-        value /= 1024
-    return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
-
-
 def _mirrors(values: list[str] | None, names: list[str]) -> dict[str, str]:
     """``--mirror NAME=URL`` values, each naming a feed that can be downloaded."""
     mirrors: dict[str, str] = {}
@@ -137,7 +128,7 @@ def _file_line(f: FileUpdate) -> str:
     what = f"{f.feed} {f.name or f.url}"
     if f.outcome == "failed":
         return f"failed        {what}: {f.error}"
-    line = f"{f.outcome.replace('-', ' '):13} {what}  {_size(f.transferred)}"
+    line = f"{f.outcome.replace('-', ' '):13} {what}  {human_size(f.transferred)}"
     if f.report is not None and f.outcome == "loaded":
         line += (f"  ({f.report.loaded} loaded, {f.report.unchanged} unchanged, "
                  f"{len(f.report.skipped)} skipped)")  # fmt: skip
@@ -195,7 +186,7 @@ def _print_update(report: UpdateReport, lines: list[str], target: str) -> None:
         outcomes[f.outcome] = outcomes.get(f.outcome, 0) + 1
     counts = ", ".join(f"{n} {outcome.replace('-', ' ')}" for outcome, n in outcomes.items())
     summary = f"{_plural(len(report.files), 'file')}: {counts or 'none'}; " \
-              f"{_size(report.transferred)} transferred"  # fmt: skip
+              f"{human_size(report.transferred)} transferred"  # fmt: skip
     if report.swapped:
         with Store(target) as store:
             changed = "updated" if outcomes.get("loaded") else "checked, nothing changed"
@@ -340,7 +331,7 @@ def _db_export(args: argparse.Namespace, db: str | None) -> ExitCode:
         info = export_store(store, args.file)
     print(f"{args.file}: {info.advisories} advisories covering "
           f"{_plural(len(info.coverage), 'ecosystem')} (store schema {info.schema_version}), "
-          f"{_size(info.size)} store in {_size(os.path.getsize(args.file))}")  # fmt: skip
+          f"{human_size(info.size)} store in {human_size(os.path.getsize(args.file))}")  # fmt: skip
     return ExitCode.OK
 
 
