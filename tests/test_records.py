@@ -175,7 +175,7 @@ def test_an_analysis_without_layer_metadata_says_so():
     bare = Analysis(image={}, distro=None, packages=[], findings=[], files=[], errors=[])
     with pytest.raises(AnchoreError, match="its layers are not known"):
         bare.to_records("layers")
-    assert "layers: not known" in bare._repr_html_()
+    assert "<p>layers: not known</p>" in bare._repr_html_()  # not "read from an SBOM"
 
 
 def test_query_records_are_flat_and_the_json_keeps_lists():

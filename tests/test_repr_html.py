@@ -217,6 +217,7 @@ def test_an_unknown_layer_is_not_a_number():
     assert read_back.packages and not any(p.locations for p in read_back.packages)
     html = read_back._repr_html_()
     assert "-1" not in _text(html)
+    assert re.search(r"<p>layers: not known \(read from a [\w-]+ SBOM\)</p>", html)
     package = read_back.packages[0]
     assert '<td class="num">-</td><td>installed</td>' in html  # the layer cell, then installed
     assert "layer=?" in repr(package) and "layer=-1" not in repr(package)

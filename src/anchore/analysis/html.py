@@ -99,7 +99,10 @@ def layers(analysis: Analysis) -> str:
     """Size per layer (an inline SVG bar chart) and what each layer added."""
     infos = analysis.image.layers
     if infos is None:
-        return display.section("Layers", "<p>layers: not known (read from an SBOM)</p>")
+        # say why only when it is known: a hand-built Analysis is not an SBOM
+        origin = analysis.origin
+        why = f" (read from a {origin[5:]} SBOM)" if origin.startswith("sbom:") else ""
+        return display.section("Layers", f"<p>layers: not known{display.escape(why)}</p>")
     added = _added_per_layer(analysis)
     labels = [f"#{i.index} {i.created_by or ''}".strip() for i in infos]
     chart = display.bar_chart(
