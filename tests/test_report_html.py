@@ -223,3 +223,23 @@ def test_severities_follow_the_one_ordering(scan):
         "unknown",
     ]
     assert '<td class="medium">moderate</td>' in html
+
+
+def test_feed_and_evidence_strings_are_text(scan):
+    """Advisory ids, aliases, fixes and evidence come from feeds and images: markup in
+    them reaches the page as text (the third untrusted source, after names and paths)."""
+    _, matches, evaluation = scan
+    script, img = "<script>alert(1)</script>", "<img src=x onerror=alert(2)>"
+    hostile = attrs.evolve(
+        list(matches)[0], advisory_id=script, aliases=(img,), fixed_in=script, summary=img
+    )
+    item = attrs.evolve(evaluation.items[0], message=img, evidence={"package": script})
+    e = attrs.evolve(evaluation, items=(item,), matches=None)
+    for page in (
+        render(e.analysis, matches=[hostile], evaluation=e),
+        vulns_html.matches([hostile]),
+        e._repr_html_(),
+    ):
+        assert "<script" not in page and "<img" not in page
+    page = render(e.analysis, matches=[hostile], evaluation=e)
+    assert display.escape(script) in page and display.escape(img) in page
