@@ -310,3 +310,15 @@ def test_progress_on_a_terminal_stderr_only(db, image, monkeypatch, capsys, quie
         assert screen.getvalue() == ""
     else:
         assert "analyzing" in screen.getvalue()
+
+
+def test_go_fixes_are_spelt_as_go_writes_them_everywhere(db, image, capsys):
+    """OSV's Go ranges drop the ``v`` and the toolchain's ``go``: the JSON (and so the
+    catalog, the policy's messages and the SARIF, which read Match.fixed_in) puts them back."""
+    code, lines = _lines(capsys, ["vulns", "-q", "--db", db, image, "-o", "json"])
+    assert code == ExitCode.OK
+    matches = json.loads("\n".join(lines))["matches"]
+    go = {m["advisory_id"]: m["fixed_in"] for m in matches if m["ecosystem"] == "Go"}
+    assert go["GO-2026-4610"] == "v29.2.0+incompatible"
+    assert go["GO-2025-3373"] == "go1.23.5"
+    assert all(f is None or f[0] in "vg" for f in go.values()), go

@@ -466,11 +466,9 @@ _VULN_COLUMNS = ("SEVERITY", "VULNERABILITY", "ALIASES", "PACKAGE", "INSTALLED",
 
 
 def _match_row(m: Match) -> list[Any]:
-    from anchore.report.sarif import fixed_version
-
     loc = m.locations[0] if m.locations else None
     return [m.rating, m.advisory_id, list(m.aliases), m.package_name, m.installed_version,
-            fixed_version(m) or "no fix", loc.layer_index if loc else None,
+            m.fixed_in or "no fix", loc.layer_index if loc else None,
             loc.path if loc else None]  # fmt: skip
 
 

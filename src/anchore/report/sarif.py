@@ -35,7 +35,6 @@ __all__ = [
     "SCHEMA_URI",
     "UNCHECKED_RULE",
     "evaluation_log",
-    "fixed_version",
     "scan_log",
 ]
 
@@ -59,18 +58,6 @@ _RATING_SCORES = {"critical": 9.0, "high": 7.0, "medium": 4.0, "low": 0.1}
 #: a policy action's security-severity: STOP blocks like a high finding, WARN a medium
 _ACTION_SCORES = {"STOP": 7.0, "WARN": 4.0}
 _FINGERPRINT = "anchore/v1"
-
-
-def fixed_version(match: Match) -> str | None:
-    """The fixed version as the ecosystem writes it: Go's OSV ranges drop the ``v``
-    (``1.2.4``) that go.mod writes (``v1.2.4``), and the toolchain's ``go`` (``go1.21.5``)."""
-    fix = match.fixed_in
-    if fix is None or match.ecosystem != "Go":
-        return fix
-    for prefix in ("go", "v"):
-        if match.installed_version.startswith(prefix) and not fix.startswith(prefix):
-            return prefix + fix
-    return fix
 
 
 def _uri(path: str) -> str:
@@ -184,7 +171,7 @@ def _match_score(match: Match) -> float | None:
 
 def _match_result(rules: _Rules, match: Match, suppression: Suppression | None) -> dict[str, Any]:
     index = rules.index(match.advisory_id, lambda: _advisory_rule(match), _match_score(match))
-    fix = fixed_version(match)
+    fix = match.fixed_in
     aliases = f" ({', '.join(match.aliases)})" if match.aliases else ""
     text = (
         f"{match.package_name} {match.installed_version} is affected by {match.advisory_id}"

@@ -399,6 +399,19 @@ def _range_contains(
     return affected
 
 
+def as_written(fix: str | None, installed: str, ecosystem: str) -> str | None:
+    """A fixed version spelt as the package's ecosystem writes it: Go's OSV ranges drop
+    the ``v`` (``1.2.4``) that go.mod writes (``v1.2.4``) and the toolchain's ``go``
+    (``go1.21.5``); the installed version's prefix is put back. Other ecosystems' fixes
+    are already written their way."""
+    if fix is None or ecosystem != "Go":
+        return fix
+    for prefix in ("go", "v"):
+        if installed.startswith(prefix) and not fix.startswith(prefix):
+            return prefix + fix
+    return fix
+
+
 def affected_by(
     affected: Affected, version: str, scheme: str
 ) -> tuple[dict[str, Any], str | None] | None:
@@ -569,7 +582,8 @@ def _advisories_for(
             yield Match(
                 advisory_id=advisory.id, aliases=aliases, package_name=pkg.name,
                 package_type=pkg.type, purl=pkg.purl, installed_version=version,
-                ecosystem=ecosystem, matched=matched, fixed_in=fixed,
+                ecosystem=ecosystem, matched=matched,
+                fixed_in=as_written(fixed, version, ecosystem),
                 severities=severity_of(advisory.severity, distro_rating=_distro_rating(affected)),
                 summary=advisory.summary,
                 locations=pkg.locations,
