@@ -132,6 +132,111 @@ def test_config_flag_and_env_name_the_one_file_read(home, capsys, monkeypatch):
     assert "gone.yaml" in err and "$ANCHORE_CONFIG" in err
 
 
+def test_config_given_twice_or_abbreviated_is_a_usage_error(home, capsys):
+    """Two files: the configuration read the first, argparse kept the last, so a run and
+    ``anchore config`` disagreed. ``--conf`` was taken by argparse for ``--config`` but
+    never read as one: the file was silently skipped (a CI's fail-on: high ignored)."""
+    first, second = home / "a.yaml", home / "ci.yaml"
+    first.write_text("fail-on: low\n")
+    second.write_text("fail-on: high\n")
+    for argv in (
+        ["--config", str(first), "vulns", "x", "--config", str(second)],
+        ["vulns", f"--config={first}", "--config", str(second), "x"],
+        ["--config", str(first), "config", "--config", str(second), "vulns"],
+    ):
+        assert main(argv) == ExitCode.USAGE_ERROR, argv
+        err = capsys.readouterr().err
+        assert "--config given twice" in err and str(second) in err
+    for word in ("--conf", "--confi", "--con"):
+        assert main([word, str(second), "vulns", "x"]) == ExitCode.USAGE_ERROR
+        assert main(["vulns", "x", word, str(second)]) == ExitCode.USAGE_ERROR
+        capsys.readouterr()
+
+
+def test_config_dev_null_reads_no_file_at_all(home, capsys, monkeypatch):
+    """A CI job on a pull request must not take the branch's ./anchore.yaml."""
+    user_file(home, "platform: linux/arm64\n")
+    project_file(home, "fail-on: low\nallow-unchecked: true\n")
+    assert parse("vulns", "x").fail_on == "low"
+    args = parse("--config", os.devnull, "vulns", "x")
+    assert args.fail_on is None and args.allow_unchecked is False and args.platform is None
+    monkeypatch.setenv("ANCHORE_CONFIG", os.devnull)
+    assert parse("vulns", "x").fail_on is None
+    monkeypatch.setenv("ANCHORE_FAIL_ON", "high")  # variables and flags still apply
+    assert parse("vulns", "x").fail_on == "high"
+    assert main(["config", "--path", "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["files"] == []
+
+
+def test_config_never_prints_the_catalog_password(home, capsys, monkeypatch):
+    """``anchore config`` is what a CI log runs to see what is in effect."""
+    url = "postgresql://scan:S3cretPW@db.example.com/cat?sslpassword=Other5ecret"
+    for source in ("variable", "file"):
+        if source == "variable":
+            monkeypatch.setenv("ANCHORE_CATALOG", url)
+        else:
+            monkeypatch.delenv("ANCHORE_CATALOG")
+            project_file(home, f"catalog: '{url}'\n")
+        for fmt in ("table", "json", "yaml"):
+            assert main(["config", "-o", fmt]) == 0
+            out = capsys.readouterr().out
+            assert "S3cretPW" not in out and "Other5ecret" not in out, (source, fmt)
+            assert "postgresql://scan:***@db.example.com/cat" in out, (source, fmt)
+        assert main(["config", "catalog", "add", "-o", "json"]) == 0
+        assert "S3cretPW" not in capsys.readouterr().out
+
+
+def test_output_variable_is_refused_with_advice_a_variable_can_follow(home, capsys, monkeypatch):
+    """GRYPE_OUTPUT/SYFT_OUTPUT users try ANCHORE_OUTPUT: the message is the same every
+    run (it listed commands in set order), short, and says what to do instead."""
+    monkeypatch.setenv("ANCHORE_OUTPUT", "json")
+    messages = {fails(capsys, "plugins") for _ in range(3)}
+    assert len(messages) == 1
+    (err,) = messages
+    assert err.startswith("anchore: error: $ANCHORE_OUTPUT: --output means different things")
+    assert "so it has no variable; unset $ANCHORE_OUTPUT and set output in a command's " in err
+    assert len(err) < 300
+
+
+@pytest.mark.parametrize("broken", ["variable", "file"])
+def test_version_and_help_work_whatever_the_configuration(home, capsys, monkeypatch, broken):
+    if broken == "variable":
+        monkeypatch.setenv("ANCHORE_OUTPUT", "json")
+    else:
+        project_file(home, "fail-on: [\n")
+    for argv in (["--version"], ["--help"], ["vulns", "-h"]):
+        assert main(argv) == ExitCode.OK, argv
+        assert capsys.readouterr().out
+    fails(capsys, "plugins")  # a command still stops on it
+
+
+SBOM = str(ROOT / "tests/data/syft-testdata/syft/pkg/cataloger/java/testdata/graalvm-sbom/"
+           "micronaut.json")  # fmt: skip
+
+
+@pytest.mark.parametrize("source", ["variable", "file"])
+def test_a_configured_platform_or_analyzers_is_not_used_on_an_sbom(home, capsys, monkeypatch,
+                                                                   source):  # fmt: skip
+    """``platform: linux/arm64`` in a user file (natural for multi-arch pulls) made every
+    SBOM a usage error blaming --platform, a flag never typed."""
+    if source == "variable":
+        monkeypatch.setenv("ANCHORE_PLATFORM", "linux/arm64")
+        monkeypatch.setenv("ANCHORE_ANALYZERS", "dpkg")
+        where = "$ANCHORE_PLATFORM"
+    else:
+        where = str(user_file(home, "platform: linux/arm64\nanalyze: {analyzers: dpkg}\n"))
+    assert main(["packages", SBOM, "-o", "json"]) == ExitCode.OK
+    err = capsys.readouterr().err
+    assert f"anchore: note: platform linux/arm64 (from {where}) is for images;" in err
+    assert main(["analyze", SBOM, "-o", "json"]) == ExitCode.OK
+    assert "anchore: note: analyzers dpkg (from " in capsys.readouterr().err
+    # typed, it is still refused: never silently dropped
+    assert main(["packages", SBOM, "--platform", "linux/arm64"]) == ExitCode.USAGE_ERROR
+    assert "--platform chooses within an image" in capsys.readouterr().err
+    assert main(["analyze", SBOM, "--analyzers", "dpkg"]) == ExitCode.USAGE_ERROR
+    assert "--analyzers chooses within an image" in capsys.readouterr().err
+
+
 def test_config_flag_is_in_help_before_and_after_the_command(home, capsys):
     assert main(["--help"]) == 0
     assert "--config FILE" in capsys.readouterr().out
@@ -178,7 +283,8 @@ BAD_FILES = {
     "mapping-for-value": ("db: {path: x}\n", r"db\.path: unknown key"),
     "ambiguous-top-level": (
         "output: json\n",
-        r"output: --output means different things to .*vulns.*; set it in a command's section",
+        r"output: --output means different things to analyze, cache info, cache prune, "
+        r"catalog add and \d+ more; set it in a command's section \(e\.g\. analyze: ",
     ),
     "duplicate-key": (
         "fail-on: high\nquiet: true\nfail-on: low\n",

@@ -28,15 +28,18 @@ __all__ = [
     "UsageError",
     "analysis_of",
     "check_layer",
+    "configured_source",
     "human_size",
     "image_args",
     "image_options",
     "layer_number",
+    "note_unused_on_sbom",
     "open_analysis",
     "open_from",
     "platform_arg",
     "registry_args",
     "registry_options",
+    "remember_configured",
     "sbom_of",
 ]
 
@@ -53,6 +56,32 @@ class UsageError(Exception):
     Raised by a command; :func:`anchore.cli.main` prints it with the command's
     usage and exits USAGE_ERROR, as for argparse's own errors.
     """
+
+
+#: per option dest, the values the configuration gave (and where from): an option whose
+#: value *is* one of them was not typed (see :func:`configured_source`)
+_CONFIGURED: dict[str, list[tuple[Any, str]]] = {}
+
+
+def remember_configured(values: Mapping[str, list[tuple[Any, str]]]) -> None:
+    """What :func:`anchore.cli.config.apply` made the parser's defaults, for this run."""
+    _CONFIGURED.clear()
+    _CONFIGURED.update(values)
+
+
+def configured_source(dest: str, value: Any) -> str | None:
+    """Where ``value`` of option ``dest`` came from when the configuration gave it (a
+    file's path, ``$ANCHORE_PLATFORM``); None when it was typed or unset. By identity:
+    argparse keeps a default object as it is, and makes a new one from a typed flag."""
+    if value is None:
+        return None
+    return next((where for v, where in _CONFIGURED.get(dest, []) if v is value), None)
+
+
+def note_unused_on_sbom(key: str, value: Any, where: str, source: str) -> None:
+    """Say that a configured ``key`` (meant for images) is not used on the SBOM ``source``."""
+    print(f"anchore: note: {key} {value} (from {where}) is for images; {source} is an "
+          "SBOM, analyzed already: not used", file=sys.stderr)  # fmt: skip
 
 
 def check_layer(source: str, layer: int | None, count: int) -> None:
@@ -345,7 +374,8 @@ def analysis_of(
     sniffed), or the image opened (pulled as ``registry_options`` say, when a registry
     reference) and analyzed with ``analyze_options``. Options that choose within an image
     (``--platform``, ``--tag``, ``--analyzers``) are usage errors with an SBOM: it was
-    analyzed already."""
+    analyzed already; the same from the configuration (a user file's ``platform``) is
+    noted on stderr and not used (it was meant for images)."""
     from anchore.analysis.engine import analyze
     from anchore.sbom import read
 
@@ -353,10 +383,17 @@ def analysis_of(
     if fmt is not None:
         choices = {"--platform": platform, "--tag": tag,
                    "--analyzers": analyze_options.get("analyzers")}  # fmt: skip
-        given = [name for name, value in choices.items() if value is not None]
+        given = []
+        for name, value in choices.items():
+            where = configured_source(name[2:], value)
+            if where is not None:  # not typed: the user's file or variable, for images
+                note_unused_on_sbom(name[2:], value, where, source)
+            elif value is not None:
+                given.append(name)
         if given:
+            verb = "chooses" if len(given) == 1 else "choose"
             raise UsageError(
-                f"{' and '.join(given)} choose within an image; {source} is an SBOM "
+                f"{' and '.join(given)} {verb} within an image; {source} is an SBOM "
                 f"({fmt.name}), analyzed already"
             )
         return read(source, format=fmt.name)

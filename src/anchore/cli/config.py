@@ -26,7 +26,7 @@ import attrs
 import yaml
 
 from anchore.cli import completion, output
-from anchore.cli.common import UsageError
+from anchore.cli.common import UsageError, remember_configured
 from anchore.documents import load_yaml
 from anchore.errors import ConfigError
 
@@ -52,6 +52,9 @@ __all__ = [
 CONFIG_ENV = "ANCHORE_CONFIG"
 #: the project file's names, in the current directory (one of them, not both)
 PROJECT_FILES = ("anchore.yaml", ".anchore.yaml")
+#: ``--config /dev/null`` (or $ANCHORE_CONFIG=/dev/null): read no configuration file at all,
+#: not even ./anchore.yaml (a CI job on a pull request must not take the branch's settings)
+NO_FILE = os.devnull
 #: options that describe one run (which image, which layer, where this output goes):
 #: not configurable, as a configured ``tag`` would silently pick a different image
 PER_RUN = frozenset(
@@ -256,15 +259,24 @@ def _read_file(path: Path) -> dict[str, Any]:
     return doc
 
 
-def _explicit_file(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[str, str] | None:
-    """(path, how it was named) from ``--config FILE`` in ``argv``, else $ANCHORE_CONFIG."""
+def _named_files(argv: Sequence[str]) -> list[str]:
+    """Every ``--config FILE`` (or ``--config=FILE``) in ``argv``, in order."""
+    named = []
     for i, word in enumerate(argv):
         if word == "--":
             break
         if word == "--config" and i + 1 < len(argv):
-            return argv[i + 1], "--config"
-        if word.startswith("--config="):
-            return word.split("=", 1)[1], "--config"
+            named.append(argv[i + 1])
+        elif word.startswith("--config="):
+            named.append(word.split("=", 1)[1])
+    return named
+
+
+def _explicit_file(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """(path, how it was named) from ``--config FILE`` in ``argv``, else $ANCHORE_CONFIG."""
+    named = _named_files(argv)
+    if named:
+        return named[0], "--config"
     if environ.get(CONFIG_ENV):
         return environ[CONFIG_ENV], f"${CONFIG_ENV}"
     return None
@@ -275,13 +287,16 @@ def config_files(
 ) -> tuple[list[Path], list[Path]]:
     """(the files to read, lowest precedence first; the places looked at).
 
-    ``--config FILE`` or $ANCHORE_CONFIG: that file alone, and it must exist. Otherwise
+    ``--config FILE`` or $ANCHORE_CONFIG: that file alone, and it must exist
+    (:data:`NO_FILE`: no file at all). Otherwise
     the user file then the project file, each if it exists (the project's keys win)."""
     explicit = _explicit_file(argv, environ)
     if explicit:
         path, how = explicit
         if not path:
             raise ConfigError(f"{how} names no file")
+        if path == NO_FILE:
+            return [], []
         if not Path(path).is_file():
             raise ConfigError(f"{path}: no such configuration file (named by {how})")
         return [Path(path)], [Path(path)]
@@ -390,9 +405,14 @@ def _setting(
     where = _where(source, command, key)
     meanings = {o.signature for o in targets}
     if len(meanings) > 1:
-        users = sorted({" ".join(o.command) for o in targets}, key=lambda u: u == "config")
-        example = f"{users[0]}: {{{key}: ...}}"
-        raise ConfigError(f"{where}: --{key} means different things to {', '.join(users)}; "
+        users = sorted({" ".join(o.command) for o in targets})
+        shown = ", ".join(users[:4]) + (f" and {len(users) - 4} more" if len(users) > 4 else "")
+        example = f"{next(u for u in users if u != 'config')}: {{{key}: ...}}"
+        if source.startswith("$"):  # a variable has no section to move to
+            raise ConfigError(f"{source}: --{key} means different things to {shown}, so it "
+                              f"has no variable; unset {source} and set {key} in a command's "
+                              f"section of anchore.yaml (e.g. {example})")  # fmt: skip
+        raise ConfigError(f"{where}: --{key} means different things to {shown}; "
                           f"set it in a command's section (e.g. {example})")  # fmt: skip
     converted = _convert(targets[0], value, where)
     for other in targets[1:]:  # same signature: same conversion, kept for its own parser
@@ -490,25 +510,63 @@ def effective(loaded: Loaded) -> dict[int, tuple[Option, Setting]]:
 
 def apply(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     """Make the configuration the parser's defaults (flags still win); ``argv`` is the
-    command line about to be parsed (for ``--config FILE``)."""
+    command line about to be parsed (for ``--config FILE``). ``--config`` twice reads
+    nothing: parsing refuses it (a usage error), as which file wins would be a guess."""
     add_config_flag(parser, top=True)
-    loaded = load(parser, argv)
+    remember_configured({})
+    if len(_named_files(argv)) > 1:
+        return
+    try:
+        loaded = load(parser, argv)
+    except ConfigError:
+        if _asks_only_for_help(argv):
+            return  # --version and --help work whatever the configuration holds
+        raise
+    given: dict[str, list[tuple[Any, str]]] = {}
     for option, setting in effective(loaded).values():
         option.parser.set_defaults(**{option.action.dest: setting.value})
         option.action.required = False  # ``evaluate --bundle``: the configuration gave it
+        given.setdefault(option.action.dest, []).append((setting.value, setting.source))
+    remember_configured(given)  # a value meant for images is not used on an SBOM
 
 
-def add_config_flag(parser: argparse.ArgumentParser, top: bool = True) -> None:
+def _asks_only_for_help(argv: Sequence[str]) -> bool:
+    words = list(argv)[: list(argv).index("--")] if "--" in argv else list(argv)
+    return any(w in ("--version", "-h", "--help") for w in words)
+
+
+class _ConfigFile(argparse.Action):
+    """``--config FILE``, refused a second time anywhere on the command line (before or
+    after the command: the parsers of one tree share ``given``)."""
+
+    def __init__(self, *args: Any, given: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.given = given
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:  # fmt: skip
+        if self.given:
+            parser.error(f"--config given twice ({self.given[0]} and {values}): give one file")
+        self.given.append(str(values))
+        setattr(namespace, self.dest, values)
+
+
+def add_config_flag(
+    parser: argparse.ArgumentParser, top: bool = True, given: list[str] | None = None
+) -> None:
     """``--config FILE`` before or after any command (read by :func:`apply`, from argv)."""
+    given = [] if given is None else given
     parser.add_argument(
         "--config",
+        action=_ConfigFile,
+        given=given,
         metavar="FILE",
         default=None if top else argparse.SUPPRESS,
         help=f"read this configuration file (also ${CONFIG_ENV}) instead of ./anchore.yaml "
-        "and ~/.config/anchore/anchore.yaml",
+        f"and ~/.config/anchore/anchore.yaml; {NO_FILE} reads none",
     )
     for _, child in _children(parser):
-        add_config_flag(child, top=False)
+        add_config_flag(child, top=False, given=given)
 
 
 # ------------------------------------------------------------------ anchore config
@@ -525,6 +583,19 @@ def _secret(name: str, value: str) -> str:
     return "***" if name in SECRET_ENV or "PASS" in name or "TOKEN" in name else value
 
 
+def _redacted(value: Any) -> Any:
+    """``value`` with the password of any URL in it as ``***`` (the catalog's
+    ``postgresql://user:password@host/db``, a feed or ``--dask`` address): the catalog's
+    one redactor, imported here only, so that startup does not load SQLAlchemy."""
+    from anchore.catalog.database import redact
+
+    if isinstance(value, str):
+        return redact(value) if "//" in value else value
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
+
+
 def report(
     parser: argparse.ArgumentParser,
     argv: Sequence[str],
@@ -535,7 +606,8 @@ def report(
     """The effective configuration of a fresh ``parser``: every key with its value and
     where it came from (``default``, a file, ``$VAR``); one row per command where they
     differ, or only ``command``'s options when given. Also the files read, the other
-    ANCHORE_* variables (secrets as ``***``) and the ignored ones."""
+    ANCHORE_* variables (secrets as ``***``) and the ignored ones. A URL's password (the
+    catalog's PostgreSQL one) is never shown: this is what a CI log prints."""
     environ = os.environ if environ is None else environ
     loaded = load(parser, argv, environ, cwd)
     won = effective(loaded)
@@ -548,7 +620,7 @@ def report(
             continue  # another command's; its parents' (-q, db --db) are this one's
         hit = won.get(id(option.action))
         value, source = (hit[1].value, hit[1].source) if hit else (option.action.default, "default")
-        by_key.setdefault(option.key, []).append((option, _shown(value), source))
+        by_key.setdefault(option.key, []).append((option, _redacted(_shown(value)), source))
     rows: list[dict[str, Any]] = []
     for key in sorted(by_key):
         entries = by_key[key]
@@ -575,7 +647,7 @@ def report(
         "searched": [str(p) for p in loaded.looked],
         "settings": rows,
         "environment": {
-            n: _secret(n, environ[n])
+            n: _redacted(_secret(n, environ[n]))
             for n in sorted(environ)
             if n.startswith("ANCHORE_") and _is_other_env(n)
         },

@@ -13,9 +13,11 @@ from anchore.cli import diff, packages
 from anchore.cli.common import (
     UsageError,
     check_layer,
+    configured_source,
     human_size,
     image_args,
     layer_number,
+    note_unused_on_sbom,
     open_analysis,
     open_from,
     sbom_of,
@@ -232,6 +234,10 @@ def cmd_analyze(args: argparse.Namespace) -> ExitCode:
             "--files needs --json (-o json): the file inventory is only in the JSON output"
         )
     names = _analyzer_names(args.analyzers)
+    where = configured_source("analyzers", args.analyzers)
+    if where is not None and sbom_of(args.image) is not None:
+        note_unused_on_sbom("analyzers", args.analyzers, where, args.image)
+        names = None
     registry = default_registry()
     if names is not None:
         try:  # a name that is not an analyzer is a bad command-line value
