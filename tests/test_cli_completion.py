@@ -54,6 +54,32 @@ def test_bash_completes_commands_options_and_choices(bash_script):
     assert "--config" in complete(bash_script, "anchore", "vulns", "--con")
 
 
+def test_files_complete_where_an_argument_is_a_file(bash_script):
+    """Run from the repository, which holds ``examples/``: what bash offers."""
+    for words in (
+        ("vulns", "--db", "ex"),
+        ("db", "--db", "ex"),
+        ("report", "--db", "ex"),
+        ("catalog", "rematch", "--db", "ex"),
+        ("diff", "ex"),
+        ("diff", "examples", "ex"),
+        ("vulns", "--ignore", "ex"),
+        ("packages", "ex"),
+    ):
+        assert complete(bash_script, "anchore", *words) == ["examples"], words
+
+
+def test_sbom_output_completes_the_format_names(bash_script):
+    from anchore.sbom import formats
+
+    names = [f.name for f in formats()]
+    assert complete(bash_script, "anchore", "sbom", "-o", "") == names
+    assert complete(bash_script, "anchore", "sbom", "--output", "spdx") == ["spdx-json"]
+    assert complete(bash_script, "anchore", "sbom", "-o", "cyclonedx-x") == [
+        n for n in names if n.startswith("cyclonedx-x")
+    ]
+
+
 def test_every_configurable_option_is_completed(bash_script):
     text = open(bash_script).read()
     for option in options(build_parser()):

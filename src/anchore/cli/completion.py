@@ -14,11 +14,25 @@ SHELLS = ("bash", "zsh", "tcsh")
 
 #: positionals that name files (an image may also be a registry reference: files are
 #: still the useful completion)
-_FILE_DESTS = frozenset({"image", "images", "paths", "file", "bundle", "ignore", "vex"})
+_FILE_DESTS = frozenset({
+    "image", "images", "paths", "file", "bundle", "ignore", "vex", "old", "new", "db", "db_after",
+})  # fmt: skip
+#: metavars of file arguments (a vulnerability store is a file; catalog's refs are not)
+_FILE_METAVARS = frozenset({"FILE", "DB", "STORE"})
+#: what ``sbom -o FORMAT[=FILE]`` completes with: the format names (a bash function of
+#: the script's preamble; zsh and tcsh take the list itself)
+_SBOM_FORMATS_FUNCTION = "_anchore_sbom_formats"
+
+
+def _sbom_formats() -> list[str]:
+    from anchore.sbom import formats
+
+    return [f.name for f in formats()]
 
 
 def _mark_files(parser: argparse.ArgumentParser) -> None:
-    """Complete file names where an argument is a file or directory."""
+    """Complete file names where an argument is a file or directory, SBOM format names
+    after ``sbom -o``."""
     import shtab  # 37 ms: only when a script is asked for, not at every command
 
     for action in parser._actions:
@@ -27,7 +41,12 @@ def _mark_files(parser: argparse.ArgumentParser) -> None:
                 _mark_files(child)
         elif action.metavar in ("DIR",):
             action.complete = shtab.DIRECTORY  # type: ignore[attr-defined]
-        elif action.metavar in ("FILE", "DB") or action.dest in _FILE_DESTS:
+        elif action.metavar == "FORMAT[=FILE]":
+            names = " ".join(_sbom_formats())
+            action.complete = {  # type: ignore[attr-defined]
+                "bash": _SBOM_FORMATS_FUNCTION, "zsh": f"({names})", "tcsh": f"({names})",
+            }  # fmt: skip
+        elif action.metavar in _FILE_METAVARS or action.dest in _FILE_DESTS:
             action.complete = shtab.FILE  # type: ignore[attr-defined]
 
 
@@ -36,7 +55,9 @@ def script(parser: argparse.ArgumentParser, shell: str) -> str:
     import shtab
 
     _mark_files(parser)
-    return str(shtab.complete(parser, shell=shell))
+    names = " ".join(_sbom_formats())
+    preamble = {"bash": f'{_SBOM_FORMATS_FUNCTION}() {{\n  compgen -W "{names}" -- "$1"\n}}\n'}
+    return str(shtab.complete(parser, shell=shell, preamble=preamble))
 
 
 def cmd_completion(args: argparse.Namespace) -> int:
