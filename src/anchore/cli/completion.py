@@ -56,7 +56,9 @@ def script(parser: argparse.ArgumentParser, shell: str) -> str:
 
     _mark_files(parser)
     names = " ".join(_sbom_formats())
-    preamble = {"bash": f'{_SBOM_FORMATS_FUNCTION}() {{\n  compgen -W "{names}" -- "$1"\n}}\n'}
+    preamble = f'{_SBOM_FORMATS_FUNCTION}() {{\n  compgen -W "{names}" -- "$1"\n}}\n'
+    if shell != "bash":
+        preamble = ""  # zsh and tcsh take the list itself (see _mark_files)
     return str(shtab.complete(parser, shell=shell, preamble=preamble))
 
 
