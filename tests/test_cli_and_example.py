@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,3 +90,12 @@ def test_piped_output_has_no_progress_and_is_not_cut():
     assert lines[2].split() == ["deb", "busybox-static", "1:1.35.0-4+deb12u1+b1", "0",
                                 "/var/lib/dpkg/status"]  # fmt: skip
     assert "\x1b" not in result.stdout and "…" not in result.stdout
+
+
+def test_cli_docs_exit_code_table_is_exitcode():
+    """docs/cli.md carries its own table (per command); it must name the codes the CLI
+    has, in order, as docs/errors.md's does (tests/test_docs.py)."""
+    doc = (Path(__file__).parent.parent / "docs" / "cli.md").read_text()
+    text = doc.split("## Exit codes and errors", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (\d+) \| `(\w+)` \|", text, re.M)
+    assert [(int(code), name) for code, name in rows] == [(int(c), c.name) for c in ExitCode]

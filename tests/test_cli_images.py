@@ -158,7 +158,13 @@ def test_diff_json_is_the_library_diff(corpus, py, capsys):
     data = _json(capsys, argv)
     assert data["kinds"] == ["package", "file", "setuid", "config"]
     assert data["not_compared"] == {}
-    assert data["rows"] == [plain(r) for r in diff(old, py)]
+    rows = [plain(r) for r in diff(old, py)]
+    for row in rows:  # the layer is `layer` in every -o json (packages, layers, diff)
+        row["layer"] = row.pop("layer_index")
+    assert data["rows"] == rows
+    assert list(data["rows"][0]) == [
+        k if k != "layer_index" else "layer" for k in plain(diff(old, py)[0])
+    ]
     added = {r["name"] for r in data["rows"] if r["kind"] == "package" and r["change"] == "added"}
     assert {"pyyaml", "flask"} <= added
     assert any(r["kind"] == "setuid" and r["name"] == "/usr/local/bin/helper" for r in data["rows"])

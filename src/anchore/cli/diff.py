@@ -85,6 +85,12 @@ def _what(row: DiffRow) -> str | None:
     return row.after if row.change == "added" else row.before
 
 
+def _record(row: DiffRow) -> dict[str, Any]:
+    """A row as JSON: the library's fields, the layer under the key every ``-o json`` and
+    ``to_records()`` uses (``layer``, as in packages and layers), in the same place."""
+    return {("layer" if k == "layer_index" else k): v for k, v in plain(row).items()}
+
+
 def cmd_diff(args: argparse.Namespace) -> ExitCode:
     pull = registry_options(args, images=[args.old, args.new])
     old = open_analysis(args, args.old, pull=pull)
@@ -107,7 +113,7 @@ def cmd_diff(args: argparse.Namespace) -> ExitCode:
             "new": image_label(new),
             "kinds": [k for k in KINDS if k in kinds],
             "not_compared": skipped,
-            "rows": [plain(r) for r in rows],
+            "rows": [_record(r) for r in rows],
         }
         print(json.dumps(data, indent=2))
         return ExitCode.OK
