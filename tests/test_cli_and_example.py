@@ -99,3 +99,17 @@ def test_cli_docs_exit_code_table_is_exitcode():
     text = doc.split("## Exit codes and errors", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| (\d+) \| `(\w+)` \|", text, re.M)
     assert [(int(code), name) for code, name in rows] == [(int(c), c.name) for c in ExitCode]
+
+
+def test_version_loads_neither_rich_nor_sqlalchemy():
+    """Every run pays for what the CLI imports at startup: rich (~20 ms) is imported where
+    a table or a bar is drawn, SQLAlchemy only by the catalog (and `anchore config`)."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from anchore.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['--version']) == 0\n"
+        "print('rich' in sys.modules, 'sqlalchemy' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]

@@ -212,3 +212,23 @@ def test_vulns_and_evaluate_at_80_columns(term80, tmp_path, debian_py, store):
     _, rows = _rows_after(lines, ["ACTION", "GATE", "TRIGGER", "MESSAGE"])
     actions = [r.split()[0] for r in rows if r.split() and r.split()[0] in ("STOP", "WARN")]
     assert "STOP" in actions and any(r.endswith("…") for r in rows)
+
+
+def test_plugins_and_diff_at_80_columns(term80, corpus, debian_py):
+    """plugins printed its name lists unfitted (lines of 107 and 134 columns wrapped)."""
+    assert term80.run(["plugins"]) == 0
+    lines = _fits(term80)
+    _, rows = _rows_after(lines, ["PLUGIN", "SOURCE", "KIND", "NAMES"])
+    assert rows and any(row.endswith("…") for row in rows)  # long name lists are cut
+
+    term80.close()
+    term = Terminal(term80.socket.parent, 80)
+    try:
+        old = str(corpus / "debian-min.oci.tar")
+        assert term.run(["-q", "diff", "--kinds", "package", old, str(debian_py)]) == 0
+        lines = _fits(term)
+    finally:
+        term.close()
+    assert lines[0].startswith("old ") and lines[1].startswith("new ")
+    _, rows = _rows_after(lines, ["KIND", "CHANGE", "TYPE", "NAME", "LAYER", "WHAT"])
+    assert any(row.split()[:2] == ["package", "added"] for row in rows)
