@@ -241,3 +241,22 @@ def test_analyze_table_fits_80_columns(corpus, py, capsys, monkeypatch):
     secrets = [line for line in lines if line.startswith("high ") and " secret " in line]
     assert len(secrets) == sum(1 for f in py.findings if f.severity == "high")
     assert all(line.endswith("…") for line in secrets)  # cut messages say so
+
+
+@pytest.mark.parametrize("columns", [50, 40, 30])
+def test_tables_never_pass_a_narrow_terminal(columns, capsys, monkeypatch):
+    """Below ~70 columns the kept columns plus the minimum of the others did not fit, and
+    rows went out wider than the terminal: the line itself is cut, last resort."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    for argv in (["layers", EXAMPLE], ["inspect", EXAMPLE], ["packages", EXAMPLE]):
+        assert main(["-q", *argv]) == ExitCode.OK
+        lines = capsys.readouterr().out.splitlines()
+        # a digest or path people copy is never cut: on a line of its own (print_field)
+        wide = [ln for ln in lines if len(ln) > columns and not ln.startswith("  sha256:")
+                and ln.strip() != EXAMPLE]  # fmt: skip
+        assert wide == [], (argv, wide)
+    from anchore.cli.output import table
+
+    lines = table(["LAYER", "DIGEST", "SIZE"], [["0", "sha256:" + "a" * 12, "1.0 MiB"]], 20, (0, 1))
+    assert lines == ["LAYER  DIGEST…", "0      sha256:aaaaa…"]
+    assert max(len(line) for line in lines) == 20

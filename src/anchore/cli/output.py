@@ -165,7 +165,10 @@ def table(
     lines = []
     for values in [list(columns), *rows]:
         parts = [_pad(cut(v, w), w) for v, w in zip(values, widths, strict=True)]
-        lines.append(_GAP.join(parts).rstrip())
+        line = _GAP.join(parts).rstrip()
+        # last resort, on a terminal narrower than the kept columns and the others'
+        # minimum: the line itself is cut (a wrapped row would be worse)
+        lines.append(line if width is None else cut(line, width))
     return lines
 
 
@@ -194,9 +197,10 @@ def print_table(
     widths = _widths(columns, texts, out.width if terminal_width(out.file) else None, keep)
     styles = styles or {}
     heads = (_pad(cut(c, w), w) for c, w in zip(columns, widths, strict=True))
+    width = out.width if terminal_width(out.file) else None
     header = Text(_GAP.join(heads).rstrip())
     header.stylize("bold")
-    out.print(header, overflow="ignore", crop=False)
+    out.print(_fitted(header, width), overflow="ignore", crop=False)
     for values in texts:
         line = Text()
         for i, (value, w) in enumerate(zip(values, widths, strict=True)):
@@ -208,7 +212,18 @@ def print_table(
             if i < len(widths) - 1:
                 line.append(" " * (w - cell_len(shown)))
         line.rstrip()
-        out.print(line, overflow="ignore", crop=False)
+        out.print(_fitted(line, width), overflow="ignore", crop=False)
+
+
+def _fitted(line: Any, width: int | None) -> Any:
+    """A rich Text cut to ``width`` with ``…`` (its styles kept): the last resort of
+    :func:`print_table`, as of :func:`table`, when even the minimum widths do not fit."""
+    if width is None or line.cell_len <= width:
+        return line
+    line.truncate(max(width - 1, 0))
+    line.rstrip()
+    line.append("…")
+    return line
 
 
 def print_line(text: str) -> None:
