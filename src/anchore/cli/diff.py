@@ -98,6 +98,16 @@ def cmd_diff(args: argparse.Namespace) -> ExitCode:
     if args.kinds is not None:
         kinds = set(args.kinds)  # asked for: a kind that cannot be compared is an error
         skipped: dict[str, str] = {}
+        refused = {k: why for k in KINDS if k in kinds and (why := _why_not(k, old, new))}
+        if refused:
+            able = ",".join(k for k in KINDS if _why_not(k, old, new) is None)
+            names = " and ".join(refused)
+            reasons = "; ".join(refused.values())
+            hint = f" (--kinds {able})" if able else ""
+            raise UnanswerableQueryError(
+                f"diff {args.old} {args.new}: {names} changes cannot be compared: {reasons}; "
+                f"leave {names} out of --kinds{hint}"
+            )
     else:
         skipped = {k: why for k in KINDS if (why := _why_not(k, old, new)) is not None}
         kinds = set(KINDS) - set(skipped)
