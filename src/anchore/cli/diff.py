@@ -102,7 +102,7 @@ def cmd_diff(args: argparse.Namespace) -> ExitCode:
         if refused:
             able = ",".join(k for k in KINDS if _why_not(k, old, new) is None)
             names = " and ".join(refused)
-            reasons = "; ".join(refused.values())
+            reasons = "; ".join(dict.fromkeys(refused.values()))  # file and setuid: one why
             hint = f" (--kinds {able})" if able else ""
             raise UnanswerableQueryError(
                 f"diff {args.old} {args.new}: {names} changes cannot be compared: {reasons}; "
