@@ -361,6 +361,13 @@ def test_existing_variables_keep_their_meaning_and_outrank_files(home, monkeypat
     args = parse("vulns", "x")
     assert (args.db, args.cache_dir) == ("env.sqlite", "env-cache")
     assert parse("db", "info").db == "env.sqlite"
+    # where leaving --db out means something, the variable does not stand in for it:
+    # catalog add matches only with --db, catalog rematch wants the store named
+    assert parse("catalog", "add", "x").db == "from-file.sqlite"
+    project_file(home, "cache-dir: file-cache\ncatalog: file.db\n")
+    assert parse("catalog", "add", "x").db is None
+    assert parse("catalog", "rematch").db is None
+    project_file(home, "db: from-file.sqlite\ncache-dir: file-cache\ncatalog: file.db\n")
     assert parse("catalog", "list").catalog == "env.db"
     assert parse("vulns", "x", "--db", "flag.sqlite").db == "flag.sqlite"
 

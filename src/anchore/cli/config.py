@@ -66,6 +66,10 @@ PER_RUN = frozenset(
 )  # fmt: skip
 #: an option whose variable is not ANCHORE_<KEY>: the name the library already reads
 ENV_NAMES = {"db": "ANCHORE_VULN_DB"}
+#: commands a variable does not reach, where leaving the option out means something:
+#: $ANCHORE_VULN_DB names the default store, but `catalog add` matches only when --db is
+#: given, and `catalog rematch` wants the store named (it re-records every image's matches)
+ENV_SKIPS = {"ANCHORE_VULN_DB": {("catalog", "add"), ("catalog", "rematch")}}
 #: ANCHORE_* variables read elsewhere (by the library, the tests, the old anchore-cli):
 #: the configuration leaves them alone; ``*`` ends a prefix
 OTHER_ENV = (
@@ -435,7 +439,8 @@ def _from_environ(model: _Model, environ: Mapping[str, str]) -> list[tuple[Setti
         text = environ[name]
         if not text.strip():
             continue  # empty: as if unset, as $ANCHORE_VULN_DB and the others always were
-        targets = model.under((), key)
+        skipped = ENV_SKIPS.get(name, set())
+        targets = [o for o in model.under((), key) if o.command not in skipped]
         option = targets[0]
         value: Any = text
         if option.kind == "flag":
