@@ -144,3 +144,30 @@ def test_print_line_and_print_field_escape(capsys):
     assert "\x1b" not in out and "\x07" not in out
     assert out.splitlines() == ["plugin \\x1b]0;pwned\\x07",
                                 "label      k=\\x1b[31mred\\x1b[0m\\nforged"]  # fmt: skip
+
+
+def test_catalog_output_shows_control_characters_escaped(images, tmp_path, capsys):
+    """catalog add's per-image line and catalog show's fields quote the image's own text."""
+    _, evil = images
+    catalog = str(tmp_path / "catalog.db")
+    layers = [[d("usr"), d("usr/bin"), f(EVIL_PATH, b"x", mode=0o4755)]]
+    built = build(layers, history=[{"created_by": EVIL_STEP}],
+                  config={"config": {"Labels": {"k": EVIL_LABEL[2:]}}})  # fmt: skip
+    tagged = docker_archive(tmp_path / "tagged.tar", [([f"evil{CSI}x:1"], built)])
+    outputs = []
+    assert main(["-q", "catalog", "add", "--catalog", catalog, tagged]) in (0, 3)
+    outputs.append(capsys.readouterr())
+    for argv in (["catalog", "add", "--catalog", catalog, evil],
+                 ["catalog", "list", "--catalog", catalog]):  # fmt: skip
+        assert main(["-q", *argv]) in (0, 3), argv
+        outputs.append(capsys.readouterr())
+    assert main(["-q", "catalog", "list", "--catalog", catalog, "-o", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed) == 2
+    for image in listed:
+        key = image.get("manifest_digest") or image.get("key") or image.get("config_digest")
+        assert main(["-q", "catalog", "show", "--catalog", catalog, key]) == 0
+        outputs.append(capsys.readouterr())
+    for out, err in outputs:
+        for text in (out, err):
+            assert "\x1b" not in text and "\x9b" not in text and "\x07" not in text, text

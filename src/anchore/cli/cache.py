@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 from anchore.cli import output
-from anchore.cli.common import human_size
+from anchore.display import human_size
 from anchore.errors import ExitCode
 from anchore.registry import RegistryOptions
 from anchore.registry.cache import BlobCache

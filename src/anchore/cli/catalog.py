@@ -220,7 +220,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             ):
                 outcomes.append(outcome)
                 if not _as_json(args):
-                    print(_outcome_line(outcome), flush=True)
+                    print(output.printable(_outcome_line(outcome)), flush=True)
             where = catalog.url
             total = len(catalog)
     finally:
@@ -250,7 +250,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         assert first is not None
         print(
             f"anchore: error: {len(failed)} of {_plural(len(outcomes), 'image')} failed "
-            f"(first: {first.message}); the others were stored",
+            f"(first: {output.printable(first.message)}); the others were stored",
             file=sys.stderr,
         )
     return _add_exit(outcomes, args.allow_unchecked)
@@ -347,7 +347,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         )
     width = max(len(name) for name, _ in fields)
     for name, value in fields:
-        print(f"{name + ':':{width + 1}} {value}")
+        print(f"{name + ':':{width + 1}} {output.printable(str(value))}")
     if chain is not None:
         print(f"\nchain of custody of {args.ref}:")
         _print_table(

@@ -85,7 +85,8 @@ def print_evaluation(evaluation: Evaluation) -> None:
             output.print_table(("COVERAGE", "PACKAGES", "BY ECOSYSTEM"), rows, keep=(0, 1))
     print()
     out = output.console()
-    out.print(f"final action: {evaluation.final_action} ({evaluation.reason})",
+    reason = output.printable(evaluation.reason)  # it may quote a name from the image
+    out.print(f"final action: {evaluation.final_action} ({reason})",
               style=severity_style(evaluation.final_action) or "bold green",
               overflow="ignore", crop=False, markup=False)  # fmt: skip
 

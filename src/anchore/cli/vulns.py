@@ -180,7 +180,7 @@ def _print_update(report: UpdateReport, lines: list[str], target: str) -> None:
     from anchore.vulns.store import Store
 
     for line in lines:
-        print(line)
+        print(output.printable(line))  # file names come from the feed's server
     outcomes: dict[str, int] = {}
     for f in report.files:
         outcomes[f.outcome] = outcomes.get(f.outcome, 0) + 1
