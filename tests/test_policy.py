@@ -160,6 +160,8 @@ def test_debian_py_triggers_with_evidence_and_layers(debian_py_evaluation):
     assert urllib3 and all(i.evidence["layer_index"] == 2 for i in urllib3)
     assert any(i.evidence["advisory"].startswith("PYSEC-") for i in urllib3)
     assert "urllib3" in ev.table() and ev.table().endswith(ev.reason + ")")
+    long = [i for i in ev.items if len(i.message) > 90]  # cut with an ellipsis in the table
+    assert long and all(i.message[:89] + "…" in ev.table() for i in long)
     assert json.loads(json.dumps(ev.to_dict()))["final_action"] == "STOP"
 
 

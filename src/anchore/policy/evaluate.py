@@ -308,7 +308,7 @@ class Evaluation:
                     i.action,
                     i.gate,
                     i.trigger,
-                    i.message[:90],
+                    i.message if len(i.message) <= 90 else i.message[:89] + "…",
                     f"yes ({i.allowlist_item})" if i.allowlisted else "",
                 )
             )
