@@ -31,7 +31,6 @@ from anchore.vulns.match import Match, MatchResult, PackageCheck
 from anchore.vulns.suppress import Suppression
 
 __all__ = [
-    "INFORMATION_URI",
     "SCHEMA_URI",
     "UNCHECKED_RULE",
     "evaluation_log",
@@ -39,8 +38,6 @@ __all__ = [
 ]
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-#: where a reader of the log learns about the tool (the project's documentation)
-INFORMATION_URI = "https://pypi.org/project/anchore/"
 #: the rule of the results saying which packages could not be checked
 UNCHECKED_RULE = "anchore/unchecked"
 #: a result's level from a rating (grype's mapping) or a policy action
@@ -119,7 +116,6 @@ def _log(
         "name": "anchore",
         "version": __version__,
         "semanticVersion": __version__,
-        "informationUri": INFORMATION_URI,
         "rules": rules.rules,
     }
     run = {
