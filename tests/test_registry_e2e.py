@@ -644,3 +644,20 @@ def test_cli_analyze_of_a_pulled_image_is_the_archives(
         return {(p["type"], p["name"], p["version"]) for p in json.loads(text)["packages"]}
 
     assert names(pulled.stdout) == names(local.stdout) and names(local.stdout)
+
+
+def test_a_pull_reports_its_layers_arriving(registry_plain: Registry, tmp_path: Path) -> None:
+    """RegistryOptions.progress: ("pull", done, total) from 0 to every blob, cached or
+    fetched, the callback the command line draws its bar with."""
+    calls: list[tuple[str, int, int | None]] = []
+    options = attrs.evolve(_options(tmp_path), progress=lambda *call: calls.append(call))
+    with anchore.open_image(registry_plain.ref("corpus/debian-py:1"), registry=options) as image:
+        layers = len(image.layers)
+    assert calls[0] == ("pull", 0, calls[0][2]) and calls[0][2] >= layers
+    total = calls[0][2]
+    assert [done for _, done, _ in calls] == list(range(total + 1))
+    assert {(stage, n) for stage, _, n in calls} == {("pull", total)}
+    calls.clear()  # a second pull: every blob from the cache, still reported
+    with anchore.open_image(registry_plain.ref("corpus/debian-py:1"), registry=options):
+        pass
+    assert calls[-1] == ("pull", total, total)

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from anchore.display import human_size
 from anchore.errors import InvalidPlatformError, LayerNotFoundError
 from anchore.image import Image, Platform, open_image
@@ -398,6 +400,9 @@ def analysis_of(
             )
         return read(source, format=fmt.name)
     _refuse_a_document(source)
+    progress = analyze_options.get("progress")
+    if progress is not None:  # a pull's layers arriving draw on the same bars
+        registry_options = attrs.evolve(registry_options or RegistryOptions(), progress=progress)
     with open_image(source, platform=platform, tag=tag, registry=registry_options) as image:
         return analyze(image, **analyze_options)
 

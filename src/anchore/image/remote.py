@@ -287,12 +287,26 @@ class RegistrySource(Source):
                     source=self.label,
                 )
         workers = max(1, min(self.options.parallel_downloads, len(digests)))
+        report = self.options.progress
+        done = 0
+        done_lock = threading.Lock()
+
+        def get(digest: str) -> None:
+            nonlocal done
+            self._get(digest)
+            if report is not None:
+                with done_lock:
+                    done += 1
+                    report("pull", done, len(digests))
+
+        if report is not None:
+            report("pull", 0, len(digests))
         if len(digests) <= 1 or workers == 1:
             for digest in digests:
-                self._get(digest)
+                get(digest)
             return
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="anchore-pull") as pool:
-            futures = [pool.submit(self._get, digest) for digest in digests]
+            futures = [pool.submit(get, digest) for digest in digests]
             try:
                 for future in futures:
                     future.result()

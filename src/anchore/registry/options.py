@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import attrs
@@ -73,6 +73,12 @@ class RegistryOptions:
     helper_timeout: float = 30.0
     #: shown in repr as a count of variables only (they may hold secrets)
     environ: Mapping[str, str] | None = attrs.field(default=None, repr=environ_repr)
+    #: ``progress("pull", done, total)`` as an image's layers arrive (cached ones count
+    #: as arrived), the callback :func:`anchore.analyze` takes; called from the
+    #: download threads, so it must be thread-safe (a lock or a queue)
+    progress: Callable[[str, int, int | None], None] | None = attrs.field(
+        default=None, repr=False, eq=False
+    )
 
     def env(self) -> Mapping[str, str]:
         return os.environ if self.environ is None else self.environ
