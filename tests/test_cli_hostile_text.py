@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.imagebuilder import build, d, docker_archive, f
 
 from anchore.cli import main
+from imagebuilder import build, d, docker_archive, f
 
 ESC = "\x1b[2J"
 OSC = "\x1b]0;pwned\x07"
