@@ -210,7 +210,13 @@ def test_github_actions_example_scans_uploads_and_fails_on_stop(db, image, tmp_p
         "anchore-policy.sarif",
     }
     assert len({s["with"]["category"] for s in uploads}) == 2  # one analysis each
-    env = _env(tmp_path, db, image)
+    # no configuration from the checkout (a pull request's own anchore.yaml), and anchore
+    # installed from where the team keeps it, not from PyPI's unrelated "anchore"
+    assert doc["env"]["ANCHORE_CONFIG"] == "/dev/null"
+    (install,) = [s["run"] for s in steps if "pip install" in s.get("run", "")]
+    assert install.endswith('"$ANCHORE_PACKAGE"') and "git+" in doc["env"]["ANCHORE_PACKAGE"]
+    (tmp_path / "anchore.yaml").write_text("vulns: {allow-unchecked: true, not-a-key: 1}\n")
+    env = {**_env(tmp_path, db, image), "ANCHORE_CONFIG": doc["env"]["ANCHORE_CONFIG"]}
     outputs: dict[str, dict[str, str]] = {}
     codes: dict[str, int] = {}
     for step in steps:
@@ -252,9 +258,14 @@ def test_gitlab_ci_example_keeps_the_sarif_and_fails_on_stop(db, image, tmp_path
     assert set(job["artifacts"]["paths"]) == {"anchore-vulns.sarif", "anchore-policy.sarif"}
     assert job["artifacts"]["when"] == "always"
     assert job["variables"]["ANCHORE_REGISTRY_HOST"] == "$CI_REGISTRY"
+    assert job["variables"]["ANCHORE_CONFIG"] == "/dev/null"
+    assert job["before_script"] == ['python -m pip install "$ANCHORE_PACKAGE"']
+    assert "git+" in job["variables"]["ANCHORE_PACKAGE"]
+    (tmp_path / "anchore.yaml").write_text("vulns: {allow-unchecked: true, not-a-key: 1}\n")
     script = "\n".join(["set -eo pipefail", *job["script"]])  # as GitLab's runner runs it
+    env = {**_env(tmp_path, db, image), "ANCHORE_CONFIG": job["variables"]["ANCHORE_CONFIG"]}
     done = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True,
-                          env=_env(tmp_path, db, image))  # fmt: skip
+                          env=env)  # fmt: skip
     assert done.returncode == 1, done.stderr
     assert "anchore vulns exited 0; anchore evaluate exited 1" in done.stdout
     _sarif(tmp_path / "anchore-vulns.sarif")
