@@ -561,3 +561,22 @@ def test_a_configured_db_gives_way_to_db_after_the_subcommand(home, capsys):
     assert "typed.sqlite" in err and "given twice" not in err
     err = fails(capsys, "db", "info")
     assert "configured.sqlite" in err
+
+
+def test_a_typed_option_equal_to_a_configured_one_is_still_typed():
+    """One-character strings are one object in CPython: telling typed from configured by
+    identity took a typed ``--analyzers d`` for a configured ``d``. Typed is what the
+    command line names."""
+    from anchore.cli.common import configured_source, remember_configured
+
+    configured = {"analyzers": [("d", "/home/u/.config/anchore/anchore.yaml")]}
+    try:
+        remember_configured(configured, ["analyze", "--analyzers", "d", "img"])
+        assert configured_source("analyzers", "d") is None
+        remember_configured(configured, ["analyze", "--analyzers=d", "img"])
+        assert configured_source("analyzers", "d") is None
+        remember_configured(configured, ["analyze", "img"])
+        assert configured_source("analyzers", "d") == "/home/u/.config/anchore/anchore.yaml"
+        assert configured_source("analyzers", "e") is None
+    finally:
+        remember_configured({}, [])

@@ -60,24 +60,32 @@ class UsageError(Exception):
     """
 
 
-#: per option dest, the values the configuration gave (and where from): an option whose
-#: value *is* one of them was not typed (see :func:`configured_source`)
+#: per option dest, the values the configuration gave (and where from), and the words of
+#: the command line: an option not typed whose value is a configured one came from the
+#: configuration (see :func:`configured_source`)
 _CONFIGURED: dict[str, list[tuple[Any, str]]] = {}
+_ARGV: list[str] = []
 
 
-def remember_configured(values: Mapping[str, list[tuple[Any, str]]]) -> None:
-    """What :func:`anchore.cli.config.apply` made the parser's defaults, for this run."""
+def remember_configured(values: Mapping[str, list[tuple[Any, str]]], argv: Sequence[str]) -> None:
+    """What :func:`anchore.cli.config.apply` made the parser's defaults, for this run,
+    and the command line it is about to parse."""
     _CONFIGURED.clear()
     _CONFIGURED.update(values)
+    _ARGV[:] = argv
 
 
 def configured_source(dest: str, value: Any) -> str | None:
     """Where ``value`` of option ``dest`` came from when the configuration gave it (a
-    file's path, ``$ANCHORE_PLATFORM``); None when it was typed or unset. By identity:
-    argparse keeps a default object as it is, and makes a new one from a typed flag."""
+    file's path, ``$ANCHORE_PLATFORM``); None when it was typed or unset. Typed means
+    ``--dest`` is on the command line (abbreviations are refused, so the full name is
+    the only spelling); equality alone cannot tell ``--tag a`` from a configured ``a``."""
     if value is None:
         return None
-    return next((where for v, where in _CONFIGURED.get(dest, []) if v is value), None)
+    flag = "--" + dest.replace("_", "-")
+    if any(word == flag or word.startswith(flag + "=") for word in _ARGV):
+        return None
+    return next((where for v, where in _CONFIGURED.get(dest, []) if v == value), None)
 
 
 def note_unused_on_sbom(key: str, value: Any, where: str, source: str) -> None:

@@ -518,7 +518,7 @@ def apply(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     command line about to be parsed (for ``--config FILE``). ``--config`` twice reads
     nothing: parsing refuses it (a usage error), as which file wins would be a guess."""
     add_config_flag(parser, top=True)
-    remember_configured({})
+    remember_configured({}, argv)
     if len(_named_files(argv)) > 1:
         return
     try:
@@ -532,7 +532,7 @@ def apply(parser: argparse.ArgumentParser, argv: list[str]) -> None:
         option.parser.set_defaults(**{option.action.dest: setting.value})
         option.action.required = False  # ``evaluate --bundle``: the configuration gave it
         given.setdefault(option.action.dest, []).append((setting.value, setting.source))
-    remember_configured(given)  # a value meant for images is not used on an SBOM
+    remember_configured(given, argv)  # a value meant for images is not used on an SBOM
 
 
 def _asks_only_for_help(argv: Sequence[str]) -> bool:
