@@ -168,6 +168,26 @@ def test_catalog_output_shows_control_characters_escaped(images, tmp_path, capsy
         key = image.get("manifest_digest") or image.get("key") or image.get("config_digest")
         assert main(["-q", "catalog", "show", "--catalog", catalog, key]) == 0
         outputs.append(capsys.readouterr())
+    for image in listed:  # rm names what it removed, the image's own tags included
+        key = image.get("manifest_digest") or image.get("key") or image.get("config_digest")
+        assert main(["-q", "catalog", "rm", "--catalog", catalog, key]) == 0
+        outputs.append(capsys.readouterr())
+    assert "removed" in outputs[-1].out
     for out, err in outputs:
         for text in (out, err):
             assert "\x1b" not in text and "\x9b" not in text and "\x07" not in text, text
+
+
+def test_every_control_format_and_separator_character_is_shown_escaped():
+    """Unicode's Cc, Cf, Zl and Zp: controls, bidi marks (U+200E, U+061C), separators
+    (U+2028 forges a row) and invisible characters (U+200B, U+FEFF); other text as is."""
+    import unicodedata
+
+    from anchore.cli.output import printable
+
+    hidden = [chr(c) for c in range(0x110000)
+              if unicodedata.category(chr(c)) in ("Cc", "Cf", "Zl", "Zp")]  # fmt: skip
+    assert len(hidden) > 150
+    assert [c for c in hidden if printable(c) == c] == []
+    assert all(printable(c).startswith("\\") for c in hidden)
+    assert printable("naïve 日本 ✓ café-1.0") == "naïve 日本 ✓ café-1.0"

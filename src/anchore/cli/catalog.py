@@ -365,7 +365,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         )
         for c in chain:  # unknown counts are "?", never 0, and say why
             if c.reason:
-                print(f"  {short_key(c.key)}: counts unknown: {c.reason}")
+                print(f"  {short_key(c.key)}: counts unknown: {output.printable(c.reason)}")
     return ExitCode.OK
 
 
@@ -571,7 +571,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
                 ) from exc
             removed.append(record.key)
             names = f" ({', '.join(record.names)})" if record.names else ""
-            print(f"removed {record.key}{names}", flush=True)
+            print(output.printable(f"removed {record.key}{names}"), flush=True)
     return ExitCode.OK
 
 

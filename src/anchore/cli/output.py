@@ -97,10 +97,23 @@ def cell(value: Any) -> str:
     return printable(str(value))
 
 
-#: what a terminal would obey instead of showing: C0 and C1 controls (ESC starts colour,
-#: cursor moves, title changes; CSI is \x9b), DEL, and the bidirectional overrides that
-#: make text read in another order than it is
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: what a terminal would obey instead of showing, or what shows as something it is not:
+#: Unicode's Cc, Cf, Zl and Zp (as of Unicode 14, Python 3.11's tables). C0 and C1
+#: controls (ESC starts colour, cursor moves, title changes; CSI is \x9b) and DEL; the
+#: bidirectional marks and overrides that make text read in another order than it is
+#: (U+061C, U+200E/F, U+202A-E, U+2066-9); line and paragraph separators (U+2028/9: a
+#: forged row); invisible format characters (U+00AD, U+200B-D, U+FEFF, tags U+E00xx)
+_CONTROL_RANGES = (
+    (0x00, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x600, 0x605), (0x61C, 0x61C),
+    (0x6DD, 0x6DD), (0x70F, 0x70F), (0x890, 0x891), (0x8E2, 0x8E2), (0x180E, 0x180E),
+    (0x200B, 0x200F), (0x2028, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD),
+    (0x13430, 0x13438), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+)  # fmt: skip
+_CONTROL = re.compile(
+    "[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in _CONTROL_RANGES) + "]"
+)
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -108,7 +121,14 @@ def _escape_char(match: re.Match[str]) -> str:
     char = match.group()
     if char in _NAMED:
         return _NAMED[char]
-    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+    code = ord(char)
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )
 
 
 def printable(text: str) -> str:
