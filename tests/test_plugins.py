@@ -58,10 +58,16 @@ def test_anchore_plugins_lists_each_builtin_module(capsys):
     from anchore.cli import main
 
     assert main(["plugins"]) == 0
-    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split(None, 3) for line in capsys.readouterr().out.splitlines()}
+    assert rows["PLUGIN"] == ["PLUGIN", "SOURCE", "KIND", "NAMES"]
     for module in plugins.DEFAULT_PLUGINS:
-        assert f"{module}  (builtin)" in out
-    assert "  analyzers: ruby, php-composer, rust, dotnet" in out
+        assert rows[module][1] == "builtin"
+    assert rows["anchore.analyzers.ecosystems"][2:] == [
+        "analyzers",
+        "ruby, php-composer, rust, dotnet",
+    ]
+    # executable plugins come from $ANCHORE_PLUGIN_PATH: none here, yet the module is listed
+    assert rows["anchore.analyzers.executables"][2:] == ["-", "(nothing)"]
 
 
 def test_entry_point_plugin_is_discovered_and_runs(installed_example_plugin, image):

@@ -301,12 +301,12 @@ def cmd_plugins(args: argparse.Namespace) -> ExitCode:
         records = [{key: plain(getattr(info, key)) for key in PLUGIN_KEYS} for info in infos]
         print(json.dumps(records, indent=2))
         return ExitCode.OK
-    rows = [
-        [info.name, info.source, kind, ", ".join(getattr(info, kind))]
-        for info in infos
-        for kind in PLUGIN_KEYS[2:]
-        if getattr(info, kind)
-    ]
+    rows = []
+    for info in infos:
+        kinds = [kind for kind in PLUGIN_KEYS[2:] if getattr(info, kind)]
+        rows.extend([info.name, info.source, k, ", ".join(getattr(info, k))] for k in kinds)
+        if not kinds:  # loaded, providing nothing (yet): a plugin author needs to see it
+            rows.append([info.name, info.source, "-", "(nothing)"])
     print_table(PLUGIN_COLUMNS, rows, keep=(2,))  # a name cut ends in …, never wraps
     return ExitCode.OK
 
