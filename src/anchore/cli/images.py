@@ -301,7 +301,7 @@ def cmd_plugins(args: argparse.Namespace) -> ExitCode:
         records = [{key: plain(getattr(info, key)) for key in PLUGIN_KEYS} for info in infos]
         print(json.dumps(records, indent=2))
         return ExitCode.OK
-    rows = []
+    rows: list[list[str]] = []
     for info in infos:
         kinds = [kind for kind in PLUGIN_KEYS[2:] if getattr(info, kind)]
         rows.extend([info.name, info.source, k, ", ".join(getattr(info, k))] for k in kinds)
